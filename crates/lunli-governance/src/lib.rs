@@ -1,0 +1,35 @@
+//! The governance rules of lunli — the registry of AI systems, intake and risk tiering,
+//! assessments and sign-offs — as pure functions over data. Nothing here reads files, opens a
+//! database, looks at the clock or prints: callers hand in the catalogue, the answers and the
+//! time, and store or show what comes back.
+//!
+//! Intake and tiering: parse a system's answers with [`intake::Answers::from_yaml`] (or build
+//! them and [`intake::Answers::validate`] them) against the questionnaire in
+//! [`lunli_norms::Catalogue`], then [`tiering::tier`] them into a [`tiering::Tiering`]: the tier,
+//! every rule that fired with its reason and articles, and what the tier requires. The
+//! questionnaire and the rules are catalogue data, never code (Art. 24: an organisation may
+//! make them stricter without rebuilding lunli).
+
+//!
+//! Registry and assessments: [`System`], [`Person`] and [`Vendor`] records, and the
+//! [`Assessment`] of one system version with its control states, evidence and sign-offs, whose
+//! approval rules (separation of duties, training, re-review dates) are pure functions. The
+//! workflows that store them — each one transaction together with its ledger entries — are on
+//! [`Governance`], over any [`store::Store`] backend.
+
+pub mod assessment;
+mod error;
+pub mod intake;
+pub mod manifest;
+pub mod registry;
+pub mod service;
+pub mod store;
+pub mod tiering;
+
+pub use assessment::{Approval, Assessment, ControlState, ControlStatus, Evidence, EvidenceItem, SignOff};
+pub use error::GovernanceError;
+pub use registry::{
+    DataSource, Deployment, DueDiligenceAnswer, Exposure, LegalBasis, ModelProvenance, ModelSource, OrgRole, Person,
+    Stage, System, Training, Vendor, VendorKind,
+};
+pub use service::{Governance, StatusRow};

@@ -1,0 +1,166 @@
+//! Governance as code: a `lunli.yaml` kept beside a model's repository describes the system,
+//! its intake answers and the state of its controls with evidence. [`check`] computes the tier
+//! and what is still unmet, so a CI pipeline can refuse to ship a system that may not ship.
+//! The schema is documented in `docs/lunli-yaml.md`.
+
+use std::collections::BTreeMap;
+
+use lunli_norms::{Catalogue, EvidenceType, Tier};
+use serde::{Deserialize, Serialize};
+
+use crate::assessment::ControlStatus;
+use crate::intake::Answers;
+use crate::registry::System;
+use crate::tiering::{self, Tiering};
+
+/// The parsed `lunli.yaml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub system: System,
+    /// Intake answers by question id.
+    pub intake: Answers,
+    /// Control states by control id.
+    #[serde(default)]
+    pub controls: BTreeMap<String, ManifestControl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestControl {
+    pub status: ControlStatus,
+    #[serde(default)]
+    pub justification: String,
+    #[serde(default)]
+    pub evidence: Vec<ManifestEvidence>,
+}
+
+/// One evidence item: exactly one of `file`, `link`, `attest`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestEvidence {
+    /// A path relative to the `lunli.yaml`.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Expected SHA-256 of the file; when given, the file must still match it.
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub link: Option<String>,
+    #[serde(default)]
+    pub attest: Option<String>,
+}
+
+/// What the check found for one required control that is not satisfied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unmet {
+    pub control: String,
+    pub title: lunli_norms::Text,
+    pub reason: String,
+}
+
+/// The result of checking a manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub system: String,
+    pub tiering: Tiering,
+    pub required: usize,
+    pub satisfied: usize,
+    pub unmet: Vec<Unmet>,
+    /// Control ids in the file that the tier does not require or the catalogue does not know.
+    pub ignored: Vec<String>,
+    /// False when the system is prohibited or a required control is unmet.
+    pub may_ship: bool,
+}
+
+/// What a file named as evidence turned out to be, as seen by the caller who can read files.
+pub enum FileProbe {
+    Found { sha256: String },
+    Missing(String),
+}
+
+/// Checks a manifest against the catalogue. `probe` looks at evidence files (relative to the
+/// manifest); the check itself reads nothing.
+pub fn check(manifest: &Manifest, catalogue: &Catalogue, probe: &dyn Fn(&str) -> FileProbe) -> CheckReport {
+    let tiering = tiering::tier(&manifest.intake, catalogue);
+    let mut unmet = Vec::new();
+    let mut satisfied = 0;
+    for id in &tiering.required_controls {
+        let Some(control) = catalogue.control(id) else { continue };
+        let entry = manifest.controls.iter().find(|(k, _)| k.eq_ignore_ascii_case(id)).map(|(_, v)| v);
+        let reason = match entry {
+            None => Some("not listed under `controls:`".to_string()),
+            Some(state) => control_problem(state, &control.evidence.accepts, probe),
+        };
+        match reason {
+            None => satisfied += 1,
+            Some(reason) => unmet.push(Unmet { control: control.id.clone(), title: control.title.clone(), reason }),
+        }
+    }
+    let ignored = manifest
+        .controls
+        .keys()
+        .filter(|k| !tiering.required_controls.iter().any(|r| r.eq_ignore_ascii_case(k)))
+        .cloned()
+        .collect();
+    let may_ship = tiering.tier != Tier::Prohibited && unmet.is_empty();
+    CheckReport {
+        system: manifest.system.id.clone(),
+        required: tiering.required_controls.len(),
+        satisfied,
+        unmet,
+        ignored,
+        may_ship,
+        tiering,
+    }
+}
+
+/// Why a listed control does not count as satisfied, if it does not.
+fn control_problem(
+    state: &ManifestControl,
+    accepts: &[EvidenceType],
+    probe: &dyn Fn(&str) -> FileProbe,
+) -> Option<String> {
+    match state.status {
+        ControlStatus::NotApplicable if state.justification.trim().is_empty() => {
+            return Some("not-applicable without a justification".into());
+        }
+        ControlStatus::NotApplicable => return None,
+        ControlStatus::Met => {}
+        other => return Some(format!("status is {}", other.as_str())),
+    }
+    // A claim of "met" in a file anyone can edit counts only with evidence behind it.
+    if state.evidence.is_empty() {
+        return Some("marked met but lists no evidence".into());
+    }
+    for evidence in &state.evidence {
+        let kinds = [
+            (evidence.file.is_some(), EvidenceType::File),
+            (evidence.link.is_some(), EvidenceType::Link),
+            (evidence.attest.is_some(), EvidenceType::Attestation),
+        ];
+        let given: Vec<EvidenceType> = kinds.iter().filter(|(present, _)| *present).map(|(_, k)| *k).collect();
+        let [kind] = given.as_slice() else {
+            return Some("each evidence item needs exactly one of file, link, attest".into());
+        };
+        if !accepts.contains(kind) {
+            let names: Vec<&str> = accepts.iter().map(|a| a.as_str()).collect();
+            return Some(format!("{kind} evidence is not accepted here (accepts {})", names.join(", ")));
+        }
+        if let Some(path) = &evidence.file {
+            match probe(path) {
+                FileProbe::Missing(why) => return Some(format!("evidence file {path}: {why}")),
+                FileProbe::Found { sha256 } => {
+                    if let Some(expected) = &evidence.sha256
+                        && !expected.eq_ignore_ascii_case(&sha256)
+                    {
+                        return Some(format!(
+                            "evidence file {path} changed: sha256 is {sha256}, the file says {expected}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    None
+}

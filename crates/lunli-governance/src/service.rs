@@ -1,0 +1,571 @@
+//! The governance workflows — register, take the intake, assess, gather evidence, submit, sign
+//! off — each one unit of work on a [`Store`] that also records what happened in the ledger.
+//! Time comes in as an argument so that the rules stay testable.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use lunli_norms::{Catalogue, Tier};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::GovernanceError;
+use crate::assessment::{Approval, Assessment, ControlState, ControlStatus, EvidenceItem};
+use crate::intake::Answers;
+use crate::registry::{DueDiligenceAnswer, Person, System, Training, Vendor};
+use crate::store::{Event, IntakeRecord, Store, SystemVersion, Tx};
+use crate::tiering::{self, Tiering};
+
+/// Governance work for one catalogue over one store.
+pub struct Governance<'a, S> {
+    catalogue: &'a Catalogue,
+    store: &'a S,
+}
+
+/// One line of `lunli status`: a system at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusRow {
+    pub system: String,
+    pub name: String,
+    pub owner: String,
+    pub stage: crate::registry::Stage,
+    pub version: u32,
+    /// From the latest intake of the current version, if any.
+    pub tier: Option<Tier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<u64>,
+    /// Version the latest assessment belongs to; older than `version` means it is stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessed_version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_due: Option<Date>,
+    pub overdue: bool,
+}
+
+impl<'a, S: Store> Governance<'a, S> {
+    pub fn new(catalogue: &'a Catalogue, store: &'a S) -> Self {
+        Self { catalogue, store }
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        self.catalogue
+    }
+
+    // ── people ────────────────────────────────────────────────────────────────────────────
+
+    pub fn add_person(&self, actor: &str, person: Person, at: Timestamp) -> Result<Person, GovernanceError> {
+        person.validate()?;
+        self.check_roles(&person.roles)?;
+        self.store.write(|tx| {
+            if tx.person(&person.id)?.is_some() {
+                return Err(GovernanceError::Exists { what: "person", id: person.id.clone() });
+            }
+            tx.put_person(&person)?;
+            tx.record(&event(actor, "person.add", format!("person:{}", person.id), at, json!(person)))?;
+            Ok(person)
+        })
+    }
+
+    pub fn grant_role(
+        &self,
+        actor: &str,
+        person_id: &str,
+        role: &str,
+        at: Timestamp,
+    ) -> Result<Person, GovernanceError> {
+        self.check_roles(&[role.to_string()])?;
+        self.store.write(|tx| {
+            let mut person = existing_person(tx, person_id)?;
+            if !person.roles.iter().any(|r| r == role) {
+                person.roles.push(role.to_string());
+            }
+            tx.put_person(&person)?;
+            tx.record(&event(actor, "person.grant-role", format!("person:{person_id}"), at, json!({ "role": role })))?;
+            Ok(person)
+        })
+    }
+
+    pub fn add_training(
+        &self,
+        actor: &str,
+        person_id: &str,
+        training: Training,
+        at: Timestamp,
+    ) -> Result<Person, GovernanceError> {
+        self.store.write(|tx| {
+            let mut person = existing_person(tx, person_id)?;
+            person.training.push(training.clone());
+            person.validate()?;
+            tx.put_person(&person)?;
+            tx.record(&event(actor, "person.training", format!("person:{person_id}"), at, json!(training)))?;
+            Ok(person)
+        })
+    }
+
+    fn check_roles(&self, roles: &[String]) -> Result<(), GovernanceError> {
+        for role in roles {
+            if self.catalogue.role(role).is_none() {
+                let known: Vec<&str> = self.catalogue.roles().iter().map(|r| r.id.as_str()).collect();
+                return Err(GovernanceError::Invalid {
+                    field: "role".into(),
+                    reason: format!("`{role}` is not a sign-off role in the catalogue; known: {}", known.join(", ")),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    // ── vendors ───────────────────────────────────────────────────────────────────────────
+
+    pub fn add_vendor(&self, actor: &str, vendor: Vendor, at: Timestamp) -> Result<Vendor, GovernanceError> {
+        vendor.validate()?;
+        self.store.write(|tx| {
+            if tx.vendor(&vendor.id)?.is_some() {
+                return Err(GovernanceError::Exists { what: "vendor", id: vendor.id.clone() });
+            }
+            tx.put_vendor(&vendor)?;
+            tx.record(&event(actor, "vendor.add", format!("vendor:{}", vendor.id), at, json!(vendor)))?;
+            Ok(vendor)
+        })
+    }
+
+    /// Records one answer of a vendor's due diligence (the operating model's vendor questions).
+    pub fn answer_due_diligence(
+        &self,
+        actor: &str,
+        vendor_id: &str,
+        question: &str,
+        answer: DueDiligenceAnswer,
+        at: Timestamp,
+    ) -> Result<Vendor, GovernanceError> {
+        if self.catalogue.vendor_question(question).is_none() {
+            let known: Vec<&str> = self.catalogue.vendor_questions().iter().map(|q| q.id.as_str()).collect();
+            return Err(GovernanceError::NotFound {
+                what: "vendor due-diligence question",
+                id: question.to_string(),
+                hint: format!("known: {}", known.join(", ")),
+            });
+        }
+        self.store.write(|tx| {
+            let mut vendor =
+                tx.vendor(vendor_id)?.ok_or_else(|| not_found("vendor", vendor_id, "`lunli vendor list`"))?;
+            vendor.due_diligence.insert(question.to_string(), answer.clone());
+            tx.put_vendor(&vendor)?;
+            tx.record(&event(
+                actor,
+                "vendor.due-diligence",
+                format!("vendor:{vendor_id}"),
+                at,
+                json!({ "question": question, "answer": answer }),
+            ))?;
+            Ok(vendor)
+        })
+    }
+
+    // ── systems ───────────────────────────────────────────────────────────────────────────
+
+    pub fn register_system(
+        &self,
+        actor: &str,
+        system: System,
+        at: Timestamp,
+    ) -> Result<SystemVersion, GovernanceError> {
+        system.validate()?;
+        self.store.write(|tx| {
+            if tx.system(&system.id)?.is_some() {
+                return Err(GovernanceError::Exists { what: "system", id: system.id.clone() });
+            }
+            check_references(tx, &system)?;
+            let version = SystemVersion {
+                version: 1,
+                system: system.clone(),
+                change: "registered".into(),
+                created_by: actor.to_string(),
+                created_at: at,
+            };
+            tx.add_system_version(&version)?;
+            tx.record(&event(actor, "system.register", format!("system:{}", system.id), at, json!(version)))?;
+            Ok(version)
+        })
+    }
+
+    /// Changes a system's record, making a new version. `change` edits the record and says in
+    /// a few words what changed.
+    pub fn update_system(
+        &self,
+        actor: &str,
+        id: &str,
+        at: Timestamp,
+        change: impl FnOnce(&mut System) -> Result<String, GovernanceError>,
+    ) -> Result<SystemVersion, GovernanceError> {
+        self.store.write(|tx| {
+            let current = existing_system(tx, id)?;
+            let mut system = current.system.clone();
+            let description = change(&mut system)?;
+            if system.id != current.system.id {
+                return Err(GovernanceError::Invalid {
+                    field: "id".into(),
+                    reason: "a system's id cannot change".into(),
+                });
+            }
+            system.validate()?;
+            if system == current.system {
+                return Err(GovernanceError::Refused { reason: "nothing changed; no new version recorded".into() });
+            }
+            check_references(tx, &system)?;
+            let version = SystemVersion {
+                version: current.version + 1,
+                system,
+                change: description,
+                created_by: actor.to_string(),
+                created_at: at,
+            };
+            tx.add_system_version(&version)?;
+            tx.record(&event(actor, "system.update", format!("system:{id}"), at, json!(version)))?;
+            Ok(version)
+        })
+    }
+
+    pub fn system(&self, id: &str) -> Result<SystemVersion, GovernanceError> {
+        self.store.read(|tx| existing_system(tx, id))
+    }
+
+    pub fn systems(&self) -> Result<Vec<SystemVersion>, GovernanceError> {
+        self.store.read(|tx| tx.systems())
+    }
+
+    pub fn system_versions(&self, id: &str) -> Result<Vec<SystemVersion>, GovernanceError> {
+        self.store.read(|tx| {
+            existing_system(tx, id)?;
+            tx.system_versions(id)
+        })
+    }
+
+    pub fn people(&self) -> Result<Vec<Person>, GovernanceError> {
+        self.store.read(|tx| tx.people())
+    }
+
+    pub fn vendors(&self) -> Result<Vec<Vendor>, GovernanceError> {
+        self.store.read(|tx| tx.vendors())
+    }
+
+    // ── intake ────────────────────────────────────────────────────────────────────────────
+
+    /// Takes the intake for the system's current version and records the tier with every rule
+    /// that fired and the rule set that produced it.
+    pub fn intake(
+        &self,
+        actor: &str,
+        system_id: &str,
+        answers: &Answers,
+        at: Timestamp,
+    ) -> Result<(IntakeRecord, Tiering), GovernanceError> {
+        let tiering = tiering::tier(answers, self.catalogue);
+        self.store.write(|tx| {
+            let current = existing_system(tx, system_id)?;
+            let mut record = IntakeRecord {
+                id: 0,
+                system: system_id.to_string(),
+                version: current.version,
+                answers: serde_json::to_value(answers).map_err(|e| GovernanceError::storage("encoding answers", e))?,
+                tiering: serde_json::to_value(&tiering).map_err(|e| GovernanceError::storage("encoding tiering", e))?,
+                tier: tiering.tier,
+                ruleset_version: tiering.ruleset_version.clone(),
+                ruleset_digest: tiering.ruleset_digest.clone(),
+                by: actor.to_string(),
+                at,
+            };
+            record.id = tx.add_intake(&record)?;
+            tx.record(&event(actor, "intake.record", format!("system:{system_id}"), at, json!(record)))?;
+            Ok((record, tiering.clone()))
+        })
+    }
+
+    pub fn latest_intake(&self, system_id: &str) -> Result<Option<IntakeRecord>, GovernanceError> {
+        self.store.read(|tx| {
+            let current = existing_system(tx, system_id)?;
+            tx.latest_intake(system_id, current.version)
+        })
+    }
+
+    // ── assessments ───────────────────────────────────────────────────────────────────────
+
+    /// Opens an assessment of the system's current version with the controls its tier
+    /// requires, or returns the one already open for that version.
+    pub fn open_assessment(&self, actor: &str, system_id: &str, at: Timestamp) -> Result<Assessment, GovernanceError> {
+        self.store.write(|tx| {
+            let current = existing_system(tx, system_id)?;
+            if let Some(existing) = tx.latest_assessment(system_id)?
+                && existing.version == current.version {
+                    return Ok(existing);
+                }
+            let intake = tx.latest_intake(system_id, current.version)?.ok_or_else(|| GovernanceError::Refused {
+                reason: format!(
+                    "version {} of {system_id} has no intake yet; run `lunli intake {system_id}` first",
+                    current.version
+                ),
+            })?;
+            let tiering: Tiering = serde_json::from_value(intake.tiering.clone())
+                .map_err(|e| GovernanceError::storage("decoding the stored tiering", e))?;
+            if tiering.tier == Tier::Prohibited {
+                return Err(GovernanceError::Refused {
+                    reason: format!(
+                        "{system_id} is tiered prohibited (Art. 20): it is blocked and cannot be assessed or approved"
+                    ),
+                });
+            }
+            let assessment = Assessment {
+                id: tx.next_assessment_id()?,
+                system: system_id.to_string(),
+                version: current.version,
+                tier: tiering.tier,
+                ruleset_version: tiering.ruleset_version.clone(),
+                ruleset_digest: tiering.ruleset_digest.clone(),
+                required_roles: tiering.signoff_roles.clone(),
+                review_months: tiering.review_months,
+                controls: tiering
+                    .required_controls
+                    .iter()
+                    .map(|c| ControlState {
+                        control: c.clone(),
+                        status: ControlStatus::NotStarted,
+                        justification: String::new(),
+                        evidence: Vec::new(),
+                        history: Vec::new(),
+                    })
+                    .collect(),
+                created_by: actor.to_string(),
+                created_at: at,
+                submitted_by: None,
+                submitted_at: None,
+                signoffs: Vec::new(),
+                approved_at: None,
+            };
+            tx.put_assessment(&assessment)?;
+            tx.record(&event(
+                actor,
+                "assessment.open",
+                format!("assessment:{}", assessment.id),
+                at,
+                json!({ "system": system_id, "version": current.version, "tier": assessment.tier,
+                        "intake": intake.id, "controls": tiering.required_controls, "roles": assessment.required_roles }),
+            ))?;
+            Ok(assessment)
+        })
+    }
+
+    pub fn assessment(&self, system_id: &str) -> Result<Assessment, GovernanceError> {
+        self.store.read(|tx| current_assessment(tx, system_id))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_control(
+        &self,
+        actor: &str,
+        system_id: &str,
+        control: &str,
+        status: ControlStatus,
+        justification: &str,
+        comment: &str,
+        at: Timestamp,
+    ) -> Result<Assessment, GovernanceError> {
+        self.store.write(|tx| {
+            let mut assessment = current_assessment(tx, system_id)?;
+            assessment.set_status(control, status, justification, comment, actor, at)?;
+            tx.put_assessment(&assessment)?;
+            tx.record(&event(
+                actor,
+                "control.set",
+                format!("assessment:{}", assessment.id),
+                at,
+                json!({ "control": control.to_ascii_uppercase(), "status": status, "justification": justification, "comment": comment }),
+            ))?;
+            Ok(assessment)
+        })
+    }
+
+    /// Attaches evidence to a control; the kind of evidence must be one the control accepts.
+    pub fn add_evidence(
+        &self,
+        actor: &str,
+        system_id: &str,
+        control: &str,
+        item: EvidenceItem,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<u32, GovernanceError> {
+        let definition = self
+            .catalogue
+            .control(control)
+            .ok_or_else(|| not_found("control", control, "`lunli norms controls` lists them"))?;
+        let kind = match &item {
+            EvidenceItem::File { .. } => lunli_norms::EvidenceType::File,
+            EvidenceItem::Link { .. } => lunli_norms::EvidenceType::Link,
+            EvidenceItem::Attestation { .. } => lunli_norms::EvidenceType::Attestation,
+            EvidenceItem::Audit { .. } => lunli_norms::EvidenceType::Audit,
+        };
+        if !definition.evidence.accepts.contains(&kind) {
+            let accepts: Vec<&str> = definition.evidence.accepts.iter().map(|e| e.as_str()).collect();
+            return Err(GovernanceError::Refused {
+                reason: format!("{} accepts {} evidence, not {kind}", definition.id, accepts.join(" or ")),
+            });
+        }
+        self.store.write(|tx| {
+            let mut assessment = current_assessment(tx, system_id)?;
+            let id = assessment.add_evidence(&definition.id, item.clone(), note, actor, at)?;
+            tx.put_assessment(&assessment)?;
+            tx.record(&event(
+                actor,
+                "evidence.add",
+                format!("assessment:{}", assessment.id),
+                at,
+                json!({ "control": definition.id, "evidence": id, "item": item, "note": note }),
+            ))?;
+            Ok(id)
+        })
+    }
+
+    pub fn submit(&self, actor: &str, system_id: &str, at: Timestamp) -> Result<Assessment, GovernanceError> {
+        self.store.write(|tx| {
+            let mut assessment = current_assessment(tx, system_id)?;
+            assessment.submit(actor, at)?;
+            tx.put_assessment(&assessment)?;
+            tx.record(&event(actor, "assessment.submit", format!("assessment:{}", assessment.id), at, json!({})))?;
+            Ok(assessment)
+        })
+    }
+
+    pub fn reopen(
+        &self,
+        actor: &str,
+        system_id: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<Assessment, GovernanceError> {
+        self.store.write(|tx| {
+            let mut assessment = current_assessment(tx, system_id)?;
+            let lapsed = assessment.reopen()?;
+            tx.put_assessment(&assessment)?;
+            tx.record(&event(
+                actor,
+                "assessment.reopen",
+                format!("assessment:{}", assessment.id),
+                at,
+                json!({ "reason": reason, "lapsed_signoffs": lapsed }),
+            ))?;
+            Ok(assessment)
+        })
+    }
+
+    /// Signs off the system's current assessment in a role. The signer is `person_id`; all the
+    /// separation-of-duties rules of [`Assessment::sign`] apply.
+    pub fn sign_off(
+        &self,
+        person_id: &str,
+        system_id: &str,
+        role: &str,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<Assessment, GovernanceError> {
+        self.store.write(|tx| {
+            let person = existing_person(tx, person_id)?;
+            let mut assessment = current_assessment(tx, system_id)?;
+            let approved = assessment.sign(&person, role, note, at)?;
+            tx.put_assessment(&assessment)?;
+            let subject = format!("assessment:{}", assessment.id);
+            tx.record(&event(person_id, "assessment.signoff", subject.clone(), at, json!({ "role": role, "note": note })))?;
+            if approved {
+                tx.record(&event(
+                    person_id,
+                    "assessment.approve",
+                    subject,
+                    at,
+                    json!({ "system": system_id, "version": assessment.version, "review_due": assessment.review_due() }),
+                ))?;
+            }
+            Ok(assessment)
+        })
+    }
+
+    /// The whole inventory at a glance; `today` decides what is overdue.
+    pub fn status(&self, today: Date) -> Result<Vec<StatusRow>, GovernanceError> {
+        self.store.read(|tx| {
+            let mut rows = Vec::new();
+            for current in tx.systems()? {
+                let id = current.system.id.clone();
+                let intake = tx.latest_intake(&id, current.version)?;
+                let assessment = tx.latest_assessment(&id)?;
+                rows.push(StatusRow {
+                    name: current.system.name.clone(),
+                    owner: current.system.owner.clone(),
+                    stage: current.system.stage,
+                    version: current.version,
+                    tier: intake.map(|i| i.tier),
+                    assessment: assessment.as_ref().map(|a| a.id),
+                    assessed_version: assessment.as_ref().map(|a| a.version),
+                    approval: assessment.as_ref().map(Assessment::approval),
+                    review_due: assessment.as_ref().and_then(Assessment::review_due),
+                    overdue: assessment.as_ref().is_some_and(|a| a.is_overdue(today)),
+                    system: id,
+                });
+            }
+            Ok(rows)
+        })
+    }
+}
+
+fn event(actor: &str, action: &str, subject: String, at: Timestamp, payload: serde_json::Value) -> Event {
+    Event { actor: actor.to_string(), action: action.to_string(), subject, at, payload }
+}
+
+fn not_found(what: &'static str, id: &str, hint: &str) -> GovernanceError {
+    GovernanceError::NotFound { what, id: id.to_string(), hint: format!("{hint} shows what exists") }
+}
+
+fn existing_system(tx: &mut dyn Tx, id: &str) -> Result<SystemVersion, GovernanceError> {
+    tx.system(id)?.ok_or_else(|| not_found("system", id, "`lunli system list`"))
+}
+
+fn existing_person(tx: &mut dyn Tx, id: &str) -> Result<Person, GovernanceError> {
+    tx.person(id)?.ok_or_else(|| not_found("person", id, "`lunli person list`"))
+}
+
+fn current_assessment(tx: &mut dyn Tx, system_id: &str) -> Result<Assessment, GovernanceError> {
+    let current = existing_system(tx, system_id)?;
+    match tx.latest_assessment(system_id)? {
+        Some(a) if a.version == current.version => Ok(a),
+        Some(a) => Err(GovernanceError::Refused {
+            reason: format!(
+                "the latest assessment of {system_id} is for version {}, but the system is now at version {}; \
+                 run `lunli intake {system_id}` and `lunli assess {system_id}` for the new version",
+                a.version, current.version
+            ),
+        }),
+        None => Err(GovernanceError::Refused {
+            reason: format!("{system_id} has no assessment yet; run `lunli assess {system_id}`"),
+        }),
+    }
+}
+
+/// The owner must be a registered person and every vendor named must be registered, so that
+/// accountability (Art. 3(5)) and due diligence can be traced.
+fn check_references(tx: &mut dyn Tx, system: &System) -> Result<(), GovernanceError> {
+    if tx.person(&system.owner)?.is_none() {
+        return Err(GovernanceError::NotFound {
+            what: "person (owner)",
+            id: system.owner.clone(),
+            hint: "register the accountable owner first with `lunli person add`".into(),
+        });
+    }
+    for vendor in system.vendors() {
+        if tx.vendor(vendor)?.is_none() {
+            return Err(GovernanceError::NotFound {
+                what: "vendor",
+                id: vendor.to_string(),
+                hint: "register it first with `lunli vendor add`".into(),
+            });
+        }
+    }
+    Ok(())
+}

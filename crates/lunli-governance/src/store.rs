@@ -1,0 +1,96 @@
+//! The storage interface governance work runs against. A backend (SQLite embedded, PostgreSQL
+//! for several instances) implements it in `lunli-store`; the rules never see SQL.
+//!
+//! Every change is made inside one [`Store::write`] unit of work together with the ledger
+//! entries that record it: either all of it is stored, or none.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::GovernanceError;
+use crate::assessment::Assessment;
+use crate::registry::{Person, System, Vendor};
+
+/// One stored version of a system's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemVersion {
+    pub version: u32,
+    pub system: System,
+    /// What changed, in a few words (`registered`, `stage testing → deployed`).
+    pub change: String,
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
+/// The result of an intake questionnaire for one system version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntakeRecord {
+    pub id: u64,
+    pub system: String,
+    pub version: u32,
+    /// The answers as given, by question id.
+    pub answers: serde_json::Value,
+    /// The tier and every rule that fired, as computed when the intake was taken.
+    pub tiering: serde_json::Value,
+    pub tier: lunli_norms::Tier,
+    pub ruleset_version: String,
+    pub ruleset_digest: String,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// Something that happened, for the ledger: who did what to which subject, with the details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub actor: String,
+    /// Dotted verb, e.g. `system.register`, `assessment.signoff`.
+    pub action: String,
+    /// What it happened to, e.g. `system:credit-scoring`, `assessment:3`.
+    pub subject: String,
+    pub at: Timestamp,
+    pub payload: serde_json::Value,
+}
+
+/// Reads and writes inside one transaction.
+pub trait Tx {
+    /// The latest version of a system.
+    fn system(&mut self, id: &str) -> Result<Option<SystemVersion>, GovernanceError>;
+    fn system_version(&mut self, id: &str, version: u32) -> Result<Option<SystemVersion>, GovernanceError>;
+    /// The latest version of every system, by id.
+    fn systems(&mut self) -> Result<Vec<SystemVersion>, GovernanceError>;
+    fn system_versions(&mut self, id: &str) -> Result<Vec<SystemVersion>, GovernanceError>;
+    /// Appends a version; the version number must be one more than the latest.
+    fn add_system_version(&mut self, version: &SystemVersion) -> Result<(), GovernanceError>;
+
+    fn person(&mut self, id: &str) -> Result<Option<Person>, GovernanceError>;
+    fn people(&mut self) -> Result<Vec<Person>, GovernanceError>;
+    fn put_person(&mut self, person: &Person) -> Result<(), GovernanceError>;
+
+    fn vendor(&mut self, id: &str) -> Result<Option<Vendor>, GovernanceError>;
+    fn vendors(&mut self) -> Result<Vec<Vendor>, GovernanceError>;
+    fn put_vendor(&mut self, vendor: &Vendor) -> Result<(), GovernanceError>;
+
+    /// Stores an intake and returns its id.
+    fn add_intake(&mut self, intake: &IntakeRecord) -> Result<u64, GovernanceError>;
+    fn latest_intake(&mut self, system: &str, version: u32) -> Result<Option<IntakeRecord>, GovernanceError>;
+
+    fn next_assessment_id(&mut self) -> Result<u64, GovernanceError>;
+    fn assessment(&mut self, id: u64) -> Result<Option<Assessment>, GovernanceError>;
+    /// The most recent assessment of a system, whatever its version.
+    fn latest_assessment(&mut self, system: &str) -> Result<Option<Assessment>, GovernanceError>;
+    /// Inserts or replaces an assessment.
+    fn put_assessment(&mut self, assessment: &Assessment) -> Result<(), GovernanceError>;
+
+    /// Appends an event to the tamper-evident ledger, in this transaction; returns its index.
+    fn record(&mut self, event: &Event) -> Result<u64, GovernanceError>;
+}
+
+/// A storage backend.
+pub trait Store {
+    /// Runs `work` in one write transaction. If it returns `Ok`, every write and ledger entry is
+    /// committed durably before this returns; if it returns `Err` (or the process dies), none is.
+    fn write<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T, GovernanceError>) -> Result<T, GovernanceError>;
+
+    /// Runs `work` against a consistent snapshot; writes made through it are discarded.
+    fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T, GovernanceError>) -> Result<T, GovernanceError>;
+}

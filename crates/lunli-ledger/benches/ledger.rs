@@ -1,0 +1,128 @@
+//! How fast the ledger's core is on one core: hashing a million leaves into a root, proving one
+//! of them, and turning entries into leaves.
+//!
+//! `cargo bench -p lunli-ledger --bench ledger` (about a minute once built). Each million-leaf
+//! figure is the time for the whole million.
+
+// Helpers outside #[test] functions unwrap too: in a test, a panic is a failure with its message.
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use lunli_ledger::proof::{inclusion_proof, verify_inclusion};
+use lunli_ledger::{CompactTree, Entry, Hash, NewEntry, SigningKey, Timestamp, TreeHead, Verifier, leaf_hash, tree};
+use serde_json::json;
+
+const LEAVES: usize = 1_000_000;
+/// Roughly the size of a canonical entry with a small payload.
+const LEAF_BYTES: usize = 256;
+
+/// A pseudo-random buffer to slice leaf data from (xorshift; no randomness crate needed).
+fn buffer() -> Vec<u8> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..1 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// Leaf `i`'s data: a window into the buffer.
+fn leaf_data(buffer: &[u8], i: usize) -> &[u8] {
+    let start = i.wrapping_mul(7919) % (buffer.len() - LEAF_BYTES);
+    &buffer[start..start + LEAF_BYTES]
+}
+
+fn million_leaves(c: &mut Criterion) {
+    let buffer = buffer();
+    let hashes: Vec<Hash> = (0..LEAVES).map(|i| leaf_hash(leaf_data(&buffer, i))).collect();
+    let mut group = c.benchmark_group("1M leaves");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+
+    group.bench_function("leaf hashing + streaming root", |b| {
+        b.iter(|| {
+            let mut tree = CompactTree::new();
+            for i in 0..LEAVES {
+                tree.push(leaf_hash(leaf_data(&buffer, i)));
+            }
+            black_box(tree.root())
+        })
+    });
+    group.bench_function("streaming root of leaf hashes", |b| {
+        b.iter(|| black_box(hashes.iter().copied().collect::<CompactTree>().root()))
+    });
+    group.bench_function("recursive root of leaf hashes", |b| b.iter(|| black_box(tree::root(&hashes))));
+
+    let root = tree::root(&hashes);
+    let index = 765_432u64;
+    group.bench_function("inclusion proof build + verify", |b| {
+        b.iter(|| {
+            let proof = inclusion_proof(hashes.as_slice(), index, LEAVES as u64).unwrap();
+            verify_inclusion(index, LEAVES as u64, &hashes[index as usize], &proof, root).unwrap();
+            black_box(proof)
+        })
+    });
+    group.finish();
+
+    let proof = inclusion_proof(hashes.as_slice(), index, LEAVES as u64).unwrap();
+    c.bench_function("inclusion proof verify (1M-leaf tree)", |b| {
+        b.iter(|| verify_inclusion(index, LEAVES as u64, &hashes[index as usize], black_box(&proof), root))
+    });
+}
+
+fn entries(c: &mut Criterion) {
+    let content = |i: u64| NewEntry {
+        time: Timestamp::from_unix_millis(1_777_627_800_000 + i as i64).unwrap(),
+        actor: "user:alice".into(),
+        action: "decision.record".into(),
+        subject: "system:credit-scoring".into(),
+        payload: json!({"request": format!("req-{i}"), "outcome": "approved", "score": 0.8125, "reviewed": false}),
+    };
+    let first = Entry::first(content(0)).unwrap();
+    c.bench_function("entry: canonical bytes + leaf hash", |b| b.iter(|| black_box(first.leaf_hash().unwrap())));
+    c.bench_function("entry: build the next entry", |b| {
+        b.iter_batched(|| content(1), |next| black_box(first.next(next).unwrap()), BatchSize::SmallInput)
+    });
+
+    // Streaming verification of 10,000 entries under one signed head: divide by 10,000 for the
+    // cost of one row when a store verifies millions.
+    let key = SigningKey::from_bytes(&[1; 32]);
+    let mut log = vec![first];
+    for i in 1..10_000 {
+        let next = log[log.len() - 1].next(content(i)).unwrap();
+        log.push(next);
+    }
+    let tree: CompactTree = log.iter().map(|entry| entry.leaf_hash().unwrap()).collect();
+    let head = TreeHead { size: tree.size(), root: tree.root(), timestamp: Timestamp::from_unix_millis(0).unwrap() };
+    let heads = [head.sign(&key)];
+    let mut group = c.benchmark_group("verify");
+    group.sample_size(10);
+    group.bench_function("10k entries, streaming", |b| {
+        b.iter(|| {
+            let mut verifier = Verifier::new(&key.verifying_key(), &heads);
+            for entry in &log {
+                verifier.push(entry);
+            }
+            let report = verifier.finish();
+            assert!(report.is_ok());
+            black_box(report)
+        })
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = million_leaves, entries
+}
+criterion_main!(benches);

@@ -1,0 +1,33 @@
+//! The *Ethical Norms for New Generation Artificial Intelligence* (新一代人工智能伦理规范, 2021)
+//! as data: articles 1–25 verbatim in Chinese and English, the six principles of Art. 3, the four
+//! activities of Art. 2, and the checkable controls that implement the 18 specific norms.
+//!
+//! This crate loads the catalogue (compiled in from the workspace's `catalogue/` directory, or
+//! laid over with an organisation's own files), validates it — every reference resolves, every
+//! principle and specific norm has a control, and any problem is reported with its file and
+//! line — and answers questions about it. It does not store anything, print anything, or know
+//! about systems and assessments; those build on it.
+//!
+//! The catalogue also holds the intake questionnaire and the tiering rules as data
+//! ([`Question`], [`Rule`], [`TierPolicy`], [`Role`]): validated here, evaluated against a
+//! system's answers in `lunli-governance`.
+//!
+//! Start from [`Catalogue::bundled`], then [`Catalogue::controls_matching`] or
+//! [`Catalogue::search`].
+
+mod catalogue;
+mod error;
+mod intake;
+mod model;
+mod query;
+mod source;
+
+pub use catalogue::{ARTICLES, Catalogue, SPECIFIC_NORMS};
+pub use error::{CatalogueError, NotFound, Problem};
+pub use intake::{AnswerTest, Condition, Question, QuestionKind, QuestionOption, Role, Rule, Ruleset, TierPolicy};
+pub use model::{
+    Activity, ActivityId, Article, Automation, Chapter, Control, ControlKind, Document, EvidenceRequirement,
+    EvidenceType, Lang, Principle, Text, Tier, UnknownWord, VendorQuestion, chinese_number, chinese_ordinal,
+    parse_article_ref,
+};
+pub use query::{ControlFilter, HitKind, SearchHit, field_lang};

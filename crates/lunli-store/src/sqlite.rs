@@ -1,0 +1,318 @@
+//! The embedded store: one SQLite file in the data directory, in WAL mode with full fsync on
+//! every commit, so an acknowledged change survives a crash or power loss.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use lunli_governance::store::{Event, IntakeRecord, Store, SystemVersion, Tx};
+use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::StoreError;
+use crate::ledger;
+
+mod embedded {
+    refinery::embed_migrations!("migrations/sqlite");
+}
+
+/// The file name of the database inside the data directory.
+pub const DATABASE_FILE: &str = "lunli.db";
+
+/// lunli's embedded store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io { path: data_dir.to_path_buf(), source })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+        let mut conn = Connection::open(&path).map_err(sql)?;
+        // WAL lets readers work while a writer commits; FULL makes every commit fsync the WAL.
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
+        embedded::migrations::runner()
+            .run(&mut conn)
+            .map_err(|source| StoreError::Migration { path: path.clone(), message: source.to_string() })?;
+        Ok(Self { conn: Mutex::new(conn), path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The newest migration applied, e.g. 1 for `V1__initial`.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        let conn = self.lock().map_err(|e| StoreError::Poisoned(e.to_string()))?;
+        conn.query_row("SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history", [], |r| r.get(0))
+            .map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })
+    }
+
+    /// Number of entries in the ledger.
+    pub fn ledger_size(&self) -> Result<u64, GovernanceError> {
+        ledger::ledger_size(&*self.lock()?)
+    }
+
+    /// Ledger entries from index `from`, at most `limit`, in index order.
+    pub fn ledger_rows(&self, from: u64, limit: u64) -> Result<Vec<ledger::LedgerRow>, GovernanceError> {
+        ledger::ledger_rows(&*self.lock()?, from, limit)
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, GovernanceError> {
+        self.conn.lock().map_err(|_| GovernanceError::Storage {
+            message: "the database connection was poisoned by an earlier panic".into(),
+            source: None,
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn write<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T, GovernanceError>) -> Result<T, GovernanceError> {
+        let mut conn = self.lock()?;
+        // IMMEDIATE takes the write lock up front, so two processes never interleave a
+        // read-then-write on the same records.
+        let tx =
+            conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db("beginning a transaction"))?;
+        let value = work(&mut SqliteTx { conn: &tx })?;
+        tx.commit().map_err(db("committing"))?;
+        Ok(value)
+    }
+
+    fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T, GovernanceError>) -> Result<T, GovernanceError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(db("beginning a read"))?;
+        let value = work(&mut SqliteTx { conn: &tx });
+        // Reads never commit: dropping the transaction rolls back anything written through it.
+        drop(tx);
+        value
+    }
+}
+
+/// One open transaction.
+pub(crate) struct SqliteTx<'c> {
+    pub(crate) conn: &'c Connection,
+}
+
+fn db(doing: &'static str) -> impl Fn(rusqlite::Error) -> GovernanceError {
+    move |e| GovernanceError::storage(format!("SQLite failed while {doing}"), e)
+}
+
+/// SQLite integers are signed 64-bit; lunli's ids and indices are unsigned and far below 2^63.
+pub(crate) fn to_i64(value: u64) -> Result<i64, GovernanceError> {
+    i64::try_from(value).map_err(|e| GovernanceError::storage(format!("{value} is too large to store"), e))
+}
+
+pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, GovernanceError> {
+    u64::try_from(value).map_err(|e| GovernanceError::storage(format!("stored {what} {value} is negative"), e))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, GovernanceError> {
+    serde_json::to_string(value).map_err(|e| GovernanceError::storage("encoding a record as JSON", e))
+}
+
+fn from_json<T: DeserializeOwned>(table: &str, key: &str, text: &str) -> Result<T, GovernanceError> {
+    serde_json::from_str(text).map_err(|e| {
+        GovernanceError::storage(format!("the stored record {table}/{key} is not valid (altered outside lunli?)"), e)
+    })
+}
+
+impl SqliteTx<'_> {
+    fn one<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        key: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Option<T>, GovernanceError> {
+        let text: Option<String> = self.conn.query_row(sql, params, |r| r.get(0)).optional().map_err(db("reading"))?;
+        text.map(|t| from_json(table, key, &t)).transpose()
+    }
+
+    fn all<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<T>, GovernanceError> {
+        let mut statement = self.conn.prepare_cached(sql).map_err(db("preparing a query"))?;
+        let rows = statement
+            .query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(db("reading"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (key, text) = row.map_err(db("reading a row"))?;
+            out.push(from_json(table, &key, &text)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn system(&mut self, id: &str) -> Result<Option<SystemVersion>, GovernanceError> {
+        self.one(
+            "system_versions",
+            id,
+            "SELECT record FROM system_versions WHERE system = ?1 ORDER BY version DESC LIMIT 1",
+            params![id],
+        )
+    }
+
+    fn system_version(&mut self, id: &str, version: u32) -> Result<Option<SystemVersion>, GovernanceError> {
+        self.one(
+            "system_versions",
+            &format!("{id}@{version}"),
+            "SELECT record FROM system_versions WHERE system = ?1 AND version = ?2",
+            params![id, version],
+        )
+    }
+
+    fn systems(&mut self) -> Result<Vec<SystemVersion>, GovernanceError> {
+        self.all(
+            "system_versions",
+            "SELECT v.system, v.record FROM system_versions v \
+             WHERE v.version = (SELECT MAX(version) FROM system_versions w WHERE w.system = v.system) \
+             ORDER BY v.system",
+            [],
+        )
+    }
+
+    fn system_versions(&mut self, id: &str) -> Result<Vec<SystemVersion>, GovernanceError> {
+        self.all(
+            "system_versions",
+            "SELECT system, record FROM system_versions WHERE system = ?1 ORDER BY version",
+            params![id],
+        )
+    }
+
+    fn add_system_version(&mut self, version: &SystemVersion) -> Result<(), GovernanceError> {
+        let latest: u32 = self
+            .conn
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM system_versions WHERE system = ?1",
+                params![version.system.id],
+                |r| r.get(0),
+            )
+            .map_err(db("reading the latest version"))?;
+        if version.version != latest + 1 {
+            return Err(GovernanceError::Refused {
+                reason: format!(
+                    "{} changed meanwhile (now at version {latest}); run the command again",
+                    version.system.id
+                ),
+            });
+        }
+        self.conn
+            .execute(
+                "INSERT INTO system_versions (system, version, record) VALUES (?1, ?2, ?3)",
+                params![version.system.id, version.version, to_json(version)?],
+            )
+            .map_err(db("adding a system version"))?;
+        Ok(())
+    }
+
+    fn person(&mut self, id: &str) -> Result<Option<Person>, GovernanceError> {
+        self.one("people", id, "SELECT record FROM people WHERE id = ?1", params![id])
+    }
+
+    fn people(&mut self) -> Result<Vec<Person>, GovernanceError> {
+        self.all("people", "SELECT id, record FROM people ORDER BY id", [])
+    }
+
+    fn put_person(&mut self, person: &Person) -> Result<(), GovernanceError> {
+        self.conn
+            .execute(
+                "INSERT INTO people (id, record) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+                params![person.id, to_json(person)?],
+            )
+            .map_err(db("storing a person"))?;
+        Ok(())
+    }
+
+    fn vendor(&mut self, id: &str) -> Result<Option<Vendor>, GovernanceError> {
+        self.one("vendors", id, "SELECT record FROM vendors WHERE id = ?1", params![id])
+    }
+
+    fn vendors(&mut self) -> Result<Vec<Vendor>, GovernanceError> {
+        self.all("vendors", "SELECT id, record FROM vendors ORDER BY id", [])
+    }
+
+    fn put_vendor(&mut self, vendor: &Vendor) -> Result<(), GovernanceError> {
+        self.conn
+            .execute(
+                "INSERT INTO vendors (id, record) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+                params![vendor.id, to_json(vendor)?],
+            )
+            .map_err(db("storing a vendor"))?;
+        Ok(())
+    }
+
+    fn add_intake(&mut self, intake: &IntakeRecord) -> Result<u64, GovernanceError> {
+        let id: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM intakes", [], |r| r.get(0))
+            .map_err(db("numbering an intake"))?;
+        let id = to_u64(id, "intake id")?;
+        let mut record = intake.clone();
+        record.id = id;
+        self.conn
+            .execute(
+                "INSERT INTO intakes (id, system, version, tier, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![to_i64(id)?, record.system, record.version, record.tier.as_str(), to_json(&record)?],
+            )
+            .map_err(db("storing an intake"))?;
+        Ok(id)
+    }
+
+    fn latest_intake(&mut self, system: &str, version: u32) -> Result<Option<IntakeRecord>, GovernanceError> {
+        self.one(
+            "intakes",
+            system,
+            "SELECT record FROM intakes WHERE system = ?1 AND version = ?2 ORDER BY id DESC LIMIT 1",
+            params![system, version],
+        )
+    }
+
+    fn next_assessment_id(&mut self) -> Result<u64, GovernanceError> {
+        let id: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM assessments", [], |r| r.get(0))
+            .map_err(db("numbering an assessment"))?;
+        to_u64(id, "assessment id")
+    }
+
+    fn assessment(&mut self, id: u64) -> Result<Option<Assessment>, GovernanceError> {
+        self.one("assessments", &id.to_string(), "SELECT record FROM assessments WHERE id = ?1", params![to_i64(id)?])
+    }
+
+    fn latest_assessment(&mut self, system: &str) -> Result<Option<Assessment>, GovernanceError> {
+        self.one(
+            "assessments",
+            system,
+            "SELECT record FROM assessments WHERE system = ?1 ORDER BY id DESC LIMIT 1",
+            params![system],
+        )
+    }
+
+    fn put_assessment(&mut self, assessment: &Assessment) -> Result<(), GovernanceError> {
+        self.conn
+            .execute(
+                "INSERT INTO assessments (id, system, version, record) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+                params![to_i64(assessment.id)?, assessment.system, assessment.version, to_json(assessment)?],
+            )
+            .map_err(db("storing an assessment"))?;
+        Ok(())
+    }
+
+    fn record(&mut self, event: &Event) -> Result<u64, GovernanceError> {
+        ledger::append(self.conn, event)
+    }
+}

@@ -1,0 +1,347 @@
+//! The command line: every command, flag and help text in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lunli_norms::{ActivityId, ControlKind, Tier};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the command failed (I/O, storage or another runtime error)
+  2  the command line is wrong (unknown command, flag or value)
+  3  input data is invalid (a catalogue or other file a person wrote); the message names file and line
+  4  what was asked for does not exist (an article, control, system, person … id)
+  5  `lunli check`: the system may not ship (prohibited, or required controls unmet)
+  6  the governance rules refuse the request (separation of duties, a frozen or prohibited
+     assessment, something that already exists); the message says which rule";
+
+/// lunli (伦理) turns China's Ethical Norms for New Generation Artificial Intelligence into working
+/// governance: the norms as checkable controls, an inventory of AI systems, audits, runtime human
+/// control and a tamper-evident ledger.
+#[derive(Debug, Parser)]
+#[command(name = "lunli", version, about, long_about = None, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Language of what people read: zh (中文), en, or both side by side. Defaults to zh when the
+    /// locale is Chinese, otherwise en.
+    #[arg(long, global = true, value_enum, env = "LUNLI_LANG")]
+    pub lang: Option<LangChoice>,
+
+    /// Output format. json and yaml are stable shapes for scripts (see docs/json.md) and always
+    /// carry both languages.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table, env = "LUNLI_FORMAT")]
+    pub format: Format,
+
+    /// A directory of catalogue files laid over the bundled catalogue: a file with the same
+    /// relative path (e.g. controls/use.toml) replaces the bundled one, any other *.toml is added.
+    #[arg(long, global = true, value_name = "DIR", env = "LUNLI_CATALOGUE")]
+    pub catalogue: Option<PathBuf>,
+
+    /// Where lunli keeps its database and keys. Defaults to the user's data directory
+    /// (e.g. ~/.local/share/lunli on Linux).
+    #[arg(long, global = true, value_name = "DIR", env = "LUNLI_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Who is acting: a person id, recorded in the ledger with every change. Defaults to the
+    /// operating-system user name.
+    #[arg(long = "as", global = true, value_name = "PERSON", env = "LUNLI_ACTOR")]
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangChoice {
+    Zh,
+    En,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read the norms: articles, principles, activities and the controls that implement them.
+    #[command(subcommand)]
+    Norms(NormsCommand),
+
+    /// A guided tour on the embedded default: the norms as controls, then a bundled example
+    /// system registered, taken through intake and tiered, with its open controls.
+    Demo,
+
+    /// The inventory of AI systems: register, list, show and change them.
+    #[command(subcommand)]
+    System(SystemCommand),
+
+    /// People who own systems, review and sign off, with their roles and ethics training.
+    #[command(subcommand)]
+    Person(PersonCommand),
+
+    /// Vendors of models, data and services, with their due diligence.
+    #[command(subcommand)]
+    Vendor(VendorCommand),
+
+    /// Answer the intake questionnaire for a system and get its risk tier with the reasons.
+    Intake(IntakeArgs),
+
+    /// Open or show the assessment of a system's current version; submit or reopen it.
+    Assess(AssessArgs),
+
+    /// Set a control's status in a system's assessment.
+    #[command(subcommand)]
+    Control(ControlCommand),
+
+    /// Attach evidence to a control in a system's assessment.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+
+    /// Sign off a submitted assessment in one of the roles its tier requires.
+    Signoff(SignoffArgs),
+
+    /// The whole inventory at a glance: tier, stage, approval, re-review dates, what is overdue.
+    Status,
+
+    /// Check a lunli.yaml kept beside a model's repository: compute its tier and unmet
+    /// controls, and exit 5 when the system may not ship. For CI pipelines.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Register a system from a YAML or JSON file (schema: docs/lunli-yaml.md, `system:` part).
+    Add {
+        /// The system record; `-` reads standard input.
+        #[arg(long, short)]
+        file: PathBuf,
+    },
+    /// List registered systems.
+    List,
+    /// Show a system's record, its versions and where its assessment stands.
+    Show { id: String },
+    /// Change a system, making a new version: replace its record from a file, or change its stage.
+    Update {
+        id: String,
+        /// The new record (same id).
+        #[arg(long, short, conflicts_with = "stage")]
+        file: Option<PathBuf>,
+        /// Move it to a life-cycle stage: design, development, testing, deployed, retired.
+        #[arg(long, required_unless_present = "file")]
+        stage: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Register a person.
+    Add {
+        /// Person id, e.g. wang-fang.
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Sign-off roles they hold (owner, data, legal, ethics-committee, management …); repeat or comma-separate.
+        #[arg(long = "role", value_delimiter = ',')]
+        roles: Vec<String>,
+    },
+    /// List people with their roles and training.
+    List,
+    /// Record a completed ethics training (Art. 3(6), Art. 22).
+    Train {
+        id: String,
+        #[arg(long)]
+        course: String,
+        /// Completion date, YYYY-MM-DD.
+        #[arg(long)]
+        completed: String,
+        /// Expiry date, YYYY-MM-DD (default: one year after completion).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Give a person another sign-off role.
+    Grant {
+        id: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VendorCommand {
+    /// Register a vendor.
+    Add {
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// model, data or service.
+        #[arg(long)]
+        kind: String,
+    },
+    /// List vendors with their due-diligence answers.
+    List,
+    /// Answer one due-diligence question for a vendor (`lunli vendor questions` lists them).
+    Answer {
+        id: String,
+        /// Question id.
+        question: String,
+        /// yes or no.
+        answer: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// The due-diligence questions.
+    Questions,
+}
+
+#[derive(Debug, Args)]
+pub struct IntakeArgs {
+    /// The system to take the intake for.
+    pub system: String,
+    /// Answers as YAML (`Q-ID: value`), for scripts; without it lunli asks in the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    pub system: String,
+    /// Hand the assessment to its reviewers (every required control must be met or justified).
+    #[arg(long, conflicts_with = "reopen")]
+    pub submit: bool,
+    /// Withdraw a submission so controls can change; every sign-off lapses.
+    #[arg(long, value_name = "REASON")]
+    pub reopen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ControlCommand {
+    /// Set a control's status: not-started, in-progress, met, not-met, not-applicable.
+    Set {
+        system: String,
+        control: String,
+        status: String,
+        /// Why the control does not apply (required for not-applicable).
+        #[arg(long, default_value = "")]
+        justification: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Add evidence: a file (recorded by SHA-256 and size), a link, or an attestation.
+    Add {
+        system: String,
+        control: String,
+        #[arg(long, group = "item")]
+        file: Option<PathBuf>,
+        #[arg(long, group = "item")]
+        link: Option<String>,
+        /// A statement the acting person attests to.
+        #[arg(long, group = "item")]
+        attest: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SignoffArgs {
+    pub system: String,
+    /// The role signed in (owner, data, legal, ethics-committee, management …).
+    #[arg(long)]
+    pub role: String,
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The lunli.yaml file.
+    #[arg(default_value = "lunli.yaml")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NormsCommand {
+    /// List the 25 articles by chapter, with how many controls implement each.
+    List,
+
+    /// Show one article (16, art16, 第十六条), principle (P4) or control (C-16-01) in full, with
+    /// the controls that implement it.
+    Show {
+        /// An article number, a principle id (P1–P6), an activity (management, research, supply,
+        /// use) or a control id.
+        id: String,
+    },
+
+    /// Search articles, principles and controls in Chinese and English. Every word must appear.
+    Search {
+        /// Words to look for, e.g. 退出, "opt out", 偏见 bias.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+
+    /// List controls, filtered by article, principle, activity, tier or kind.
+    Controls(ControlsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ControlsArgs {
+    /// Controls citing this article (1–25).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=25))]
+    pub article: Option<u8>,
+
+    /// Controls serving this principle of Art. 3 (P1–P6).
+    #[arg(long)]
+    pub principle: Option<String>,
+
+    /// Controls for this activity of Art. 2.
+    #[arg(long, value_parser = parse_activity)]
+    pub activity: Option<ActivityId>,
+
+    /// Controls that a system of this risk tier must satisfy (tiers are cumulative: high
+    /// includes medium and low).
+    #[arg(long, value_parser = parse_tier)]
+    pub tier: Option<Tier>,
+
+    /// Controls of this kind: attestation, document, automated-test, runtime-guard.
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<ControlKind>,
+}
+
+fn parse_activity(s: &str) -> Result<ActivityId, String> {
+    s.parse().map_err(|e: lunli_norms::UnknownWord| e.to_string())
+}
+
+fn parse_tier(s: &str) -> Result<Tier, String> {
+    s.parse().map_err(|e: lunli_norms::UnknownWord| e.to_string())
+}
+
+fn parse_kind(s: &str) -> Result<ControlKind, String> {
+    s.parse().map_err(|e: lunli_norms::UnknownWord| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,77 @@
+//! What every governance command needs: the catalogue, the data directory and its store, who
+//! is acting, and the time.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use lunli_norms::Catalogue;
+use lunli_store::SqliteStore;
+
+use crate::cli::GlobalArgs;
+
+pub struct Context {
+    pub catalogue: Catalogue,
+    pub data_dir: PathBuf,
+    pub actor: String,
+}
+
+impl Context {
+    pub fn new(global: &GlobalArgs) -> Result<Self> {
+        let catalogue = match &global.catalogue {
+            Some(dir) => Catalogue::with_overlay(dir)?,
+            None => Catalogue::bundled()?,
+        };
+        let data_dir = match &global.data_dir {
+            Some(dir) => dir.clone(),
+            None => default_data_dir()?,
+        };
+        let actor = global.actor.clone().unwrap_or_else(os_user);
+        Ok(Self { catalogue, data_dir, actor })
+    }
+
+    pub fn open_store(&self) -> Result<SqliteStore> {
+        Ok(SqliteStore::open(&self.data_dir)?)
+    }
+}
+
+/// The platform's data directory for lunli (`~/.local/share/lunli` on Linux).
+fn default_data_dir() -> Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "lunli")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .context("cannot find the user's data directory; pass --data-dir or set LUNLI_DATA_DIR")
+}
+
+fn os_user() -> String {
+    ["LOGNAME", "USER", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .map(|u| u.trim().to_lowercase())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Now, at the millisecond precision the ledger records.
+pub fn now() -> jiff::Timestamp {
+    let ms = jiff::Timestamp::now().as_millisecond();
+    jiff::Timestamp::from_millisecond(ms).unwrap_or_else(|_| jiff::Timestamp::now())
+}
+
+pub fn today() -> jiff::civil::Date {
+    now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+/// Reads a file a person wrote, or standard input for `-`, naming the path on failure.
+pub fn read_input(path: &Path) -> Result<String> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading standard input")?;
+        return Ok(text);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::Error::new(crate::InputError {
+            file: path.display().to_string(),
+            line: None,
+            reason: format!("not UTF-8 (first bad byte at offset {}); save it as UTF-8", e.utf8_error().valid_up_to()),
+        })
+    })
+}

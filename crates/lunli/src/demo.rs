@@ -1,0 +1,275 @@
+//! `lunli demo`: the README's first command. A guided tour that runs the main job on the
+//! embedded defaults, so a new user sees what lunli does before configuring anything.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use jiff::ToSpan;
+use lunli_governance::intake::Answers;
+use lunli_governance::{DueDiligenceAnswer, Governance, GovernanceError, Person, System, Training, Vendor, VendorKind};
+use lunli_norms::{ActivityId, Catalogue, ControlFilter, ControlKind, Text, Tier};
+use lunli_store::SqliteStore;
+
+use crate::context::{Context, now, today};
+use crate::output::Out;
+
+/// The bundled example: a consumer credit-scoring model at a bank.
+const EXAMPLE_SYSTEM: &str = include_str!("../../../examples/credit-scoring/system.yaml");
+const EXAMPLE_ANSWERS: &str = include_str!("../../../examples/credit-scoring/intake.yaml");
+/// Who the demo says made its changes, in the ledger.
+const DEMO_ACTOR: &str = "lunli-demo";
+/// Marks a directory the demo made, so it only ever clears its own.
+const DEMO_MARKER: &str = ".lunli-demo";
+
+/// The article the tour shows in full: users' rights to know, consent and quit the AI mode
+/// touch every part of lunli (disclosure, opt-out, the gateway).
+const EXAMPLE_ARTICLE: u8 = 16;
+
+pub fn run(ctx: &Context, _explicit_data_dir: bool, out: &mut Out) -> Result<()> {
+    tour(&ctx.catalogue, out);
+    example(ctx, out)
+}
+
+fn tour(catalogue: &Catalogue, out: &mut Out) {
+    let document = catalogue.document();
+    out.line(out.label("lunli（伦理）导览", "lunli (伦理) — a guided tour"));
+    out.line(out.label(
+        "lunli 把《新一代人工智能伦理规范》变成可以运行的治理：规范即数据，控制项可检查，证据可验证。",
+        "lunli turns the Ethical Norms for New Generation AI into governance that runs: the norms as data, \
+         controls you can check, evidence you can verify.",
+    ));
+
+    out.heading(out.label("1. 规范", "1. The norms"));
+    out.line(format!("{} ({})", out.short(&document.title), document.issued));
+    out.line(out.short(&document.issuer));
+    out.line(
+        out.label(
+            format!(
+                "共 {} 条，分 {} 章；中文原文逐字收录，并附英文译文。",
+                catalogue.articles().len(),
+                catalogue.chapters().len()
+            )
+            .as_str(),
+            format!(
+                "{} articles in {} chapters; the Chinese text verbatim, with an English translation.",
+                catalogue.articles().len(),
+                catalogue.chapters().len()
+            )
+            .as_str(),
+        ),
+    );
+
+    out.heading(out.label("2. 六项基本伦理规范（第三条）", "2. Six fundamental ethical norms (Art. 3)"));
+    let mut table =
+        out.table(vec![out.label("编号", "Id"), out.label("原则", "Principle"), out.label("控制项", "Controls")]);
+    for principle in catalogue.principles() {
+        let n = catalogue
+            .controls_matching(&ControlFilter { principle: Some(principle.id.clone()), ..Default::default() })
+            .len();
+        table.add_row(vec![principle.id.clone(), out.cell(&principle.name), n.to_string()]);
+    }
+    out.push_table(&table);
+
+    out.heading(out.label(
+        "3. 四类活动与十八项具体规范（第二条、第五至二十二条）",
+        "3. Four activities and 18 specific norms (Art. 2, Art. 5–22)",
+    ));
+    let mut table =
+        out.table(vec![out.label("活动", "Activity"), out.label("条款", "Articles"), out.label("控制项", "Controls")]);
+    for id in ActivityId::ALL {
+        let Some(activity) = catalogue.activity(id) else { continue };
+        let Some(chapter) = catalogue.chapter(activity.chapter) else { continue };
+        let titles: Vec<String> = (chapter.articles[0]..=chapter.articles[1])
+            .filter_map(|n| catalogue.article(n))
+            .map(|a| format!("{} {}", a.number, out.cell(&a.title)))
+            .collect();
+        let n = catalogue.controls_matching(&ControlFilter { activity: Some(id), ..Default::default() }).len();
+        table.add_row(vec![out.short(&activity.name), titles.join("\n"), n.to_string()]);
+    }
+    out.push_table(&table);
+
+    out.heading(out.label("4. 从规范到控制项", "4. From norms to controls"));
+    out.line(
+        out.label(
+            format!("{} 项控制项，每项引用条款与原则，并写明所需证据。", catalogue.controls().len()).as_str(),
+            format!(
+                "{} controls, each citing its articles and principles and naming the evidence that satisfies it.",
+                catalogue.controls().len()
+            )
+            .as_str(),
+        ),
+    );
+    let mut table = out.table(vec![
+        out.label("系统风险等级", "System tier"),
+        out.label("须满足的控制项", "Controls required"),
+        out.label("其中自动化", "of which automated"),
+    ]);
+    for tier in [Tier::Low, Tier::Medium, Tier::High] {
+        let required = catalogue.controls_matching(&ControlFilter { tier: Some(tier), ..Default::default() });
+        let automated = required
+            .iter()
+            .filter(|c| matches!(c.kind, ControlKind::AutomatedTest | ControlKind::RuntimeGuard))
+            .count();
+        table.add_row(vec![out.short(&tier.name()), required.len().to_string(), automated.to_string()]);
+    }
+    table.add_row(vec![
+        out.short(&Tier::Prohibited.name()),
+        out.label("不得上线（第二十条）", "blocked (Art. 20)"),
+        "—".to_string(),
+    ]);
+    out.push_table(&table);
+
+    if let Some(article) = catalogue.article(EXAMPLE_ARTICLE) {
+        let label = article.label();
+        out.heading(out.short(&Text {
+            zh: format!("5. 示例：{} {}", label.zh, article.title.zh),
+            en: format!("5. An example: {} · {}", label.en, article.title.en),
+        }));
+        out.paragraph(&article.text, 2);
+        out.blank();
+        let mut table = out.table(vec![out.label("编号", "Id"), out.label("等级", "Tier"), out.label("标题", "Title")]);
+        for control in catalogue.controls_for_article(EXAMPLE_ARTICLE) {
+            table.add_row(vec![control.id.clone(), out.short(&control.tier.name()), out.cell(&control.title)]);
+        }
+        out.push_table(&table);
+    }
+}
+
+/// Part two: the governance workflow on the embedded store, in a data directory of its own.
+fn example(ctx: &Context, out: &mut Out) -> Result<()> {
+    let dir = ctx.data_dir.join("demo");
+    prepare_demo_dir(&dir)?;
+    let store = SqliteStore::open(&dir)?;
+    let gov = Governance::new(&ctx.catalogue, &store);
+    let at = now();
+
+    out.heading(out.label("6. 示例系统：个人信贷评分模型", "6. An example system: consumer credit scoring"));
+    let people = [
+        ("wang-fang", "王芳", "owner"),
+        ("li-wei", "李伟", "data"),
+        ("zhao-min", "赵敏", "legal"),
+        ("chen-jie", "陈杰", "ethics-committee"),
+        ("liu-yang", "刘洋", "management"),
+    ];
+    let completed = today().checked_sub(30.days()).context("date arithmetic")?;
+    let expires = completed.checked_add(1.year()).context("date arithmetic")?;
+    for (id, name, role) in people {
+        let training =
+            Training { course: "AI ethics norms 2021 · 人工智能伦理规范".into(), completed, expires };
+        gov.add_person(
+            DEMO_ACTOR,
+            Person {
+                id: id.into(),
+                name: name.into(),
+                email: None,
+                roles: vec![role.into()],
+                training: vec![training],
+            },
+            at,
+        )?;
+    }
+    gov.add_vendor(
+        DEMO_ACTOR,
+        Vendor {
+            id: "pboc-credit-bureau".into(),
+            name: "征信机构 Credit bureau".into(),
+            kind: VendorKind::Data,
+            due_diligence: Default::default(),
+        },
+        at,
+    )?;
+    gov.answer_due_diligence(
+        DEMO_ACTOR,
+        "pboc-credit-bureau",
+        "V-TRAINING-DATA",
+        DueDiligenceAnswer { answer: true, note: "Data dictionary and legal basis provided".into() },
+        at,
+    )?;
+    let system: System = crate::parse_yaml("examples/credit-scoring/system.yaml", EXAMPLE_SYSTEM)?;
+    let version = gov.register_system(DEMO_ACTOR, system, at)?;
+    out.line(out.label(
+        &format!("登记 {}（{} 名人员、1 个供应商）。", version.system.id, people.len()),
+        &format!("Registered {} with {} people and 1 vendor.", version.system.id, people.len()),
+    ));
+    crate::systems::render_system(out, &version, None);
+
+    let answers = Answers::from_yaml(EXAMPLE_ANSWERS, &ctx.catalogue).map_err(GovernanceError::from)?;
+    let (_, tiering) = gov.intake(DEMO_ACTOR, &version.system.id, &answers, at)?;
+    crate::intake::render_tiering(&ctx.catalogue, &version.system.id, &tiering, out);
+
+    let assessment = gov.open_assessment(DEMO_ACTOR, &version.system.id, at)?;
+    out.heading(out.label(
+        &format!("7. 待完成的控制项（评估 #{}）", assessment.id),
+        &format!("7. Open controls (assessment #{})", assessment.id),
+    ));
+    let mut table = out.table(vec![
+        out.label("控制项", "Control"),
+        out.label("等级", "Tier"),
+        out.label("类型", "Kind"),
+        out.label("标题", "Title"),
+    ]);
+    const SHOWN: usize = 12;
+    for state in assessment.controls.iter().take(SHOWN) {
+        if let Some(control) = ctx.catalogue.control(&state.control) {
+            table.add_row(vec![
+                control.id.clone(),
+                out.short(&control.tier.name()),
+                out.short(&control.kind.name()),
+                out.cell(&control.title),
+            ]);
+        }
+    }
+    out.push_table(&table);
+    let rest = assessment.controls.len().saturating_sub(SHOWN);
+    out.line(out.label(
+        &format!("……另有 {rest} 项；全部 {} 项均未开始。", assessment.controls.len()),
+        &format!("… and {rest} more; all {} are not started.", assessment.controls.len()),
+    ));
+    out.line(crate::assess::approval_line(out, &assessment.approval()));
+    out.line(out.label(
+        &format!("账本已记录 {} 条变更（{}）。", store.ledger_size()?, store.path().display()),
+        &format!("The ledger recorded {} changes ({}).", store.ledger_size()?, store.path().display()),
+    ));
+
+    out.heading(out.label("8. 下一步", "8. Next"));
+    let data = format!("--data-dir {}", dir.display());
+    for (command, zh, en) in [
+        (
+            "lunli norms show 16 --lang both".to_string(),
+            "中英对照查看第十六条及其控制项",
+            "Article 16 in both languages with its controls",
+        ),
+        ("lunli norms search 退出".to_string(), "中英文全文检索", "search in Chinese or English"),
+        (format!("lunli {data} status"), "查看示例清单", "the example inventory at a glance"),
+        (format!("lunli {data} assess credit-scoring"), "查看评估", "the assessment"),
+        (format!("lunli {data} --as li-wei control set credit-scoring C-13-01 met"), "更新控制项", "work a control"),
+        (
+            "lunli check examples/credit-scoring/lunli.yaml".to_string(),
+            "在 CI 中检查 lunli.yaml",
+            "gate a pipeline on lunli.yaml",
+        ),
+    ] {
+        out.line(format!("  {command}"));
+        out.line(format!("      {}", out.label(zh, en)));
+    }
+    Ok(())
+}
+
+/// Clears the demo's own directory (never one it did not make) so each run starts afresh.
+fn prepare_demo_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let ours = dir.join(DEMO_MARKER).exists();
+        let empty = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?.next().is_none();
+        if !ours && !empty {
+            anyhow::bail!(
+                "{} exists and was not made by `lunli demo`; move it away or pass another --data-dir",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(dir.join(DEMO_MARKER), "made by `lunli demo`; cleared on its next run\n")
+        .with_context(|| format!("writing into {}", dir.display()))?;
+    Ok(())
+}

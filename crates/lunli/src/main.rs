@@ -1,0 +1,131 @@
+//! The `lunli` binary: parses the command line, wires the libraries together, prints, and maps
+//! errors to exit codes. No governance rule lives here.
+
+mod assess;
+mod check;
+mod cli;
+mod context;
+mod demo;
+mod intake;
+mod norms;
+mod output;
+mod systems;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use lunli_governance::GovernanceError;
+use lunli_norms::{Catalogue, CatalogueError, NotFound};
+use serde::de::DeserializeOwned;
+
+use crate::cli::{Cli, Command};
+use crate::context::Context;
+use crate::output::Out;
+
+/// Documented in `lunli --help` and the README.
+mod exit {
+    pub const FAILURE: u8 = 1;
+    pub const INVALID_INPUT: u8 = 3;
+    pub const NOT_FOUND: u8 = 4;
+    pub const MAY_NOT_SHIP: u8 = 5;
+    pub const REFUSED: u8 = 6;
+}
+
+/// A file or value a person wrote is not what lunli expects: where, and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct InputError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+/// `lunli check` found that the system may not ship; the report is already printed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MayNotShip(String);
+
+/// Reads YAML (or JSON, which is YAML) into `T`, naming the file, line and field on failure.
+pub fn parse_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, InputError> {
+    serde_yaml_ng::from_str(text).map_err(|e| InputError {
+        file: file.to_string(),
+        line: e.location().map(|l| l.line()),
+        reason: e.to_string().split(" at line ").next().unwrap_or_default().to_string(),
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if err.downcast_ref::<MayNotShip>().is_none() {
+                eprintln!("error: {err:#}");
+            } else {
+                eprintln!("{err}");
+            }
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    let lang = cli.global.lang.unwrap_or_else(output::default_lang);
+    let mut out = Out::new(lang, cli.global.format, output::width_from_env());
+    let result = match &cli.command {
+        Command::Norms(command) => {
+            let catalogue = load_catalogue(cli)?;
+            norms::run(&catalogue, command, &mut out)
+        }
+        Command::Demo => demo::run(&Context::new(&cli.global)?, cli.global.data_dir.is_some(), &mut out),
+        Command::System(command) => systems::system(&Context::new(&cli.global)?, command, &mut out),
+        Command::Person(command) => systems::person(&Context::new(&cli.global)?, command, &mut out),
+        Command::Vendor(command) => systems::vendor(&Context::new(&cli.global)?, command, &mut out),
+        Command::Intake(args) => intake::run(&Context::new(&cli.global)?, args, &mut out),
+        Command::Assess(args) => assess::assess(&Context::new(&cli.global)?, args, &mut out),
+        Command::Control(command) => assess::control(&Context::new(&cli.global)?, command, &mut out),
+        Command::Evidence(command) => assess::evidence(&Context::new(&cli.global)?, command, &mut out),
+        Command::Signoff(args) => assess::signoff(&Context::new(&cli.global)?, args, &mut out),
+        Command::Status => assess::status(&Context::new(&cli.global)?, &mut out),
+        Command::Check(args) => check::run(&load_catalogue(cli)?, args, &mut out),
+    };
+    // What was produced before a failure (a check report, say) is still worth printing.
+    out.flush()?;
+    result
+}
+
+fn load_catalogue(cli: &Cli) -> anyhow::Result<Catalogue> {
+    Ok(match &cli.global.catalogue {
+        Some(dir) => Catalogue::with_overlay(dir)?,
+        None => Catalogue::bundled()?,
+    })
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<CatalogueError>() {
+            return match e {
+                CatalogueError::Invalid(_) => exit::INVALID_INPUT,
+                CatalogueError::Io { .. } => exit::FAILURE,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<GovernanceError>() {
+            return match e {
+                GovernanceError::Invalid { .. } | GovernanceError::Answers(_) => exit::INVALID_INPUT,
+                GovernanceError::NotFound { .. } => exit::NOT_FOUND,
+                GovernanceError::Refused { .. } | GovernanceError::Exists { .. } => exit::REFUSED,
+                GovernanceError::Storage { .. } => exit::FAILURE,
+            };
+        }
+        if cause.downcast_ref::<NotFound>().is_some() {
+            return exit::NOT_FOUND;
+        }
+        if cause.downcast_ref::<InputError>().is_some() {
+            return exit::INVALID_INPUT;
+        }
+        if cause.downcast_ref::<MayNotShip>().is_some() {
+            return exit::MAY_NOT_SHIP;
+        }
+    }
+    exit::FAILURE
+}
