@@ -350,13 +350,18 @@ impl Assessment {
         }
         let today = at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
         if person.training_valid_on(today).is_none() {
-            let last = person.training.iter().map(|t| t.expires).max();
-            return refuse(match last {
-                Some(expired) => format!(
+            let lapsed = person.training.iter().filter(|t| t.expires < today).map(|t| t.expires).max();
+            let pending = person.training.iter().filter(|t| t.completed > today).map(|t| t.completed).min();
+            return refuse(match (lapsed, pending) {
+                (Some(expired), _) => format!(
                     "{}'s ethics training lapsed on {expired}; renew it before signing off (Art. 3(6), Art. 22)",
                     person.id
                 ),
-                None => format!("{} has no ethics training on record (Art. 3(6), Art. 22)", person.id),
+                (None, Some(completed)) => format!(
+                    "{}'s ethics training is recorded as completed on {completed}, after this sign-off (Art. 3(6), Art. 22)",
+                    person.id
+                ),
+                (None, None) => format!("{} has no ethics training on record (Art. 3(6), Art. 22)", person.id),
             });
         }
         self.signoffs.push(SignOff { role: role.to_string(), person: person.id.clone(), at, note: note.to_string() });

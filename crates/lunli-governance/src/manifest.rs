@@ -35,7 +35,7 @@ pub struct ManifestControl {
     pub evidence: Vec<ManifestEvidence>,
 }
 
-/// One evidence item: exactly one of `file`, `link`, `attest`.
+/// One evidence item: exactly one of `file`, `link`, `attest`, `audit`, `runtime`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestEvidence {
@@ -49,6 +49,12 @@ pub struct ManifestEvidence {
     pub link: Option<String>,
     #[serde(default)]
     pub attest: Option<String>,
+    /// A lunli audit result file (JSON), relative to the `lunli.yaml`.
+    #[serde(default)]
+    pub audit: Option<String>,
+    /// Where the gateway's records for a runtime guard are, e.g. `gateway:credit-scoring`.
+    #[serde(default)]
+    pub runtime: Option<String>,
 }
 
 /// What the check found for one required control that is not satisfied.
@@ -138,16 +144,18 @@ fn control_problem(
             (evidence.file.is_some(), EvidenceType::File),
             (evidence.link.is_some(), EvidenceType::Link),
             (evidence.attest.is_some(), EvidenceType::Attestation),
+            (evidence.audit.is_some(), EvidenceType::Audit),
+            (evidence.runtime.is_some(), EvidenceType::Runtime),
         ];
         let given: Vec<EvidenceType> = kinds.iter().filter(|(present, _)| *present).map(|(_, k)| *k).collect();
         let [kind] = given.as_slice() else {
-            return Some("each evidence item needs exactly one of file, link, attest".into());
+            return Some("each evidence item needs exactly one of file, link, attest, audit, runtime".into());
         };
         if !accepts.contains(kind) {
             let names: Vec<&str> = accepts.iter().map(|a| a.as_str()).collect();
             return Some(format!("{kind} evidence is not accepted here (accepts {})", names.join(", ")));
         }
-        if let Some(path) = &evidence.file {
+        if let Some(path) = evidence.file.as_ref().or(evidence.audit.as_ref()) {
             match probe(path) {
                 FileProbe::Missing(why) => return Some(format!("evidence file {path}: {why}")),
                 FileProbe::Found { sha256 } => {

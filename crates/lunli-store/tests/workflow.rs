@@ -1,0 +1,352 @@
+//! The governance workflow over the real embedded store: register, intake, assess, evidence,
+//! submit, sign off — with the approval and separation-of-duties rules, versioning, and the
+//! guarantee that a refused or failed change leaves nothing behind, not even a ledger entry.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use lunli_governance::intake::Answers;
+use lunli_governance::{
+    Approval, ControlStatus, EvidenceItem, Governance, GovernanceError, Person, Stage, System, Training,
+};
+use lunli_norms::{Catalogue, Tier};
+use lunli_store::SqliteStore;
+
+const SYSTEM: &str = include_str!("../../../examples/credit-scoring/system.yaml");
+const ANSWERS: &str = include_str!("../../../examples/credit-scoring/intake.yaml");
+
+fn t0() -> Timestamp {
+    "2026-03-01T09:00:00Z".parse().expect("timestamp")
+}
+
+fn day(ts: Timestamp) -> Date {
+    ts.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: SqliteStore,
+    catalogue: Catalogue,
+}
+
+impl World {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("open store");
+        Self { _dir: dir, store, catalogue: Catalogue::bundled().expect("catalogue") }
+    }
+
+    fn gov(&self) -> Governance<'_, SqliteStore> {
+        Governance::new(&self.catalogue, &self.store)
+    }
+
+    fn person(&self, id: &str, roles: &[&str], training_until: Date) {
+        let training =
+            Training { course: "AI ethics".into(), completed: Date::constant(2025, 12, 1), expires: training_until };
+        let person = Person {
+            id: id.into(),
+            name: id.to_uppercase(),
+            email: None,
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            training: vec![training],
+        };
+        self.gov().add_person("admin", person, t0()).expect("add person");
+    }
+
+    /// The credit-scoring example, registered with its five reviewers and taken through intake.
+    fn credit_scoring(&self) -> lunli_governance::Assessment {
+        let valid = Date::constant(2027, 12, 31);
+        self.person("wang-fang", &["owner"], valid);
+        self.person("li-wei", &["data"], valid);
+        self.person("zhao-min", &["legal"], valid);
+        self.person("chen-jie", &["ethics-committee"], valid);
+        self.person("liu-yang", &["management", "legal"], valid);
+        self.gov()
+            .add_vendor(
+                "admin",
+                lunli_governance::Vendor {
+                    id: "pboc-credit-bureau".into(),
+                    name: "Credit bureau".into(),
+                    kind: lunli_governance::VendorKind::Data,
+                    due_diligence: Default::default(),
+                },
+                t0(),
+            )
+            .expect("vendor");
+        let system: System = serde_yaml_ng::from_str(SYSTEM).expect("example system");
+        self.gov().register_system("wang-fang", system, t0()).expect("register");
+        let answers = Answers::from_yaml(ANSWERS, &self.catalogue).expect("example answers");
+        let (_, tiering) = self.gov().intake("wang-fang", "credit-scoring", &answers, t0()).expect("intake");
+        assert_eq!(tiering.tier, Tier::High);
+        self.gov().open_assessment("wang-fang", "credit-scoring", t0()).expect("open assessment")
+    }
+
+    /// Marks every required control met (with an attestation where accepted, else a link).
+    fn resolve_all(&self, by: &str) {
+        let assessment = self.gov().assessment("credit-scoring").expect("assessment");
+        for state in &assessment.controls {
+            self.gov()
+                .set_control(by, "credit-scoring", &state.control, ControlStatus::Met, "", "done", t0())
+                .expect("set control");
+        }
+    }
+
+    fn ledger_size(&self) -> u64 {
+        self.store.ledger_size().expect("ledger size")
+    }
+}
+
+fn refused(result: Result<impl std::fmt::Debug, GovernanceError>, needle: &str) {
+    match result {
+        Err(GovernanceError::Refused { reason }) => {
+            assert!(reason.contains(needle), "reason {reason:?} lacks {needle:?}")
+        }
+        other => panic!("expected a refusal mentioning {needle:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_high_tier_system_is_approved_only_after_every_control_and_every_role() {
+    let world = World::new();
+    let assessment = world.credit_scoring();
+    assert_eq!(assessment.tier, Tier::High);
+    assert_eq!(assessment.controls.len(), world.catalogue.controls().len(), "high requires every control");
+    assert_eq!(assessment.required_roles, ["owner", "data", "legal", "ethics-committee", "management"]);
+
+    // Submitting with open controls is refused and names them.
+    refused(world.gov().submit("wang-fang", "credit-scoring", t0()), "neither met nor justified");
+    world.resolve_all("wang-fang");
+    // Not applicable needs a written reason.
+    refused(
+        world.gov().set_control("wang-fang", "credit-scoring", "C-16-05", ControlStatus::NotApplicable, " ", "", t0()),
+        "justification",
+    );
+    world
+        .gov()
+        .set_control(
+            "wang-fang",
+            "credit-scoring",
+            "C-16-05",
+            ControlStatus::NotApplicable,
+            "The system generates no content",
+            "",
+            t0(),
+        )
+        .expect("justified not-applicable");
+    world.gov().submit("wang-fang", "credit-scoring", t0()).expect("submit");
+
+    // The submitter cannot approve their own submission, in any role (Art. 3(5), Art. 7).
+    refused(world.gov().sign_off("wang-fang", "credit-scoring", "owner", "", t0()), "cannot sign it off");
+    refused(
+        world.gov().sign_off("li-wei", "credit-scoring", "management", "", t0()),
+        "does not hold the role management",
+    );
+    let signers = [("li-wei", "data"), ("zhao-min", "legal"), ("chen-jie", "ethics-committee")];
+    for (person, role) in signers {
+        let a = world.gov().sign_off(person, "credit-scoring", role, "", t0()).expect("sign");
+        assert!(matches!(a.approval(), Approval::Open { submitted: true, .. }));
+    }
+    let a = world.gov().sign_off("liu-yang", "credit-scoring", "management", "", t0()).expect("management");
+    assert!(matches!(a.approval(), Approval::Open { ref missing_roles, .. } if missing_roles == &["owner"]));
+    // The owner role is still missing and the only owner submitted: another owner must sign.
+    world.person("sun-li", &["owner"], Date::constant(2027, 12, 31));
+    let a = world.gov().sign_off("sun-li", "credit-scoring", "owner", "", t0()).expect("owner");
+    let Approval::Approved { at, review_due } = a.approval() else { panic!("approved: {:?}", a.approval()) };
+    assert_eq!(at, t0());
+    // High tier: re-review after 6 months (Art. 5, Art. 8).
+    assert_eq!(review_due, Some(Date::constant(2026, 9, 1)));
+    assert!(!a.is_overdue(Date::constant(2026, 9, 1)));
+    assert!(a.is_overdue(Date::constant(2026, 9, 2)));
+    let status = world.gov().status(Date::constant(2026, 10, 1)).expect("status");
+    assert!(status[0].overdue, "status flags the overdue re-review");
+}
+
+#[test]
+fn one_person_cannot_fill_two_roles() {
+    let world = World::new();
+    world.credit_scoring();
+    world.resolve_all("wang-fang");
+    world.gov().submit("wang-fang", "credit-scoring", t0()).expect("submit");
+    world.gov().sign_off("liu-yang", "credit-scoring", "legal", "", t0()).expect("legal");
+    refused(world.gov().sign_off("liu-yang", "credit-scoring", "management", "", t0()), "cannot fill two roles");
+    refused(world.gov().sign_off("zhao-min", "credit-scoring", "legal", "", t0()), "already signed");
+    refused(world.gov().sign_off("li-wei", "credit-scoring", "auditor", "", t0()), "not one of them");
+}
+
+#[test]
+fn a_sign_off_with_lapsed_training_is_refused_with_that_reason() {
+    let world = World::new();
+    world.credit_scoring();
+    world.person("old-hand", &["data"], Date::constant(2026, 1, 31));
+    world.resolve_all("wang-fang");
+    world.gov().submit("wang-fang", "credit-scoring", t0()).expect("submit");
+    refused(world.gov().sign_off("old-hand", "credit-scoring", "data", "", t0()), "training lapsed on 2026-01-31");
+    // Renewed training makes the same sign-off acceptable.
+    world
+        .gov()
+        .add_training(
+            "admin",
+            "old-hand",
+            Training {
+                course: "AI ethics refresher".into(),
+                completed: day(t0()),
+                expires: Date::constant(2027, 2, 28),
+            },
+            t0(),
+        )
+        .expect("renew");
+    world.gov().sign_off("old-hand", "credit-scoring", "data", "", t0()).expect("now allowed");
+}
+
+#[test]
+fn submitted_controls_are_frozen_until_reopened_and_reopening_lapses_sign_offs() {
+    let world = World::new();
+    world.credit_scoring();
+    world.resolve_all("wang-fang");
+    world.gov().submit("wang-fang", "credit-scoring", t0()).expect("submit");
+    world.gov().sign_off("li-wei", "credit-scoring", "data", "", t0()).expect("sign");
+    refused(
+        world.gov().set_control("wang-fang", "credit-scoring", "C-13-01", ControlStatus::NotMet, "", "", t0()),
+        "reopen it",
+    );
+    let reopened = world.gov().reopen("wang-fang", "credit-scoring", "bias found in review", t0()).expect("reopen");
+    assert!(reopened.signoffs.is_empty(), "sign-offs lapse with the submission");
+    world
+        .gov()
+        .set_control("wang-fang", "credit-scoring", "C-13-01", ControlStatus::NotMet, "", "disparity 0.71", t0())
+        .expect("editable again");
+    let state = world.gov().assessment("credit-scoring").expect("assessment");
+    let control = state.control("C-13-01").expect("control");
+    assert_eq!(control.status, ControlStatus::NotMet);
+    assert!(control.history.len() >= 2, "history keeps every change");
+}
+
+#[test]
+fn evidence_must_be_a_kind_the_control_accepts() {
+    let world = World::new();
+    world.credit_scoring();
+    let disclosure = world.catalogue.control("C-16-01").expect("C-16-01");
+    assert!(!disclosure.evidence.accepts.contains(&lunli_norms::EvidenceType::Attestation));
+    refused(
+        world.gov().add_evidence(
+            "wang-fang",
+            "credit-scoring",
+            "C-16-01",
+            EvidenceItem::Attestation { text: "trust me".into() },
+            "",
+            t0(),
+        ),
+        "not attestation",
+    );
+    assert!(disclosure.evidence.accepts.contains(&lunli_norms::EvidenceType::File));
+    let item = EvidenceItem::File { name: "disclosure-screenshot.png".into(), sha256: "00".repeat(32), size: 3 };
+    let id = world.gov().add_evidence("wang-fang", "credit-scoring", "c-16-01", item, "note", t0()).expect("accepted");
+    assert_eq!(id, 1);
+    let assessment = world.gov().assessment("credit-scoring").expect("assessment");
+    assert_eq!(assessment.control("C-16-01").expect("control").evidence.len(), 1);
+}
+
+#[test]
+fn a_new_version_makes_the_assessment_stale_and_needs_a_new_intake() {
+    let world = World::new();
+    world.credit_scoring();
+    let v2 = world
+        .gov()
+        .update_system("wang-fang", "credit-scoring", t0(), |s| {
+            s.stage = Stage::Deployed;
+            Ok("stage testing → deployed".into())
+        })
+        .expect("update");
+    assert_eq!(v2.version, 2);
+    refused(world.gov().assessment("credit-scoring"), "version 1");
+    refused(world.gov().open_assessment("wang-fang", "credit-scoring", t0()), "no intake yet");
+    let versions = world.gov().system_versions("credit-scoring").expect("versions");
+    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(versions[0].system.stage, Stage::Testing, "old versions are kept as they were");
+    refused(
+        world.gov().update_system("wang-fang", "credit-scoring", t0(), |_| Ok("nothing".into())),
+        "nothing changed",
+    );
+}
+
+#[test]
+fn a_prohibited_system_cannot_be_assessed() {
+    let world = World::new();
+    world.credit_scoring();
+    let mut answers = Answers::from_yaml(ANSWERS, &world.catalogue).expect("answers");
+    let purpose = world.catalogue.question("Q-PROHIBITED-PURPOSE").expect("question");
+    let option = purpose.options[0].id.clone();
+    answers.insert("Q-PROHIBITED-PURPOSE", lunli_governance::intake::Answer::Choices(vec![option]));
+    world
+        .gov()
+        .update_system("wang-fang", "credit-scoring", t0(), |s| {
+            s.purpose = "something else".into();
+            Ok("purpose".into())
+        })
+        .expect("v2");
+    let (_, tiering) = world.gov().intake("wang-fang", "credit-scoring", &answers, t0()).expect("intake records it");
+    assert_eq!(tiering.tier, Tier::Prohibited);
+    assert!(tiering.required_controls.is_empty() && tiering.signoff_roles.is_empty());
+    refused(world.gov().open_assessment("wang-fang", "credit-scoring", t0()), "prohibited (Art. 20)");
+}
+
+#[test]
+fn a_refused_or_failed_change_leaves_nothing_behind() {
+    let world = World::new();
+    world.credit_scoring();
+    let before = world.ledger_size();
+    // Unknown references: nothing is stored, and no ledger entry is written.
+    let mut orphan: System = serde_yaml_ng::from_str(SYSTEM).expect("system");
+    orphan.id = "orphan".into();
+    orphan.owner = "nobody".into();
+    let err = world.gov().register_system("admin", orphan, t0()).expect_err("unknown owner");
+    assert!(matches!(err, GovernanceError::NotFound { .. }), "{err}");
+    assert!(world.gov().system("orphan").is_err());
+    // A change that fails after writing inside the same unit of work is rolled back whole.
+    let err = world.gov().update_system("admin", "credit-scoring", t0(), |s| {
+        s.owner = "nobody".into();
+        Ok("owner".into())
+    });
+    assert!(err.is_err());
+    assert_eq!(world.gov().system("credit-scoring").expect("still there").version, 1);
+    assert_eq!(world.ledger_size(), before, "no ledger entry for what was not stored");
+    // And every stored change has exactly one ledger entry.
+    world.resolve_all("wang-fang");
+    let controls = world.gov().assessment("credit-scoring").expect("a").controls.len() as u64;
+    assert_eq!(world.ledger_size(), before + controls);
+}
+
+#[test]
+fn duplicates_and_unknown_ids_are_clear_errors() {
+    let world = World::new();
+    world.credit_scoring();
+    let system: System = serde_yaml_ng::from_str(SYSTEM).expect("system");
+    let err = world.gov().register_system("admin", system, t0()).expect_err("duplicate");
+    assert_eq!(err.to_string(), "system `credit-scoring` already exists");
+    let err = world.gov().assessment("no-such-system").expect_err("unknown");
+    assert!(err.to_string().starts_with("no system `no-such-system`"), "{err}");
+    let err = world.gov().grant_role("admin", "li-wei", "overlord", t0()).expect_err("unknown role");
+    assert!(err.to_string().contains("known: owner"), "{err}");
+}
+
+#[test]
+fn the_store_is_created_migrated_and_reopened_without_losing_anything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("nested").join("data");
+    {
+        let store = SqliteStore::open(&data).expect("create");
+        assert_eq!(store.schema_version().expect("version"), 1);
+        let catalogue = Catalogue::bundled().expect("catalogue");
+        Governance::new(&catalogue, &store)
+            .add_person(
+                "admin",
+                Person { id: "a".into(), name: "A".into(), email: None, roles: vec![], training: vec![] },
+                t0(),
+            )
+            .expect("person");
+    }
+    let store = SqliteStore::open(&data).expect("reopen");
+    assert_eq!(store.schema_version().expect("version"), 1);
+    let catalogue = Catalogue::bundled().expect("catalogue");
+    assert_eq!(Governance::new(&catalogue, &store).people().expect("people").len(), 1);
+    assert_eq!(store.ledger_size().expect("size"), 1);
+}
