@@ -22,6 +22,7 @@ mod error;
 pub mod intake;
 pub mod manifest;
 pub mod registry;
+pub mod runtime;
 pub mod service;
 pub mod store;
 pub mod tiering;
@@ -32,4 +33,4 @@ pub use registry::{
     DataSource, Deployment, DueDiligenceAnswer, Exposure, LegalBasis, ModelProvenance, ModelSource, OrgRole, Person,
     Stage, System, Training, Vendor, VendorKind,
 };
-pub use service::{Governance, StatusRow};
+pub use service::{Governance, RuntimeDefaults, RuntimeSnapshot, StatusRow};

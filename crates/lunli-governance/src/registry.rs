@@ -180,6 +180,10 @@ pub struct System {
     pub owner: String,
     pub roles: Vec<OrgRole>,
     pub purpose: String,
+    /// Machine-readable purpose ids the runtime gateway accepts for this system (e.g.
+    /// `credit-application`); requests for any other purpose are denied. Empty accepts any.
+    #[serde(default)]
+    pub purposes: Vec<String>,
     #[serde(default)]
     pub sectors: Vec<String>,
     pub deployment: Deployment,

@@ -12,7 +12,8 @@ use crate::GovernanceError;
 use crate::assessment::{Approval, Assessment, ControlState, ControlStatus, EvidenceItem};
 use crate::intake::Answers;
 use crate::registry::{DueDiligenceAnswer, Person, System, Training, Vendor};
-use crate::store::{Event, IntakeRecord, Store, SystemVersion, Tx};
+use crate::runtime::{Consent, Impact, Mode, Suspension, SystemPolicy};
+use crate::store::{ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use crate::tiering::{self, Tiering};
 
 /// Governance work for one catalogue over one store.
@@ -512,6 +513,210 @@ impl<'a, S: Store> Governance<'a, S> {
             }
             Ok(rows)
         })
+    }
+}
+
+/// Gateway-wide settings that shape every [`SystemPolicy`] until systems carry their own
+/// playbooks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeDefaults {
+    pub review_below_confidence: f64,
+    pub review_at_impact: Impact,
+    /// The organisation providing the services, named in implicit content labels.
+    pub provider: String,
+}
+
+impl Default for RuntimeDefaults {
+    fn default() -> Self {
+        Self { review_below_confidence: 0.6, review_at_impact: Impact::High, provider: "lunli".into() }
+    }
+}
+
+/// Everything the gateway needs in memory to decide: one snapshot of runtime state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeSnapshot {
+    pub version: u64,
+    pub policies: Vec<SystemPolicy>,
+    pub suspensions: Vec<Suspension>,
+    pub consents: Vec<Consent>,
+    pub keys: Vec<ApiKey>,
+}
+
+impl<'a, S: Store> Governance<'a, S> {
+    // ── runtime human control ──────────────────────────────────────────────────────────────
+
+    /// Pulls the kill switch on a system or one of its purposes (Art. 3(4), Art. 17). Any
+    /// authorised person may; it takes effect on the next decision.
+    pub fn suspend(
+        &self,
+        actor: &str,
+        system: &str,
+        purpose: Option<&str>,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<Suspension, GovernanceError> {
+        if reason.trim().is_empty() {
+            return Err(GovernanceError::Invalid {
+                field: "reason".into(),
+                reason: "say why the system is suspended".into(),
+            });
+        }
+        self.store.write(|tx| {
+            existing_system(tx, system)?;
+            let suspension = Suspension {
+                system: system.to_string(),
+                purpose: purpose.map(str::to_string),
+                reason: reason.trim().to_string(),
+                by: actor.to_string(),
+                at,
+            };
+            tx.put_suspension(&suspension)?;
+            tx.record(&event(actor, "system.suspend", format!("system:{system}"), at, json!(suspension)))?;
+            Ok(suspension)
+        })
+    }
+
+    /// Lifts a suspension, with a reason.
+    pub fn resume(
+        &self,
+        actor: &str,
+        system: &str,
+        purpose: Option<&str>,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<Suspension, GovernanceError> {
+        if reason.trim().is_empty() {
+            return Err(GovernanceError::Invalid {
+                field: "reason".into(),
+                reason: "say why the system may run again".into(),
+            });
+        }
+        self.store.write(|tx| {
+            let lifted = tx.remove_suspension(system, purpose)?.ok_or_else(|| GovernanceError::Refused {
+                reason: match purpose {
+                    Some(p) => format!("purpose {p} of {system} is not suspended"),
+                    None => format!("{system} is not suspended"),
+                },
+            })?;
+            tx.record(&event(
+                actor,
+                "system.resume",
+                format!("system:{system}"),
+                at,
+                json!({ "purpose": purpose, "reason": reason.trim(), "lifted": lifted }),
+            ))?;
+            Ok(lifted)
+        })
+    }
+
+    /// Records a subject's choice toward a system (Art. 16, Art. 19); withdrawal is one call
+    /// and applies to the next decision.
+    pub fn set_consent(
+        &self,
+        actor: &str,
+        system: &str,
+        subject: &str,
+        given: bool,
+        mode: Mode,
+        at: Timestamp,
+    ) -> Result<Consent, GovernanceError> {
+        if subject.trim().is_empty() || subject.len() > 200 {
+            return Err(GovernanceError::Invalid {
+                field: "subject".into(),
+                reason: "a pseudonymous subject id of 1 to 200 characters".into(),
+            });
+        }
+        self.store.write(|tx| {
+            existing_system(tx, system)?;
+            let consent = Consent { system: system.to_string(), subject: subject.to_string(), given, mode, at };
+            tx.put_consent(&consent)?;
+            tx.record(&event(actor, "consent.set", format!("system:{system}"), at, json!(consent)))?;
+            Ok(consent)
+        })
+    }
+
+    /// Stores a new API key (its hash) for the gateway.
+    pub fn add_api_key(&self, actor: &str, key: ApiKey, at: Timestamp) -> Result<ApiKey, GovernanceError> {
+        self.store.write(|tx| {
+            if tx.api_keys()?.iter().any(|k| k.id == key.id) {
+                return Err(GovernanceError::Exists { what: "API key", id: key.id.clone() });
+            }
+            if let Some(person) = &key.person {
+                existing_person(tx, person)?;
+            }
+            tx.put_api_key(&key)?;
+            tx.record(&event(
+                actor,
+                "key.add",
+                format!("key:{}", key.id),
+                at,
+                json!({ "name": key.name, "person": key.person, "roles": key.roles }),
+            ))?;
+            Ok(key)
+        })
+    }
+
+    pub fn revoke_api_key(&self, actor: &str, id: &str, at: Timestamp) -> Result<ApiKey, GovernanceError> {
+        self.store.write(|tx| {
+            let mut key = tx
+                .api_keys()?
+                .into_iter()
+                .find(|k| k.id == id)
+                .ok_or_else(|| not_found("API key", id, "`lunli key list`"))?;
+            key.revoked_at = Some(at);
+            tx.put_api_key(&key)?;
+            tx.record(&event(actor, "key.revoke", format!("key:{id}"), at, json!({})))?;
+            Ok(key)
+        })
+    }
+
+    pub fn api_keys(&self) -> Result<Vec<ApiKey>, GovernanceError> {
+        self.store.read(|tx| tx.api_keys())
+    }
+
+    /// The runtime state version; cheap, for polling.
+    pub fn runtime_version(&self) -> Result<u64, GovernanceError> {
+        self.store.read(|tx| tx.runtime_version())
+    }
+
+    /// One consistent snapshot of everything the gateway decides with.
+    pub fn runtime_snapshot(&self, defaults: &RuntimeDefaults) -> Result<RuntimeSnapshot, GovernanceError> {
+        self.store.read(|tx| {
+            let version = tx.runtime_version()?;
+            let mut policies = Vec::new();
+            for current in tx.systems()? {
+                let id = current.system.id.clone();
+                let tier = tx.latest_intake(&id, current.version)?.map(|i| i.tier);
+                let approved =
+                    tx.latest_assessment(&id)?.is_some_and(|a| a.version == current.version && a.approved_at.is_some());
+                let s = current.system;
+                policies.push(SystemPolicy {
+                    id,
+                    name: s.name,
+                    tier,
+                    approved,
+                    purposes: s.purposes,
+                    functions: s.functions,
+                    limitations: s.limitations,
+                    review_below_confidence: defaults.review_below_confidence,
+                    review_at_impact: defaults.review_at_impact,
+                    provider: defaults.provider.clone(),
+                });
+            }
+            Ok(RuntimeSnapshot {
+                version,
+                policies,
+                suspensions: tx.suspensions()?,
+                consents: tx.consents()?,
+                keys: tx.api_keys()?,
+            })
+        })
+    }
+
+    /// Appends events (runtime decisions) to the ledger in one transaction: the unit of a group
+    /// commit. Returns the index of each.
+    pub fn record_events(&self, events: &[Event]) -> Result<Vec<u64>, GovernanceError> {
+        self.store.write(|tx| events.iter().map(|e| tx.record(e)).collect())
     }
 }
 

@@ -10,6 +10,25 @@ use serde::{Deserialize, Serialize};
 use crate::GovernanceError;
 use crate::assessment::Assessment;
 use crate::registry::{Person, System, Vendor};
+use crate::runtime::{Consent, Suspension};
+
+/// An API key of the runtime gateway. Only the SHA-256 of the secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// Short public id, shown in lists and logs (the secret starts with it).
+    pub id: String,
+    pub name: String,
+    /// The person the key acts for, when it is a person's key rather than a service's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    pub roles: Vec<String>,
+    /// SHA-256 (hex) of the whole secret.
+    pub sha256: String,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Timestamp>,
+}
 
 /// One stored version of a system's record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +99,22 @@ pub trait Tx {
     fn latest_assessment(&mut self, system: &str) -> Result<Option<Assessment>, GovernanceError>;
     /// Inserts or replaces an assessment.
     fn put_assessment(&mut self, assessment: &Assessment) -> Result<(), GovernanceError>;
+
+    /// Active suspensions of every system.
+    fn suspensions(&mut self) -> Result<Vec<Suspension>, GovernanceError>;
+    /// Adds or replaces the suspension of `(system, purpose)`.
+    fn put_suspension(&mut self, suspension: &Suspension) -> Result<(), GovernanceError>;
+    /// Lifts the suspension of `(system, purpose)`, returning it if there was one.
+    fn remove_suspension(&mut self, system: &str, purpose: Option<&str>)
+    -> Result<Option<Suspension>, GovernanceError>;
+    fn consent(&mut self, system: &str, subject: &str) -> Result<Option<Consent>, GovernanceError>;
+    fn consents(&mut self) -> Result<Vec<Consent>, GovernanceError>;
+    fn put_consent(&mut self, consent: &Consent) -> Result<(), GovernanceError>;
+    fn api_keys(&mut self) -> Result<Vec<ApiKey>, GovernanceError>;
+    fn put_api_key(&mut self, key: &ApiKey) -> Result<(), GovernanceError>;
+    /// A number that grows with every change to runtime state (suspensions, consents, keys,
+    /// systems, assessments), so gateway instances sharing a store know when to reload.
+    fn runtime_version(&mut self) -> Result<u64, GovernanceError>;
 
     /// Appends an event to the tamper-evident ledger, in this transaction; returns its index.
     fn record(&mut self, event: &Event) -> Result<u64, GovernanceError>;

@@ -1,16 +1,33 @@
 //! lunli's storage: the backends behind `lunli-governance`'s [`Store`](lunli_governance::store::Store)
 //! interface. [`SqliteStore`] is the embedded default — one file in a data directory, created
-//! and migrated on open. Every write is one transaction that also appends its ledger entries,
-//! so a change and its record in the tamper-evident ledger are stored together or not at all.
+//! and migrated on open. [`PostgresStore`] is the shared one, for several `lunli serve`
+//! instances on one state and one ledger; both pass the same tests. Every write is one
+//! transaction that also appends its ledger entries, so a change and its record in the
+//! tamper-evident ledger are stored together or not at all.
+//!
+//! The ledger over SQLite: keys in the data directory ([`LedgerKeys`]),
+//! [`SqliteStore::sign_head`], [`SqliteStore::verify_ledger`] (streams every stored entry through
+//! `lunli_ledger`'s verifier and checks the stored hashes too), proofs
+//! ([`SqliteStore::inclusion_proof`], [`SqliteStore::consistency_proof`]),
+//! [`SqliteStore::export_bundle`], and group commit for many writers ([`GroupCommit`],
+//! [`SqliteStore::append_batch`]).
 //!
 //! This crate holds SQL and nothing else: no governance rule, no printing.
 
+mod any;
+mod chain;
 mod ledger;
+mod postgres;
 mod sqlite;
 
 use std::path::PathBuf;
 
-pub use ledger::LedgerRow;
+pub use any::AnyStore;
+pub use ledger::{
+    ConsistencyProof, ExportSummary, GroupCommit, InclusionProof, LedgerError, LedgerKeys, LedgerRow, PUBLIC_KEY_FILE,
+    SIGNING_KEY_FILE, SignOutcome, fingerprint,
+};
+pub use postgres::{PostgresError, PostgresOptions, PostgresStore};
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 
 /// Failures opening or migrating a store; failures inside a unit of work are
@@ -33,4 +50,24 @@ pub enum StoreError {
     Migration { path: PathBuf, message: String },
     #[error("the database connection was poisoned: {0}")]
     Poisoned(String),
+    #[error("invalid PostgreSQL connection string: {source}")]
+    PostgresUrl {
+        #[source]
+        source: PostgresError,
+    },
+    #[error(
+        "invalid PostgreSQL schema name {name:?}: use lowercase ASCII letters, digits and `_`, starting with a letter"
+    )]
+    InvalidSchema { name: String },
+    #[error("PostgreSQL at {target} failed while {doing}: {source}")]
+    Postgres {
+        target: String,
+        doing: &'static str,
+        #[source]
+        source: PostgresError,
+    },
+    #[error("cannot open connections to PostgreSQL at {target}: {message}")]
+    PostgresPool { target: String, message: String },
+    #[error("cannot bring the PostgreSQL database {target} up to date: {message}")]
+    PostgresMigration { target: String, message: String },
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use lunli_governance::store::{Event, IntakeRecord, Store, SystemVersion, Tx};
+use lunli_governance::runtime::{Consent, Suspension};
+use lunli_governance::store::{ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -66,7 +67,7 @@ impl SqliteStore {
         ledger::ledger_rows(&*self.lock()?, from, limit)
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, GovernanceError> {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Connection>, GovernanceError> {
         self.conn.lock().map_err(|_| GovernanceError::Storage {
             message: "the database connection was poisoned by an earlier panic".into(),
             source: None,
@@ -310,6 +311,87 @@ impl Tx for SqliteTx<'_> {
             )
             .map_err(db("storing an assessment"))?;
         Ok(())
+    }
+
+    fn suspensions(&mut self) -> Result<Vec<Suspension>, GovernanceError> {
+        self.all("suspensions", "SELECT system || '/' || purpose, record FROM suspensions ORDER BY system, purpose", [])
+    }
+
+    fn put_suspension(&mut self, suspension: &Suspension) -> Result<(), GovernanceError> {
+        self.conn
+            .execute(
+                "INSERT INTO suspensions (system, purpose, record) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (system, purpose) DO UPDATE SET record = excluded.record",
+                params![suspension.system, suspension.purpose.as_deref().unwrap_or(""), to_json(suspension)?],
+            )
+            .map_err(db("storing a suspension"))?;
+        Ok(())
+    }
+
+    fn remove_suspension(
+        &mut self,
+        system: &str,
+        purpose: Option<&str>,
+    ) -> Result<Option<Suspension>, GovernanceError> {
+        let purpose = purpose.unwrap_or("");
+        let existing: Option<Suspension> = self.one(
+            "suspensions",
+            system,
+            "SELECT record FROM suspensions WHERE system = ?1 AND purpose = ?2",
+            params![system, purpose],
+        )?;
+        if existing.is_some() {
+            self.conn
+                .execute("DELETE FROM suspensions WHERE system = ?1 AND purpose = ?2", params![system, purpose])
+                .map_err(db("lifting a suspension"))?;
+        }
+        Ok(existing)
+    }
+
+    fn consent(&mut self, system: &str, subject: &str) -> Result<Option<Consent>, GovernanceError> {
+        self.one(
+            "consents",
+            subject,
+            "SELECT record FROM consents WHERE system = ?1 AND subject = ?2",
+            params![system, subject],
+        )
+    }
+
+    fn consents(&mut self) -> Result<Vec<Consent>, GovernanceError> {
+        self.all("consents", "SELECT system || '/' || subject, record FROM consents", [])
+    }
+
+    fn put_consent(&mut self, consent: &Consent) -> Result<(), GovernanceError> {
+        self.conn
+            .execute(
+                "INSERT INTO consents (system, subject, record) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (system, subject) DO UPDATE SET record = excluded.record",
+                params![consent.system, consent.subject, to_json(consent)?],
+            )
+            .map_err(db("storing a consent"))?;
+        Ok(())
+    }
+
+    fn api_keys(&mut self) -> Result<Vec<ApiKey>, GovernanceError> {
+        self.all("api_keys", "SELECT id, record FROM api_keys ORDER BY id", [])
+    }
+
+    fn put_api_key(&mut self, key: &ApiKey) -> Result<(), GovernanceError> {
+        self.conn
+            .execute(
+                "INSERT INTO api_keys (id, record) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+                params![key.id, to_json(key)?],
+            )
+            .map_err(db("storing an API key"))?;
+        Ok(())
+    }
+
+    fn runtime_version(&mut self) -> Result<u64, GovernanceError> {
+        let version: i64 = self
+            .conn
+            .query_row("SELECT version FROM runtime_state WHERE id = 1", [], |r| r.get(0))
+            .map_err(db("reading the runtime version"))?;
+        to_u64(version, "runtime version")
     }
 
     fn record(&mut self, event: &Event) -> Result<u64, GovernanceError> {

@@ -1,6 +1,11 @@
-//! The governance workflow over the real embedded store: register, intake, assess, evidence,
-//! submit, sign off — with the approval and separation-of-duties rules, versioning, and the
-//! guarantee that a refused or failed change leaves nothing behind, not even a ledger entry.
+//! The governance workflow over the real stores: register, intake, assess, evidence, submit,
+//! sign off — with the approval and separation-of-duties rules, versioning, and the guarantee
+//! that a refused or failed change leaves nothing behind, not even a ledger entry.
+//!
+//! Every test runs on each backend: `sqlite::<test>` on the embedded store in a temporary
+//! directory, `postgres::<test>` on PostgreSQL in a schema of its own (see `backend`).
+
+mod backend;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -9,7 +14,9 @@ use lunli_governance::{
     Approval, ControlStatus, EvidenceItem, Governance, GovernanceError, Person, Stage, System, Training,
 };
 use lunli_norms::{Catalogue, Tier};
-use lunli_store::SqliteStore;
+use lunli_store::{PostgresStore, SqliteStore};
+
+use backend::Backend;
 
 const SYSTEM: &str = include_str!("../../../examples/credit-scoring/system.yaml");
 const ANSWERS: &str = include_str!("../../../examples/credit-scoring/intake.yaml");
@@ -22,20 +29,46 @@ fn day(ts: Timestamp) -> Date {
     ts.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
 }
 
-struct World {
-    _dir: tempfile::TempDir,
-    store: SqliteStore,
-    catalogue: Catalogue,
+/// Each test, once per backend.
+macro_rules! on_every_backend {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $test() { super::$test::<super::SqliteStore>() } )*
+        }
+        mod postgres {
+            $( #[test] fn $test() { super::$test::<super::PostgresStore>() } )*
+        }
+    };
 }
 
-impl World {
+on_every_backend!(
+    a_high_tier_system_is_approved_only_after_every_control_and_every_role,
+    one_person_cannot_fill_two_roles,
+    a_sign_off_with_lapsed_training_is_refused_with_that_reason,
+    submitted_controls_are_frozen_until_reopened_and_reopening_lapses_sign_offs,
+    evidence_must_be_a_kind_the_control_accepts,
+    a_new_version_makes_the_assessment_stale_and_needs_a_new_intake,
+    a_prohibited_system_cannot_be_assessed,
+    a_refused_or_failed_change_leaves_nothing_behind,
+    duplicates_and_unknown_ids_are_clear_errors,
+    the_store_is_created_migrated_and_reopened_without_losing_anything,
+);
+
+struct World<S: Backend> {
+    // Dropped in this order: the store before the place it lives in.
+    store: S,
+    catalogue: Catalogue,
+    _place: S::Place,
+}
+
+impl<S: Backend> World<S> {
     fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(dir.path()).expect("open store");
-        Self { _dir: dir, store, catalogue: Catalogue::bundled().expect("catalogue") }
+        let place = S::place();
+        let store = S::open(&place);
+        Self { store, catalogue: Catalogue::bundled().expect("catalogue"), _place: place }
     }
 
-    fn gov(&self) -> Governance<'_, SqliteStore> {
+    fn gov(&self) -> Governance<'_, S> {
         Governance::new(&self.catalogue, &self.store)
     }
 
@@ -91,7 +124,7 @@ impl World {
     }
 
     fn ledger_size(&self) -> u64 {
-        self.store.ledger_size().expect("ledger size")
+        self.store.ledger_size()
     }
 }
 
@@ -104,9 +137,8 @@ fn refused(result: Result<impl std::fmt::Debug, GovernanceError>, needle: &str) 
     }
 }
 
-#[test]
-fn a_high_tier_system_is_approved_only_after_every_control_and_every_role() {
-    let world = World::new();
+fn a_high_tier_system_is_approved_only_after_every_control_and_every_role<S: Backend>() {
+    let world = World::<S>::new();
     let assessment = world.credit_scoring();
     assert_eq!(assessment.tier, Tier::High);
     assert_eq!(assessment.controls.len(), world.catalogue.controls().len(), "high requires every control");
@@ -160,9 +192,8 @@ fn a_high_tier_system_is_approved_only_after_every_control_and_every_role() {
     assert!(status[0].overdue, "status flags the overdue re-review");
 }
 
-#[test]
-fn one_person_cannot_fill_two_roles() {
-    let world = World::new();
+fn one_person_cannot_fill_two_roles<S: Backend>() {
+    let world = World::<S>::new();
     world.credit_scoring();
     world.resolve_all("wang-fang");
     world.gov().submit("wang-fang", "credit-scoring", t0()).expect("submit");
@@ -172,9 +203,8 @@ fn one_person_cannot_fill_two_roles() {
     refused(world.gov().sign_off("li-wei", "credit-scoring", "auditor", "", t0()), "not one of them");
 }
 
-#[test]
-fn a_sign_off_with_lapsed_training_is_refused_with_that_reason() {
-    let world = World::new();
+fn a_sign_off_with_lapsed_training_is_refused_with_that_reason<S: Backend>() {
+    let world = World::<S>::new();
     world.credit_scoring();
     world.person("old-hand", &["data"], Date::constant(2026, 1, 31));
     world.resolve_all("wang-fang");
@@ -197,9 +227,8 @@ fn a_sign_off_with_lapsed_training_is_refused_with_that_reason() {
     world.gov().sign_off("old-hand", "credit-scoring", "data", "", t0()).expect("now allowed");
 }
 
-#[test]
-fn submitted_controls_are_frozen_until_reopened_and_reopening_lapses_sign_offs() {
-    let world = World::new();
+fn submitted_controls_are_frozen_until_reopened_and_reopening_lapses_sign_offs<S: Backend>() {
+    let world = World::<S>::new();
     world.credit_scoring();
     world.resolve_all("wang-fang");
     world.gov().submit("wang-fang", "credit-scoring", t0()).expect("submit");
@@ -220,9 +249,8 @@ fn submitted_controls_are_frozen_until_reopened_and_reopening_lapses_sign_offs()
     assert!(control.history.len() >= 2, "history keeps every change");
 }
 
-#[test]
-fn evidence_must_be_a_kind_the_control_accepts() {
-    let world = World::new();
+fn evidence_must_be_a_kind_the_control_accepts<S: Backend>() {
+    let world = World::<S>::new();
     world.credit_scoring();
     let disclosure = world.catalogue.control("C-16-01").expect("C-16-01");
     assert!(!disclosure.evidence.accepts.contains(&lunli_norms::EvidenceType::Attestation));
@@ -245,9 +273,8 @@ fn evidence_must_be_a_kind_the_control_accepts() {
     assert_eq!(assessment.control("C-16-01").expect("control").evidence.len(), 1);
 }
 
-#[test]
-fn a_new_version_makes_the_assessment_stale_and_needs_a_new_intake() {
-    let world = World::new();
+fn a_new_version_makes_the_assessment_stale_and_needs_a_new_intake<S: Backend>() {
+    let world = World::<S>::new();
     world.credit_scoring();
     let v2 = world
         .gov()
@@ -268,9 +295,8 @@ fn a_new_version_makes_the_assessment_stale_and_needs_a_new_intake() {
     );
 }
 
-#[test]
-fn a_prohibited_system_cannot_be_assessed() {
-    let world = World::new();
+fn a_prohibited_system_cannot_be_assessed<S: Backend>() {
+    let world = World::<S>::new();
     world.credit_scoring();
     let mut answers = Answers::from_yaml(ANSWERS, &world.catalogue).expect("answers");
     let purpose = world.catalogue.question("Q-PROHIBITED-PURPOSE").expect("question");
@@ -289,9 +315,8 @@ fn a_prohibited_system_cannot_be_assessed() {
     refused(world.gov().open_assessment("wang-fang", "credit-scoring", t0()), "prohibited (Art. 20)");
 }
 
-#[test]
-fn a_refused_or_failed_change_leaves_nothing_behind() {
-    let world = World::new();
+fn a_refused_or_failed_change_leaves_nothing_behind<S: Backend>() {
+    let world = World::<S>::new();
     world.credit_scoring();
     let before = world.ledger_size();
     // Unknown references: nothing is stored, and no ledger entry is written.
@@ -315,9 +340,8 @@ fn a_refused_or_failed_change_leaves_nothing_behind() {
     assert_eq!(world.ledger_size(), before + controls);
 }
 
-#[test]
-fn duplicates_and_unknown_ids_are_clear_errors() {
-    let world = World::new();
+fn duplicates_and_unknown_ids_are_clear_errors<S: Backend>() {
+    let world = World::<S>::new();
     world.credit_scoring();
     let system: System = serde_yaml_ng::from_str(SYSTEM).expect("system");
     let err = world.gov().register_system("admin", system, t0()).expect_err("duplicate");
@@ -328,13 +352,13 @@ fn duplicates_and_unknown_ids_are_clear_errors() {
     assert!(err.to_string().contains("known: owner"), "{err}");
 }
 
-#[test]
-fn the_store_is_created_migrated_and_reopened_without_losing_anything() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("nested").join("data");
+fn the_store_is_created_migrated_and_reopened_without_losing_anything<S: Backend>() {
+    let place = S::place();
+    let created_at_version;
     {
-        let store = SqliteStore::open(&data).expect("create");
-        assert_eq!(store.schema_version().expect("version"), 1);
+        let store = S::open(&place);
+        created_at_version = store.schema_version();
+        assert!(created_at_version >= 3, "migrations ran");
         let catalogue = Catalogue::bundled().expect("catalogue");
         Governance::new(&catalogue, &store)
             .add_person(
@@ -344,9 +368,9 @@ fn the_store_is_created_migrated_and_reopened_without_losing_anything() {
             )
             .expect("person");
     }
-    let store = SqliteStore::open(&data).expect("reopen");
-    assert_eq!(store.schema_version().expect("version"), 1);
+    let store = S::open(&place);
+    assert_eq!(store.schema_version(), created_at_version);
     let catalogue = Catalogue::bundled().expect("catalogue");
     assert_eq!(Governance::new(&catalogue, &store).people().expect("people").len(), 1);
-    assert_eq!(store.ledger_size().expect("size"), 1);
+    assert_eq!(store.ledger_size(), 1);
 }

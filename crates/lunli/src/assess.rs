@@ -12,7 +12,7 @@ use crate::context::{Context, now, today};
 use crate::output::Out;
 
 pub fn assess(ctx: &Context, args: &AssessArgs, out: &mut Out) -> Result<()> {
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     let assessment = if args.submit {
         gov.submit(&ctx.actor, &args.system, now())?
@@ -113,7 +113,7 @@ pub fn approval_line(out: &Out, approval: &Approval) -> String {
 pub fn control(ctx: &Context, command: &ControlCommand, out: &mut Out) -> Result<()> {
     let ControlCommand::Set { system, control, status, justification, comment } = command;
     let status: ControlStatus = status.parse()?;
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     let assessment = gov.set_control(&ctx.actor, system, control, status, justification, comment, now())?;
     if !out.is_table() {
@@ -145,7 +145,7 @@ pub fn evidence(ctx: &Context, command: &EvidenceCommand, out: &mut Out) -> Resu
             reason: "give the evidence: --file PATH, --link URL or --attest TEXT".into(),
         });
     };
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     let id = gov.add_evidence(&ctx.actor, system, control, item.clone(), note, now())?;
     if !out.is_table() {
@@ -177,7 +177,7 @@ pub fn hash_file(path: &std::path::Path) -> Result<(String, u64)> {
 }
 
 pub fn signoff(ctx: &Context, args: &SignoffArgs, out: &mut Out) -> Result<()> {
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     let assessment = gov.sign_off(&ctx.actor, &args.system, &args.role, &args.note, now())?;
     if !out.is_table() {
@@ -192,7 +192,7 @@ pub fn signoff(ctx: &Context, args: &SignoffArgs, out: &mut Out) -> Result<()> {
 }
 
 pub fn status(ctx: &Context, out: &mut Out) -> Result<()> {
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     let rows = gov.status(today())?;
     if !out.is_table() {

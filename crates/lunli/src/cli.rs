@@ -14,7 +14,9 @@ Exit codes:
   4  what was asked for does not exist (an article, control, system, person … id)
   5  `lunli check`: the system may not ship (prohibited, or required controls unmet)
   6  the governance rules refuse the request (separation of duties, a frozen or prohibited
-     assessment, something that already exists); the message says which rule";
+     assessment, something that already exists); the message says which rule
+  7  `lunli ledger verify`: the ledger does not verify (an entry or signed head was altered,
+     deleted, inserted or reordered); the message names the first bad index";
 
 /// lunli (伦理) turns China's Ethical Norms for New Generation Artificial Intelligence into working
 /// governance: the norms as checkable controls, an inventory of AI systems, audits, runtime human
@@ -50,6 +52,12 @@ pub struct GlobalArgs {
     /// (e.g. ~/.local/share/lunli on Linux).
     #[arg(long, global = true, value_name = "DIR", env = "LUNLI_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Keep the registry, runtime state and ledger in PostgreSQL instead of the data directory,
+    /// so that several `lunli serve` instances share them: a URL (postgres://user@host/db) or
+    /// key=value pairs (host=… dbname=…). `lunli ledger` and `lunli audit` refuse it for now.
+    #[arg(long, global = true, value_name = "URL", env = "LUNLI_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 
     /// Who is acting: a person id, recorded in the ledger with every change. Defaults to the
     /// operating-system user name.
@@ -116,6 +124,57 @@ pub enum Command {
     /// Check a lunli.yaml kept beside a model's repository: compute its tier and unmet
     /// controls, and exit 5 when the system may not ship. For CI pipelines.
     Check(CheckArgs),
+
+    /// Audit predictions for group fairness (Art. 13) and data for quality (Art. 11), fast on large
+    /// files; with --system the result is recorded as evidence on the controls it concerns.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
+
+    /// The tamper-evident ledger of every change: signed tree heads, verification (also offline,
+    /// from an exported bundle), inclusion and consistency proofs, export for auditors.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+
+    /// Run the runtime gateway: the HTTP service every AI product calls on each request
+    /// (decisions, kill switch, consent and opt-out), on the same data directory.
+    Serve(ServeArgs),
+
+    /// API keys for the gateway: create (the secret is shown once), list, revoke.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides the configuration file).
+    #[arg(long, env = "LUNLI_LISTEN")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Configuration file (TOML); every key is optional. See docs/gateway.md.
+    #[arg(long, env = "LUNLI_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format on standard error.
+    #[arg(long, value_parser = ["text", "json"], default_value = "text", env = "LUNLI_LOG_FORMAT")]
+    pub log_format: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key; its secret is printed once and only its SHA-256 is stored.
+    Add {
+        /// What the key is for, e.g. "credit app backend".
+        #[arg(long)]
+        name: String,
+        /// Roles: service, operator, reviewer, owner, auditor, admin; repeat or comma-separate.
+        #[arg(long = "role", value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// The person the key acts for (a registered person id); omit for a service's key.
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by its id.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +325,53 @@ pub struct SignoffArgs {
     pub role: String,
     #[arg(long, default_value = "")]
     pub note: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Show the latest signed tree head: size, root, time, signature and key fingerprint.
+    Head {
+        /// Sign a new head over the whole log first, if it grew since the latest one.
+        #[arg(long)]
+        sign: bool,
+    },
+    /// Recompute the whole tree from the database and check every signed head; with --bundle,
+    /// verify an exported bundle offline, without any database. Exits 7 when verification fails.
+    Verify {
+        /// An exported bundle to verify offline (no data directory is opened or created).
+        #[arg(long, value_name = "FILE", requires = "public_key")]
+        bundle: Option<PathBuf>,
+        /// The public key you trust (PEM). Required with --bundle; without it, the data
+        /// directory's ledger-key.pub.pem.
+        #[arg(long, value_name = "KEY")]
+        public_key: Option<PathBuf>,
+    },
+    /// Prove an entry is in the log (--index N [--size S]), or that the log at size --to extends
+    /// the log at size --from (consistency); sizes default to the latest signed head.
+    Proof {
+        /// The entry to prove included.
+        #[arg(long, required_unless_present = "from", conflicts_with_all = ["from", "to"])]
+        index: Option<u64>,
+        /// The tree size to prove it in.
+        #[arg(long, requires = "index")]
+        size: Option<u64>,
+        /// The earlier tree size of a consistency proof.
+        #[arg(long)]
+        from: Option<u64>,
+        /// The later tree size of a consistency proof.
+        #[arg(long, requires = "from")]
+        to: Option<u64>,
+    },
+    /// Write the whole ledger (entries, signed heads, public key) as a JSON bundle for auditors.
+    Export {
+        #[arg(long, short, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print the ledger's public key (PEM), or write it to a file, to give to an auditor.
+    ExportKey {
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

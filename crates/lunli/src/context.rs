@@ -5,13 +5,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use lunli_norms::Catalogue;
-use lunli_store::SqliteStore;
+use lunli_store::{AnyStore, PostgresStore, SqliteStore};
 
 use crate::cli::GlobalArgs;
 
 pub struct Context {
     pub catalogue: Catalogue,
     pub data_dir: PathBuf,
+    /// PostgreSQL to keep the state in instead of the data directory (`--database-url`).
+    pub database_url: Option<String>,
     pub actor: String,
 }
 
@@ -26,10 +28,28 @@ impl Context {
             None => default_data_dir()?,
         };
         let actor = global.actor.clone().unwrap_or_else(os_user);
-        Ok(Self { catalogue, data_dir, actor })
+        let database_url = global.database_url.clone().filter(|url| !url.trim().is_empty());
+        Ok(Self { catalogue, data_dir, database_url, actor })
     }
 
+    /// The store the governance commands and the gateway work on: PostgreSQL when a database
+    /// URL is given, else the embedded store in the data directory.
+    pub fn store(&self) -> Result<AnyStore> {
+        Ok(match &self.database_url {
+            Some(url) => PostgresStore::connect(url)?.into(),
+            None => SqliteStore::open(&self.data_dir)?.into(),
+        })
+    }
+
+    /// The embedded store, for what only it offers so far (the ledger's heads, proofs, export).
+    /// Refused with a database URL, rather than quietly working on another store than asked.
     pub fn open_store(&self) -> Result<SqliteStore> {
+        if self.database_url.is_some() {
+            anyhow::bail!(
+                "this command works on the embedded store in the data directory only, not yet on PostgreSQL; \
+                 run it without --database-url (and LUNLI_DATABASE_URL)"
+            );
+        }
         Ok(SqliteStore::open(&self.data_dir)?)
     }
 }

@@ -31,7 +31,7 @@ pub fn run(ctx: &Context, args: &IntakeArgs, out: &mut Out) -> Result<()> {
                 .into(),
         }),
     };
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     let (record, tiering) = gov.intake(&ctx.actor, &args.system, &answers, now())?;
     if !out.is_table() {

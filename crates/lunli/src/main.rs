@@ -2,13 +2,16 @@
 //! errors to exit codes. No governance rule lives here.
 
 mod assess;
+mod audit;
 mod check;
 mod cli;
 mod context;
 mod demo;
 mod intake;
+mod ledger;
 mod norms;
 mod output;
+mod serve;
 mod systems;
 
 use std::process::ExitCode;
@@ -29,6 +32,7 @@ mod exit {
     pub const NOT_FOUND: u8 = 4;
     pub const MAY_NOT_SHIP: u8 = 5;
     pub const REFUSED: u8 = 6;
+    pub const LEDGER_INVALID: u8 = 7;
 }
 
 /// A file or value a person wrote is not what lunli expects: where, and what was expected.
@@ -88,7 +92,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Signoff(args) => assess::signoff(&Context::new(&cli.global)?, args, &mut out),
         Command::Status => assess::status(&Context::new(&cli.global)?, &mut out),
         Command::Check(args) => check::run(&load_catalogue(cli)?, args, &mut out),
+        Command::Audit(command) => audit::run(&cli.global, command, &mut out),
+        Command::Ledger(command) => ledger::run(&cli.global, command, &mut out),
+        Command::Serve(args) => serve::run(&Context::new(&cli.global)?, args),
+        Command::Key(command) => serve::key(&Context::new(&cli.global)?, command, &mut out),
     };
+    // Art. 12: a command that changed the ledger leaves it covered by a signed tree head.
+    let result = result.and_then(|()| ledger::seal(&cli.global, &cli.command));
     // What was produced before a failure (a check report, say) is still worth printing.
     out.flush()?;
     result
@@ -116,6 +126,12 @@ fn exit_code(err: &anyhow::Error) -> u8 {
                 GovernanceError::Refused { .. } | GovernanceError::Exists { .. } => exit::REFUSED,
                 GovernanceError::Storage { .. } => exit::FAILURE,
             };
+        }
+        if let Some(lunli_gateway::GatewayError::Config { .. }) = cause.downcast_ref::<lunli_gateway::GatewayError>() {
+            return exit::INVALID_INPUT;
+        }
+        if cause.downcast_ref::<ledger::LedgerInvalid>().is_some() {
+            return exit::LEDGER_INVALID;
         }
         if cause.downcast_ref::<NotFound>().is_some() {
             return exit::NOT_FOUND;

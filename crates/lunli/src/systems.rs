@@ -13,7 +13,7 @@ use crate::output::Out;
 use crate::parse_yaml;
 
 pub fn system(ctx: &Context, command: &SystemCommand, out: &mut Out) -> Result<()> {
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     match command {
         SystemCommand::Add { file } => {
@@ -166,7 +166,7 @@ pub fn render_system(out: &mut Out, version: &SystemVersion, tier: Option<lunli_
 }
 
 pub fn person(ctx: &Context, command: &PersonCommand, out: &mut Out) -> Result<()> {
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     match command {
         PersonCommand::Add { id, name, email, roles } => {
@@ -244,7 +244,7 @@ pub fn vendor(ctx: &Context, command: &VendorCommand, out: &mut Out) -> Result<(
         out.push_table(&table);
         return Ok(());
     }
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     match command {
         VendorCommand::Add { id, name, kind } => {

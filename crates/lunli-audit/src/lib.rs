@@ -1,0 +1,92 @@
+//! lunli's technical audits of data and predictions: group fairness of a classifier's
+//! predictions (Art. 13 of the Ethical Norms: avoid data and algorithmic bias) and data quality
+//! along the five dimensions Art. 11 names (completeness, timeliness, consistency,
+//! normativeness, accuracy). Results come with findings against a policy's thresholds and the
+//! catalogue controls they concern, ready to be recorded as evidence.
+//!
+//! Each audit is a *description* — columns, groups, metrics, rules — turned into queries over
+//! Apache DataFusion, which streams CSV (UTF-8 or GB18030/GBK, plain or gzip), Parquet and JSON
+//! Lines in partitions on every core and spills when memory runs short. The queries produce
+//! mergeable statistics (counts per group and cell, see [`stats`]); every metric is computed
+//! from those counts in one place ([`metrics`]), so partial results from many partitions, files
+//! or machines combine exactly.
+//!
+//! This crate is not a report renderer beyond its own self-contained HTML page, does not store
+//! anything (the caller records a report as evidence), and never prints, exits, reads the
+//! environment or looks at the clock: the caller passes the time and watches [`Progress`].
+//!
+//! Start from [`fairness::audit`] with a [`fairness::FairnessRequest`], or [`quality::audit`]
+//! with a [`quality::QualityRequest`]; thresholds are in [`policy::Policy`].
+
+pub mod bootstrap;
+mod engine;
+mod error;
+pub mod fairness;
+pub mod html;
+pub mod metrics;
+pub mod policy;
+pub mod quality;
+pub mod source;
+pub mod stats;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use error::{AuditError, Location};
+pub use policy::{Dimension, Finding, Policy, Severity};
+pub use source::{Encoding, EncodingChoice, InputSummary};
+
+/// How an audit runs: threads, memory, encoding of text inputs, and where to report progress.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Worker threads and partitions; default: one per core.
+    pub threads: Option<usize>,
+    /// Memory the engine may use before it spills to disk; default: unbounded.
+    pub memory_limit: Option<usize>,
+    /// Encoding of CSV and JSON Lines inputs; default: detect per file.
+    pub encoding: EncodingChoice,
+    /// Counters the caller may watch from another thread (e.g. to draw a progress bar).
+    pub progress: std::sync::Arc<Progress>,
+}
+
+/// How far a running audit has got. Bytes read by the engine's own readers are estimated from
+/// the rows they produced; bytes read by lunli's streaming readers are counted exactly.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub(crate) total_bytes: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) rows: AtomicU64,
+    pub(crate) engine_rows: AtomicU64,
+    pub(crate) engine_bytes: AtomicU64,
+    pub(crate) passes: AtomicU64,
+}
+
+impl Progress {
+    /// Size of all inputs on disk.
+    pub fn total_bytes(&self) -> u64 {
+        self.total_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Bytes read in the current pass over the data (partly estimated), at most the total.
+    pub fn bytes(&self) -> u64 {
+        (self.bytes.load(Ordering::Relaxed) + self.engine_bytes.load(Ordering::Relaxed)).min(self.total_bytes())
+    }
+
+    /// Rows read in the current pass over the data.
+    pub fn rows(&self) -> u64 {
+        self.rows.load(Ordering::Relaxed) + self.engine_rows.load(Ordering::Relaxed)
+    }
+
+    /// Passes over the data started so far (an audit may need several).
+    pub fn passes(&self) -> u64 {
+        self.passes.load(Ordering::Relaxed)
+    }
+
+    /// Starts a new pass: the counters of the current one go back to zero.
+    pub(crate) fn next_pass(&self) {
+        self.bytes.store(0, Ordering::Relaxed);
+        self.rows.store(0, Ordering::Relaxed);
+        self.engine_rows.store(0, Ordering::Relaxed);
+        self.engine_bytes.store(0, Ordering::Relaxed);
+        self.passes.fetch_add(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,278 @@
+//! Thresholds that turn figures into findings, with documented defaults, and the findings
+//! themselves.
+//!
+//! A policy file is YAML with two optional sections, `fairness` and `quality`; anything left out
+//! keeps its default (docs/audits.md lists them). Every limit has a `severity`, and an audit
+//! *passes* when it has no finding of medium severity or worse.
+
+use serde::{Deserialize, Serialize};
+
+use lunli_norms::{Automation, Catalogue, Text};
+
+use crate::error::AuditError;
+
+/// How much a finding matters. Ordered: `Low < Medium < High`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+
+    pub fn name(self) -> Text {
+        let (zh, en) = match self {
+            Self::Low => ("低", "low"),
+            Self::Medium => ("中", "medium"),
+            Self::High => ("高", "high"),
+        };
+        Text { zh: zh.into(), en: en.into() }
+    }
+
+    /// Findings at or above this severity fail an audit.
+    pub const FAILS: Severity = Severity::Medium;
+}
+
+/// A bound on one figure: it must be at least `min` and at most `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    pub severity: Severity,
+}
+
+impl Limit {
+    const fn at_least(min: f64, severity: Severity) -> Self {
+        Self { min: Some(min), max: None, severity }
+    }
+
+    const fn at_most(max: f64, severity: Severity) -> Self {
+        Self { min: None, max: Some(max), severity }
+    }
+
+    /// Whether `value` breaks the limit.
+    pub fn breached_by(&self, value: f64) -> bool {
+        self.min.is_some_and(|m| value < m) || self.max.is_some_and(|m| value > m)
+    }
+
+    /// `≥ 0.8`, `≤ 0.1` or `in [a, b]`, for messages.
+    pub fn describe(&self) -> String {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => format!("in [{a}, {b}]"),
+            (Some(a), None) => format!("≥ {a}"),
+            (None, Some(b)) => format!("≤ {b}"),
+            (None, None) => "unbounded".into(),
+        }
+    }
+}
+
+/// Thresholds of the fairness audit (Art. 13).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FairnessPolicy {
+    /// Groups with fewer rows are flagged as too small to judge (never hidden, never passed).
+    pub min_group_size: u64,
+    /// Severity of the small-group flag.
+    pub small_group_severity: Severity,
+    pub disparate_impact_ratio: Limit,
+    pub demographic_parity_difference: Limit,
+    pub equalized_odds_difference: Limit,
+    pub equal_opportunity_difference: Limit,
+    pub predictive_parity_difference: Limit,
+    /// Per group, when scores are given.
+    pub calibration_error: Limit,
+}
+
+impl Default for FairnessPolicy {
+    fn default() -> Self {
+        Self {
+            min_group_size: 30,
+            small_group_severity: Severity::Low,
+            // The four-fifths rule of employment-selection practice.
+            disparate_impact_ratio: Limit::at_least(0.8, Severity::High),
+            demographic_parity_difference: Limit::at_most(0.1, Severity::Medium),
+            equalized_odds_difference: Limit::at_most(0.1, Severity::High),
+            equal_opportunity_difference: Limit::at_most(0.1, Severity::Medium),
+            predictive_parity_difference: Limit::at_most(0.1, Severity::Medium),
+            calibration_error: Limit::at_most(0.1, Severity::Low),
+        }
+    }
+}
+
+impl FairnessPolicy {
+    /// The cross-group limits with the disparity each one bounds.
+    pub fn disparity_limits(&self) -> [(&'static str, &Limit); 5] {
+        [
+            ("disparate_impact_ratio", &self.disparate_impact_ratio),
+            ("demographic_parity_difference", &self.demographic_parity_difference),
+            ("equalized_odds_difference", &self.equalized_odds_difference),
+            ("equal_opportunity_difference", &self.equal_opportunity_difference),
+            ("predictive_parity_difference", &self.predictive_parity_difference),
+        ]
+    }
+}
+
+/// Thresholds of the data-quality audit (Art. 11).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QualityPolicy {
+    /// Share of missing values per column (completeness).
+    pub null_rate: Limit,
+    /// Share of blank strings per column (completeness).
+    pub empty_rate: Limit,
+    /// Share of rows that repeat an earlier row exactly (consistency).
+    pub duplicate_rate: Limit,
+    /// Share of a column's values that fit its inferred type or declared pattern (normativeness).
+    pub conformance: Limit,
+    /// Share of rows breaking a rule of the rules file (per rule).
+    pub rule_violation_rate: Limit,
+    /// Severity when a key declared unique repeats (consistency).
+    pub key_duplicate_severity: Severity,
+    /// Severity when the newest timestamp is older than the rules file's `max_age` (timeliness).
+    pub stale_severity: Severity,
+    /// Largest absolute gap between a group's share and its reference share (accuracy).
+    pub representation_gap: Limit,
+}
+
+impl Default for QualityPolicy {
+    fn default() -> Self {
+        Self {
+            null_rate: Limit::at_most(0.05, Severity::Medium),
+            empty_rate: Limit::at_most(0.05, Severity::Low),
+            duplicate_rate: Limit::at_most(0.01, Severity::Medium),
+            conformance: Limit::at_least(0.99, Severity::Medium),
+            rule_violation_rate: Limit::at_most(0.0, Severity::High),
+            key_duplicate_severity: Severity::High,
+            stale_severity: Severity::High,
+            representation_gap: Limit::at_most(0.05, Severity::Medium),
+        }
+    }
+}
+
+/// The thresholds of every audit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    pub fairness: FairnessPolicy,
+    pub quality: QualityPolicy,
+}
+
+impl Policy {
+    /// Reads a policy file's text; `file` names it in errors.
+    pub fn from_yaml(file: &str, text: &str) -> Result<Self, AuditError> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_yaml_ng::from_str(text).map_err(|e| definition_error(file, &e))
+    }
+}
+
+/// A YAML error as a definition error with the file and line.
+pub(crate) fn definition_error(file: &str, e: &serde_yaml_ng::Error) -> AuditError {
+    AuditError::Definition {
+        file: file.to_string(),
+        line: e.location().map(|l| l.line()),
+        reason: e.to_string().split(" at line ").next().unwrap_or_default().to_string(),
+    }
+}
+
+/// The Art. 11 dimension of data quality a figure measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dimension {
+    /// 完整性: values present.
+    Completeness,
+    /// 及时性: data current.
+    Timeliness,
+    /// 一致性: no contradictions, duplicates or broken keys.
+    Consistency,
+    /// 规范性: values in the declared formats and code lists.
+    Normativeness,
+    /// 准确性: values plausible and the data representative.
+    Accuracy,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 5] =
+        [Self::Completeness, Self::Timeliness, Self::Consistency, Self::Normativeness, Self::Accuracy];
+
+    pub fn name(self) -> Text {
+        let (zh, en) = match self {
+            Self::Completeness => ("完整性", "completeness"),
+            Self::Timeliness => ("及时性", "timeliness"),
+            Self::Consistency => ("一致性", "consistency"),
+            Self::Normativeness => ("规范性", "normativeness"),
+            Self::Accuracy => ("准确性", "accuracy"),
+        };
+        Text { zh: zh.into(), en: en.into() }
+    }
+}
+
+/// One breach of a threshold: what, where, how far, how bad, and which controls it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable id of the check, e.g. `fairness.disparate_impact_ratio` or `quality.null_rate`.
+    pub check: String,
+    pub severity: Severity,
+    /// What it is about: an attribute (`race`), a group (`race=Other`), a column, or a rule.
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+    pub message: Text,
+    /// Catalogue controls the finding concerns.
+    pub controls: Vec<String>,
+}
+
+/// Whether a list of findings lets the audit pass.
+pub fn passes(findings: &[Finding]) -> bool {
+    findings.iter().all(|f| f.severity < Severity::FAILS)
+}
+
+/// The catalogue's controls whose evidence is this kind of audit, by their `automation` field.
+pub fn controls_for(catalogue: &Catalogue, automation: Automation) -> Vec<String> {
+    catalogue.controls().iter().filter(|c| c.automation == Some(automation)).map(|c| c.id.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_policy_keeps_the_other_defaults() {
+        let p = Policy::from_yaml("p.yaml", "fairness:\n  min_group_size: 50\n").unwrap();
+        assert_eq!(p.fairness.min_group_size, 50);
+        assert_eq!(p.fairness.disparate_impact_ratio.min, Some(0.8));
+        assert_eq!(p.quality, QualityPolicy::default());
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_with_its_line() {
+        let e = Policy::from_yaml("p.yaml", "fairness:\n  min_grup_size: 50\n").unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("p.yaml:2"), "{text}");
+        assert!(text.contains("min_grup_size"), "{text}");
+    }
+
+    #[test]
+    fn the_catalogue_names_the_controls_of_each_audit() {
+        let catalogue = Catalogue::bundled().unwrap();
+        assert!(!controls_for(&catalogue, Automation::AuditFairness).is_empty());
+        assert!(!controls_for(&catalogue, Automation::AuditQuality).is_empty());
+    }
+}

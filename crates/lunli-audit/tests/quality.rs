@@ -1,0 +1,164 @@
+//! The data-quality audit on small files whose answers are known, and on the real Adult data.
+
+use std::path::{Path, PathBuf};
+
+use lunli_audit::policy::{Dimension, QualityPolicy};
+use lunli_audit::quality::{self, Kind, QualityReport, QualityRequest, Rules};
+use lunli_audit::{AuditError, RunOptions};
+use lunli_norms::Catalogue;
+
+fn now() -> jiff::Timestamp {
+    "2024-07-01T00:00:00Z".parse().expect("timestamp")
+}
+
+fn run(path: &Path, rules: &str) -> Result<QualityReport, AuditError> {
+    let request = QualityRequest {
+        inputs: vec![path.display().to_string()],
+        rules: Rules::from_yaml("rules.yaml", rules).expect("rules"),
+    };
+    quality::audit(
+        &request,
+        &QualityPolicy::default(),
+        &Catalogue::bundled().expect("catalogue"),
+        now(),
+        &RunOptions::default(),
+    )
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+const PATIENTS: &str = "\
+id,name,age,score,admitted,discharged,ward
+1,王芳,34,0.5,2024-06-01,2024-06-03,A
+2,李伟,,1.25,2024-06-02,2024-06-01,B
+3,  ,41,x,2024-06-03,2024-06-09,A
+4,赵敏,NA,2,2024-06-04,2024-06-05,C
+4,赵敏,NA,2,2024-06-04,2024-06-05,C
+6, 陈杰 ,150,3,not a date,2024-06-10,A
+";
+
+#[test]
+fn a_small_file_gives_the_figures_it_should() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "patients.csv", PATIENTS.as_bytes());
+    let rules = "\
+null_values: [NA]
+columns:
+  age: { min: 0, max: 120, type: integer }
+  ward: { allowed: [A, B] }
+  id: { pattern: '^[0-9]+$' }
+checks:
+  - before: [admitted, discharged]
+keys: [[id]]
+freshness: { column: discharged, max_age: 7d }
+representation:
+  - { column: ward, reference: { A: 0.5, B: 0.3, C: 0.2 } }
+";
+    let report = run(&file, rules).expect("audit");
+    assert_eq!(report.rows, 6);
+    assert_eq!(report.duplicates.rows, 1);
+
+    let age = report.column("age").expect("age");
+    assert_eq!((age.kind, age.nulls), (Kind::Integer, 3), "empty and NA are missing");
+    assert_eq!(age.min.as_deref(), Some("34"));
+    assert_eq!(age.max.as_deref(), Some("150"));
+    let name = report.column("name").expect("name");
+    assert_eq!((name.kind, name.blanks, name.padded), (Kind::String, 1, 2));
+    let score = report.column("score").expect("score");
+    assert_eq!(score.kind, Kind::Number);
+    assert!((score.conformance.expect("conformance") - 5.0 / 6.0).abs() < 1e-12, "x is not a number");
+    let admitted = report.column("admitted").expect("admitted");
+    assert_eq!(admitted.kind, Kind::Date);
+    assert!((admitted.conformance.expect("conformance") - 5.0 / 6.0).abs() < 1e-12);
+    let ward = report.column("ward").expect("ward");
+    assert!(ward.distinct_exact);
+    assert_eq!(ward.distinct, 3);
+    assert_eq!(ward.top_values[0].value, "A");
+    assert_eq!(ward.top_values[0].count, 3);
+
+    let rule = |name: &str| report.rule(name).unwrap_or_else(|| panic!("no rule {name}"));
+    assert_eq!(rule("age.max").violations, 1);
+    assert_eq!(rule("age.min").violations, 0);
+    assert_eq!(rule("age.type").violations, 0);
+    assert_eq!(rule("ward.allowed").violations, 2);
+    assert_eq!(rule("ward.allowed").example.as_deref(), Some("C"));
+    assert_eq!(rule("admitted before discharged").violations, 1);
+    assert_eq!(rule("admitted before discharged").dimension, Dimension::Consistency);
+    assert_eq!(report.keys[0].duplicates, 1);
+    assert_eq!(report.keys[0].example.as_deref(), Some("4"));
+
+    let freshness = report.freshness.as_ref().expect("freshness");
+    assert_eq!(freshness.latest.as_deref(), Some("2024-06-10T00:00:00Z"));
+    assert!((freshness.age_days.expect("age") - 21.0).abs() < 1e-9);
+    let c = report.representation[0].groups.iter().find(|g| g.group == "C").expect("C");
+    assert!((c.share - 2.0 / 6.0).abs() < 1e-12);
+
+    // Every dimension of Art. 11 found something here, and the audit fails.
+    for d in Dimension::ALL {
+        assert!(report.findings.iter().any(|f| f.dimension == Some(d)), "a finding for {d:?}");
+    }
+    assert!(!report.passed);
+    assert_eq!(report.controls, vec!["C-11-02".to_string()]);
+    assert!(report.findings.iter().all(|f| f.controls == report.controls));
+}
+
+#[test]
+fn the_same_file_in_gbk_gives_the_same_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let utf8 = write(dir.path(), "p.csv", PATIENTS.as_bytes());
+    let gbk = write(dir.path(), "g.csv", &encoding_rs::GBK.encode(PATIENTS).0);
+    let (a, b) = (run(&utf8, "").expect("utf8"), run(&gbk, "").expect("gbk"));
+    assert_eq!(serde_json::to_value(&a.columns).expect("json"), serde_json::to_value(&b.columns).expect("json"));
+}
+
+#[test]
+fn many_distinct_values_are_estimated_and_said_to_be() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from("id,group\n");
+    for i in 0..30_000 {
+        text.push_str(&format!("{i},g{}\n", i % 7));
+    }
+    let report = run(&write(dir.path(), "wide.csv", text.as_bytes()), "").expect("audit");
+    let id = report.column("id").expect("id");
+    assert!(!id.distinct_exact);
+    assert!((id.distinct as f64 - 30_000.0).abs() < 30_000.0 * 0.05, "HyperLogLog estimate {}", id.distinct);
+    assert!(id.top_values.is_empty());
+    let group = report.column("group").expect("group");
+    assert!(group.distinct_exact);
+    assert_eq!(group.distinct, 7);
+    let [q25, q50, q75] = id.quartiles.expect("quartiles");
+    assert!((q50 - 15_000.0).abs() < 300.0 && q25 < q50 && q50 < q75);
+}
+
+#[test]
+fn the_adult_test_set_profile() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/adult/adult.test.csv");
+    assert!(path.exists(), "{} is missing: shared/ must sit beside the repository", path.display());
+    let report = run(&path, "null_values: ['?']\n").expect("audit");
+    assert_eq!(report.rows, 16281);
+    // `?` marks missing values in Adult: 963 of workclass, 966 of occupation, 274 of native-country.
+    let nulls = |c: &str| report.column(c).expect("column").nulls;
+    assert_eq!((nulls("workclass"), nulls("occupation"), nulls("native-country")), (963, 966, 274));
+    assert_eq!(report.column("age").expect("age").kind, Kind::Integer);
+    assert_eq!(report.column("sex").expect("sex").distinct, 2);
+    assert_eq!(report.duplicates.rows, 5);
+}
+
+#[test]
+fn rules_that_name_unknown_columns_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "p.csv", PATIENTS.as_bytes());
+    match run(&file, "columns:\n  agee: { min: 0 }\n") {
+        Err(AuditError::Input { location, reason }) => {
+            assert_eq!(location.column.as_deref(), Some("agee"));
+            assert!(reason.contains("no such column"), "{reason}");
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    assert!(Rules::from_yaml("r.yaml", "checks:\n  - { before: [a, b], not_after: [a, b] }\n").is_err());
+    assert!(Rules::from_yaml("r.yaml", "freshness: { column: t, max_age: soon }\n").is_err());
+}

@@ -1,0 +1,419 @@
+//! The HTTP API: every route on one screen in [`router`], small handlers, one error type mapped
+//! to HTTP in one place.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lunli_governance::runtime::{self, DecisionRequest, Mode, Outcome};
+use lunli_governance::store::{ApiKey, Event, Store};
+use lunli_governance::{Governance, GovernanceError};
+use lunli_norms::Catalogue;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::access::{AccessPolicy, hash_secret};
+use crate::config::GatewayConfig;
+use crate::metrics::{ActionLabel, Metrics, OutcomeLabel};
+use crate::recorder::Recorder;
+use crate::state::RuntimeState;
+
+/// The OpenAPI document, kept in the repository and served as is.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Everything a handler needs.
+pub struct AppState<S> {
+    pub store: Arc<S>,
+    pub catalogue: Arc<Catalogue>,
+    pub runtime: Arc<RuntimeState>,
+    pub recorder: Recorder,
+    pub policy: Arc<AccessPolicy>,
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<GatewayConfig>,
+    /// Makes decision ids unique across instances: a random prefix and a counter.
+    pub instance: String,
+    pub counter: AtomicU64,
+}
+
+type Shared<S> = State<Arc<AppState<S>>>;
+
+/// Every route of the gateway.
+pub fn router<S: Store + Send + Sync + 'static>(state: Arc<AppState<S>>) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz::<S>))
+        .route("/metrics", get(metrics::<S>))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/whoami", get(whoami::<S>))
+        .route("/v1/decisions", post(decide::<S>))
+        .route("/v1/systems/{system}/state", get(system_state::<S>))
+        .route("/v1/systems/{system}/suspend", post(suspend::<S>))
+        .route("/v1/systems/{system}/resume", post(resume::<S>))
+        .route("/v1/systems/{system}/consents/{subject}", get(get_consent::<S>).put(put_consent::<S>))
+        .route("/v1/systems/{system}/consents/{subject}/withdraw", post(withdraw::<S>))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// The one error type of the API, and its one mapping to HTTP.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized(String),
+    Forbidden(String),
+    BadRequest(String),
+    NotFound(String),
+    Conflict(String),
+    PayloadTooLarge(String),
+    Unavailable(String),
+    Internal(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
+            Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            Self::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            Self::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            Self::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m),
+            Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            Self::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
+        };
+        (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    }
+}
+
+impl From<GovernanceError> for ApiError {
+    fn from(e: GovernanceError) -> Self {
+        match &e {
+            GovernanceError::Invalid { .. } | GovernanceError::Answers(_) => Self::BadRequest(e.to_string()),
+            GovernanceError::NotFound { .. } => Self::NotFound(e.to_string()),
+            GovernanceError::Refused { .. } | GovernanceError::Exists { .. } => Self::Conflict(e.to_string()),
+            GovernanceError::Storage { .. } => Self::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::BytesRejection(_) => Self::PayloadTooLarge(rejection.body_text()),
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::BadRequest("send the body as JSON with `Content-Type: application/json`".into())
+            }
+            _ => Self::BadRequest(rejection.body_text()),
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route; see /openapi.json".into())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz<S: Store + Send + Sync + 'static>(State(app): Shared<S>) -> Result<&'static str, ApiError> {
+    let store = app.store.clone();
+    let catalogue = app.catalogue.clone();
+    blocking(move || Governance::new(&catalogue, &*store).runtime_version()).await?;
+    Ok("ready")
+}
+
+async fn metrics<S>(State(app): Shared<S>) -> Result<Response, ApiError> {
+    let text = app.metrics.encode().map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response())
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// The key presented, if the access policy grants it `action`; refusals are counted and
+/// recorded in the ledger.
+fn authorize<S>(app: &AppState<S>, headers: &HeaderMap, action: &str) -> Result<ApiKey, ApiError> {
+    let secret = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::Unauthorized("send an API key as `Authorization: Bearer lk_…`".into()))?;
+    let snapshot = app.runtime.load();
+    let key = snapshot
+        .keys
+        .get(&hash_secret(secret.trim()))
+        .cloned()
+        .ok_or_else(|| ApiError::Unauthorized("unknown API key".into()))?;
+    if key.revoked_at.is_some() {
+        return Err(ApiError::Unauthorized(format!("API key {} was revoked", key.id)));
+    }
+    if !app.policy.allows(&key, action) {
+        refuse(app, &key, action, "the key's roles do not grant it");
+        return Err(ApiError::Forbidden(format!(
+            "API key {} (roles: {}) may not {action}",
+            key.id,
+            key.roles.join(", ")
+        )));
+    }
+    Ok(key)
+}
+
+fn refuse<S>(app: &AppState<S>, key: &ApiKey, action: &str, why: &str) {
+    app.metrics.refused.get_or_create(&ActionLabel { action: action.to_string() }).inc();
+    tracing::warn!(key = %key.id, action, why, "refused");
+    let event = Event {
+        actor: actor(key),
+        action: "access.refused".into(),
+        subject: format!("key:{}", key.id),
+        at: now(),
+        payload: json!({ "action": action, "why": why }),
+    };
+    if let Err(e) = app.recorder.record_later(event) {
+        tracing::error!("could not record a refusal: {e}");
+    }
+}
+
+/// Who the ledger says acted: the person behind the key, or the key itself.
+fn actor(key: &ApiKey) -> String {
+    key.person.clone().unwrap_or_else(|| format!("key:{}", key.id))
+}
+
+fn now() -> jiff::Timestamp {
+    let ms = jiff::Timestamp::now().as_millisecond();
+    jiff::Timestamp::from_millisecond(ms).unwrap_or_else(|_| jiff::Timestamp::now())
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, GovernanceError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+/// Reloads runtime state after a local change, so this instance obeys it at once.
+async fn reload<S: Store + Send + Sync + 'static>(app: &Arc<AppState<S>>) -> Result<(), ApiError> {
+    let store = app.store.clone();
+    let catalogue = app.catalogue.clone();
+    let defaults = app.config.runtime_defaults();
+    let snapshot = blocking(move || Governance::new(&catalogue, &*store).runtime_snapshot(&defaults)).await?;
+    app.runtime.replace(snapshot);
+    app.metrics.reloads.inc();
+    Ok(())
+}
+
+async fn whoami<S>(State(app): Shared<S>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = authorize(&app, &headers, "state.read").or_else(|_| authorize(&app, &headers, "decision.create"))?;
+    Ok(Json(json!({ "key": key.id, "name": key.name, "person": key.person, "roles": key.roles })))
+}
+
+#[derive(Serialize)]
+struct DecisionResponse {
+    id: String,
+    #[serde(flatten)]
+    decision: runtime::Decision,
+    /// Present when the decision was durable in the ledger before this answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ledger_index: Option<u64>,
+}
+
+async fn decide<S>(
+    State(app): Shared<S>,
+    headers: HeaderMap,
+    body: Result<Json<DecisionRequest>, JsonRejection>,
+) -> Result<Json<DecisionResponse>, ApiError> {
+    let started = Instant::now();
+    let key = authorize(&app, &headers, "decision.create")?;
+    let Json(request) = body?;
+    if request.subject.is_empty() || request.subject.len() > 200 || request.system.is_empty() {
+        return Err(ApiError::BadRequest(
+            "`system` and `subject` (1–200 characters, pseudonymous) are required".into(),
+        ));
+    }
+    let snapshot = app.runtime.load();
+    let id = format!("{}-{}", app.instance, app.counter.fetch_add(1, Ordering::Relaxed));
+    let policy = snapshot.policies.get(&request.system);
+    let suspensions = snapshot.suspensions.get(&request.system).map(Vec::as_slice).unwrap_or(&[]);
+    let consent = snapshot.consents.get(&(request.system.clone(), request.subject.clone()));
+    let decision = runtime::decide(policy, suspensions, consent, &request, &id);
+    let durable = policy.and_then(|p| p.tier).is_some_and(|t| app.config.durable_tiers.contains(&t));
+    let event = Event {
+        actor: actor(&key),
+        action: "decision".into(),
+        subject: format!("system:{}", request.system),
+        at: now(),
+        payload: json!({
+            "id": id,
+            "subject": request.subject,
+            "purpose": request.purpose,
+            "impact": request.impact,
+            "confidence": request.confidence,
+            "channel": request.channel,
+            "outcome": decision.outcome,
+            "reasons": decision.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+        }),
+    };
+    let ledger_index = if durable {
+        let done = app.recorder.record(event)?;
+        let index = done
+            .await
+            .map_err(|_| ApiError::Unavailable("the ledger writer stopped before committing".into()))?
+            .map_err(ApiError::Unavailable)?;
+        Some(index)
+    } else {
+        app.recorder.record_later(event)?;
+        None
+    };
+    let outcome = match decision.outcome {
+        Outcome::Allow => "allow",
+        Outcome::Deny => "deny",
+        Outcome::HumanReview => "human_review",
+    };
+    app.metrics.decisions.get_or_create(&OutcomeLabel { outcome: outcome.into() }).inc();
+    app.metrics.decision_seconds.observe(started.elapsed().as_secs_f64());
+    Ok(Json(DecisionResponse { id, decision, ledger_index }))
+}
+
+async fn system_state<S>(
+    State(app): Shared<S>,
+    headers: HeaderMap,
+    Path(system): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&app, &headers, "state.read")?;
+    let snapshot = app.runtime.load();
+    let policy = snapshot
+        .policies
+        .get(&system)
+        .ok_or_else(|| ApiError::NotFound(format!("no system `{system}` is registered")))?;
+    let suspensions = snapshot.suspensions.get(&system).cloned().unwrap_or_default();
+    Ok(Json(json!({ "policy": policy, "suspensions": suspensions, "runtime_version": snapshot.version })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuspendRequest {
+    reason: String,
+    #[serde(default)]
+    purpose: Option<String>,
+}
+
+async fn suspend<S: Store + Send + Sync + 'static>(
+    State(app): Shared<S>,
+    headers: HeaderMap,
+    Path(system): Path<String>,
+    body: Result<Json<SuspendRequest>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = authorize(&app, &headers, "system.suspend")?;
+    let Json(request) = body?;
+    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(&key));
+    let suspension = blocking(move || {
+        Governance::new(&catalogue, &*store).suspend(&by, &system, request.purpose.as_deref(), &request.reason, now())
+    })
+    .await?;
+    reload(&app).await?;
+    Ok(Json(json!({ "suspended": suspension })))
+}
+
+async fn resume<S: Store + Send + Sync + 'static>(
+    State(app): Shared<S>,
+    headers: HeaderMap,
+    Path(system): Path<String>,
+    body: Result<Json<SuspendRequest>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = authorize(&app, &headers, "system.resume")?;
+    let Json(request) = body?;
+    let who = actor(&key);
+    // Four eyes on turning an AI back on: whoever pulled the switch does not also release it,
+    // unless their role allows it (Art. 3(5), Art. 7).
+    let snapshot = app.runtime.load();
+    let pulled_by = snapshot
+        .suspensions
+        .get(&system)
+        .and_then(|all| all.iter().find(|s| s.purpose == request.purpose))
+        .map(|s| s.by.clone());
+    if pulled_by.as_deref() == Some(who.as_str()) && !app.policy.allows(&key, "resume.own") {
+        refuse(&app, &key, "system.resume", "the same person suspended it");
+        return Err(ApiError::Forbidden(format!(
+            "{who} suspended {system} and cannot also resume it; another owner or an admin must"
+        )));
+    }
+    let (store, catalogue) = (app.store.clone(), app.catalogue.clone());
+    let lifted = blocking(move || {
+        Governance::new(&catalogue, &*store).resume(&who, &system, request.purpose.as_deref(), &request.reason, now())
+    })
+    .await?;
+    reload(&app).await?;
+    Ok(Json(json!({ "resumed": lifted })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentRequest {
+    given: bool,
+    #[serde(default = "ai_mode")]
+    mode: Mode,
+}
+
+fn ai_mode() -> Mode {
+    Mode::Ai
+}
+
+async fn get_consent<S>(
+    State(app): Shared<S>,
+    headers: HeaderMap,
+    Path((system, subject)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&app, &headers, "consent.read")?;
+    let snapshot = app.runtime.load();
+    match snapshot.consents.get(&(system.clone(), subject.clone())) {
+        Some(consent) => Ok(Json(json!(consent))),
+        None => Err(ApiError::NotFound(format!("no consent recorded for subject {subject} on {system}"))),
+    }
+}
+
+async fn put_consent<S: Store + Send + Sync + 'static>(
+    State(app): Shared<S>,
+    headers: HeaderMap,
+    Path((system, subject)): Path<(String, String)>,
+    body: Result<Json<ConsentRequest>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = authorize(&app, &headers, "consent.write")?;
+    let Json(request) = body?;
+    set_consent(&app, &key, system, subject, request.given, request.mode).await
+}
+
+/// Art. 16, Art. 19: withdrawing is one call with no body, effective on the next decision.
+async fn withdraw<S: Store + Send + Sync + 'static>(
+    State(app): Shared<S>,
+    headers: HeaderMap,
+    Path((system, subject)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = authorize(&app, &headers, "consent.write")?;
+    set_consent(&app, &key, system, subject, false, Mode::Human).await
+}
+
+async fn set_consent<S: Store + Send + Sync + 'static>(
+    app: &Arc<AppState<S>>,
+    key: &ApiKey,
+    system: String,
+    subject: String,
+    given: bool,
+    mode: Mode,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(key));
+    let consent =
+        blocking(move || Governance::new(&catalogue, &*store).set_consent(&by, &system, &subject, given, mode, now()))
+            .await?;
+    reload(app).await?;
+    Ok(Json(json!(consent)))
+}

@@ -1,0 +1,95 @@
+//! `lunli serve` configuration: a TOML file, every key optional, with environment variables
+//! (read by the binary) taking precedence.
+
+use std::net::SocketAddr;
+
+use lunli_governance::RuntimeDefaults;
+use lunli_governance::runtime::Impact;
+use lunli_norms::Tier;
+use serde::Deserialize;
+
+use crate::GatewayError;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Tiers whose decisions are durable in the ledger before the answer is sent; for other
+    /// tiers the answer goes out at once and the entry follows in the next group commit.
+    pub durable_tiers: Vec<Tier>,
+    /// How often to look for changes made by other instances sharing the store.
+    pub refresh_millis: u64,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Below this model confidence, a human reviews the output.
+    pub review_below_confidence: f64,
+    /// At or above this impact, a human reviews the output.
+    pub review_at_impact: Impact,
+    /// The organisation providing the AI services, for implicit content labels.
+    pub provider: String,
+    /// A replacement for the built-in access policy (roles → actions).
+    pub access_policy: Option<std::path::PathBuf>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        let runtime = RuntimeDefaults::default();
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8750)),
+            durable_tiers: vec![Tier::High],
+            refresh_millis: 250,
+            max_body_bytes: 16 * 1024,
+            review_below_confidence: runtime.review_below_confidence,
+            review_at_impact: runtime.review_at_impact,
+            provider: runtime.provider,
+            access_policy: None,
+        }
+    }
+}
+
+impl GatewayConfig {
+    pub fn parse(file: &str, text: &str) -> Result<Self, GatewayError> {
+        let config: Self = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            GatewayError::Config { file: file.to_string(), line, reason: e.message().to_string() }
+        })?;
+        if !(0.0..=1.0).contains(&config.review_below_confidence) {
+            return Err(GatewayError::Config {
+                file: file.to_string(),
+                line: None,
+                reason: format!(
+                    "review_below_confidence must be between 0 and 1, not {}",
+                    config.review_below_confidence
+                ),
+            });
+        }
+        Ok(config)
+    }
+
+    pub fn runtime_defaults(&self) -> RuntimeDefaults {
+        RuntimeDefaults {
+            review_below_confidence: self.review_below_confidence,
+            review_at_impact: self.review_at_impact,
+            provider: self.provider.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_optional_and_unknown_keys_name_their_line() {
+        assert_eq!(GatewayConfig::parse("c.toml", "").expect("empty"), GatewayConfig::default());
+        let c = GatewayConfig::parse("c.toml", "listen = \"0.0.0.0:9000\"\ndurable_tiers = [\"high\", \"medium\"]\n")
+            .expect("valid");
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.durable_tiers, [Tier::High, Tier::Medium]);
+        let err = GatewayConfig::parse("c.toml", "\nlisten = \"x\"\n").expect_err("bad address");
+        assert!(err.to_string().starts_with("c.toml:2"), "{err}");
+        let err = GatewayConfig::parse("c.toml", "listne = \"0.0.0.0:1\"\n").expect_err("typo");
+        assert!(err.to_string().contains("unknown field `listne`"), "{err}");
+    }
+}

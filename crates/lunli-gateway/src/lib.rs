@@ -1,0 +1,147 @@
+//! `lunli serve`: the runtime gateway every AI product calls on each request, so that every AI
+//! service stays under human control (Art. 3(4), Art. 16, Art. 17, Art. 19). It answers from an
+//! in-memory snapshot of runtime state — suspensions, consents, approvals — and appends every
+//! decision to the ledger through a group-committing writer.
+//!
+//! This crate is the HTTP layer and its plumbing; the decision rules are
+//! `lunli_governance::runtime::decide`, shared with every other client. Start from [`Gateway`]
+//! and [`api::router`].
+
+pub mod access;
+pub mod api;
+pub mod config;
+pub mod metrics;
+pub mod recorder;
+pub mod state;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use lunli_governance::Governance;
+use lunli_governance::store::Store;
+use lunli_norms::Catalogue;
+
+use crate::access::AccessPolicy;
+use crate::api::AppState;
+use crate::config::GatewayConfig;
+use crate::metrics::Metrics;
+use crate::recorder::Recorder;
+use crate::state::RuntimeState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("{file}{}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Config { file: String, line: Option<usize>, reason: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Serve(#[source] std::io::Error),
+    #[error("cannot start the ledger writer: {0}")]
+    Writer(#[source] std::io::Error),
+    #[error("the operating system's random source failed: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Governance(#[from] lunli_governance::GovernanceError),
+}
+
+/// A configured gateway over a store, ready to serve.
+pub struct Gateway<S> {
+    state: Arc<AppState<S>>,
+    writer: std::thread::JoinHandle<()>,
+}
+
+impl<S: Store + Send + Sync + 'static> Gateway<S> {
+    /// Loads runtime state and starts the ledger writer.
+    pub fn new(store: Arc<S>, catalogue: Arc<Catalogue>, config: GatewayConfig) -> Result<Self, GatewayError> {
+        let policy = match &config.access_policy {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| GatewayError::Config {
+                    file: path.display().to_string(),
+                    line: None,
+                    reason: e.to_string(),
+                })?;
+                AccessPolicy::parse(&path.display().to_string(), &text)?
+            }
+            None => AccessPolicy::default_policy()?,
+        };
+        let snapshot = Governance::new(&catalogue, &*store).runtime_snapshot(&config.runtime_defaults())?;
+        let metrics = Arc::new(Metrics::new());
+        let (recorder, writer) =
+            Recorder::start(store.clone(), catalogue.clone(), metrics.clone()).map_err(GatewayError::Writer)?;
+        let mut instance = [0u8; 4];
+        getrandom::fill(&mut instance).map_err(|e| GatewayError::Random(e.to_string()))?;
+        let state = Arc::new(AppState {
+            store,
+            catalogue,
+            runtime: Arc::new(RuntimeState::new(snapshot)),
+            recorder,
+            policy: Arc::new(policy),
+            metrics,
+            config: Arc::new(config),
+            instance: hex::encode(instance),
+            counter: AtomicU64::new(0),
+        });
+        Ok(Self { state, writer })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        api::router(self.state.clone())
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking requests, lets those in flight
+    /// finish, and waits until every queued ledger entry is written.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), GatewayError> {
+        let refresher = tokio::spawn(refresh(self.state.clone()));
+        let router = self.router();
+        let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.map_err(GatewayError::Serve);
+        refresher.abort();
+        let _ = refresher.await;
+        let Self { state, writer } = self;
+        drop(state);
+        // The writer ends once the last sender is gone; it writes what is queued first.
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .map_err(|e| GatewayError::Serve(std::io::Error::other(e.to_string())))?
+            .map_err(|_| GatewayError::Serve(std::io::Error::other("the ledger writer panicked")))?;
+        result
+    }
+}
+
+/// Picks up changes other instances made to the shared store: a suspension pulled anywhere is
+/// obeyed here within one refresh interval.
+async fn refresh<S: Store + Send + Sync + 'static>(state: Arc<AppState<S>>) {
+    let interval = Duration::from_millis(state.config.refresh_millis.max(10));
+    loop {
+        tokio::time::sleep(interval).await;
+        let (store, catalogue, defaults) =
+            (state.store.clone(), state.catalogue.clone(), state.config.runtime_defaults());
+        let known = state.runtime.load().version;
+        let snapshot = tokio::task::spawn_blocking(move || {
+            let gov = Governance::new(&catalogue, &*store);
+            match gov.runtime_version() {
+                Ok(v) if v == known => Ok(None),
+                Ok(_) => gov.runtime_snapshot(&defaults).map(Some),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+        match snapshot {
+            Ok(Ok(Some(snapshot))) => {
+                state.runtime.replace(snapshot);
+                state.metrics.reloads.inc();
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!("cannot refresh runtime state: {e}"),
+            Err(e) => tracing::warn!("refresh task failed: {e}"),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Prometheus metrics, every series prefixed `lunli_`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::recorder::RecorderObserver;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabel {
+    pub action: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub decisions: Family<OutcomeLabel, Counter>,
+    pub decision_seconds: Histogram,
+    pub refused: Family<ActionLabel, Counter>,
+    pub ledger_batch: Histogram,
+    pub ledger_failures: Counter,
+    pub reloads: Counter,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("lunli");
+        let decisions = Family::<OutcomeLabel, Counter>::default();
+        registry.register("decisions", "Decisions by outcome", decisions.clone());
+        let decision_seconds = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        registry.register(
+            "decision_seconds",
+            "Time to decide, including a durable ledger write when required",
+            decision_seconds.clone(),
+        );
+        let refused = Family::<ActionLabel, Counter>::default();
+        registry.register("refused_requests", "Requests refused by the access policy", refused.clone());
+        let ledger_batch = Histogram::new(exponential_buckets(1.0, 2.0, 11));
+        registry.register("ledger_batch_size", "Events per group commit", ledger_batch.clone());
+        let ledger_failures = Counter::default();
+        registry.register("ledger_failed_events", "Events whose group commit failed", ledger_failures.clone());
+        let reloads = Counter::default();
+        registry.register("runtime_reloads", "Reloads of runtime state after a change", reloads.clone());
+        Self { registry, decisions, decision_seconds, refused, ledger_batch, ledger_failures, reloads }
+    }
+
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RecorderObserver for Metrics {
+    fn batch(&self, size: usize) {
+        self.ledger_batch.observe(size as f64);
+    }
+    fn failed(&self, size: usize) {
+        self.ledger_failures.inc_by(size as u64);
+    }
+}

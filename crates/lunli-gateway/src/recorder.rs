@@ -1,0 +1,107 @@
+//! Group commit for the ledger: decisions from every request thread are appended by one writer
+//! thread, many per transaction, so each commit's fsync is shared. A caller that needs its
+//! decision durable before answering waits for its batch to commit; others do not wait.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+
+use lunli_governance::store::{Event, Store};
+use lunli_governance::{Governance, GovernanceError};
+use lunli_norms::Catalogue;
+use tokio::sync::oneshot;
+
+/// Most events committed in one transaction.
+const MAX_BATCH: usize = 1024;
+/// Events waiting to be written before callers are refused (back-pressure).
+const QUEUE: usize = 65_536;
+
+type Ack = oneshot::Sender<Result<u64, String>>;
+
+/// Hands events to the writer thread.
+#[derive(Clone)]
+pub struct Recorder {
+    tx: SyncSender<(Event, Option<Ack>)>,
+}
+
+/// Batch sizes and failures, for metrics.
+pub trait RecorderObserver: Send + Sync + 'static {
+    fn batch(&self, size: usize);
+    fn failed(&self, size: usize);
+}
+
+impl Recorder {
+    /// Starts the writer thread over `store`. The thread ends, after writing everything
+    /// queued, once every clone of the returned `Recorder` is dropped; join the handle then.
+    pub fn start<S: Store + Send + Sync + 'static>(
+        store: Arc<S>,
+        catalogue: Arc<Catalogue>,
+        observer: Arc<dyn RecorderObserver>,
+    ) -> Result<(Self, std::thread::JoinHandle<()>), std::io::Error> {
+        let (tx, rx) = sync_channel(QUEUE);
+        let handle = std::thread::Builder::new()
+            .name("lunli-ledger-writer".into())
+            .spawn(move || write_loop(&*store, &catalogue, &rx, &*observer))?;
+        Ok((Self { tx }, handle))
+    }
+
+    /// Queues an event; the returned receiver resolves with its ledger index once committed.
+    pub fn record(&self, event: Event) -> Result<oneshot::Receiver<Result<u64, String>>, GovernanceError> {
+        let (ack, done) = oneshot::channel();
+        self.send(event, Some(ack))?;
+        Ok(done)
+    }
+
+    /// Queues an event without waiting for it.
+    pub fn record_later(&self, event: Event) -> Result<(), GovernanceError> {
+        self.send(event, None)
+    }
+
+    fn send(&self, event: Event, ack: Option<Ack>) -> Result<(), GovernanceError> {
+        self.tx.try_send((event, ack)).map_err(|e| GovernanceError::Storage {
+            message: match e {
+                TrySendError::Full(_) => "the ledger writer is overloaded; try again".into(),
+                TrySendError::Disconnected(_) => "the ledger writer has stopped".into(),
+            },
+            source: None,
+        })
+    }
+}
+
+fn write_loop<S: Store>(
+    store: &S,
+    catalogue: &Catalogue,
+    rx: &Receiver<(Event, Option<Ack>)>,
+    observer: &dyn RecorderObserver,
+) {
+    let gov = Governance::new(catalogue, store);
+    // Blocks for the first event, then takes whatever else is already queued.
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        let events: Vec<Event> = batch.iter().map(|(e, _)| e.clone()).collect();
+        match gov.record_events(&events) {
+            Ok(indices) => {
+                observer.batch(batch.len());
+                for ((_, ack), index) in batch.into_iter().zip(indices) {
+                    if let Some(ack) = ack {
+                        let _ = ack.send(Ok(index));
+                    }
+                }
+            }
+            Err(e) => {
+                observer.failed(batch.len());
+                tracing::error!("ledger batch of {} failed: {e}", batch.len());
+                for (_, ack) in batch {
+                    if let Some(ack) = ack {
+                        let _ = ack.send(Err(e.to_string()));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,507 @@
+//! The gateway over real HTTP on loopback, backed by a real SQLite store: every endpoint and
+//! role, the decision rules in order, bad requests, and two instances sharing one store.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use lunli_gateway::Gateway;
+use lunli_gateway::access::{hash_secret, new_secret};
+use lunli_gateway::config::GatewayConfig;
+use lunli_governance::intake::{Answer, Answers};
+use lunli_governance::store::ApiKey;
+use lunli_governance::{ControlStatus, Governance, Person, System, Training};
+use lunli_norms::Catalogue;
+use lunli_store::SqliteStore;
+use serde_json::{Value, json};
+
+const SYSTEM: &str = include_str!("../../../examples/credit-scoring/system.yaml");
+const ANSWERS: &str = include_str!("../../../examples/credit-scoring/intake.yaml");
+
+fn t0() -> Timestamp {
+    "2026-06-01T08:00:00Z".parse().expect("time")
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    catalogue: Arc<Catalogue>,
+}
+
+impl Fixture {
+    /// The credit-scoring example, approved, plus an unapproved and a prohibited system.
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
+        let catalogue = Arc::new(Catalogue::bundled().expect("catalogue"));
+        let f = Self { dir, store, catalogue };
+        let gov = f.gov();
+        let training = Training {
+            course: "AI ethics".into(),
+            completed: Date::constant(2026, 1, 1),
+            expires: Date::constant(2027, 1, 1),
+        };
+        for (id, roles) in [
+            ("wang-fang", vec!["owner"]),
+            ("sun-li", vec!["owner"]),
+            ("li-wei", vec!["data"]),
+            ("zhao-min", vec!["legal"]),
+            ("chen-jie", vec!["ethics-committee"]),
+            ("liu-yang", vec!["management"]),
+            ("op", vec![]),
+        ] {
+            let person = Person {
+                id: id.into(),
+                name: id.into(),
+                email: None,
+                roles: roles.into_iter().map(String::from).collect(),
+                training: vec![training.clone()],
+            };
+            gov.add_person("admin", person, t0()).expect("person");
+        }
+        gov.add_vendor(
+            "admin",
+            lunli_governance::Vendor {
+                id: "pboc-credit-bureau".into(),
+                name: "bureau".into(),
+                kind: lunli_governance::VendorKind::Data,
+                due_diligence: Default::default(),
+            },
+            t0(),
+        )
+        .expect("vendor");
+        let answers = Answers::from_yaml(ANSWERS, &f.catalogue).expect("answers");
+        for id in ["credit-scoring", "draft", "banned"] {
+            let mut system: System = serde_yaml_ng::from_str(SYSTEM).expect("system");
+            system.id = id.into();
+            gov.register_system("wang-fang", system, t0()).expect("register");
+            let mut answers = answers.clone();
+            if id == "banned" {
+                let question = f.catalogue.question("Q-PROHIBITED-PURPOSE").expect("question");
+                answers.insert("Q-PROHIBITED-PURPOSE", Answer::Choices(vec![question.options[0].id.clone()]));
+            }
+            gov.intake("wang-fang", id, &answers, t0()).expect("intake");
+        }
+        // Approve credit-scoring: every control met, submitted, five different signers.
+        let assessment = gov.open_assessment("wang-fang", "credit-scoring", t0()).expect("assess");
+        for state in &assessment.controls {
+            gov.set_control("wang-fang", "credit-scoring", &state.control, ControlStatus::Met, "", "", t0())
+                .expect("met");
+        }
+        gov.submit("wang-fang", "credit-scoring", t0()).expect("submit");
+        for (person, role) in [
+            ("sun-li", "owner"),
+            ("li-wei", "data"),
+            ("zhao-min", "legal"),
+            ("chen-jie", "ethics-committee"),
+            ("liu-yang", "management"),
+        ] {
+            gov.sign_off(person, "credit-scoring", role, "", t0()).expect("sign");
+        }
+        f
+    }
+
+    fn gov(&self) -> Governance<'_, SqliteStore> {
+        Governance::new(&self.catalogue, &self.store)
+    }
+
+    fn key(&self, roles: &[&str], person: Option<&str>) -> String {
+        let (id, secret) = new_secret().expect("secret");
+        let key = ApiKey {
+            id,
+            name: format!("{roles:?}"),
+            person: person.map(String::from),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            sha256: hash_secret(&secret),
+            created_by: "test".into(),
+            created_at: t0(),
+            revoked_at: None,
+        };
+        self.gov().add_api_key("admin", key, t0()).expect("key");
+        secret
+    }
+}
+
+struct Server {
+    base: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    async fn start(f: &Fixture) -> Self {
+        Self::start_with(f.store.clone(), f.catalogue.clone(), GatewayConfig::default()).await
+    }
+
+    async fn start_with(store: Arc<SqliteStore>, catalogue: Arc<Catalogue>, mut config: GatewayConfig) -> Self {
+        config.refresh_millis = 100;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let gateway = Gateway::new(store, catalogue, config).expect("gateway");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            gateway
+                .serve(listener, async move {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("serve");
+        });
+        Self { base, shutdown: Some(tx), task }
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+async fn call(method: reqwest::Method, url: String, key: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut request = client.request(method, url);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn decide(server: &Server, key: &str, body: Value) -> (u16, Value) {
+    call(reqwest::Method::POST, format!("{}/v1/decisions", server.base), Some(key), Some(body)).await
+}
+
+fn request(subject: &str) -> Value {
+    json!({ "system": "credit-scoring", "subject": subject, "purpose": "credit-application", "confidence": 0.9, "impact": "low" })
+}
+
+fn codes(decision: &Value) -> Vec<String> {
+    decision["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .map(|r| r["code"].as_str().expect("code").to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_follow_the_rules_in_order() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let operator = f.key(&["operator"], Some("op"));
+    let server = Server::start(&f).await;
+
+    let (status, d) = decide(&server, &service, request("u1")).await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["outcome"], "allow", "{d}");
+    assert!(d["disclosure"]["zh"].as_str().expect("zh").contains("人工智能"));
+    assert!(d["ledger_index"].is_u64(), "a high-tier decision is durable before the answer: {d}");
+    assert!(d.get("human_alternative").is_none());
+
+    // Review thresholds.
+    let (_, d) = decide(
+        &server,
+        &service,
+        json!({ "system": "credit-scoring", "subject": "u1", "purpose": "credit-application", "confidence": 0.3 }),
+    )
+    .await;
+    assert_eq!((d["outcome"].as_str(), codes(&d)), (Some("human_review"), vec!["low_confidence".to_string()]));
+    let (_, d) = decide(
+        &server,
+        &service,
+        json!({ "system": "credit-scoring", "subject": "u1", "purpose": "credit-application", "impact": "high" }),
+    )
+    .await;
+    assert_eq!(codes(&d), ["high_impact"]);
+    assert!(d["human_alternative"]["en"].is_string());
+    // Purpose.
+    let (_, d) =
+        decide(&server, &service, json!({ "system": "credit-scoring", "subject": "u1", "purpose": "marketing" })).await;
+    assert_eq!(codes(&d), ["outside_purpose"]);
+    // Labels for generated content.
+    let (_, d) = decide(
+        &server,
+        &service,
+        json!({ "system": "credit-scoring", "subject": "u1", "purpose": "limit-review", "content": "text" }),
+    )
+    .await;
+    assert_eq!(d["labels"]["explicit"]["zh"], "本内容由人工智能生成");
+    assert_eq!(d["labels"]["implicit"]["AIGC"]["ProduceID"], d["id"]);
+    // Unapproved, prohibited and unknown systems.
+    let (_, d) =
+        decide(&server, &service, json!({ "system": "draft", "subject": "u1", "purpose": "credit-application" })).await;
+    assert_eq!(codes(&d), ["not_approved"]);
+    let (_, d) =
+        decide(&server, &service, json!({ "system": "banned", "subject": "u1", "purpose": "credit-application" }))
+            .await;
+    assert_eq!(codes(&d), ["prohibited"]);
+    let (_, d) = decide(&server, &service, json!({ "system": "ghost", "subject": "u1" })).await;
+    assert_eq!(codes(&d), ["unknown_system"]);
+
+    // Opt-out is one call and outranks the allow at once (Art. 16, Art. 19).
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{}/v1/systems/credit-scoring/consents/u2/withdraw", server.base),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, d) = decide(&server, &service, request("u2")).await;
+    assert_eq!((d["outcome"].as_str(), codes(&d)), (Some("deny"), vec!["opted_out".to_string()]));
+    let (status, c) = call(
+        reqwest::Method::PUT,
+        format!("{}/v1/systems/credit-scoring/consents/u3", server.base),
+        Some(&service),
+        Some(json!({ "given": true, "mode": "human" })),
+    )
+    .await;
+    assert_eq!((status, c["mode"].as_str()), (200, Some("human")));
+    let (_, d) = decide(&server, &service, request("u3")).await;
+    assert_eq!(codes(&d), ["human_mode"]);
+    let (status, c) = call(
+        reqwest::Method::GET,
+        format!("{}/v1/systems/credit-scoring/consents/u2", server.base),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!((status, c["given"].as_bool()), (200, Some(false)));
+
+    // The kill switch: a purpose, then the whole system; it outranks everything.
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{}/v1/systems/credit-scoring/suspend", server.base),
+        Some(&operator),
+        Some(json!({ "reason": "limit model drifting", "purpose": "limit-review" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, d) =
+        decide(&server, &service, json!({ "system": "credit-scoring", "subject": "u1", "purpose": "limit-review" }))
+            .await;
+    assert_eq!(codes(&d), ["purpose_suspended"]);
+    let (_, d) = decide(&server, &service, request("u1")).await;
+    assert_eq!(d["outcome"], "allow", "other purposes still run");
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{}/v1/systems/credit-scoring/suspend", server.base),
+        Some(&operator),
+        Some(json!({ "reason": "incident 7" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, d) = decide(&server, &service, request("u1")).await;
+    assert_eq!(codes(&d), ["suspended"]);
+    assert!(d["reasons"][0]["text"]["en"].as_str().expect("text").contains("incident 7"));
+    server.stop().await;
+
+    // Every decision is in the ledger.
+    let size = f.store.ledger_size().expect("size");
+    let rows = f.store.ledger_rows(0, size).expect("rows");
+    let decisions =
+        rows.iter().filter(|r| String::from_utf8_lossy(&r.entry).contains("\"action\":\"decision\"")).count();
+    assert_eq!(decisions, 13, "including those not awaited: shutdown flushes the queue");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_decide_who_may_do_what_and_refusals_are_logged() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let operator = f.key(&["operator"], Some("op"));
+    let owner = f.key(&["owner"], Some("wang-fang"));
+    let other_owner = f.key(&["owner"], Some("sun-li"));
+    let auditor = f.key(&["auditor"], None);
+    let admin = f.key(&["admin"], Some("liu-yang"));
+    let server = Server::start(&f).await;
+    let url = |path: &str| format!("{}{path}", server.base);
+    let suspend = json!({ "reason": "review" });
+
+    assert_eq!(call(reqwest::Method::POST, url("/v1/decisions"), None, Some(request("u"))).await.0, 401);
+    assert_eq!(call(reqwest::Method::POST, url("/v1/decisions"), Some("lk_nope"), Some(request("u"))).await.0, 401);
+    assert_eq!(decide(&server, &auditor, request("u")).await.0, 403);
+    let (status, body) =
+        call(reqwest::Method::POST, url("/v1/systems/credit-scoring/suspend"), Some(&service), Some(suspend.clone()))
+            .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"]["message"].as_str().expect("message").contains("may not system.suspend"));
+    assert_eq!(call(reqwest::Method::GET, url("/v1/systems/credit-scoring/state"), Some(&auditor), None).await.0, 200);
+    let (_, who) = call(reqwest::Method::GET, url("/v1/whoami"), Some(&owner), None).await;
+    assert_eq!(who["person"], "wang-fang");
+
+    // Suspend as the owner; the operator may not resume, nor may the same owner (four eyes).
+    assert_eq!(
+        call(reqwest::Method::POST, url("/v1/systems/credit-scoring/suspend"), Some(&owner), Some(suspend.clone()))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        call(reqwest::Method::POST, url("/v1/systems/credit-scoring/resume"), Some(&operator), Some(suspend.clone()))
+            .await
+            .0,
+        403
+    );
+    let (status, body) =
+        call(reqwest::Method::POST, url("/v1/systems/credit-scoring/resume"), Some(&owner), Some(suspend.clone()))
+            .await;
+    assert_eq!(status, 403);
+    assert!(body["error"]["message"].as_str().expect("message").contains("cannot also resume"));
+    assert_eq!(
+        call(
+            reqwest::Method::POST,
+            url("/v1/systems/credit-scoring/resume"),
+            Some(&other_owner),
+            Some(suspend.clone())
+        )
+        .await
+        .0,
+        200
+    );
+    // Resuming what is not suspended is a conflict; an admin may resume their own suspension.
+    assert_eq!(
+        call(
+            reqwest::Method::POST,
+            url("/v1/systems/credit-scoring/resume"),
+            Some(&other_owner),
+            Some(suspend.clone())
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        call(reqwest::Method::POST, url("/v1/systems/credit-scoring/suspend"), Some(&admin), Some(suspend.clone()))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        call(reqwest::Method::POST, url("/v1/systems/credit-scoring/resume"), Some(&admin), Some(suspend.clone()))
+            .await
+            .0,
+        200
+    );
+    // A suspension needs a reason.
+    assert_eq!(
+        call(
+            reqwest::Method::POST,
+            url("/v1/systems/credit-scoring/suspend"),
+            Some(&owner),
+            Some(json!({ "reason": " " }))
+        )
+        .await
+        .0,
+        400
+    );
+    server.stop().await;
+
+    let size = f.store.ledger_size().expect("size");
+    let rows = f.store.ledger_rows(0, size).expect("rows");
+    let refused = rows.iter().filter(|r| String::from_utf8_lossy(&r.entry).contains("access.refused")).count();
+    assert_eq!(refused, 4, "every refused action is in the ledger");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_clear_4xx_bodies() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let server = Server::start(&f).await;
+    let client = reqwest::Client::new();
+    let post = |body: String| {
+        client
+            .post(format!("{}/v1/decisions", server.base))
+            .bearer_auth(&service)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let response = post("{not json".into()).await.expect("send");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "bad_request");
+    let response =
+        post(json!({ "system": "credit-scoring", "subject": "u", "colour": "red" }).to_string()).await.expect("send");
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.expect("text").contains("unknown field `colour`"));
+    let big = json!({ "system": "credit-scoring", "subject": "x".repeat(20_000) }).to_string();
+    assert_eq!(post(big).await.expect("send").status(), 413);
+    let response = post(json!({ "system": "credit-scoring", "subject": "" }).to_string()).await.expect("send");
+    assert_eq!(response.status(), 400);
+    let response = client
+        .post(format!("{}/v1/decisions", server.base))
+        .bearer_auth(&service)
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 400, "a body without a JSON content type");
+    assert_eq!(client.get(format!("{}/v2/nothing", server.base)).send().await.expect("send").status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_metrics_and_the_openapi_document() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let server = Server::start(&f).await;
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{}{path}", server.base)).send();
+    assert_eq!(get("/healthz").await.expect("healthz").text().await.expect("text"), "ok");
+    assert_eq!(get("/readyz").await.expect("readyz").status(), 200);
+    decide(&server, &service, request("u1")).await;
+    let metrics = get("/metrics").await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("lunli_decisions_total{outcome=\"allow\"} 1"), "{metrics}");
+    assert!(
+        metrics.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).all(|l| l.starts_with("lunli_")),
+        "{metrics}"
+    );
+    let served: Value = get("/openapi.json").await.expect("openapi").json().await.expect("json");
+    let repo: Value = serde_json::from_str(lunli_gateway::api::OPENAPI).expect("repo copy");
+    assert_eq!(served, repo);
+    for path in served["paths"].as_object().expect("paths").keys() {
+        let concrete = path.replace("{system}", "credit-scoring").replace("{subject}", "u1");
+        let status = get(&concrete).await.expect("get").status().as_u16();
+        assert_ne!(status, 404, "{path} is documented but not routed");
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspension_on_one_instance_is_obeyed_by_another_within_a_second() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let operator = f.key(&["operator"], Some("op"));
+    // Two gateways, each with its own connection to the same store file.
+    let other = Arc::new(SqliteStore::open(f.dir.path()).expect("second connection"));
+    let a = Server::start(&f).await;
+    let b = Server::start_with(other, f.catalogue.clone(), GatewayConfig::default()).await;
+    assert_eq!(decide(&b, &service, request("u1")).await.1["outcome"], "allow");
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{}/v1/systems/credit-scoring/suspend", a.base),
+        Some(&operator),
+        Some(json!({ "reason": "stop everywhere" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let pulled = Instant::now();
+    loop {
+        let (_, d) = decide(&b, &service, request("u1")).await;
+        if d["outcome"] == "deny" {
+            assert_eq!(codes(&d), ["suspended"]);
+            break;
+        }
+        assert!(pulled.elapsed() < Duration::from_secs(1), "instance b still allows after a second");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.stop().await;
+    b.stop().await;
+}

@@ -1,0 +1,72 @@
+//! The link an event becomes in the ledger's hash chain, whatever database stores it: the
+//! [`Entry`] at a given index after a given leaf hash, its canonical bytes and their leaf hash,
+//! exactly as `lunli_ledger` defines them. A backend stores the bytes and the leaf hash under the
+//! index, inside the transaction that made the change, holding its write lock from reading the
+//! tail to committing, so that indices stay gap-free and every entry names its predecessor.
+
+use lunli_governance::GovernanceError;
+use lunli_governance::store::Event;
+use lunli_ledger::{Entry, Hash, NewEntry, Timestamp};
+
+/// An event made a ledger entry, ready to store.
+pub(crate) struct Link {
+    /// The entry's canonical bytes (RFC 8785), the ledger's leaf.
+    pub(crate) bytes: Vec<u8>,
+    /// `lunli_ledger::leaf_hash` of `bytes`: what the next entry records as its predecessor.
+    pub(crate) leaf: Hash,
+}
+
+/// The entry `event` becomes at `index`, after the entry whose leaf hash is `prev`
+/// ([`Hash::ZERO`] for the first).
+pub(crate) fn link(index: u64, prev: Hash, event: &Event) -> Result<Link, GovernanceError> {
+    let time = Timestamp::from_unix_millis(event.at.as_millisecond())
+        .map_err(|e| GovernanceError::storage("the event's time cannot be recorded", e))?;
+    let entry = Entry::new(
+        index,
+        prev,
+        NewEntry {
+            time,
+            actor: event.actor.clone(),
+            action: event.action.clone(),
+            subject: event.subject.clone(),
+            payload: event.payload.clone(),
+        },
+    )
+    .map_err(|e| GovernanceError::storage("the event cannot be made a ledger entry", e))?;
+    let bytes = entry.canonical_bytes().map_err(|e| GovernanceError::storage("canonicalising a ledger entry", e))?;
+    let leaf = lunli_ledger::leaf_hash(&bytes);
+    Ok(Link { bytes, leaf })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: u64) -> Event {
+        Event {
+            actor: "admin".into(),
+            action: "test.append".into(),
+            subject: format!("thing:{n}"),
+            at: jiff::Timestamp::from_millisecond(1_767_225_600_000).expect("time"),
+            payload: serde_json::json!({ "n": n }),
+        }
+    }
+
+    #[test]
+    fn links_chain_and_verify() {
+        let mut prev = Hash::ZERO;
+        let mut entries = Vec::new();
+        for index in 0..5 {
+            let link = link(index, prev, &event(index)).expect("link");
+            let entry: Entry = serde_json::from_slice(&link.bytes).expect("entry");
+            assert_eq!((entry.index, entry.prev_leaf_hash), (index, prev));
+            assert_eq!(entry.leaf_hash().expect("leaf"), link.leaf);
+            prev = link.leaf;
+            entries.push(entry);
+        }
+        let key = lunli_ledger::SigningKey::from_bytes(&[7; 32]).verifying_key();
+        let report = lunli_ledger::verify_entries(entries.into_iter().map(Ok::<_, ()>), &[], &key).expect("report");
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!(report.size, 5);
+    }
+}

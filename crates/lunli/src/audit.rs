@@ -1,0 +1,624 @@
+//! `lunli audit fairness|quality`: run an audit over data files, print it, write its HTML
+//! page, and with `--system` record it as evidence on the controls it concerns.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use lunli_audit::bootstrap::BootstrapSpec;
+use lunli_audit::fairness::{self, FairnessReport, FairnessRequest, GroupReport, disparity_name, metric_name};
+use lunli_audit::policy::{Finding, Policy};
+use lunli_audit::quality::{self, QualityReport, QualityRequest, Rules};
+use lunli_audit::{AuditError, EncodingChoice, Progress, RunOptions};
+use lunli_governance::{EvidenceItem, Governance, GovernanceError};
+use serde::Serialize;
+
+use crate::cli::GlobalArgs;
+use crate::context::{Context, now};
+use crate::output::Out;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Group fairness of a classifier's predictions (Art. 13): per group of each sensitive
+    /// attribute and their intersection, rates, AUC and the disparities between groups, with
+    /// Fairlearn's definitions.
+    Fairness(FairnessArgs),
+
+    /// Data quality along Art. 11's dimensions: per column completeness and conformance, duplicate
+    /// rows, rules from a file, freshness and representation of groups.
+    Quality(QualityArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FairnessArgs {
+    /// CSV (UTF-8 or GBK/GB18030, optionally .gz), Parquet or JSON Lines files, or glob patterns.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The true label column (Fairlearn's y_true).
+    #[arg(long, value_name = "COL")]
+    pub label: String,
+    /// The predicted label column (y_pred).
+    #[arg(long, value_name = "COL")]
+    pub prediction: String,
+    /// A score or probability column: adds AUC and calibration error per group.
+    #[arg(long, value_name = "COL")]
+    pub score: Option<String>,
+    /// Sensitive columns, comma-separated; with several, their intersection is audited too.
+    #[arg(long, value_name = "COL,...", value_delimiter = ',', required = true)]
+    pub sensitive: Vec<String>,
+    /// The positive (favourable) label value; inferred for 0/1, true/false and yes/no.
+    #[arg(long, value_name = "VALUE")]
+    pub positive: Option<String>,
+    /// Bootstrap confidence intervals with N replicates.
+    #[arg(long, value_name = "N")]
+    pub bootstrap: Option<u32>,
+    /// Seed of the bootstrap, for a reproducible run.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Coverage of the bootstrap intervals.
+    #[arg(long, value_name = "P", default_value_t = 0.95)]
+    pub level: f64,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct QualityArgs {
+    /// CSV (UTF-8 or GBK/GB18030, optionally .gz), Parquet or JSON Lines files, or glob patterns.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Rules (YAML): ranges, allowed values, patterns, cross-column checks, keys, freshness and
+    /// reference shares (docs/audits.md).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What every audit takes.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Thresholds (YAML); anything left out keeps its default (docs/audits.md).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Encoding of CSV and JSON Lines: auto (detect per file), utf-8, gbk or gb18030.
+    #[arg(long, value_name = "ENC", default_value = "auto", value_parser = parse_encoding)]
+    pub encoding: EncodingChoice,
+    /// Also write the report as a self-contained HTML page with charts.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Record the run (file hashes, parameters, results) as evidence on the concerned controls
+    /// of this system's current assessment, and in the ledger.
+    #[arg(long, value_name = "ID")]
+    pub system: Option<String>,
+    /// Exit with 5 when the audit fails (a finding of medium severity or worse): for CI gates.
+    #[arg(long)]
+    pub strict: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Memory the engine may hold before spilling to disk, e.g. 512M or 4G (default: no limit).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+}
+
+fn parse_encoding(s: &str) -> Result<EncodingChoice, String> {
+    s.parse()
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim().to_ascii_uppercase();
+    let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t.as_str(), ""),
+    };
+    let n: usize = digits.parse().map_err(|_| format!("`{s}` is not a size such as 512M or 4G"))?;
+    let factor: usize = match unit.trim_end_matches('B').trim_end_matches('I') {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return Err(format!("`{s}` is not a size such as 512M or 4G")),
+    };
+    Ok(n.saturating_mul(factor))
+}
+
+pub fn run(global: &GlobalArgs, command: &AuditCommand, out: &mut Out) -> Result<()> {
+    let ctx = Context::new(global)?;
+    match command {
+        AuditCommand::Fairness(args) => fairness_command(&ctx, args, out),
+        AuditCommand::Quality(args) => quality_command(&ctx, args, out),
+    }
+}
+
+fn load_policy(run: &RunArgs) -> Result<Policy> {
+    let Some(path) = &run.policy else { return Ok(Policy::default()) };
+    let text = crate::context::read_input(path)?;
+    Policy::from_yaml(&path.display().to_string(), &text).map_err(input_error)
+}
+
+fn options(run: &RunArgs) -> RunOptions {
+    RunOptions {
+        threads: run.threads,
+        memory_limit: run.memory_limit,
+        encoding: run.encoding,
+        progress: Arc::new(Progress::default()),
+    }
+}
+
+/// An audit error for the binary: bad input maps to exit 3 through [`crate::InputError`].
+fn input_error(e: AuditError) -> anyhow::Error {
+    if !e.is_invalid_input() {
+        return anyhow::Error::new(e);
+    }
+    match e {
+        AuditError::Input { location, reason } => {
+            let mut place = Vec::new();
+            if let Some(row) = location.row {
+                place.push(format!("row {row}"));
+            }
+            if let Some(column) = &location.column {
+                place.push(format!("column `{column}`"));
+            }
+            let reason = if place.is_empty() { reason } else { format!("{}: {reason}", place.join(", ")) };
+            anyhow::Error::new(crate::InputError {
+                file: location.file,
+                line: location.line.and_then(|l| usize::try_from(l).ok()),
+                reason,
+            })
+        }
+        AuditError::Definition { file, line, reason } => anyhow::Error::new(crate::InputError { file, line, reason }),
+        other => {
+            anyhow::Error::new(crate::InputError { file: "command line".into(), line: None, reason: other.to_string() })
+        }
+    }
+}
+
+/// Runs `work` while a progress bar on standard error shows bytes, rows and time left — only
+/// when standard error is a terminal.
+fn with_progress<T>(progress: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (done, progress) = (done.clone(), progress.clone());
+        std::thread::spawn(move || {
+            let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            let started = std::time::Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                // Only long runs get a bar; a short one finishes before it would appear.
+                if started.elapsed() > Duration::from_millis(500) {
+                    bar.set_length(progress.total_bytes().max(1));
+                    bar.set_position(progress.bytes());
+                    let seconds = started.elapsed().as_secs_f64().max(0.001);
+                    bar.set_message(format!(
+                        "{} rows ({:.0}/s), pass {}",
+                        progress.rows(),
+                        progress.rows() as f64 / seconds,
+                        progress.passes().max(1)
+                    ));
+                    bar.tick();
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        })
+    };
+    let result = work();
+    done.store(true, Ordering::Relaxed);
+    let _ = watcher.join();
+    result
+}
+
+fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result<()> {
+    let policy = load_policy(&args.run)?;
+    let request = FairnessRequest {
+        inputs: args.files.clone(),
+        label: args.label.clone(),
+        prediction: args.prediction.clone(),
+        score: args.score.clone(),
+        sensitive: args.sensitive.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        positive: args.positive.clone(),
+        bootstrap: args.bootstrap.map(|replicates| BootstrapSpec { replicates, seed: args.seed, level: args.level }),
+    };
+    let options = options(&args.run);
+    let report =
+        with_progress(&options.progress, || fairness::audit(&request, &policy.fairness, &ctx.catalogue, &options))
+            .map_err(input_error)?;
+    if let Some(path) = &args.run.html {
+        write_html(path, &lunli_audit::html::fairness(&report))?;
+    }
+    let evidence = match &args.run.system {
+        Some(system) => record(ctx, system, "fairness", report.passed, &report, &report.controls, &args.files)?,
+        None => Vec::new(),
+    };
+    if out.is_table() {
+        render_fairness(&report, out);
+        render_evidence(&evidence, args.run.system.as_deref(), args.run.html.as_ref(), out);
+    } else {
+        out.data(&with_evidence(&report, &evidence)?)?;
+    }
+    gate(args.run.strict, report.passed, "fairness")
+}
+
+fn quality_command(ctx: &Context, args: &QualityArgs, out: &mut Out) -> Result<()> {
+    let policy = load_policy(&args.run)?;
+    let rules = match &args.rules {
+        Some(path) => {
+            let text = crate::context::read_input(path)?;
+            Rules::from_yaml(&path.display().to_string(), &text).map_err(input_error)?
+        }
+        None => Rules::default(),
+    };
+    let request = QualityRequest { inputs: args.files.clone(), rules };
+    let options = options(&args.run);
+    let report =
+        with_progress(&options.progress, || quality::audit(&request, &policy.quality, &ctx.catalogue, now(), &options))
+            .map_err(input_error)?;
+    if let Some(path) = &args.run.html {
+        write_html(path, &lunli_audit::html::quality(&report))?;
+    }
+    let evidence = match &args.run.system {
+        Some(system) => record(ctx, system, "quality", report.passed, &report, &report.controls, &args.files)?,
+        None => Vec::new(),
+    };
+    if out.is_table() {
+        render_quality(&report, out);
+        render_evidence(&evidence, args.run.system.as_deref(), args.run.html.as_ref(), out);
+    } else {
+        out.data(&with_evidence(&report, &evidence)?)?;
+    }
+    gate(args.run.strict, report.passed, "quality")
+}
+
+fn gate(strict: bool, passed: bool, audit: &str) -> Result<()> {
+    if strict && !passed {
+        return Err(crate::MayNotShip(format!(
+            "the {audit} audit failed: findings of medium severity or worse (see above) / {audit} 审计未通过"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn write_html(path: &PathBuf, page: &str) -> Result<()> {
+    std::fs::write(path, page).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Evidence recorded: which control got which evidence id.
+#[derive(Debug, Serialize)]
+struct Recorded {
+    control: String,
+    evidence: u32,
+}
+
+/// The report with the recorded evidence, for JSON and YAML.
+fn with_evidence<T: Serialize>(report: &T, evidence: &[Recorded]) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(report).context("encoding the report")?;
+    if !evidence.is_empty()
+        && let Some(map) = value.as_object_mut()
+    {
+        map.insert("evidence".into(), serde_json::to_value(evidence)?);
+    }
+    Ok(value)
+}
+
+/// Records the run as Audit evidence on every concerned control that the system's current
+/// assessment includes; each is one transaction with its ledger entry.
+fn record<T: Serialize>(
+    ctx: &Context,
+    system: &str,
+    audit: &str,
+    passed: bool,
+    report: &T,
+    controls: &[String],
+    patterns: &[String],
+) -> Result<Vec<Recorded>> {
+    let store = ctx.open_store()?;
+    let gov = Governance::new(&ctx.catalogue, &store);
+    let assessment = gov.assessment(system)?;
+    let concerned: Vec<&String> = controls.iter().filter(|c| assessment.control(c).is_some()).collect();
+    if concerned.is_empty() {
+        return Err(GovernanceError::Refused {
+            reason: format!(
+                "the assessment of {system} includes none of the controls a {audit} audit is evidence for ({}); its tier does not require them",
+                controls.join(", ")
+            ),
+        }
+        .into());
+    }
+    let mut summary = serde_json::to_value(report).context("encoding the report")?;
+    // The run is pinned to the exact bytes audited.
+    if let Some(inputs) = summary.get_mut("inputs").and_then(|i| i.as_array_mut()) {
+        for input in inputs {
+            if let Some(path) = input.get("path").and_then(|p| p.as_str()).map(PathBuf::from) {
+                let (sha256, _) = crate::assess::hash_file(&path)?;
+                if let Some(map) = input.as_object_mut() {
+                    map.insert("sha256".into(), sha256.into());
+                }
+            }
+        }
+    }
+    let note = format!("lunli audit {audit} {}", patterns.join(" "));
+    let mut recorded = Vec::new();
+    for control in concerned {
+        let item = EvidenceItem::Audit { audit: audit.to_string(), passed, summary: summary.clone() };
+        let id = gov.add_evidence(&ctx.actor, system, control, item, &note, now())?;
+        recorded.push(Recorded { control: control.clone(), evidence: id });
+    }
+    Ok(recorded)
+}
+
+fn render_evidence(evidence: &[Recorded], system: Option<&str>, html: Option<&PathBuf>, out: &mut Out) {
+    if let Some(path) = html {
+        out.line(out.label(
+            &format!("HTML 报告已写入 {}", path.display()),
+            &format!("HTML report written to {}", path.display()),
+        ));
+    }
+    if let Some(system) = system {
+        for r in evidence {
+            out.line(out.label(
+                &format!("已作为证据 #{} 记录到 {system} 的 {}（并写入台账）", r.evidence, r.control),
+                &format!("Recorded as evidence #{} on {} of {system} (and in the ledger)", r.evidence, r.control),
+            ));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terminal summaries.
+
+fn f4(v: f64) -> String {
+    format!("{v:.4}")
+}
+
+fn with_interval(value: f64, interval: Option<&[f64; 2]>) -> String {
+    match interval {
+        Some([a, b]) => format!("{value:.3} [{a:.3}, {b:.3}]"),
+        None => format!("{value:.4}"),
+    }
+}
+
+fn render_inputs(inputs: &[lunli_audit::InputSummary], rows: u64, out: &mut Out) {
+    for input in inputs {
+        let mut kind = vec![input.format.to_string()];
+        kind.extend(input.compression.map(str::to_string));
+        kind.extend(input.encoding.map(|e| e.as_str().to_string()));
+        out.line(format!("  {} ({}, {} bytes)", input.path, kind.join(", "), input.bytes));
+    }
+    out.line(out.label(&format!("  共 {rows} 行"), &format!("  {rows} rows")));
+}
+
+fn render_findings(
+    findings: &[Finding],
+    warnings: &[lunli_norms::Text],
+    passed: bool,
+    controls: &[String],
+    out: &mut Out,
+) {
+    out.heading(out.label("发现", "Findings"));
+    if findings.is_empty() {
+        out.line(out.label("  无", "  none"));
+    }
+    for f in findings {
+        out.line(format!("  [{}] {}", out.short(&f.severity.name()), out.short(&f.message)));
+    }
+    for w in warnings {
+        out.line(format!("  {} {}", out.label("警告：", "warning:"), out.short(w)));
+    }
+    out.blank();
+    let verdict = if passed {
+        out.label("结论：通过（无中等及以上严重性的发现）", "Result: PASSED (no finding of medium severity or worse)")
+    } else {
+        out.label("结论：未通过（有中等及以上严重性的发现）", "Result: FAILED (findings of medium severity or worse)")
+    };
+    out.line(verdict);
+    out.line(format!("{} {}", out.label("相关控制项：", "Controls concerned:"), controls.join(", ")));
+}
+
+fn render_fairness(report: &FairnessReport, out: &mut Out) {
+    out.heading(out.label("公平性审计（第十三条）", "Fairness audit (Art. 13)"));
+    render_inputs(&report.inputs, report.rows, out);
+    let p = &report.parameters;
+    out.line(format!(
+        "  {} {} · {} {} · {} `{}`{}",
+        out.label("标签", "label"),
+        p.label,
+        out.label("预测", "prediction"),
+        p.prediction,
+        out.label("正类取值", "positive value"),
+        p.positive,
+        p.score.as_ref().map(|s| format!(" · {} {s}", out.label("分数", "score"))).unwrap_or_default()
+    ));
+    if let Some(b) = &p.bootstrap {
+        out.line(out.label(
+            &format!("  自助法置信区间：{} 次重抽样，种子 {}，置信水平 {}", b.replicates, b.seed, b.level),
+            &format!("  bootstrap intervals: {} replicates, seed {}, level {}", b.replicates, b.seed, b.level),
+        ));
+    }
+    let scores = p.score.is_some();
+    for attribute in &report.attributes {
+        out.heading(format!("{} {}", out.label("敏感属性", "Attribute"), attribute.attribute));
+        let mut header = vec![out.label("组", "Group"), out.label("样本数", "n")];
+        let metrics = ["selection_rate", "true_positive_rate", "false_positive_rate", "precision", "accuracy"];
+        header.extend(metrics.iter().map(|m| out.short(&metric_name(m))));
+        if scores {
+            header.push("AUC".into());
+        }
+        header.push(out.label("影响比", "impact ratio"));
+        let mut table = out.table(header);
+        for g in &attribute.groups {
+            table.add_row(group_row(g, &metrics, scores, out));
+        }
+        out.push_table(&table);
+        let d = &attribute.disparities;
+        let limits = report.parameters.policy.disparity_limits();
+        for name in lunli_audit::metrics::Disparities::NAMES {
+            let value = d.get(name);
+            let verdict = limits
+                .iter()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, limit)| value.map(|v| if limit.breached_by(v) { "✗" } else { "✓" }))
+                .unwrap_or(" ");
+            let shown = match value {
+                Some(v) => with_interval(v, attribute.intervals.get(name)),
+                None => out.label("无定义", "undefined"),
+            };
+            out.line(format!("  {verdict} {:<32} {shown}", out.short(&disparity_name(name))));
+        }
+    }
+    render_findings(&report.findings, &report.warnings, report.passed, &report.controls, out);
+}
+
+fn group_row(g: &GroupReport, metrics: &[&str], scores: bool, out: &Out) -> Vec<String> {
+    let mut name = g.group.clone();
+    if g.small {
+        name.push_str(&out.label(" （小组）", " (small)"));
+    }
+    let mut row = vec![name, g.metrics.count.to_string()];
+    for m in metrics {
+        row.push(with_interval(g.metrics.get(m).unwrap_or(0.0), g.intervals.get(*m)));
+    }
+    if scores {
+        row.push(g.auc.map(|a| with_interval(a, g.intervals.get("auc"))).unwrap_or_else(|| "—".into()));
+    }
+    row.push(g.impact_ratio.map(f4).unwrap_or_else(|| "—".into()));
+    row
+}
+
+/// A value shortened for a table cell.
+fn clip(value: &str) -> String {
+    let mut chars = value.chars();
+    let head: String = chars.by_ref().take(14).collect();
+    if chars.next().is_some() { format!("{head}…") } else { head }
+}
+
+fn render_quality(report: &QualityReport, out: &mut Out) {
+    out.heading(out.label("数据质量审计（第十一条）", "Data-quality audit (Art. 11)"));
+    render_inputs(&report.inputs, report.rows, out);
+    out.line(out.label(
+        &format!("  重复行 {}（{:.2}%）", report.duplicates.rows, report.duplicates.rate * 100.0),
+        &format!("  duplicate rows {} ({:.2}%)", report.duplicates.rows, report.duplicates.rate * 100.0),
+    ));
+    let mut table = out.table(vec![
+        out.label("列", "Column"),
+        out.label("类型", "Type"),
+        out.label("缺失率", "Null"),
+        out.label("空白率", "Blank"),
+        out.label("不同值", "Distinct"),
+        out.label("最小", "Min"),
+        out.label("最大", "Max"),
+        out.label("均值", "Mean"),
+        out.label("符合率", "Conform"),
+        out.label("常见值", "Top values"),
+    ]);
+    for c in &report.columns {
+        let distinct = if c.distinct_exact { c.distinct.to_string() } else { format!("≈{}", c.distinct) };
+        let top: Vec<String> =
+            c.top_values.iter().take(2).map(|t| format!("{} ({})", clip(&t.value), t.count)).collect();
+        table.add_row(vec![
+            c.name.clone(),
+            c.kind.as_str().to_string(),
+            format!("{:.2}%", c.null_rate * 100.0),
+            format!("{:.2}%", c.empty_rate * 100.0),
+            distinct,
+            c.min.as_deref().map(clip).unwrap_or_default(),
+            c.max.as_deref().map(clip).unwrap_or_default(),
+            c.mean.map(|m| format!("{m:.4}")).unwrap_or_default(),
+            c.conformance.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_else(|| "—".into()),
+            top.join(", "),
+        ]);
+    }
+    out.push_table(&table);
+    if !report.rules.is_empty() || !report.keys.is_empty() {
+        out.heading(out.label("规则", "Rules"));
+        for r in &report.rules {
+            out.line(format!(
+                "  {} [{}] {}: {} {}",
+                if r.violations == 0 { "✓" } else { "✗" },
+                out.short(&r.dimension.name()),
+                r.rule,
+                r.violations,
+                out.label("行违反", "rows break it"),
+            ));
+        }
+        for k in &report.keys {
+            out.line(format!(
+                "  {} [{}] {} ({}): {} {}",
+                if k.duplicates == 0 { "✓" } else { "✗" },
+                out.short(&lunli_audit::Dimension::Consistency.name()),
+                out.label("唯一键", "unique key"),
+                k.columns.join(", "),
+                k.duplicates,
+                out.label("行重复", "rows repeat a key"),
+            ));
+        }
+    }
+    if let Some(f) = &report.freshness {
+        out.line(out.label(
+            &format!(
+                "  时效：{} 最新值 {}，距今 {:.1} 天（上限 {:.1} 天）",
+                f.column,
+                f.latest.as_deref().unwrap_or("—"),
+                f.age_days.unwrap_or(f64::NAN),
+                f.max_age_days
+            ),
+            &format!(
+                "  freshness: {} newest {}, {:.1} days old (limit {:.1} days)",
+                f.column,
+                f.latest.as_deref().unwrap_or("—"),
+                f.age_days.unwrap_or(f64::NAN),
+                f.max_age_days
+            ),
+        ));
+    }
+    for r in &report.representation {
+        out.heading(format!("{} {}", out.label("代表性", "Representation of"), r.column));
+        for g in &r.groups {
+            out.line(format!(
+                "  {:<24} {:>7.2}% {} {}",
+                g.group,
+                g.share * 100.0,
+                out.label("参考", "reference"),
+                g.reference.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_else(|| "—".into())
+            ));
+        }
+    }
+    out.heading(out.label("按维度（第十一条）", "By dimension (Art. 11)"));
+    for d in &report.dimensions {
+        out.line(format!(
+            "  {:<16} {} {} · {} {}",
+            out.short(&d.dimension.name()),
+            d.checks,
+            out.label("项检查", "checks"),
+            d.findings,
+            out.label("项发现", "findings")
+        ));
+    }
+    render_findings(&report.findings, &report.warnings, report.passed, &report.controls, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+    }
+}

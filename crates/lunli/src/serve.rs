@@ -1,0 +1,185 @@
+//! `lunli serve` and `lunli key …`: running the gateway and managing its API keys.
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use lunli_gateway::access::{AccessPolicy, hash_secret, new_secret};
+use lunli_gateway::config::GatewayConfig;
+use lunli_gateway::{Gateway, GatewayError};
+use lunli_governance::Governance;
+use lunli_governance::store::ApiKey;
+
+use crate::cli::{KeyCommand, ServeArgs};
+use crate::context::{Context, now, read_input};
+use crate::output::Out;
+
+pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
+    init_logs(&args.log_format);
+    let mut config = match &args.config {
+        Some(path) => GatewayConfig::parse(&path.display().to_string(), &read_input(path)?)?,
+        None => GatewayConfig::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    let store = Arc::new(ctx.store()?);
+    let catalogue = Arc::new(ctx.catalogue.clone());
+    let signer = start_head_signer(store.clone());
+    let last_head = store.clone();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| GatewayError::Listen { addr: config.listen, source })?;
+        let addr = listener.local_addr().map_err(GatewayError::Serve)?;
+        // Opening reads the store, which blocks (and PostgreSQL's driver may not block inside a
+        // runtime at all): do it where blocking is allowed.
+        let gateway = tokio::task::block_in_place(|| Gateway::new(store, catalogue, config))?;
+        // Printed on standard output so scripts (and tests) can find an ephemeral port.
+        println!("lunli serve: listening on http://{addr}");
+        tracing::info!(%addr, data_dir = %ctx.data_dir.display(), "listening");
+        gateway.serve(listener, shutdown_signal()).await?;
+        tracing::info!("stopped; every queued ledger entry was written");
+        Ok::<(), anyhow::Error>(())
+    })?;
+    // A last head covers the decisions written since the previous one.
+    drop(signer);
+    sign_head(&last_head);
+    Ok(())
+}
+
+/// How often the running gateway signs a tree head over the decisions it appended (Art. 12).
+const HEAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Signs a head every [`HEAD_INTERVAL`] while the gateway runs; stops when dropped.
+fn start_head_signer(store: Arc<lunli_store::AnyStore>) -> std::sync::mpsc::Sender<()> {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(HEAD_INTERVAL) {
+            sign_head(&store);
+        }
+    });
+    stop
+}
+
+fn sign_head(store: &lunli_store::AnyStore) {
+    // Signed heads live in the embedded store for now (docs/gateway.md).
+    let lunli_store::AnyStore::Sqlite(store) = store else { return };
+    let now = lunli_ledger::Timestamp::from_system_time(std::time::SystemTime::now());
+    match now.map(|now| store.sign_head(now)) {
+        Ok(Ok(lunli_store::SignOutcome::New(head))) => tracing::info!(size = head.head.size, "signed a tree head"),
+        Ok(Ok(lunli_store::SignOutcome::AlreadySigned(_))) => {}
+        Ok(Err(e)) => tracing::warn!("cannot sign a tree head: {e}"),
+        Err(e) => tracing::warn!("cannot read the clock for a tree head: {e}"),
+    }
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LUNLI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Ctrl-C or SIGTERM: stop taking requests, finish those in flight, flush the ledger.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+pub fn key(ctx: &Context, command: &KeyCommand, out: &mut Out) -> Result<()> {
+    let store = ctx.store()?;
+    let gov = Governance::new(&ctx.catalogue, &store);
+    match command {
+        KeyCommand::Add { name, roles, person } => {
+            let policy = AccessPolicy::default_policy()?;
+            for role in roles {
+                if !policy.has_role(role) {
+                    anyhow::bail!(crate::InputError {
+                        file: "command line".into(),
+                        line: None,
+                        reason: format!(
+                            "`{role}` is not a gateway role; expected one of: {}",
+                            policy.roles().collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                }
+            }
+            let (id, secret) = new_secret()?;
+            let key = ApiKey {
+                id,
+                name: name.clone(),
+                person: person.clone(),
+                roles: roles.clone(),
+                sha256: hash_secret(&secret),
+                created_by: ctx.actor.clone(),
+                created_at: now(),
+                revoked_at: None,
+            };
+            let key = gov.add_api_key(&ctx.actor, key, now())?;
+            if !out.is_table() {
+                return out.data(&serde_json::json!({ "id": key.id, "secret": secret, "roles": key.roles }));
+            }
+            out.line(out.label(
+                &format!("已创建密钥 {}（角色：{}）。密钥只显示这一次：", key.id, key.roles.join("、")),
+                &format!("Created key {} (roles: {}). The secret is shown this once:", key.id, key.roles.join(", ")),
+            ));
+            out.line(secret);
+        }
+        KeyCommand::List => {
+            let keys = gov.api_keys()?;
+            if !out.is_table() {
+                return out.data(&keys);
+            }
+            let mut table = out.table(vec![
+                out.label("编号", "Id"),
+                out.label("名称", "Name"),
+                out.label("人员", "Person"),
+                out.label("角色", "Roles"),
+                out.label("状态", "State"),
+            ]);
+            for k in &keys {
+                let state = match k.revoked_at {
+                    Some(at) => out.label(&format!("已吊销 {at}"), &format!("revoked {at}")),
+                    None => out.label("有效", "active"),
+                };
+                table.add_row(vec![
+                    k.id.clone(),
+                    k.name.clone(),
+                    k.person.clone().unwrap_or_default(),
+                    k.roles.join(", "),
+                    state,
+                ]);
+            }
+            out.push_table(&table);
+        }
+        KeyCommand::Revoke { id } => {
+            let key = gov.revoke_api_key(&ctx.actor, id, now())?;
+            if !out.is_table() {
+                return out.data(&key);
+            }
+            out.line(out.label(&format!("已吊销密钥 {}。", key.id), &format!("Revoked key {}.", key.id)));
+        }
+    }
+    Ok(())
+}
