@@ -226,9 +226,23 @@ fn example(ctx: &Context, out: &mut Out) -> Result<()> {
         &format!("… and {rest} more; all {} are not started.", assessment.controls.len()),
     ));
     out.line(crate::assess::approval_line(out, &assessment.approval()));
+    // Art. 12: the demo's changes end covered by a signed tree head, like any command's.
+    let now = lunli_ledger::Timestamp::from_system_time(std::time::SystemTime::now())?;
+    let head = store.sign_head(now)?;
+    let head = head.head();
     out.line(out.label(
-        &format!("账本已记录 {} 条变更（{}）。", store.ledger_size()?, store.path().display()),
-        &format!("The ledger recorded {} changes ({}).", store.ledger_size()?, store.path().display()),
+        &format!(
+            "账本已记录 {} 条变更并签署树头（根哈希 {}…）：{}",
+            head.head.size,
+            &head.head.root.to_hex()[..16],
+            store.path().display()
+        ),
+        &format!(
+            "The ledger recorded {} changes under a signed tree head (root {}…): {}",
+            head.head.size,
+            &head.head.root.to_hex()[..16],
+            store.path().display()
+        ),
     ));
 
     out.heading(out.label("8. 下一步", "8. Next"));
@@ -242,6 +256,7 @@ fn example(ctx: &Context, out: &mut Out) -> Result<()> {
         ("lunli norms search 退出".to_string(), "中英文全文检索", "search in Chinese or English"),
         (format!("lunli {data} status"), "查看示例清单", "the example inventory at a glance"),
         (format!("lunli {data} assess credit-scoring"), "查看评估", "the assessment"),
+        (format!("lunli {data} ledger verify"), "核验防篡改账本", "verify the tamper-evident ledger"),
         (format!("lunli {data} --as li-wei control set credit-scoring C-13-01 met"), "更新控制项", "work a control"),
         (
             "lunli check examples/credit-scoring/lunli.yaml".to_string(),

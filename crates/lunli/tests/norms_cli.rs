@@ -242,6 +242,10 @@ fn demo_tours_the_catalogue_and_runs_the_example_on_the_embedded_store() {
     assert!(text.contains("Risk tier of credit-scoring: high"), "{text}");
     assert!(text.contains("R-HIGH-SENSITIVE-AT-SCALE"), "the rule that made it high is named");
     assert!(data.path().join("demo").join("lunli.db").is_file());
+    assert!(text.contains("under a signed tree head"), "{text}");
+    let demo_dir = data.path().join("demo").display().to_string();
+    let verified = stdout_of(&["--data-dir", &demo_dir, "ledger", "verify", "--lang", "en"]);
+    assert!(verified.contains("Ledger OK: 10 entries") && verified.contains("1 signed heads checked"), "{verified}");
     // A second run starts afresh instead of failing on what the first registered.
     let zh = stdout_of(&["--data-dir", &dir, "demo", "--lang", "zh"]);
     assert!(zh.contains("六项基本伦理规范") && !zh.contains("Six fundamental"));
