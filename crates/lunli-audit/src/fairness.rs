@@ -23,7 +23,7 @@ use lunli_norms::{Automation, Catalogue, Text};
 use crate::bootstrap::{BootstrapSpec, Resampler, flatten_scores, interval};
 use crate::error::{AuditError, Location};
 use crate::metrics::{self, Disparities, GroupMetrics, Undefined};
-use crate::policy::{self, FairnessPolicy, Finding, Severity};
+use crate::policy::{self, FairnessPolicy, Finding};
 use crate::source::{Dataset, InputSummary};
 use crate::stats::{Confusion, FairnessStats, GroupStats, Score};
 use crate::{RunOptions, engine};
@@ -197,7 +197,9 @@ async fn count_cells(
     needed.extend(request.score.as_deref());
     needed.extend(request.sensitive.iter().map(String::as_str));
     dataset.require_columns(needed.iter().copied())?;
-    let integers = dataset.read_as_integers(&[request.label.as_str(), request.prediction.as_str()]);
+    let mut numeric = vec![request.label.as_str(), request.prediction.as_str()];
+    numeric.extend(request.score.as_deref());
+    let typed = dataset.read_as_numbers(&numeric);
 
     let ctx = engine::session(options)?;
     let frame = dataset.frame(&ctx).await?;
@@ -238,25 +240,28 @@ async fn count_cells(
     options.progress.next_pass();
     let batches = match engine::collect(frame, &dataset).await {
         Ok(b) => b,
-        Err(error) => return Err(refine(&dataset, error, &needed, &integers).await),
+        Err(error) => return Err(refine(&dataset, error, &needed, &typed).await),
     };
     let cells = read_cells(&batches, request.sensitive.len(), request.score.is_some())?;
     interpret(request, &dataset, cells).await.map(|(stats, positive, warnings)| (stats, dataset, positive, warnings))
 }
 
 /// An engine failure, located at the first unreadable row when the scan can find it: a row
-/// that does not parse, or a value that is not an integer in a column read as integers.
-async fn refine(dataset: &Dataset, error: AuditError, columns: &[&str], integers: &[String]) -> AuditError {
+/// that does not parse, or a value that does not fit a column read as numbers.
+async fn refine(dataset: &Dataset, error: AuditError, columns: &[&str], typed: &[(String, DataType)]) -> AuditError {
     if !matches!(error, AuditError::Input { .. }) {
         return error;
     }
-    let typed: Vec<bool> = columns.iter().map(|c| integers.iter().any(|i| i == c)).collect();
+    let types: Vec<Option<&DataType>> =
+        columns.iter().map(|c| typed.iter().find(|(name, _)| name == c).map(|(_, t)| t)).collect();
     let check = |values: &[Option<&str>]| {
-        values.iter().zip(&typed).enumerate().find_map(|(i, (value, typed))| match value {
-            Some(v) if *typed && v.parse::<i64>().is_err() => Some((
-                i,
-                format!("`{v}` where the column's other values are integers; a binary label takes two values"),
-            )),
+        values.iter().zip(&types).enumerate().find_map(|(i, (value, data_type))| match (value, data_type) {
+            (Some(v), Some(DataType::Int64)) if v.parse::<i64>().is_err() => {
+                Some((i, format!("`{v}` where the column's other values are whole numbers")))
+            }
+            (Some(v), Some(DataType::Float64)) if v.parse::<f64>().is_err() => {
+                Some((i, format!("`{v}` is not a number")))
+            }
             _ => None,
         })
     };
@@ -829,8 +834,9 @@ pub fn metric_name(name: &str) -> Text {
     Text { zh: zh.into(), en: en.into() }
 }
 
-/// Marks a set of statistics computed elsewhere (another process or machine) as one report, for
-/// callers that merge partial [`FairnessStats`] themselves.
+/// The report of statistics merged by the caller — partial [`FairnessStats`] computed in other
+/// processes or on other machines and combined with [`FairnessStats::merge`]. The positive value
+/// is the one the parts were counted with; inputs are left for the caller to describe.
 pub fn report_from_stats(
     request: &FairnessRequest,
     policy: &FairnessPolicy,
@@ -841,9 +847,6 @@ pub fn report_from_stats(
     let controls = policy::controls_for(catalogue, Automation::AuditFairness);
     report(request, policy, stats, Vec::new(), positive.to_string(), Vec::new(), controls)
 }
-
-/// The severity at which a finding fails the audit (re-exported for callers' messages).
-pub const FAILS_AT: Severity = Severity::FAILS;
 
 #[cfg(test)]
 mod tests {

@@ -208,6 +208,8 @@ pub struct Dataset {
     bytes_per_row: f64,
     /// CSV columns whose sampled values (in every file) are all integers.
     sampled_integers: BTreeSet<String>,
+    /// CSV columns whose sampled values (in every file) are all numbers.
+    sampled_numbers: BTreeSet<String>,
 }
 
 impl Dataset {
@@ -220,6 +222,7 @@ impl Dataset {
         let mut schema: Option<(SchemaRef, String)> = None;
         let mut bytes_per_row = 100.0;
         let mut sampled_integers: Option<BTreeSet<String>> = None;
+        let mut sampled_numbers: Option<BTreeSet<String>> = None;
         for path in paths {
             let (file, file_schema, sample) = inspect(&path, encoding)?;
             match &schema {
@@ -232,6 +235,10 @@ impl Dataset {
             sampled_integers = Some(match sampled_integers {
                 None => sample.integers,
                 Some(seen) => seen.intersection(&sample.integers).cloned().collect(),
+            });
+            sampled_numbers = Some(match sampled_numbers {
+                None => sample.numbers,
+                Some(seen) => seen.intersection(&sample.numbers).cloned().collect(),
             });
             files.push(file);
         }
@@ -257,16 +264,27 @@ impl Dataset {
             progress,
             bytes_per_row,
             sampled_integers: sampled_integers.unwrap_or_default(),
+            sampled_numbers: sampled_numbers.unwrap_or_default(),
         })
     }
 
-    /// Reads these CSV columns as 64-bit integers when every sampled value of theirs is one —
-    /// parsing and grouping integers is much cheaper than text. A later value that is not an
-    /// integer stops the read with an error that [`Dataset::locate`] pins to its row. Returns the
-    /// columns so typed.
-    pub(crate) fn read_as_integers(&mut self, columns: &[&str]) -> Vec<String> {
-        let typed: Vec<String> =
-            columns.iter().filter(|c| self.sampled_integers.contains(**c)).map(|c| c.to_string()).collect();
+    /// Reads these CSV columns as 64-bit integers (or, failing that, 64-bit floats) when every
+    /// sampled value of theirs is one — parsing and grouping numbers is much cheaper than text.
+    /// A later value that does not parse stops the read with an error that [`Dataset::locate`]
+    /// pins to its row. Returns the columns so typed, with their type.
+    pub(crate) fn read_as_numbers(&mut self, columns: &[&str]) -> Vec<(String, DataType)> {
+        let typed: Vec<(String, DataType)> = columns
+            .iter()
+            .filter_map(|c| {
+                if self.sampled_integers.contains(*c) {
+                    Some((c.to_string(), DataType::Int64))
+                } else if self.sampled_numbers.contains(*c) {
+                    Some((c.to_string(), DataType::Float64))
+                } else {
+                    None
+                }
+            })
+            .collect();
         if typed.is_empty() {
             return typed;
         }
@@ -274,12 +292,9 @@ impl Dataset {
             .schema
             .fields()
             .iter()
-            .map(|f| {
-                if typed.iter().any(|t| t == f.name()) {
-                    Field::new(f.name(), DataType::Int64, true)
-                } else {
-                    f.as_ref().clone()
-                }
+            .map(|f| match typed.iter().find(|(name, _)| name == f.name()) {
+                Some((_, data_type)) => Field::new(f.name(), data_type.clone(), true),
+                None => f.as_ref().clone(),
             })
             .collect();
         self.schema = Arc::new(Schema::new(fields));
@@ -348,8 +363,7 @@ impl Dataset {
         };
         let parquet = paths(Format::Parquet);
         if !parquet.is_empty() {
-            let options =
-                ParquetReadOptions { file_extension: "", schema: Some(&self.schema), ..Default::default() };
+            let options = ParquetReadOptions { file_extension: "", schema: Some(&self.schema), ..Default::default() };
             frames.push(ctx.read_parquet(parquet, options).await.map_err(|e| self.engine_error(e))?);
         }
         let json = paths(Format::JsonLines);
@@ -423,6 +437,7 @@ impl Dataset {
             progress: Arc::default(),
             bytes_per_row: self.bytes_per_row,
             sampled_integers: BTreeSet::new(),
+            sampled_numbers: BTreeSet::new(),
         };
         let frame = single.frame(&ctx).await?;
         let frame = frame.select(columns.iter().map(|c| ident(*c)).collect::<Vec<_>>())?;
@@ -553,6 +568,8 @@ struct Sample {
     bytes_per_row: f64,
     /// CSV columns whose sampled values are all integers.
     integers: BTreeSet<String>,
+    /// CSV columns whose sampled values are all numbers.
+    numbers: BTreeSet<String>,
 }
 
 /// Looks at one file: format, compression, encoding, schema, and what its sample shows.
@@ -580,7 +597,11 @@ fn inspect(path: &Path, choice: EncodingChoice) -> Result<(InputFile, SchemaRef,
         }
         let schema = parquet_schema(&file)?;
         let rows = parquet_rows(&file)?.max(1);
-        return Ok((file, schema, Sample { bytes_per_row: bytes as f64 / rows as f64, integers: BTreeSet::new() }));
+        return Ok((
+            file,
+            schema,
+            Sample { bytes_per_row: bytes as f64 / rows as f64, integers: BTreeSet::new(), numbers: BTreeSet::new() },
+        ));
     }
 
     let sample = read_sample(&file)?;
@@ -604,26 +625,26 @@ fn inspect(path: &Path, choice: EncodingChoice) -> Result<(InputFile, SchemaRef,
     let text = decode(&file, whole)?;
     let lines = text.lines().count().max(1);
     let bytes_per_row = whole.len() as f64 / lines as f64;
-    let (schema, integers) = match format {
+    let (schema, (integers, numbers)) = match format {
         Format::Csv { delimiter } => {
             let schema = csv_schema(&file, delimiter, &text)?;
-            let integers = integer_columns(&schema, delimiter, &text);
-            (schema, integers)
+            let numeric = numeric_columns(&schema, delimiter, &text);
+            (schema, numeric)
         }
-        _ => (json_schema(&file, &text)?, BTreeSet::new()),
+        _ => (json_schema(&file, &text)?, Default::default()),
     };
-    Ok((file, schema, Sample { bytes_per_row, integers }))
+    Ok((file, schema, Sample { bytes_per_row, integers, numbers }))
 }
 
-/// Columns of sampled CSV text whose present values all read as 64-bit integers exactly (no
-/// surrounding spaces, no decimal point).
-fn integer_columns(schema: &SchemaRef, delimiter: u8, text: &str) -> BTreeSet<String> {
+/// Columns of sampled CSV text whose present values all read exactly (no surrounding spaces) as
+/// 64-bit integers, and those whose values all read as finite numbers.
+fn numeric_columns(schema: &SchemaRef, delimiter: u8, text: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(text.as_bytes());
-    let mut integer = vec![true; schema.fields().len()];
-    let mut seen = vec![false; schema.fields().len()];
+    let width = schema.fields().len();
+    let (mut integer, mut number, mut seen) = (vec![true; width], vec![true; width], vec![false; width]);
     for record in reader.records() {
         let Ok(record) = record else { break };
-        for (i, value) in record.iter().enumerate().take(integer.len()) {
+        for (i, value) in record.iter().enumerate().take(width) {
             if value.is_empty() {
                 continue;
             }
@@ -631,15 +652,21 @@ fn integer_columns(schema: &SchemaRef, delimiter: u8, text: &str) -> BTreeSet<St
             if integer[i] && value.parse::<i64>().is_err() {
                 integer[i] = false;
             }
+            if number[i] && !value.parse::<f64>().is_ok_and(f64::is_finite) {
+                number[i] = false;
+            }
         }
     }
-    schema
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| integer[*i] && seen[*i])
-        .map(|(_, f)| f.name().clone())
-        .collect()
+    let names = |keep: &[bool]| -> BTreeSet<String> {
+        schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep[*i] && seen[*i])
+            .map(|(_, f)| f.name().clone())
+            .collect()
+    };
+    (names(&integer), names(&number))
 }
 
 /// UTF-8 if the sample is UTF-8; otherwise GB18030 if it decodes cleanly as that; otherwise an

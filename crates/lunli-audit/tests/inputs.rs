@@ -337,3 +337,25 @@ fn small_groups_are_flagged_not_hidden() {
     assert!(flag.message.en.contains("Female|Asian (n=2)"), "{}", flag.message.en);
     assert_eq!(both.groups.len(), 12, "every group is reported, small ones too");
 }
+
+#[test]
+fn a_stray_value_past_the_sample_is_named_not_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The sample (the first 256 KiB) shows whole-number labels and numeric scores; far past it,
+    // one label and later one score are not.
+    let text = adult_text();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[15_000] = lines[15_000].replacen(|c: char| c.is_ascii_digit(), "x", 1);
+    let file = write(dir.path(), "label.csv", (lines.join("\n") + "\n").as_bytes());
+    let (location, reason) = input_error(audit(&file));
+    assert_eq!((location.line, location.column.as_deref()), (Some(15_001), Some("y_true")), "{reason}");
+    assert!(reason.contains("`x`"), "{reason}");
+
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let fields: Vec<&str> = lines[16_000].split(',').collect();
+    lines[16_000] = format!("{},{},high,{},{}", fields[0], fields[1], fields[3], fields[4]);
+    let file = write(dir.path(), "score.csv", (lines.join("\n") + "\n").as_bytes());
+    let (location, reason) = input_error(audit(&file));
+    assert_eq!((location.line, location.column.as_deref()), (Some(16_001), Some("score")), "{reason}");
+    assert!(reason.contains("`high` is not a number"), "{reason}");
+}

@@ -162,3 +162,43 @@ fn rules_that_name_unknown_columns_are_refused() {
     assert!(Rules::from_yaml("r.yaml", "checks:\n  - { before: [a, b], not_after: [a, b] }\n").is_err());
     assert!(Rules::from_yaml("r.yaml", "freshness: { column: t, max_age: soon }\n").is_err());
 }
+
+#[test]
+fn typed_parquet_columns_keep_their_types() {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("income", DataType::Float64, true),
+        Field::new("city", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3, 3])),
+            Arc::new(Float64Array::from(vec![Some(10.5), None, Some(30.0), Some(30.0)])),
+            Arc::new(StringArray::from(vec![Some("北京"), Some("上海"), None, None])),
+        ],
+    )
+    .expect("batch");
+    let path = dir.path().join("people.parquet");
+    let mut writer =
+        datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, None)
+            .expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+    let report = run(&path, "keys: [[id]]\ncolumns:\n  income: { max: 20 }\n").expect("audit");
+    assert_eq!(report.rows, 4);
+    let income = report.column("income").expect("income");
+    assert_eq!((income.kind, income.nulls), (Kind::Number, 1));
+    assert_eq!((income.min.as_deref(), income.max.as_deref()), (Some("10.5"), Some("30")));
+    assert_eq!(report.column("id").expect("id").kind, Kind::Integer);
+    assert_eq!(report.column("city").expect("city").nulls, 2);
+    assert_eq!(report.duplicates.rows, 1);
+    assert_eq!(report.keys[0].duplicates, 1);
+    assert_eq!(report.rule("income.max").expect("rule").violations, 2);
+}
