@@ -23,8 +23,8 @@ use lunli_governance::store::Event;
 use lunli_ledger::proof::{consistency_proof, inclusion_proof, verify_consistency, verify_inclusion};
 use lunli_ledger::verify::{BUNDLE_FORMAT_VERSION, Change};
 use lunli_ledger::{
-    CompactTree, Entry, Hash, KeyError, LeafSource, NewEntry, Problem, ProofBuildError, ProofError, Report,
-    SignedTreeHead, SigningKey, Timestamp, TreeHead, Verifier, VerifyingKey,
+    CompactTree, Entry, Hash, KeyError, LeafSource, Problem, ProofBuildError, ProofError, Report, SignedTreeHead,
+    SigningKey, Timestamp, TreeHead, Verifier, VerifyingKey,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -153,27 +153,6 @@ fn db(doing: &'static str) -> impl Fn(rusqlite::Error) -> GovernanceError {
     move |e| GovernanceError::storage(format!("SQLite failed while {doing}"), e)
 }
 
-/// The ledger entry an event becomes at `index`, after the entry with leaf hash `prev`.
-fn entry_for(index: u64, prev: Hash, event: &Event) -> Result<(Entry, Vec<u8>, Hash), GovernanceError> {
-    let time = Timestamp::from_unix_millis(event.at.as_millisecond())
-        .map_err(|e| GovernanceError::storage("the event's time cannot be recorded", e))?;
-    let entry = Entry::new(
-        index,
-        prev,
-        NewEntry {
-            time,
-            actor: event.actor.clone(),
-            action: event.action.clone(),
-            subject: event.subject.clone(),
-            payload: event.payload.clone(),
-        },
-    )
-    .map_err(|e| GovernanceError::storage("the event cannot be made a ledger entry", e))?;
-    let bytes = entry.canonical_bytes().map_err(|e| GovernanceError::storage("canonicalising a ledger entry", e))?;
-    let leaf = lunli_ledger::leaf_hash(&bytes);
-    Ok((entry, bytes, leaf))
-}
-
 /// The index and leaf hash the next entry follows: (0, zero) for an empty ledger.
 fn tail(conn: &Connection) -> Result<(u64, Hash), GovernanceError> {
     let last: Option<(i64, Vec<u8>)> = conn
@@ -203,8 +182,8 @@ fn insert(conn: &Connection, index: u64, leaf: &Hash, bytes: &[u8]) -> Result<()
 /// Appends `event` after the last entry, chained to its leaf hash.
 pub(crate) fn append(conn: &Connection, event: &Event) -> Result<u64, GovernanceError> {
     let (index, prev) = tail(conn)?;
-    let (_, bytes, leaf) = entry_for(index, prev, event)?;
-    insert(conn, index, &leaf, &bytes)?;
+    let link = crate::chain::link(index, prev, event)?;
+    insert(conn, index, &link.leaf, &link.bytes)?;
     Ok(index)
 }
 
@@ -214,12 +193,12 @@ fn append_many(conn: &Connection, events: &[Event]) -> Result<Vec<Result<u64, Go
     let (mut index, mut prev) = tail(conn)?;
     let mut out = Vec::with_capacity(events.len());
     for event in events {
-        match entry_for(index, prev, event) {
-            Ok((_, bytes, leaf)) => {
-                insert(conn, index, &leaf, &bytes)?;
+        match crate::chain::link(index, prev, event) {
+            Ok(link) => {
+                insert(conn, index, &link.leaf, &link.bytes)?;
                 out.push(Ok(index));
                 index += 1;
-                prev = leaf;
+                prev = link.leaf;
             }
             Err(err) => out.push(Err(err)),
         }
