@@ -24,7 +24,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, T
 use datafusion::common::ScalarValue;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::functions::regex::expr_fn::regexp_like;
-use datafusion::functions::string::expr_fn::{btrim, lower};
+use datafusion::functions::string::expr_fn::{btrim, contains};
 use datafusion::functions_aggregate::expr_fn::{approx_distinct, approx_percentile_cont, avg, count, max, min, sum};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, GroupingSet, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -302,9 +302,13 @@ pub struct ColumnReport {
     pub max: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean: Option<f64>,
-    /// Approximate quartiles (t-digest) of numeric columns: [p25, p50, p75].
+    /// Quartiles of numeric columns: [p25, p50, p75], interpolated linearly between order
+    /// statistics (numpy's default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quartiles: Option<[f64; 3]>,
+    /// True when the quartiles are exact (from exact value counts); false when they are a
+    /// t-digest's approximation (columns with more than [`EXACT_DISTINCT_LIMIT`] values).
+    pub quartiles_exact: bool,
     /// Share of present values that fit the column's type (text files) or declared pattern.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conformance: Option<f64>,
@@ -514,15 +518,21 @@ async fn run(
         let n = names(i);
         parsed.push(ident(&n.text));
         parsed.push(ident(&n.padded));
-        let trimmed = || btrim(vec![ident(&n.text)]);
+        // Text columns are already trimmed by the first projection.
+        let text = || ident(&n.text);
         let (float, int, time, date, boolean) = if is_text(data_type) {
+            let timestamp = DataType::Timestamp(TimeUnit::Microsecond, None);
+            // Parsing a timestamp is the dearest cast: it is tried only on values with a time of
+            // day; the others are timestamps exactly when they are dates.
+            let time = when(contains(text(), lit(":")), try_cast(text(), timestamp.clone()))
+                .otherwise(cast_to(try_cast(text(), DataType::Date32), timestamp))?;
+            let words = ["true", "false", "TRUE", "FALSE", "True", "False"].map(lit).to_vec();
             (
-                try_cast(trimmed(), DataType::Float64),
-                try_cast(trimmed(), DataType::Int64),
-                try_cast(trimmed(), DataType::Timestamp(TimeUnit::Microsecond, None)),
-                try_cast(trimmed(), DataType::Date32),
-                when(lower(trimmed()).in_list(vec![lit("true"), lit("false")], false), lit(1i64))
-                    .otherwise(lit(0i64))?,
+                try_cast(text(), DataType::Float64),
+                try_cast(text(), DataType::Int64),
+                time,
+                try_cast(text(), DataType::Date32),
+                when(text().in_list(words, false), lit(1i64)).otherwise(lit(0i64))?,
             )
         } else {
             let original = ident(name);
@@ -573,7 +583,7 @@ async fn run(
         let p = |what: &str| format!("{what}{i}");
         aggregates.extend([
             count(ident(&n.text)).alias(p("present")),
-            sum(when(btrim(vec![ident(&n.text)]).eq(lit("")), lit(1i64)).otherwise(lit(0i64))?).alias(p("blank")),
+            sum(when(ident(&n.text).eq(lit("")), lit(1i64)).otherwise(lit(0i64))?).alias(p("blank")),
             count(ident(&n.float)).alias(p("floats")),
             count(ident(&n.int)).alias(p("ints")),
             count(ident(&n.time)).alias(p("times")),
@@ -700,6 +710,12 @@ async fn run(
         if column.distinct <= EXACT_DISTINCT_LIMIT || counts.len() as u64 <= EXACT_DISTINCT_LIMIT {
             column.distinct = counts.len() as u64;
             column.distinct_exact = true;
+        }
+        if matches!(column.kind, Kind::Integer | Kind::Number)
+            && let Some(quartiles) = exact_quartiles(counts)
+        {
+            column.quartiles = Some(quartiles);
+            column.quartiles_exact = true;
         }
         let mut top = counts.clone();
         top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -860,6 +876,38 @@ fn get_text(batch: &RecordBatch, name: &str) -> Result<Option<String>, AuditErro
     Ok((!a.is_null(0)).then(|| a.value(0).to_string()))
 }
 
+/// Quartiles from exact value counts: the numeric values sorted, each repeated by its count,
+/// interpolated linearly between order statistics. `None` without numeric values.
+fn exact_quartiles(counts: &[(String, u64)]) -> Option<[f64; 3]> {
+    let mut values: Vec<(f64, u64)> = counts
+        .iter()
+        .filter_map(|(v, n)| v.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| (f, *n)))
+        .collect();
+    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: u64 = values.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    // The value at 0-based position k of the expanded, sorted list.
+    let at = |k: u64| -> f64 {
+        let mut seen = 0;
+        for (v, n) in &values {
+            seen += n;
+            if k < seen {
+                return *v;
+            }
+        }
+        values.last().map_or(f64::NAN, |(v, _)| *v)
+    };
+    let quantile = |q: f64| {
+        let position = q * (total - 1) as f64;
+        let (lower, upper) = (position.floor() as u64, position.ceil() as u64);
+        let (a, b) = (at(lower), at(upper));
+        a + (b - a) * (position - lower as f64)
+    };
+    Some([quantile(0.25), quantile(0.5), quantile(0.75)])
+}
+
 /// Short display of a number: integers without decimals.
 fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
@@ -966,6 +1014,7 @@ fn column_profile(
         max,
         mean,
         quartiles,
+        quartiles_exact: false,
         conformance,
         top_values: Vec::new(),
         figures,
@@ -1346,6 +1395,17 @@ fn findings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quartiles_from_counts_match_numpy() {
+        // numpy.percentile([1, 2, 2, 3, 10], [25, 50, 75]) == [2, 2, 3]
+        let counts = vec![("1".to_string(), 1), ("2".to_string(), 2), ("3".to_string(), 1), ("10".to_string(), 1)];
+        assert_eq!(exact_quartiles(&counts), Some([2.0, 2.0, 3.0]));
+        // numpy.percentile([1, 2, 3, 4], 25) == 1.75
+        let counts: Vec<(String, u64)> = (1..=4).map(|i| (i.to_string(), 1)).collect();
+        assert_eq!(exact_quartiles(&counts).map(|q| q[0]), Some(1.75));
+        assert_eq!(exact_quartiles(&[("x".to_string(), 3)]), None);
+    }
 
     #[test]
     fn ages_read_in_several_notations() {

@@ -195,17 +195,24 @@ fn with_progress<T>(progress: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
                 bar.set_style(style.progress_chars("=> "));
             }
             let started = std::time::Instant::now();
+            let (mut pass, mut pass_started) = (0, started);
             while !done.load(Ordering::Relaxed) {
+                // Each pass over the data restarts the bar and its rates.
+                if progress.passes() != pass {
+                    pass = progress.passes();
+                    pass_started = std::time::Instant::now();
+                    bar.reset_eta();
+                }
                 // Only long runs get a bar; a short one finishes before it would appear.
                 if started.elapsed() > Duration::from_millis(500) {
                     bar.set_length(progress.total_bytes().max(1));
                     bar.set_position(progress.bytes());
-                    let seconds = started.elapsed().as_secs_f64().max(0.001);
+                    let seconds = pass_started.elapsed().as_secs_f64().max(0.001);
                     bar.set_message(format!(
                         "{} rows ({:.0}/s), pass {}",
                         progress.rows(),
                         progress.rows() as f64 / seconds,
-                        progress.passes().max(1)
+                        pass.max(1)
                     ));
                     bar.tick();
                 }
