@@ -1,76 +1,11 @@
 //! The governance commands as a user runs them: a real binary on a real data directory, JSON
 //! for scripts, exit codes, and errors that name the file, line and field.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use common::{Data, example, write};
 use predicates::str::contains;
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn example(name: &str) -> String {
-    repo().join("examples/credit-scoring").join(name).display().to_string()
-}
-
-struct Data {
-    dir: tempfile::TempDir,
-}
-
-impl Data {
-    fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("tempdir") }
-    }
-
-    fn lunli(&self, actor: &str) -> Command {
-        let mut cmd = Command::cargo_bin("lunli").expect("binary");
-        cmd.env_remove("LUNLI_CATALOGUE")
-            .env_remove("LUNLI_FORMAT")
-            .env("LANG", "C")
-            .env("COLUMNS", "100")
-            .env("LUNLI_DATA_DIR", self.dir.path())
-            .env("LUNLI_ACTOR", actor)
-            .env("LUNLI_LANG", "en");
-        cmd
-    }
-
-    fn ok(&self, actor: &str, args: &[&str]) -> String {
-        let output = self.lunli(actor).args(args).output().expect("runs");
-        assert!(output.status.success(), "lunli {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).expect("UTF-8")
-    }
-
-    fn json(&self, actor: &str, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["--format", "json"]);
-        serde_json::from_str(&self.ok(actor, &all)).expect("JSON output")
-    }
-
-    /// People, vendor, the example system and its intake.
-    fn credit_scoring(&self) {
-        for (id, role) in [
-            ("wang-fang", "owner"),
-            ("li-wei", "data"),
-            ("zhao-min", "legal"),
-            ("chen-jie", "ethics-committee"),
-            ("liu-yang", "management"),
-        ] {
-            self.ok("admin", &["person", "add", id, "--name", id, "--role", role]);
-            self.ok("admin", &["person", "train", id, "--course", "AI ethics", "--completed", "2026-01-05"]);
-        }
-        self.ok("admin", &["vendor", "add", "pboc-credit-bureau", "--name", "Credit bureau", "--kind", "data"]);
-        self.ok("wang-fang", &["system", "add", "--file", &example("system.yaml")]);
-        self.ok("wang-fang", &["intake", "credit-scoring", "--answers", &example("intake.yaml")]);
-    }
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write");
-    path.display().to_string()
-}
 
 #[test]
 fn the_workflow_from_registration_to_sign_off() {
