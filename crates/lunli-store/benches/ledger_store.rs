@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use lunli_governance::store::{Event, Store};
 use lunli_ledger::Timestamp;
-use lunli_store::{GroupCommit, SqliteStore};
+use lunli_store::{GroupCommit, Ledger as _, SqliteStore};
 use serde_json::json;
 
 fn event(i: u64) -> Event {

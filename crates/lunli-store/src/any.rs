@@ -5,7 +5,8 @@
 use lunli_governance::GovernanceError;
 use lunli_governance::store::{Store, Tx};
 
-use crate::{PostgresStore, SqliteStore};
+use crate::ledger::backend::{Backend, Tables};
+use crate::{LedgerError, LedgerKeys, PostgresStore, SqliteStore};
 
 /// The embedded store or the shared one.
 pub enum AnyStore {
@@ -27,6 +28,29 @@ impl AnyStore {
         match self {
             AnyStore::Sqlite(store) => store.ledger_size(),
             AnyStore::Postgres(store) => store.ledger_size(),
+        }
+    }
+}
+
+impl Backend for AnyStore {
+    fn ledger_keys(&self) -> Result<LedgerKeys, LedgerError> {
+        match self {
+            AnyStore::Sqlite(store) => Backend::ledger_keys(store),
+            AnyStore::Postgres(store) => Backend::ledger_keys(store),
+        }
+    }
+
+    fn snapshot<T>(&self, work: impl FnOnce(&mut dyn Tables) -> Result<T, LedgerError>) -> Result<T, LedgerError> {
+        match self {
+            AnyStore::Sqlite(store) => store.snapshot(work),
+            AnyStore::Postgres(store) => store.snapshot(work),
+        }
+    }
+
+    fn write_ledger<T>(&self, work: impl FnOnce(&mut dyn Tables) -> Result<T, LedgerError>) -> Result<T, LedgerError> {
+        match self {
+            AnyStore::Sqlite(store) => store.write_ledger(work),
+            AnyStore::Postgres(store) => store.write_ledger(work),
         }
     }
 }

@@ -5,12 +5,11 @@
 //! transaction that also appends its ledger entries, so a change and its record in the
 //! tamper-evident ledger are stored together or not at all.
 //!
-//! The ledger over SQLite: keys in the data directory ([`LedgerKeys`]),
-//! [`SqliteStore::sign_head`], [`SqliteStore::verify_ledger`] (streams every stored entry through
-//! `lunli_ledger`'s verifier and checks the stored hashes too), proofs
-//! ([`SqliteStore::inclusion_proof`], [`SqliteStore::consistency_proof`]),
-//! [`SqliteStore::export_bundle`], and group commit for many writers ([`GroupCommit`],
-//! [`SqliteStore::append_batch`]).
+//! The ledger, the same on both backends through the [`Ledger`] trait: keys in a directory
+//! ([`LedgerKeys`]), [`Ledger::sign_head`], [`Ledger::verify_ledger`] (streams every stored entry
+//! through `lunli_ledger`'s verifier and checks the stored hashes too), proofs
+//! ([`Ledger::inclusion_proof`], [`Ledger::consistency_proof`]), [`Ledger::export_bundle`]; and
+//! group commit for many writers on SQLite ([`GroupCommit`], [`SqliteStore::append_batch`]).
 //!
 //! This crate holds SQL and nothing else: no governance rule, no printing.
 
@@ -24,8 +23,8 @@ use std::path::PathBuf;
 
 pub use any::AnyStore;
 pub use ledger::{
-    ConsistencyProof, ExportSummary, GroupCommit, InclusionProof, LedgerError, LedgerKeys, LedgerRow, PUBLIC_KEY_FILE,
-    SIGNING_KEY_FILE, SignOutcome, fingerprint,
+    ConsistencyProof, ExportSummary, GroupCommit, InclusionProof, Ledger, LedgerError, LedgerKeys, LedgerRow,
+    PUBLIC_KEY_FILE, SIGNING_KEY_FILE, SignOutcome, fingerprint,
 };
 pub use postgres::{PostgresError, PostgresOptions, PostgresStore};
 pub use sqlite::{DATABASE_FILE, SqliteStore};

@@ -72,7 +72,7 @@ impl Default for PostgresOptions {
     }
 }
 
-type Manager = PostgresConnectionManager<NoTls>;
+pub(crate) type Manager = PostgresConnectionManager<NoTls>;
 
 /// lunli's shared store on PostgreSQL.
 pub struct PostgresStore {
@@ -81,6 +81,8 @@ pub struct PostgresStore {
     target: String,
     /// `SELECT pg_advisory_xact_lock(..)` with this store's keys.
     write_lock: String,
+    /// Where the ledger's signing key is kept; the database holds entries and heads, never keys.
+    ledger_keys: Option<crate::LedgerKeys>,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -92,7 +94,7 @@ impl fmt::Debug for PostgresStore {
 /// A PostgreSQL error with its causes on one line: the driver's own message is only
 /// "db error" or "error connecting to server", the server's words are in its source.
 #[derive(Debug)]
-pub struct PostgresError(postgres::Error);
+pub struct PostgresError(pub(crate) postgres::Error);
 
 impl fmt::Display for PostgresError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -197,7 +199,23 @@ impl PostgresStore {
             .build(PostgresConnectionManager::new(config, NoTls))
             .map_err(|e| StoreError::PostgresPool { target: target.clone(), message: e.to_string() })?;
         let write_lock = format!("SELECT pg_advisory_xact_lock({LOCK_CLASS}, {lock_key})");
-        Ok(PostgresStore { pool, target, write_lock })
+        Ok(PostgresStore { pool, target, write_lock, ledger_keys: None })
+    }
+
+    /// Signs the ledger's heads with the key files in `keys` (created on first use). Every
+    /// instance writing one database must hold the same key files; a head signed with another key
+    /// is refused with [`LedgerError::ForeignKey`](crate::LedgerError::ForeignKey).
+    pub fn with_ledger_keys(mut self, keys: crate::LedgerKeys) -> Self {
+        self.ledger_keys = Some(keys);
+        self
+    }
+
+    pub(crate) fn configured_ledger_keys(&self) -> Option<&crate::LedgerKeys> {
+        self.ledger_keys.as_ref()
+    }
+
+    pub(crate) fn write_lock_sql(&self) -> &str {
+        &self.write_lock
     }
 
     /// Where the store is: `user@host:port/dbname`, and its schema when it has one of its own.
@@ -265,7 +283,7 @@ impl PostgresStore {
             .collect()
     }
 
-    fn client(&self) -> Result<PooledConnection<Manager>, GovernanceError> {
+    pub(crate) fn client(&self) -> Result<PooledConnection<Manager>, GovernanceError> {
         self.pool.get().map_err(|e| {
             GovernanceError::storage(format!("no connection to PostgreSQL at {} became free", self.target), e)
         })

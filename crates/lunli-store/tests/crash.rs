@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use lunli_governance::store::Event;
 use lunli_ledger::{Entry, Timestamp};
-use lunli_store::{GroupCommit, SqliteStore};
+use lunli_store::{GroupCommit, Ledger as _, SqliteStore};
 
 const CHILD_ENV: &str = "LUNLI_CRASH_CHILD";
 const ROUNDS: usize = 6;

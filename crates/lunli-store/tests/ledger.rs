@@ -11,7 +11,7 @@ use std::sync::Arc;
 use lunli_governance::store::{Event, Store};
 use lunli_ledger::verify::Change;
 use lunli_ledger::{Bundle, Entry, Hash, NewEntry, Problem, Report, Timestamp, TreeHead, verify_bundle};
-use lunli_store::{GroupCommit, LedgerError, SignOutcome, SqliteStore};
+use lunli_store::{GroupCommit, Ledger as _, LedgerError, SignOutcome, SqliteStore};
 use rusqlite::{Connection, params};
 use serde_json::json;
 

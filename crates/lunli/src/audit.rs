@@ -331,7 +331,7 @@ fn record<T: Serialize>(
     controls: &[String],
     patterns: &[String],
 ) -> Result<Vec<Recorded>> {
-    let store = ctx.open_store()?;
+    let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     let assessment = gov.assessment(system)?;
     let concerned: Vec<&String> = controls.iter().filter(|c| assessment.control(c).is_some()).collect();

@@ -55,7 +55,7 @@ pub struct GlobalArgs {
 
     /// Keep the registry, runtime state and ledger in PostgreSQL instead of the data directory,
     /// so that several `lunli serve` instances share them: a URL (postgres://user@host/db) or
-    /// key=value pairs (host=… dbname=…). `lunli ledger` and `lunli audit` refuse it for now.
+    /// key=value pairs (host=… dbname=…).
     #[arg(long, global = true, value_name = "URL", env = "LUNLI_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 

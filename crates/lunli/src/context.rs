@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use lunli_norms::Catalogue;
-use lunli_store::{AnyStore, PostgresStore, SqliteStore};
+use lunli_store::{AnyStore, LedgerKeys, PostgresStore, SqliteStore};
 
 use crate::cli::GlobalArgs;
 
@@ -36,21 +36,10 @@ impl Context {
     /// URL is given, else the embedded store in the data directory.
     pub fn store(&self) -> Result<AnyStore> {
         Ok(match &self.database_url {
-            Some(url) => PostgresStore::connect(url)?.into(),
+            // The database holds entries and heads; the signing key stays in the data directory.
+            Some(url) => PostgresStore::connect(url)?.with_ledger_keys(LedgerKeys::in_dir(&self.data_dir)).into(),
             None => SqliteStore::open(&self.data_dir)?.into(),
         })
-    }
-
-    /// The embedded store, for what only it offers so far (the ledger's heads, proofs, export).
-    /// Refused with a database URL, rather than quietly working on another store than asked.
-    pub fn open_store(&self) -> Result<SqliteStore> {
-        if self.database_url.is_some() {
-            anyhow::bail!(
-                "this command works on the embedded store in the data directory only, not yet on PostgreSQL; \
-                 run it without --database-url (and LUNLI_DATABASE_URL)"
-            );
-        }
-        Ok(SqliteStore::open(&self.data_dir)?)
     }
 }
 

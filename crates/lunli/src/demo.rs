@@ -8,7 +8,7 @@ use jiff::ToSpan;
 use lunli_governance::intake::Answers;
 use lunli_governance::{DueDiligenceAnswer, Governance, GovernanceError, Person, System, Training, Vendor, VendorKind};
 use lunli_norms::{ActivityId, Catalogue, ControlFilter, ControlKind, Text, Tier};
-use lunli_store::SqliteStore;
+use lunli_store::{Ledger as _, SqliteStore};
 
 use crate::context::{Context, now, today};
 use crate::output::Out;

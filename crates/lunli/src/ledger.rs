@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result};
 use lunli_governance::GovernanceError;
 use lunli_ledger::verify::{BUNDLE_FORMAT_VERSION, Change};
 use lunli_ledger::{Entry, Problem, Report, SignedTreeHead, Timestamp, Verifier, VerifyingKey};
-use lunli_store::{DATABASE_FILE, LedgerError, SignOutcome, SqliteStore, fingerprint};
+use lunli_store::{AnyStore, DATABASE_FILE, Ledger as _, LedgerError, SignOutcome, fingerprint};
 use serde::Serialize;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 
@@ -121,7 +121,7 @@ pub fn run(global: &GlobalArgs, command: &LedgerCommand, out: &mut Out) -> Resul
             let mut writer = BufWriter::new(file);
             let summary = store.export_bundle(&mut writer).map_err(ledger_error)?;
             drop(writer);
-            let key_path = store.ledger_keys().public_key_path();
+            let key_path = store.key_files().map_err(ledger_error)?.public_key_path();
             if !out.is_table() {
                 #[derive(Serialize)]
                 struct Exported<'a> {
@@ -182,8 +182,8 @@ pub fn run(global: &GlobalArgs, command: &LedgerCommand, out: &mut Out) -> Resul
     }
 }
 
-fn open(global: &GlobalArgs) -> Result<SqliteStore> {
-    Context::new(global)?.open_store()
+fn open(global: &GlobalArgs) -> Result<AnyStore> {
+    Context::new(global)?.store()
 }
 
 fn root_line(out: &mut Out, root: &lunli_ledger::Hash, head: Option<&SignedTreeHead>) {
@@ -206,7 +206,7 @@ fn path_lines(out: &mut Out, path: &[lunli_ledger::Hash]) {
     }
 }
 
-fn head(store: &SqliteStore, sign: bool, out: &mut Out) -> Result<()> {
+fn head(store: &AnyStore, sign: bool, out: &mut Out) -> Result<()> {
     let (head, signed_now) = if sign {
         match store.sign_head(now()?).map_err(ledger_error)? {
             SignOutcome::New(head) => (Some(head), true),
@@ -225,7 +225,7 @@ fn head(store: &SqliteStore, sign: bool, out: &mut Out) -> Result<()> {
     };
     let key = store.verifying_key().map_err(ledger_error)?;
     let size = store.ledger_size()?;
-    let public_key = store.ledger_keys().public_key_path();
+    let public_key = store.key_files().map_err(ledger_error)?.public_key_path();
     if !out.is_table() {
         #[derive(Serialize)]
         struct View<'a> {
@@ -388,11 +388,11 @@ pub fn seal(global: &GlobalArgs, command: &Command) -> Result<()> {
         return Ok(());
     }
     let ctx = Context::new(global)?;
-    if !ctx.data_dir.join(DATABASE_FILE).exists() {
+    if ctx.database_url.is_none() && !ctx.data_dir.join(DATABASE_FILE).exists() {
         return Ok(());
     }
     let sealed = (|| -> Result<()> {
-        let store = ctx.open_store()?;
+        let store = ctx.store()?;
         let size = store.ledger_size()?;
         let covered = store.latest_head()?.map(|head| head.head.size);
         if covered.is_none_or(|covered| covered < size) {

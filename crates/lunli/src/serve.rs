@@ -64,8 +64,7 @@ fn start_head_signer(store: Arc<lunli_store::AnyStore>) -> std::sync::mpsc::Send
 }
 
 fn sign_head(store: &lunli_store::AnyStore) {
-    // Signed heads live in the embedded store for now (docs/gateway.md).
-    let lunli_store::AnyStore::Sqlite(store) = store else { return };
+    use lunli_store::Ledger as _;
     let now = lunli_ledger::Timestamp::from_system_time(std::time::SystemTime::now());
     match now.map(|now| store.sign_head(now)) {
         Ok(Ok(lunli_store::SignOutcome::New(head))) => tracing::info!(size = head.head.size, "signed a tree head"),

@@ -1,0 +1,108 @@
+//! Two `lunli serve` processes on one PostgreSQL database, as two instances on two machines
+//! would run: a suspension pulled through one is obeyed by the other within a second, a resume
+//! likewise, and afterwards `lunli ledger verify` on PostgreSQL finds every decision, suspension
+//! and head in one intact ledger. Needs the PostgreSQL server `.ci/run` provides
+//! (`LUNLI_TEST_POSTGRES`); fails, never skips, without one.
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::gateway::{approved_low_tier_system, decide, lunli_as, post, start_server};
+
+/// A schema of its own in the test database, dropped afterwards; its URL sets the search path.
+struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Schema {
+    fn new() -> Self {
+        let base = std::env::var("LUNLI_TEST_POSTGRES")
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+            .unwrap_or_else(|| "host=127.0.0.1 user=postgres dbname=test".into());
+        let mut client = postgres::Client::connect(&base, postgres::NoTls).unwrap_or_else(|err| {
+            panic!("PostgreSQL is not reachable at `{base}` ({err}); start one (`bash .ci/run` does) or set LUNLI_TEST_POSTGRES")
+        });
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let name = format!("lunli_serve_{}_{nanos}", std::process::id());
+        client.batch_execute(&format!("CREATE SCHEMA {name}")).expect("create schema");
+        Schema { base, name }
+    }
+
+    fn url(&self) -> String {
+        assert!(!self.base.starts_with("postgres"), "the test takes key=value connection strings");
+        format!("{} options='-c search_path={}'", self.base, self.name)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.base, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
+}
+
+/// Asks `addr` for decisions until `want` comes back, for at most a second; how long it took.
+fn until_outcome(addr: &str, secret: &str, want: &str) -> Duration {
+    let started = Instant::now();
+    let mut n = 0;
+    loop {
+        n += 1;
+        let decision = decide(addr, secret, &format!("poll-{n}")).expect("the instance answers");
+        if decision["outcome"] == want {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(1), "instance {addr} still says {decision} after a second");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_suspension_through_one_instance_is_obeyed_by_another_on_postgresql() {
+    let schema = Schema::new();
+    let url = schema.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // One data directory for both: on PostgreSQL it holds only the ledger's key pair, which
+    // every instance signing heads must share.
+    let data = dir.path();
+    let secrets = approved_low_tier_system(data, Some(&url), &["service", "operator", "owner"]);
+    let [service, operator, owner] = [&secrets[0], &secrets[1], &secrets[2]];
+    let config = data.join("gateway.toml");
+    std::fs::write(&config, "refresh_millis = 100\ndurable_tiers = [\"low\"]\n").expect("config");
+    let (mut a, addr_a) = start_server(data, Some(&url), &config);
+    let (mut b, addr_b) = start_server(data, Some(&url), &config);
+
+    assert_eq!(decide(&addr_b, service, "before").expect("answer")["outcome"], "allow");
+    let (status, body) =
+        post(&addr_a, operator, "/v1/systems/meeting-notes/suspend", r#"{"reason":"drill: wrong summaries"}"#)
+            .expect("suspend");
+    assert_eq!(status, 200, "{body}");
+    until_outcome(&addr_b, service, "deny");
+    let denied = decide(&addr_b, service, "during").expect("answer");
+    assert!(denied.to_string().contains("suspend"), "the reason names the suspension: {denied}");
+
+    let (status, body) =
+        post(&addr_b, owner, "/v1/systems/meeting-notes/resume", r#"{"reason":"fixed"}"#).expect("resume");
+    assert_eq!(status, 200, "{body}");
+    until_outcome(&addr_a, service, "allow");
+
+    for child in [&mut a, &mut b] {
+        // SIGTERM: a graceful stop writes what is queued and signs a last head.
+        let _ = std::process::Command::new("kill").arg(child.id().to_string()).status();
+        child.wait().expect("stops");
+    }
+    let verified: serde_json::Value =
+        serde_json::from_str(&lunli_as(data, Some(&url), "auditor", &["ledger", "verify"])).expect("json");
+    assert_eq!(verified["ok"], true, "{verified}");
+    let exported = data.join("bundle.json");
+    lunli_as(data, Some(&url), "auditor", &["ledger", "export", "--out", &exported.display().to_string()]);
+    let bundle: lunli_ledger::Bundle =
+        serde_json::from_slice(&std::fs::read(&exported).expect("bundle")).expect("a bundle");
+    let actions: Vec<&str> = bundle.entries.iter().map(|e| e.action.as_str()).collect();
+    for action in ["system.suspend", "system.resume", "decision"] {
+        assert!(actions.contains(&action), "{action} is in the ledger: {actions:?}");
+    }
+}
