@@ -29,13 +29,17 @@ fn killed_writers_leave_a_consistent_database() {
             .env("LUNLI_DATA_DIR", dir.path())
             .env("LUNLI_ACTOR", "crash-test")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn lunli");
         std::thread::sleep(jitter(i));
         match child.try_wait().expect("poll") {
             Some(status) => {
-                assert!(status.success(), "lunli person add {id} failed on its own");
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+                }
+                assert!(status.success(), "lunli person add {id} failed on its own: {stderr}");
                 acknowledged.push(id);
             }
             None => {
