@@ -304,9 +304,9 @@ fn write_html(path: &PathBuf, page: &str) -> Result<()> {
 
 /// Evidence recorded: which control got which evidence id.
 #[derive(Debug, Serialize)]
-struct Recorded {
-    control: String,
-    evidence: u32,
+pub(crate) struct Recorded {
+    pub control: String,
+    pub evidence: u32,
 }
 
 /// The report with the recorded evidence, for JSON and YAML.
@@ -322,7 +322,7 @@ fn with_evidence<T: Serialize>(report: &T, evidence: &[Recorded]) -> Result<serd
 
 /// Records the run as Audit evidence on every concerned control that the system's current
 /// assessment includes; each is one transaction with its ledger entry.
-fn record<T: Serialize>(
+pub(crate) fn record<T: Serialize>(
     ctx: &Context,
     system: &str,
     audit: &str,

@@ -65,6 +65,16 @@ pub struct GlobalArgs {
     pub actor: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo's gateway listens; another free port is taken when this one is busy.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8750")]
+    pub listen: std::net::SocketAddr,
+    /// Stop the gateway when the story is told instead of leaving it running.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LangChoice {
     Zh,
@@ -85,9 +95,10 @@ pub enum Command {
     #[command(subcommand)]
     Norms(NormsCommand),
 
-    /// A guided tour on the embedded default: the norms as controls, then a bundled example
-    /// system registered, taken through intake and tiered, with its open controls.
-    Demo,
+    /// The main job, end to end on the embedded default: the norms as controls; a bundled example
+    /// system registered, tiered, audited on bundled data and approved; decisions served over
+    /// HTTP; then the gateway left running (Ctrl-C stops it).
+    Demo(DemoArgs),
 
     /// The inventory of AI systems: register, list, show and change them.
     #[command(subcommand)]

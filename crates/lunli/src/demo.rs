@@ -1,7 +1,13 @@
 //! `lunli demo`: the README's first command. A guided tour that runs the main job on the
-//! embedded defaults, so a new user sees what lunli does before configuring anything.
+//! embedded defaults, so a new user sees what lunli does before configuring anything: the norms
+//! as controls; the bundled example registered, tiered, audited on bundled data and approved;
+//! decisions served over HTTP; and the gateway left running.
+
+mod approval;
+mod live;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use jiff::ToSpan;
@@ -25,9 +31,18 @@ const DEMO_MARKER: &str = ".lunli-demo";
 /// touch every part of lunli (disclosure, opt-out, the gateway).
 const EXAMPLE_ARTICLE: u8 = 16;
 
-pub fn run(ctx: &Context, _explicit_data_dir: bool, out: &mut Out) -> Result<()> {
+/// The example's people: id, name, and the one sign-off role each holds.
+const PEOPLE: [(&str, &str, &str); 5] = [
+    ("wang-fang", "王芳", "owner"),
+    ("li-wei", "李伟", "data"),
+    ("zhao-min", "赵敏", "legal"),
+    ("chen-jie", "陈杰", "ethics-committee"),
+    ("liu-yang", "刘洋", "management"),
+];
+
+pub fn run(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<()> {
     tour(&ctx.catalogue, out);
-    example(ctx, out)
+    example(ctx, args, out)
 }
 
 fn tour(catalogue: &Catalogue, out: &mut Out) {
@@ -136,21 +151,18 @@ fn tour(catalogue: &Catalogue, out: &mut Out) {
 }
 
 /// Part two: the governance workflow on the embedded store, in a data directory of its own.
-fn example(ctx: &Context, out: &mut Out) -> Result<()> {
+fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<()> {
     let dir = ctx.data_dir.join("demo");
     prepare_demo_dir(&dir)?;
-    let store = SqliteStore::open(&dir)?;
-    let gov = Governance::new(&ctx.catalogue, &store);
+    let store = Arc::new(SqliteStore::open(&dir)?);
+    let gov = Governance::new(&ctx.catalogue, &*store);
     let at = now();
+    // The audits record their evidence through a context on the demo's own directory.
+    let demo_ctx =
+        Context { catalogue: ctx.catalogue.clone(), data_dir: dir.clone(), database_url: None, actor: "li-wei".into() };
 
     out.heading(out.label("6. 示例系统：个人信贷评分模型", "6. An example system: consumer credit scoring"));
-    let people = [
-        ("wang-fang", "王芳", "owner"),
-        ("li-wei", "李伟", "data"),
-        ("zhao-min", "赵敏", "legal"),
-        ("chen-jie", "陈杰", "ethics-committee"),
-        ("liu-yang", "刘洋", "management"),
-    ];
+    let people = PEOPLE;
     let completed = today().checked_sub(30.days()).context("date arithmetic")?;
     let expires = completed.checked_add(1.year()).context("date arithmetic")?;
     for (id, name, role) in people {
@@ -197,55 +209,49 @@ fn example(ctx: &Context, out: &mut Out) -> Result<()> {
     let (_, tiering) = gov.intake(DEMO_ACTOR, &version.system.id, &answers, at)?;
     crate::intake::render_tiering(&ctx.catalogue, &version.system.id, &tiering, out);
 
-    let assessment = gov.open_assessment(DEMO_ACTOR, &version.system.id, at)?;
+    let system = version.system.id.clone();
+    let assessment = gov.open_assessment(DEMO_ACTOR, &system, at)?;
     out.heading(out.label(
-        &format!("7. 待完成的控制项（评估 #{}）", assessment.id),
-        &format!("7. Open controls (assessment #{})", assessment.id),
+        &format!("7. 评估 #{}：{} 项控制项", assessment.id, assessment.controls.len()),
+        &format!("7. Assessment #{}: {} controls", assessment.id, assessment.controls.len()),
     ));
-    let mut table = out.table(vec![
-        out.label("控制项", "Control"),
-        out.label("等级", "Tier"),
-        out.label("类型", "Kind"),
-        out.label("标题", "Title"),
-    ]);
-    const SHOWN: usize = 12;
-    for state in assessment.controls.iter().take(SHOWN) {
-        if let Some(control) = ctx.catalogue.control(&state.control) {
-            table.add_row(vec![
-                control.id.clone(),
-                out.short(&control.tier.name()),
-                out.short(&control.kind.name()),
-                out.cell(&control.title),
-            ]);
-        }
-    }
-    out.push_table(&table);
-    let rest = assessment.controls.len().saturating_sub(SHOWN);
     out.line(out.label(
-        &format!("……另有 {rest} 项；全部 {} 项均未开始。", assessment.controls.len()),
-        &format!("… and {rest} more; all {} are not started.", assessment.controls.len()),
+        "先做公平性审计（第十三条），结果自动成为证据：",
+        "First the fairness audit (Art. 13); its result becomes evidence by itself:",
     ));
-    out.line(crate::assess::approval_line(out, &assessment.approval()));
-    // Art. 12: the demo's changes end covered by a signed tree head, like any command's.
-    let now = lunli_ledger::Timestamp::from_system_time(std::time::SystemTime::now())?;
-    let head = store.sign_head(now)?;
-    let head = head.head();
-    out.line(out.label(
-        &format!(
-            "账本已记录 {} 条变更并签署树头（根哈希 {}…）：{}",
-            head.head.size,
-            &head.head.root.to_hex()[..16],
-            store.path().display()
-        ),
-        &format!(
-            "The ledger recorded {} changes under a signed tree head (root {}…): {}",
-            head.head.size,
-            &head.head.root.to_hex()[..16],
-            store.path().display()
-        ),
-    ));
+    approval::audit_credit_model(&demo_ctx, &store, &system, out)?;
 
-    out.heading(out.label("8. 下一步", "8. Next"));
+    out.heading(out.label(
+        "8. 低风险示例：会议纪要助手的审批（第三条第五项、第七条）",
+        "8. A low-tier example approved: the meeting-notes assistant (Art. 3(5), Art. 7)",
+    ));
+    let notes = approval::approve_meeting_notes(&demo_ctx, &store, out)?;
+
+    out.heading(
+        out.label("9. 运行时人类控制（第三条第四项、第十六条）", "9. Human control at run time (Art. 3(4), Art. 16)"),
+    );
+    let keys = live::keys(&demo_ctx, &store)?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let running = live::start(&runtime, &demo_ctx, store.clone(), args.listen)?;
+    out.line(out.label(
+        &format!("网关在 http://{} 提供服务；以下请求经由真实 HTTP 发出：", running.addr),
+        &format!("The gateway serves at http://{}; these requests went over real HTTP:", running.addr),
+    ));
+    live::exercise(&runtime, running.addr, &keys, &notes, &system, out)?;
+
+    let addr = running.addr;
+    let running = if args.no_serve {
+        // Stopping writes every queued decision; then one head covers everything.
+        running.stop(&runtime)?;
+        None
+    } else {
+        Some(running)
+    };
+    // Art. 12: the demo's changes and decisions end covered by a signed tree head.
+    seal(&store, out)?;
+
+    out.heading(out.label("10. 下一步", "10. Next"));
     let data = format!("--data-dir {}", dir.display());
     for (command, zh, en) in [
         (
@@ -257,7 +263,6 @@ fn example(ctx: &Context, out: &mut Out) -> Result<()> {
         (format!("lunli {data} status"), "查看示例清单", "the example inventory at a glance"),
         (format!("lunli {data} assess credit-scoring"), "查看评估", "the assessment"),
         (format!("lunli {data} ledger verify"), "核验防篡改账本", "verify the tamper-evident ledger"),
-        (format!("lunli {data} --as li-wei control set credit-scoring C-13-01 met"), "更新控制项", "work a control"),
         (
             "lunli check examples/credit-scoring/lunli.yaml".to_string(),
             "在 CI 中检查 lunli.yaml",
@@ -267,6 +272,40 @@ fn example(ctx: &Context, out: &mut Out) -> Result<()> {
         out.line(format!("  {command}"));
         out.line(format!("      {}", out.label(zh, en)));
     }
+
+    let Some(running) = running else { return Ok(()) };
+    out.heading(out.label("网关仍在运行", "The gateway keeps running"));
+    out.line(format!("  http://{addr}"));
+    out.line(out.label(
+        &format!("管理员 API 密钥（仅此一次显示）：{}", keys.admin),
+        &format!("Admin API key (shown this once): {}", keys.admin),
+    ));
+    out.line(out.label("按 Ctrl-C 停止。", "Press Ctrl-C to stop."));
+    out.emit()?;
+    runtime.block_on(crate::serve::shutdown_signal());
+    running.stop(&runtime)?;
+    seal(&store, out)
+}
+
+/// Signs a tree head over everything the demo recorded and says so.
+fn seal(store: &SqliteStore, out: &mut Out) -> Result<()> {
+    let now = lunli_ledger::Timestamp::from_system_time(std::time::SystemTime::now())?;
+    let head = store.sign_head(now)?;
+    let head = head.head();
+    out.line(out.label(
+        &format!(
+            "账本共 {} 条记录，已签署树头（根哈希 {}…）：{}",
+            head.head.size,
+            &head.head.root.to_hex()[..16],
+            store.path().display()
+        ),
+        &format!(
+            "The ledger holds {} entries under a signed tree head (root {}…): {}",
+            head.head.size,
+            &head.head.root.to_hex()[..16],
+            store.path().display()
+        ),
+    ));
     Ok(())
 }
 

@@ -81,7 +81,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             let catalogue = load_catalogue(cli)?;
             norms::run(&catalogue, command, &mut out)
         }
-        Command::Demo => demo::run(&Context::new(&cli.global)?, cli.global.data_dir.is_some(), &mut out),
+        Command::Demo(args) => demo::run(&Context::new(&cli.global)?, args, &mut out),
         Command::System(command) => systems::system(&Context::new(&cli.global)?, command, &mut out),
         Command::Person(command) => systems::person(&Context::new(&cli.global)?, command, &mut out),
         Command::Vendor(command) => systems::vendor(&Context::new(&cli.global)?, command, &mut out),

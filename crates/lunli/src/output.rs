@@ -128,9 +128,16 @@ impl Out {
     }
 
     /// Writes everything collected to standard output.
-    pub fn flush(self) -> anyhow::Result<()> {
+    pub fn flush(mut self) -> anyhow::Result<()> {
+        self.emit()
+    }
+
+    /// Writes what is collected so far and goes on collecting: for a command that keeps
+    /// running after it has said where (the demo's gateway).
+    pub fn emit(&mut self) -> anyhow::Result<()> {
         let mut stdout = std::io::stdout().lock();
-        match stdout.write_all(self.buf.as_bytes()).and_then(|()| stdout.flush()) {
+        let text = std::mem::take(&mut self.buf);
+        match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
             Ok(()) => Ok(()),
             // `lunli norms list | head` closes the pipe early; that is not an error.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -85,7 +85,7 @@ fn init_logs(format: &str) {
 }
 
 /// Ctrl-C or SIGTERM: stop taking requests, finish those in flight, flush the ledger.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

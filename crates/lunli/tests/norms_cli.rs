@@ -226,7 +226,8 @@ fn the_catalogue_can_come_from_the_environment() {
 fn demo_tours_the_catalogue_and_runs_the_example_on_the_embedded_store() {
     let data = tempfile::tempdir().expect("tempdir");
     let dir = data.path().display().to_string();
-    let text = stdout_of(&["--data-dir", &dir, "demo", "--lang", "en"]);
+    let demo = ["--data-dir", &dir, "demo", "--no-serve", "--listen", "127.0.0.1:0"];
+    let text = stdout_of(&[&demo[..], &["--lang", "en"]].concat());
     for section in [
         "1. The norms",
         "2. Six fundamental",
@@ -234,20 +235,47 @@ fn demo_tours_the_catalogue_and_runs_the_example_on_the_embedded_store() {
         "4. From norms to controls",
         "5. An example",
         "6. An example system",
-        "7. Open controls",
-        "8. Next",
+        "7. Assessment #1",
+        "8. A low-tier example approved",
+        "9. Human control at run time",
+        "10. Next",
     ] {
         assert!(text.contains(section), "demo has section {section}");
     }
     assert!(text.contains("Risk tier of credit-scoring: high"), "{text}");
     assert!(text.contains("R-HIGH-SENSITIVE-AT-SCALE"), "the rule that made it high is named");
-    assert!(data.path().join("demo").join("lunli.db").is_file());
-    assert!(text.contains("under a signed tree head"), "{text}");
+    // The bundled model fails the four-fifths rule for sex, and that blocks its approval.
+    assert!(text.contains("│ sex       ┆ ✗ 0.301"), "{text}");
+    assert!(text.contains("The audit failed") && text.contains("on C-13-03, now not met"), "{text}");
+    assert!(data.path().join("demo").join("fairness.html").is_file());
+    // The decisions, in the order the demo sends them.
+    let outcomes: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.split('┆').nth(1).map(str::trim))
+        .filter(|cell| ["allow", "deny", "human_review"].contains(cell))
+        .collect();
+    assert_eq!(outcomes, ["allow", "human_review", "deny", "deny", "allow", "deny"], "{text}");
+    assert!(text.contains("withdrawn consent") && text.contains("suspended by zhou-qing"), "{text}");
+    assert!(text.contains("is not approved"), "{text}");
+
+    // Every change and decision is in a ledger that verifies under the signed head.
+    let size = text
+        .split("The ledger holds ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .expect("the demo says how many entries the ledger holds");
     let demo_dir = data.path().join("demo").display().to_string();
     let verified = stdout_of(&["--data-dir", &demo_dir, "ledger", "verify", "--lang", "en"]);
-    assert!(verified.contains("Ledger OK: 10 entries") && verified.contains("1 signed heads checked"), "{verified}");
+    assert!(verified.contains(&format!("Ledger OK: {size} entries")), "{size}: {verified}");
+    let export = data.path().join("bundle.json").display().to_string();
+    stdout_of(&["--data-dir", &demo_dir, "ledger", "export", "--out", &export]);
+    let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&export).expect("bundle")).expect("json");
+    let decisions = bundle["entries"].as_array().expect("entries").iter().filter(|e| e["action"] == "decision").count();
+    assert_eq!(decisions, 6, "each decision the demo printed is in the ledger");
+
     // A second run starts afresh instead of failing on what the first registered.
-    let zh = stdout_of(&["--data-dir", &dir, "demo", "--lang", "zh"]);
+    let zh = stdout_of(&[&demo[..], &["--lang", "zh"]].concat());
     assert!(zh.contains("六项基本伦理规范") && !zh.contains("Six fundamental"));
     assert!(zh.contains("credit-scoring 的风险等级：高风险"), "{zh}");
 }
@@ -280,4 +308,49 @@ fn every_command_has_help() {
         assert!(text.contains("Usage: lunli"), "{args:?}");
     }
     assert!(stdout_of(&["--help"]).contains("Exit codes:"));
+}
+
+#[test]
+fn demo_leaves_the_gateway_running_at_the_address_it_prints() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lunli"))
+        .args(["--data-dir", &data.path().display().to_string(), "demo", "--listen", "127.0.0.1:0", "--lang", "en"])
+        .env("LUNLI_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the demo");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut addr = None;
+    let mut admin_key = None;
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        if let Some(rest) = line.trim().strip_prefix("http://") {
+            addr = Some(rest.to_string());
+        }
+        if let Some(key) = line.strip_prefix("Admin API key (shown this once): ") {
+            admin_key = Some(key.trim().to_string());
+        }
+        if line.contains("Press Ctrl-C to stop") {
+            break;
+        }
+    }
+    let addr = addr.expect("the demo prints where the gateway keeps running");
+    let key = admin_key.expect("and a key to sign in with");
+    // The printed key is an admin's: it may read the example's runtime state.
+    let mut stream = std::net::TcpStream::connect(&addr).expect("the gateway is still listening");
+    write!(stream, "GET /v1/systems/meeting-notes/state HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("meeting-notes"), "{response}");
+
+    // Ctrl-C (SIGTERM here) stops it cleanly, with a last signed head over everything.
+    std::process::Command::new("kill").arg(child.id().to_string()).status().expect("kill");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(child.wait().expect("exit").success());
+    assert!(rest.iter().any(|l| l.contains("under a signed tree head")), "{rest:?}");
 }
