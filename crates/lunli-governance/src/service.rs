@@ -16,6 +16,9 @@ use crate::runtime::{Consent, Impact, Mode, Suspension, SystemPolicy};
 use crate::store::{ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use crate::tiering::{self, Tiering};
 
+mod oversight;
+pub use oversight::{IncidentRow, OutcomeResult, PLAYBOOK_ACTOR};
+
 /// Governance work for one catalogue over one store.
 pub struct Governance<'a, S> {
     catalogue: &'a Catalogue,
@@ -562,7 +565,7 @@ impl<'a, S: Store> Governance<'a, S> {
             });
         }
         self.store.write(|tx| {
-            existing_system(tx, system)?;
+            oversight::check_may_pause(&existing_system(tx, system)?.system, actor)?;
             let suspension = Suspension {
                 system: system.to_string(),
                 purpose: purpose.map(str::to_string),
@@ -698,8 +701,13 @@ impl<'a, S: Store> Governance<'a, S> {
                     purposes: s.purposes,
                     functions: s.functions,
                     limitations: s.limitations,
-                    review_below_confidence: defaults.review_below_confidence,
-                    review_at_impact: defaults.review_at_impact,
+                    // The system's playbook, where it says, over the gateway's defaults.
+                    review_below_confidence: s
+                        .playbook
+                        .review
+                        .below_confidence
+                        .unwrap_or(defaults.review_below_confidence),
+                    review_at_impact: s.playbook.review.at_impact.unwrap_or(defaults.review_at_impact),
                     provider: defaults.provider.clone(),
                 });
             }
