@@ -498,14 +498,14 @@ impl<'a, S: Store> Governance<'a, S> {
             let mut rows = Vec::new();
             for current in tx.systems()? {
                 let id = current.system.id.clone();
-                let intake = tx.latest_intake(&id, current.version)?;
+                let tier = oversight::current_tier(tx, &current)?;
                 let assessment = tx.latest_assessment(&id)?;
                 rows.push(StatusRow {
                     name: current.system.name.clone(),
                     owner: current.system.owner.clone(),
                     stage: current.system.stage,
                     version: current.version,
-                    tier: intake.map(|i| i.tier),
+                    tier,
                     assessment: assessment.as_ref().map(|a| a.id),
                     assessed_version: assessment.as_ref().map(|a| a.version),
                     approval: assessment.as_ref().map(Assessment::approval),
@@ -689,9 +689,13 @@ impl<'a, S: Store> Governance<'a, S> {
             let mut policies = Vec::new();
             for current in tx.systems()? {
                 let id = current.system.id.clone();
-                let tier = tx.latest_intake(&id, current.version)?.map(|i| i.tier);
-                let approved =
-                    tx.latest_assessment(&id)?.is_some_and(|a| a.version == current.version && a.approved_at.is_some());
+                let tier = oversight::current_tier(tx, &current)?;
+                let approved = match tx.latest_assessment(&id)? {
+                    Some(a) if a.approved_at.is_some() => {
+                        a.version == current.version || oversight::only_playbook_changed(tx, &current, a.version)?
+                    }
+                    _ => false,
+                };
                 let s = current.system;
                 policies.push(SystemPolicy {
                     id,

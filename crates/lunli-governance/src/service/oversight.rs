@@ -56,6 +56,37 @@ pub(super) fn check_may_pause(system: &System, actor: &str) -> Result<(), Govern
     }
 }
 
+/// Whether every version after `assessed` changed only the playbook: operating the system
+/// (thresholds, contacts, targets) is not what its assessment approved, so a playbook change
+/// keeps the approval instead of stopping the system.
+pub(super) fn only_playbook_changed(
+    tx: &mut dyn Tx,
+    current: &SystemVersion,
+    assessed: u32,
+) -> Result<bool, GovernanceError> {
+    let Some(then) = tx.system_version(&current.system.id, assessed)? else { return Ok(false) };
+    let strip = |s: &System| System { playbook: Playbook::default(), ..s.clone() };
+    Ok(assessed < current.version && strip(&then.system) == strip(&current.system))
+}
+
+/// The tier of the system as it now runs: the latest intake of the current version, or of the
+/// version before a run of playbook-only changes.
+pub(super) fn current_tier(
+    tx: &mut dyn Tx,
+    current: &SystemVersion,
+) -> Result<Option<lunli_norms::Tier>, GovernanceError> {
+    let mut version = current.version;
+    loop {
+        if let Some(intake) = tx.latest_intake(&current.system.id, version)? {
+            return Ok(Some(intake.tier));
+        }
+        if version <= 1 || !only_playbook_changed(tx, current, version - 1)? {
+            return Ok(None);
+        }
+        version -= 1;
+    }
+}
+
 impl<S: Store> Governance<'_, S> {
     // ── playbooks ─────────────────────────────────────────────────────────────────────────
 
