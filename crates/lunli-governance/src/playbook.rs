@@ -238,6 +238,14 @@ mod tests {
     }
 
     #[test]
+    fn the_bundled_example_playbook_is_valid() {
+        let p = parse(include_str!("../../../examples/credit-scoring/playbook.yaml"));
+        p.validate().expect("valid");
+        assert_eq!(p.monitors.len(), 2);
+        assert_eq!(p.target(Severity::Critical).acknowledge_minutes, 15);
+    }
+
+    #[test]
     fn bad_playbooks_name_the_field() {
         let cases = [
             ("review: {below_confidence: 1.5}", "playbook.review.below_confidence"),
