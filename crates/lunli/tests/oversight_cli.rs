@@ -32,6 +32,8 @@ fn playbooks_are_set_from_yaml_shown_and_validated() {
     assert_eq!(shown["monitors"][0]["metric"], "error-rate");
     let table = data.ok("li-wei", &["playbook", "show", "credit-scoring"]);
     assert!(table.contains("May pause it: wang-fang") && table.contains("error-rate > 0.05"), "{table}");
+    let system = data.ok("li-wei", &["system", "show", "credit-scoring"]);
+    assert!(system.contains("Playbook of credit-scoring"), "the system's record shows its playbook: {system}");
 
     let typo = write(data.dir.path(), "typo.yaml", "suspend_on: [critical]\npause: [x]\n");
     let (code, stderr) = exit_code(&data, "wang-fang", &["playbook", "set", "credit-scoring", &typo]);
