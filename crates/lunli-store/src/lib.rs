@@ -16,6 +16,7 @@
 
 mod any;
 mod chain;
+mod health;
 mod ledger;
 mod postgres;
 mod sqlite;
@@ -23,6 +24,7 @@ mod sqlite;
 use std::path::PathBuf;
 
 pub use any::AnyStore;
+pub use health::{HeadSummary, LedgerHealth, LedgerStatus, VERIFICATION_FILE, Verification};
 pub use ledger::{
     ConsistencyProof, ExportSummary, GroupCommit, InclusionProof, LedgerError, LedgerKeys, LedgerRow, PUBLIC_KEY_FILE,
     SIGNING_KEY_FILE, SignOutcome, fingerprint,
