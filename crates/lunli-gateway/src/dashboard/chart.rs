@@ -69,9 +69,11 @@ pub fn bucket(decisions: &[(Timestamp, String)], now: Timestamp) -> Series {
     Series { hourly, buckets }
 }
 
-const WIDTH: u32 = 720;
-const HEIGHT: u32 = 150;
+const WIDTH: u32 = 1000;
+const HEIGHT: u32 = 170;
 const TOP: u32 = 14;
+/// Room for the count labels.
+const LEFT: u32 = 24;
 const BOTTOM: u32 = 22;
 
 fn label(t: Timestamp, hourly: bool) -> String {
@@ -82,7 +84,7 @@ fn label(t: Timestamp, hourly: bool) -> String {
 pub fn svg(series: &Series, lang: Lang) -> Markup {
     let max = series.buckets.iter().map(Bucket::total).max().unwrap_or(0).max(1);
     let n = u32::try_from(series.buckets.len()).unwrap_or(1).max(1);
-    let slot = WIDTH / n;
+    let slot = (WIDTH - LEFT) / n;
     let bar = slot.saturating_sub(4).max(2);
     let plot = HEIGHT - TOP - BOTTOM;
     let total: u32 = series.buckets.iter().map(Bucket::total).sum();
@@ -96,10 +98,11 @@ pub fn svg(series: &Series, lang: Lang) -> Markup {
     html! {
         svg.chart viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(summary) {
             title { (summary) }
-            line.axis x1="0" x2=(WIDTH) y1=(HEIGHT - BOTTOM) y2=(HEIGHT - BOTTOM) {}
+            line.axis x1=(LEFT) x2=(WIDTH) y1=(HEIGHT - BOTTOM) y2=(HEIGHT - BOTTOM) {}
             text.tick x="0" y="10" { (max) }
+            text.tick x="0" y=(HEIGHT - BOTTOM - 2) { "0" }
             @for (i, b) in series.buckets.iter().enumerate() {
-                @let x = u32::try_from(i).unwrap_or(0) * slot + 2;
+                @let x = LEFT + u32::try_from(i).unwrap_or(0) * slot + 2;
                 @let base = HEIGHT - BOTTOM;
                 @let (a, r, d) = (height(b.allow), height(b.human_review), height(b.deny));
                 g {

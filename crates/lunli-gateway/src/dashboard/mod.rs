@@ -173,10 +173,10 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Dashboard<S> {
     /// The person behind the session cookie, if their key still grants reading state; else the
     /// way to the sign-in page. Keys are looked up afresh on every request, so revoking a key or
     /// taking a role away ends its sessions at once.
-    fn user(&self, headers: &HeaderMap, uri: &Uri) -> Result<User, Response> {
+    fn user(&self, headers: &HeaderMap, uri: &Uri) -> Result<User, Box<Response>> {
         let lang = language(headers);
         let here = here(uri);
-        let to_login = || see_other(&format!("/ui/login?next={}", views::encode(&here)), &[]);
+        let to_login = || Box::new(see_other(&format!("/ui/login?next={}", views::encode(&here)), &[]));
         let token = cookie(headers, SESSION_COOKIE).ok_or_else(to_login)?;
         let session = self.sessions.get(&token).ok_or_else(to_login)?;
         match authorize_hash(&self.app, &session.key_sha256, "state.read") {
@@ -189,7 +189,7 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Dashboard<S> {
     }
 
     /// A form must carry this session's CSRF token; a mismatch is refused and recorded.
-    fn check_form(&self, user: &User, csrf: &str) -> Result<(), Response> {
+    fn check_form(&self, user: &User, csrf: &str) -> Result<(), Box<Response>> {
         if same_token(&user.csrf, csrf) {
             return Ok(());
         }
@@ -199,12 +199,8 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Dashboard<S> {
             title: t(lang, "表单已失效。", "This form has expired.").into(),
             detail: t(lang, "请重新打开页面后再试。", "Open the page again and retry.").into(),
         };
-        Err(user.page(
-            StatusCode::FORBIDDEN,
-            t(lang, "表单已失效", "Form expired"),
-            Some(&banner),
-            views::problem(lang, t(lang, "表单已失效", "Form expired"), ""),
-        ))
+        let heading = t(lang, "表单已失效", "Form expired");
+        Err(Box::new(user.page(StatusCode::FORBIDDEN, heading, Some(&banner), views::problem(lang, heading, ""))))
     }
 
     fn gov_read<T: Send + 'static, F>(
@@ -366,7 +362,7 @@ async fn logout<S: Store + LedgerStatus + Send + Sync + 'static>(
         Err(rejection) => return bad_form(&user, &rejection),
     };
     if let Err(response) = d.check_form(&user, &form.csrf) {
-        return response;
+        return *response;
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         d.sessions.end(&token);
@@ -391,7 +387,7 @@ async fn inventory<S: Store + LedgerStatus + Send + Sync + 'static>(
 ) -> Response {
     let user = match d.user(&headers, &uri) {
         Ok(user) => user,
-        Err(to_login) => return to_login,
+        Err(to_login) => return *to_login,
     };
     let filter = filter.map(|Query(q)| q).unwrap_or_default();
     let today = now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
@@ -434,7 +430,7 @@ async fn system_page<S: Store + LedgerStatus + Send + Sync + 'static>(
 ) -> Response {
     let user = match d.user(&headers, &uri) {
         Ok(user) => user,
-        Err(to_login) => return to_login,
+        Err(to_login) => return *to_login,
     };
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let lang = user.lang;
@@ -526,7 +522,7 @@ fn confirm_page<S: Store + LedgerStatus + Send + Sync + 'static>(
 ) -> Response {
     let user = match d.user(headers, uri) {
         Ok(user) => user,
-        Err(to_login) => return to_login,
+        Err(to_login) => return *to_login,
     };
     let lang = user.lang;
     let snapshot = d.app.runtime.load();
@@ -585,14 +581,14 @@ async fn act<S: Store + LedgerStatus + Send + Sync + 'static>(
 ) -> Response {
     let user = match d.user(headers, uri) {
         Ok(user) => user,
-        Err(to_login) => return to_login,
+        Err(to_login) => return *to_login,
     };
     let form = match form {
         Ok(Form(form)) => form,
         Err(rejection) => return bad_form(&user, &rejection),
     };
     if let Err(response) = d.check_form(&user, &form.csrf) {
-        return response;
+        return *response;
     }
     let purpose = (!form.purpose.trim().is_empty()).then(|| form.purpose.trim().to_string());
     let action = if resume { "system.resume" } else { "system.suspend" };
@@ -615,7 +611,7 @@ async fn ledger_page<S: Store + LedgerStatus + Send + Sync + 'static>(
 ) -> Response {
     let user = match d.user(&headers, &uri) {
         Ok(user) => user,
-        Err(to_login) => return to_login,
+        Err(to_login) => return *to_login,
     };
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let health = match d.gov_read(|_, store| store.ledger_health()).await {
@@ -645,14 +641,14 @@ async fn verify<S: Store + LedgerStatus + Send + Sync + 'static>(
 ) -> Response {
     let user = match d.user(&headers, &uri) {
         Ok(user) => user,
-        Err(to_login) => return to_login,
+        Err(to_login) => return *to_login,
     };
     let form = match form {
         Ok(Form(form)) => form,
         Err(rejection) => return bad_form(&user, &rejection),
     };
     if let Err(response) = d.check_form(&user, &form.csrf) {
-        return response;
+        return *response;
     }
     match d.gov_read(|_, store| store.verify_now(now())).await {
         Ok(_) => see_other("/ui/ledger?done=verified", &[]),

@@ -359,9 +359,12 @@ pub fn system(lang: Lang, catalogue: &Catalogue, p: &SystemPage<'_>) -> Markup {
                     } }
                 }
             }
-            p {
-                a.button.danger #suspend href=(format!("/ui/systems/{id}/suspend")) { (t(lang, "暂停…", "Suspend…")) }
-                @if !p.may_suspend { " " span.muted.small { (t(lang, "（你的角色不能暂停）", "(your roles cannot suspend)")) } }
+            // Once the whole system is suspended, a further suspension adds nothing.
+            @if !p.suspensions.iter().any(|s| s.purpose.is_none()) {
+                p {
+                    a.button.danger #suspend href=(format!("/ui/systems/{id}/suspend")) { (t(lang, "暂停…", "Suspend…")) }
+                    @if !p.may_suspend { " " span.muted.small { (t(lang, "（你的角色不能暂停）", "(your roles cannot suspend)")) } }
+                }
             }
         }
         section.card {
