@@ -651,3 +651,55 @@ pub fn problem(lang: Lang, heading: &str, detail: &str) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lunli_governance::Stage;
+
+    fn row(id: &str, tier: Option<Tier>, stage: Stage, approval: Option<Approval>, overdue: bool) -> StatusRow {
+        StatusRow {
+            system: id.into(),
+            name: format!("{id} name"),
+            owner: "wang-fang".into(),
+            stage,
+            version: 2,
+            tier,
+            assessment: approval.as_ref().map(|_| 1),
+            assessed_version: approval.as_ref().map(|_| 2),
+            approval,
+            review_due: None,
+            overdue,
+        }
+    }
+
+    #[test]
+    fn inventory_filters_combine() {
+        let approved = Approval::Approved { at: Timestamp::UNIX_EPOCH, review_due: None };
+        let rows = [
+            row("credit", Some(Tier::High), Stage::Deployed, Some(approved.clone()), true),
+            row("notes", Some(Tier::Low), Stage::Deployed, Some(approved), false),
+            row("draft", None, Stage::Design, None, false),
+        ];
+        let keep = |f: &InventoryFilter, suspended: &[bool]| -> Vec<String> {
+            rows.iter()
+                .zip(suspended)
+                .filter(|(r, s)| f.keeps(Lang::En, r, **s))
+                .map(|(r, _)| r.system.clone())
+                .collect()
+        };
+        let running = [false, false, false];
+        assert_eq!(keep(&InventoryFilter::default(), &running).len(), 3);
+        let f = InventoryFilter { q: "NOTES".into(), ..Default::default() };
+        assert_eq!(keep(&f, &running), ["notes"]);
+        let f = InventoryFilter { tier: "none".into(), ..Default::default() };
+        assert_eq!(keep(&f, &running), ["draft"]);
+        let f = InventoryFilter { approval: "approved".into(), overdue: "yes".into(), ..Default::default() };
+        assert_eq!(keep(&f, &running), ["credit"]);
+        let f = InventoryFilter { stage: "deployed".into(), runtime: "suspended".into(), ..Default::default() };
+        assert_eq!(keep(&f, &[false, true, true]), ["notes"]);
+        let mut stale = rows[1].clone();
+        stale.assessed_version = Some(1);
+        assert_eq!(approval_label(Lang::En, &stale).0, "stale");
+    }
+}
