@@ -142,8 +142,16 @@ impl Steps {
         self.element(css).await.text().await.expect("text")
     }
 
+    /// Clicks something that loads a new page, and waits until the old page is gone, so the
+    /// next look is at the new one.
     async fn click(&self, css: &str) {
+        let old = self.client.find(Locator::Css("html")).await.expect("a page");
         self.element(css).await.click().await.expect("click");
+        let started = Instant::now();
+        while old.tag_name().await.is_ok() {
+            assert!(started.elapsed() < Duration::from_secs(10), "clicking `{css}` loaded no new page");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     async fn fill(&self, css: &str, text: &str) {
@@ -161,7 +169,10 @@ impl Steps {
     async fn shot(&mut self, name: &str) {
         let Some(dir) = &self.shots else { return };
         self.n += 1;
+        // Tall enough for a whole page, then back to the size the steps run at.
+        self.client.set_window_size(1280, 2400).await.expect("resize");
         let png = self.client.screenshot().await.expect("screenshot");
+        self.client.set_window_size(1280, 1000).await.expect("resize");
         std::fs::write(dir.join(format!("{:02}-{name}.png", self.n)), png).expect("write screenshot");
     }
 

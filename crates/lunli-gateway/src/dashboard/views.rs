@@ -411,7 +411,7 @@ pub fn system(lang: Lang, catalogue: &Catalogue, p: &SystemPage<'_>) -> Markup {
                                 (tier_badge(lang, Some(rule.tier))) " " code { (rule.id) } " "
                                 (rule.reason.get(lang))
                                 @if !rule.articles.is_empty() {
-                                    " " span.muted { "(" (rule.articles.iter().map(|a| article(lang, *a)).collect::<Vec<_>>().join(", ")) ")" }
+                                    " " span.muted { "(" (articles(lang, &rule.articles)) ")" }
                                 }
                             }
                         } }
@@ -421,6 +421,11 @@ pub fn system(lang: Lang, catalogue: &Catalogue, p: &SystemPage<'_>) -> Markup {
         }
         (assessment_section(lang, catalogue, &p.assessment))
     }
+}
+
+/// Articles in the page's language: `第五条、第八条` or `Art. 5, Art. 8`.
+fn articles(lang: Lang, numbers: &[u8]) -> String {
+    numbers.iter().map(|n| article(lang, *n)).collect::<Vec<_>>().join(t(lang, "、", ", "))
 }
 
 fn article(lang: Lang, n: u8) -> String {
@@ -509,7 +514,7 @@ fn assessment_section(lang: Lang, catalogue: &Catalogue, assessment: &Result<&As
                             code { (c.control) } " "
                             @if let Some(def) = catalogue.control(&c.control) {
                                 (def.title.get(lang))
-                                " " span.muted.small { (def.articles.iter().map(|n| article(lang, *n)).collect::<Vec<_>>().join(", ")) }
+                                " " span.muted.small { (articles(lang, &def.articles)) }
                             }
                         }
                         td {
