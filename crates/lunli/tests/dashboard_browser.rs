@@ -108,10 +108,16 @@ fn key(data: &Data, person: Option<&str>, role: &str) -> String {
 
 /// A decision from the gateway's API, over real HTTP.
 async fn decide(base: &str, key: &str) -> Value {
+    decide_with(base, key, 0.9).await
+}
+
+async fn decide_with(base: &str, key: &str, confidence: f64) -> Value {
     reqwest::Client::new()
         .post(format!("{base}/v1/decisions"))
         .bearer_auth(key)
-        .json(&json!({ "system": "meeting-notes", "subject": "u-42", "purpose": "summarise" }))
+        .json(
+            &json!({ "system": "meeting-notes", "subject": "u-42", "purpose": "summarise", "confidence": confidence }),
+        )
         .send()
         .await
         .expect("decision request")
@@ -154,6 +160,11 @@ impl Steps {
         }
     }
 
+    /// Clicks something on the page that loads nothing (a radio button).
+    async fn choose(&self, css: &str) {
+        self.element(css).await.click().await.expect("click");
+    }
+
     async fn fill(&self, css: &str, text: &str) {
         let field = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no `{css}`: {e}"));
         field.clear().await.expect("clear");
@@ -183,13 +194,27 @@ impl Steps {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_signs_in_suspends_a_system_and_another_resumes_it() {
+async fn people_suspend_resume_review_and_handle_incidents_in_a_browser() {
     let data = Data::new();
     data.credit_scoring();
     common::meeting_notes_approved(&data);
     let operator = key(&data, Some("zhou-qing"), "operator");
     let owner = key(&data, Some("wu-lei"), "owner");
     let service = key(&data, None, "service");
+    let reviewer = key(&data, Some("li-wei"), "reviewer");
+    data.ok(
+        "admin",
+        &[
+            "incident",
+            "open",
+            "--system",
+            "meeting-notes",
+            "--title",
+            "Action items assigned to absent staff",
+            "--severity",
+            "low",
+        ],
+    );
     let (_server, base) = serve(&data);
     assert_eq!(decide(&base, &service).await["outcome"], "allow", "the approved system is allowed before");
 
@@ -265,9 +290,54 @@ async fn a_person_signs_in_suspends_a_system_and_another_resumes_it() {
     assert!(chart.ends_with(": 2"), "{chart}");
     assert_eq!(decide(&base, &service).await["outcome"], "allow");
 
+    // The owner acknowledges the open incident.
+    s.click("header nav a[href='/ui/incidents']").await;
+    assert!(s.text(".item h2").await.contains("Action items assigned to absent staff"));
+    s.fill("form.note-action textarea", "Looking into the attendee list.").await;
+    s.click("button.acknowledge").await;
+    assert_eq!(s.text(".banner.ok").await, "Incident acknowledged.");
+    assert!(s.text(".item .incident-status").await.contains("acknowledged"));
+    s.shot("incident").await;
+
+    // A low-confidence decision goes to a human; a reviewer claims it and rejects the proposal.
+    let escalated = decide_with(&base, &service, 0.2).await;
+    assert_eq!(escalated["outcome"], "human_review", "{escalated}");
+    s.click("#sign-out").await;
+    s.sign_in(&reviewer).await;
+    s.click("header nav a[href='/ui/reviews']").await;
+    let item = s.text(".item").await;
+    assert!(item.contains(escalated["id"].as_str().expect("decision id")), "{item}");
+    s.click("button.claim").await;
+    assert!(s.text(".banner.ok").await.starts_with("Claimed."));
+    s.shot("review-claimed").await;
+    s.choose("input[value='reject']").await;
+    s.fill("form.resolve textarea", "Summary attributes a decision to someone who was not there.").await;
+    s.click("button.record").await;
+    assert!(s.text(".banner.ok").await.starts_with("Outcome recorded"));
+    assert!(s.text(".item .resolution").await.contains("reject the model's proposal"));
+    s.shot("review-resolved").await;
+    let reviews: Value = reqwest::Client::new()
+        .get(format!("{base}/v1/reviews"))
+        .bearer_auth(&reviewer)
+        .send()
+        .await
+        .expect("reviews")
+        .json()
+        .await
+        .expect("JSON");
+    let resolved = &reviews["reviews"][0];
+    assert_eq!(
+        (resolved["status"].as_str(), resolved["resolution"]["outcome"].as_str()),
+        (Some("resolved"), Some("reject"))
+    );
+    assert_eq!(resolved["resolution"]["by"], "li-wei");
+
     // Switch language: everything reads in Chinese, and the choice stays.
     s.click("#lang-zh").await;
-    assert_eq!(s.path().await, "/ui/systems/meeting-notes");
+    assert!(s.path().await.starts_with("/ui/reviews"));
+    assert_eq!(s.text("h1").await, "人工复核队列");
+    s.shot("reviews-zh").await;
+    s.client.goto(&format!("{base}/ui/systems/meeting-notes")).await.expect("open");
     assert!(s.text("section.control-panel h2").await.contains("人工控制"));
     s.shot("system-zh").await;
     s.client.goto(&format!("{base}/ui/")).await.expect("open");
@@ -294,4 +364,6 @@ async fn a_person_signs_in_suspends_a_system_and_another_resumes_it() {
     assert!(find("system.suspend", "zhou-qing"));
     assert!(find("access.refused", "zhou-qing"));
     assert!(find("system.resume", "wu-lei"));
+    assert!(find("incident.acknowledge", "wu-lei"));
+    assert!(find("review.resolve", "li-wei"));
 }

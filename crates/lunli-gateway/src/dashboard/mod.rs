@@ -1,6 +1,6 @@
 //! The web dashboard, served by `lunli serve` under `/ui/`: the inventory, each system's page
 //! (card, tier and why, controls, evidence, sign-offs, suspensions, decisions over time), the
-//! kill switch, and the ledger's health — server-rendered HTML in Chinese and English with no
+//! kill switch, the human-review queue, incidents, and the ledger's health — server-rendered HTML in Chinese and English with no
 //! JavaScript and no front-end build.
 //!
 //! People sign in with the same API keys and roles as the JSON API, and every action goes
@@ -9,6 +9,7 @@
 //! ledger there and shown here.
 
 mod chart;
+mod oversight;
 mod session;
 mod views;
 
@@ -62,6 +63,12 @@ pub fn router<S: Store + LedgerStatus + Send + Sync + 'static>(app: Arc<AppState
         .route("/ui/systems/{system}", get(system_page::<S>))
         .route("/ui/systems/{system}/suspend", get(confirm_suspend::<S>).post(suspend::<S>))
         .route("/ui/systems/{system}/resume", get(confirm_resume::<S>).post(resume::<S>))
+        .route("/ui/reviews", get(oversight::reviews::<S>))
+        .route("/ui/reviews/{id}/claim", post(oversight::claim_review::<S>))
+        .route("/ui/reviews/{id}/resolve", post(oversight::resolve_review::<S>))
+        .route("/ui/incidents", get(oversight::incidents::<S>))
+        .route("/ui/incidents/{id}/acknowledge", post(oversight::acknowledge_incident::<S>))
+        .route("/ui/incidents/{id}/resolve", post(oversight::resolve_incident::<S>))
         .route("/ui/ledger", get(ledger_page::<S>))
         .route("/ui/ledger/verify", post(verify::<S>))
         .layer(DefaultBodyLimit::max(16 * 1024))

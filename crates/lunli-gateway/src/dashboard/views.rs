@@ -77,6 +77,8 @@ pub fn layout(c: &Chrome<'_>, title: &str, banner: Option<&Banner>, body: Markup
                     @if c.user.is_some() {
                         nav {
                             a href="/ui/" { (t(lang, "系统清单", "Inventory")) }
+                            a href="/ui/reviews" { (t(lang, "人工复核", "Review queue")) }
+                            a href="/ui/incidents" { (t(lang, "事件", "Incidents")) }
                             a href="/ui/ledger" { (t(lang, "账本健康", "Ledger health")) }
                         }
                     }
@@ -366,6 +368,11 @@ pub fn system(lang: Lang, catalogue: &Catalogue, p: &SystemPage<'_>) -> Markup {
                     @if !p.may_suspend { " " span.muted.small { (t(lang, "（你的角色不能暂停）", "(your roles cannot suspend)")) } }
                 }
             }
+        }
+        p.links {
+            a href=(format!("/ui/reviews?system={id}")) { (t(lang, "本系统的人工复核", "This system's reviews")) }
+            " · "
+            a href=(format!("/ui/incidents?show=all&system={id}")) { (t(lang, "本系统的事件", "This system's incidents")) }
         }
         section.card {
             h2 { (t(lang, "决定（来自账本）", "Decisions (from the ledger)")) }
