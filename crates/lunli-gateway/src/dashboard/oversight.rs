@@ -58,6 +58,15 @@ fn review_status(lang: Lang, status: ReviewStatus) -> Markup {
     html! { span class=(format!("badge {class}")) { (t(lang, zh, en)) } }
 }
 
+/// Why the gateway sent a decision to a human, in words; an unknown code as it is.
+fn escalation_reason(lang: Lang, code: &str) -> String {
+    match code {
+        "low_confidence" => t(lang, "模型置信度低于阈值", "model confidence below the threshold").into(),
+        "high_impact" => t(lang, "影响程度达到人工复核线", "impact at or above the review level").into(),
+        other => other.to_string(),
+    }
+}
+
 fn outcome_name(lang: Lang, outcome: HumanOutcome) -> &'static str {
     match outcome {
         HumanOutcome::Approve => t(lang, "批准模型建议", "approve the model's proposal"),
@@ -104,7 +113,7 @@ fn reviews_view(
                     dt { (t(lang, "对象", "Subject")) } dd { code { (item.subject) } }
                     @if let Some(purpose) = &item.purpose { dt { (t(lang, "用途", "Purpose")) } dd { (purpose) } }
                     @if let Some(c) = item.confidence { dt { (t(lang, "模型置信度", "Model confidence")) } dd { (format!("{c:.2}")) } }
-                    dt { (t(lang, "交由人工的原因", "Why a human")) } dd { (item.reasons.join(", ")) }
+                    dt { (t(lang, "交由人工的原因", "Why a human")) } dd { (item.reasons.iter().map(|c| escalation_reason(lang, c)).collect::<Vec<_>>().join(t(lang, "；", "; "))) }
                     dt { (t(lang, "时间", "When")) } dd { (when(item.created_at)) " · " (age(now(), item.created_at, lang)) }
                     @if let Some(by) = &item.claimed_by { dt { (t(lang, "认领人", "Claimed by")) } dd { (by) } }
                     @if let Some(r) = &item.resolution {
