@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lunli_governance::runtime::{self, DecisionRequest, Mode, Outcome};
+use lunli_governance::runtime::{self, DecisionRequest, Mode, Outcome, Suspension};
 use lunli_governance::store::{ApiKey, Event, Store};
 use lunli_governance::{Governance, GovernanceError};
 use lunli_norms::Catalogue;
@@ -150,12 +150,14 @@ pub(crate) fn authorize<S>(app: &AppState<S>, headers: &HeaderMap, action: &str)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::Unauthorized("send an API key as `Authorization: Bearer lk_…`".into()))?;
+    authorize_hash(app, &hash_secret(secret.trim()), action)
+}
+
+/// As [`authorize`], for a key known by the SHA-256 of its secret (a dashboard session keeps
+/// only that), so revoking the key ends its sessions at once.
+pub(crate) fn authorize_hash<S>(app: &AppState<S>, sha256: &str, action: &str) -> Result<ApiKey, ApiError> {
     let snapshot = app.runtime.load();
-    let key = snapshot
-        .keys
-        .get(&hash_secret(secret.trim()))
-        .cloned()
-        .ok_or_else(|| ApiError::Unauthorized("unknown API key".into()))?;
+    let key = snapshot.keys.get(sha256).cloned().ok_or_else(|| ApiError::Unauthorized("unknown API key".into()))?;
     if key.revoked_at.is_some() {
         return Err(ApiError::Unauthorized(format!("API key {} was revoked", key.id)));
     }
@@ -326,13 +328,25 @@ async fn suspend<S: Store + Send + Sync + 'static>(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let key = authorize(&app, &headers, "system.suspend")?;
     let Json(request) = body?;
-    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(&key));
+    let suspension = suspend_system(&app, &key, system, request.purpose, request.reason).await?;
+    Ok(Json(json!({ "suspended": suspension })))
+}
+
+/// The kill switch for an authorised key, shared by the API and the dashboard.
+pub(crate) async fn suspend_system<S: Store + Send + Sync + 'static>(
+    app: &Arc<AppState<S>>,
+    key: &ApiKey,
+    system: String,
+    purpose: Option<String>,
+    reason: String,
+) -> Result<Suspension, ApiError> {
+    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(key));
     let suspension = blocking(move || {
-        Governance::new(&catalogue, &*store).suspend(&by, &system, request.purpose.as_deref(), &request.reason, now())
+        Governance::new(&catalogue, &*store).suspend(&by, &system, purpose.as_deref(), &reason, now())
     })
     .await?;
-    reload(&app).await?;
-    Ok(Json(json!({ "suspended": suspension })))
+    reload(app).await?;
+    Ok(suspension)
 }
 
 async fn resume<S: Store + Send + Sync + 'static>(
@@ -343,28 +357,40 @@ async fn resume<S: Store + Send + Sync + 'static>(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let key = authorize(&app, &headers, "system.resume")?;
     let Json(request) = body?;
-    let who = actor(&key);
+    let lifted = resume_system(&app, &key, system, request.purpose, request.reason).await?;
+    Ok(Json(json!({ "resumed": lifted })))
+}
+
+/// Lifts a suspension for an authorised key, shared by the API and the dashboard.
+pub(crate) async fn resume_system<S: Store + Send + Sync + 'static>(
+    app: &Arc<AppState<S>>,
+    key: &ApiKey,
+    system: String,
+    purpose: Option<String>,
+    reason: String,
+) -> Result<Suspension, ApiError> {
+    let who = actor(key);
     // Four eyes on turning an AI back on: whoever pulled the switch does not also release it,
     // unless their role allows it (Art. 3(5), Art. 7).
     let snapshot = app.runtime.load();
     let pulled_by = snapshot
         .suspensions
         .get(&system)
-        .and_then(|all| all.iter().find(|s| s.purpose == request.purpose))
+        .and_then(|all| all.iter().find(|s| s.purpose == purpose))
         .map(|s| s.by.clone());
-    if pulled_by.as_deref() == Some(who.as_str()) && !app.policy.allows(&key, "resume.own") {
-        refuse(&app, &key, "system.resume", "the same person suspended it");
+    if pulled_by.as_deref() == Some(who.as_str()) && !app.policy.allows(key, "resume.own") {
+        refuse(app, key, "system.resume", "the same person suspended it");
         return Err(ApiError::Forbidden(format!(
             "{who} suspended {system} and cannot also resume it; another owner or an admin must"
         )));
     }
     let (store, catalogue) = (app.store.clone(), app.catalogue.clone());
     let lifted = blocking(move || {
-        Governance::new(&catalogue, &*store).resume(&who, &system, request.purpose.as_deref(), &request.reason, now())
+        Governance::new(&catalogue, &*store).resume(&who, &system, purpose.as_deref(), &reason, now())
     })
     .await?;
-    reload(&app).await?;
-    Ok(Json(json!({ "resumed": lifted })))
+    reload(app).await?;
+    Ok(lifted)
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod api;
 pub mod config;
+pub mod dashboard;
 pub mod metrics;
 pub mod oversight;
 pub mod recorder;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use lunli_governance::Governance;
 use lunli_governance::store::Store;
 use lunli_norms::Catalogue;
+use lunli_store::LedgerStatus;
 
 use crate::access::AccessPolicy;
 use crate::api::AppState;
@@ -56,7 +58,7 @@ pub struct Gateway<S> {
     writer: std::thread::JoinHandle<()>,
 }
 
-impl<S: Store + Send + Sync + 'static> Gateway<S> {
+impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
     /// Loads runtime state and starts the ledger writer.
     pub fn new(store: Arc<S>, catalogue: Arc<Catalogue>, config: GatewayConfig) -> Result<Self, GatewayError> {
         let policy = match &config.access_policy {
@@ -91,8 +93,9 @@ impl<S: Store + Send + Sync + 'static> Gateway<S> {
         Ok(Self { state, writer })
     }
 
+    /// The JSON API and, under `/ui/`, the dashboard.
     pub fn router(&self) -> axum::Router {
-        api::router(self.state.clone())
+        api::router(self.state.clone()).merge(dashboard::router(self.state.clone()))
     }
 
     /// Serves until `shutdown` resolves, then stops taking requests, lets those in flight

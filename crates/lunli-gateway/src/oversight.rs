@@ -20,10 +20,10 @@ use axum::{Json, Router};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use lunli_governance::Governance;
-use lunli_governance::incident::{Feedback, FeedbackKind, NewIncident};
+use lunli_governance::incident::{Feedback, FeedbackKind, Incident, NewIncident};
 use lunli_governance::monitoring::OutcomeReport;
 use lunli_governance::playbook::Playbook;
-use lunli_governance::review::{HumanOutcome, NewReview, ReviewStatus};
+use lunli_governance::review::{HumanOutcome, NewReview, ReviewItem, ReviewStatus};
 use lunli_governance::runtime::{DecisionRequest, Reason};
 use lunli_governance::store::{ApiKey, Store};
 use serde::Deserialize;
@@ -140,10 +140,19 @@ async fn claim_review<S: Store + Send + Sync + 'static>(
     Path(id): Path<u64>,
 ) -> Result<Json<Value>, ApiError> {
     let key = authorize(&app, &headers, "review.resolve")?;
-    let person = person(&app, &key, "review.resolve")?;
-    let (store, catalogue) = gov(&app);
-    let item = blocking(move || Governance::new(&catalogue, &*store).claim_review(&person, id, now())).await?;
+    let item = claim_review_as(&app, &key, id).await?;
     Ok(Json(json!(item)))
+}
+
+/// Claims a review item for the person behind an authorised key (shared with the dashboard).
+pub(crate) async fn claim_review_as<S: Store + Send + Sync + 'static>(
+    app: &AppState<S>,
+    key: &ApiKey,
+    id: u64,
+) -> Result<ReviewItem, ApiError> {
+    let person = person(app, key, "review.resolve")?;
+    let (store, catalogue) = gov(app);
+    blocking(move || Governance::new(&catalogue, &*store).claim_review(&person, id, now())).await
 }
 
 #[derive(Deserialize)]
@@ -161,14 +170,24 @@ async fn resolve_review<S: Store + Send + Sync + 'static>(
     body: Result<Json<ResolveReview>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let key = authorize(&app, &headers, "review.resolve")?;
-    let person = person(&app, &key, "review.resolve")?;
+    person(&app, &key, "review.resolve")?;
     let Json(body) = body?;
-    let (store, catalogue) = gov(&app);
-    let item = blocking(move || {
-        Governance::new(&catalogue, &*store).resolve_review(&person, id, body.outcome, &body.note, now())
-    })
-    .await?;
+    let item = resolve_review_as(&app, &key, id, body.outcome, body.note).await?;
     Ok(Json(json!(item)))
+}
+
+/// Records the human outcome of a claimed item for the person behind an authorised key
+/// (shared with the dashboard).
+pub(crate) async fn resolve_review_as<S: Store + Send + Sync + 'static>(
+    app: &AppState<S>,
+    key: &ApiKey,
+    id: u64,
+    outcome: HumanOutcome,
+    note: String,
+) -> Result<ReviewItem, ApiError> {
+    let person = person(app, key, "review.resolve")?;
+    let (store, catalogue) = gov(app);
+    blocking(move || Governance::new(&catalogue, &*store).resolve_review(&person, id, outcome, &note, now())).await
 }
 
 // ── feedback ──────────────────────────────────────────────────────────────────────────────────
@@ -318,10 +337,19 @@ async fn acknowledge_incident<S: Store + Send + Sync + 'static>(
         JsonRejection::MissingJsonContentType(_) => Ok(String::new()),
         other => Err(ApiError::from(other)),
     })?;
-    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(&key));
-    let incident =
-        blocking(move || Governance::new(&catalogue, &*store).acknowledge_incident(&by, id, &note, now())).await?;
+    let incident = acknowledge_incident_as(&app, &key, id, note).await?;
     Ok(Json(json!(incident)))
+}
+
+/// Acknowledges an incident for an authorised key (shared with the dashboard).
+pub(crate) async fn acknowledge_incident_as<S: Store + Send + Sync + 'static>(
+    app: &AppState<S>,
+    key: &ApiKey,
+    id: u64,
+    note: String,
+) -> Result<Incident, ApiError> {
+    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(key));
+    blocking(move || Governance::new(&catalogue, &*store).acknowledge_incident(&by, id, &note, now())).await
 }
 
 async fn resolve_incident<S: Store + Send + Sync + 'static>(
@@ -332,10 +360,19 @@ async fn resolve_incident<S: Store + Send + Sync + 'static>(
 ) -> Result<Json<Value>, ApiError> {
     let key = authorize(&app, &headers, "incident.write")?;
     let Json(Note { note }) = body?;
-    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(&key));
-    let incident =
-        blocking(move || Governance::new(&catalogue, &*store).resolve_incident(&by, id, &note, now())).await?;
+    let incident = resolve_incident_as(&app, &key, id, note).await?;
     Ok(Json(json!(incident)))
+}
+
+/// Resolves an incident for an authorised key (shared with the dashboard).
+pub(crate) async fn resolve_incident_as<S: Store + Send + Sync + 'static>(
+    app: &AppState<S>,
+    key: &ApiKey,
+    id: u64,
+    note: String,
+) -> Result<Incident, ApiError> {
+    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(key));
+    blocking(move || Governance::new(&catalogue, &*store).resolve_incident(&by, id, &note, now())).await
 }
 
 // ── outcomes and alerts ───────────────────────────────────────────────────────────────────────

@@ -15,6 +15,7 @@
 
 mod any;
 mod chain;
+mod health;
 mod ledger;
 mod postgres;
 mod sqlite;
@@ -22,6 +23,7 @@ mod sqlite;
 use std::path::PathBuf;
 
 pub use any::AnyStore;
+pub use health::{HeadSummary, LedgerHealth, LedgerStatus, VERIFICATION_FILE, Verification};
 pub use ledger::{
     ConsistencyProof, ExportSummary, GroupCommit, InclusionProof, Ledger, LedgerError, LedgerKeys, LedgerRow,
     PUBLIC_KEY_FILE, SIGNING_KEY_FILE, SignOutcome, fingerprint,

@@ -71,6 +71,11 @@ pub fn run(global: &GlobalArgs, command: &LedgerCommand, out: &mut Out) -> Resul
                 None => store.verifying_key().map_err(ledger_error)?,
             };
             let report = store.verify_ledger_with(&key).map_err(ledger_error)?;
+            // Kept for the dashboard's ledger health; failing to keep it does not change the verdict.
+            let verification = lunli_store::Verification::from_report(&report, &key, crate::context::now());
+            if let Err(e) = store.record_verification(&verification) {
+                eprintln!("warning: the result could not be kept for the dashboard: {e}");
+            }
             let latest = store.latest_head().ok().flatten().map(|h| h.head.size);
             print_report(out, &report, &key, latest)
         }

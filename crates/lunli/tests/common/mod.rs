@@ -74,3 +74,21 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(&path, text).expect("write");
     path.display().to_string()
 }
+
+/// The low-tier meeting-notes example, approved: registered and taken through intake by its
+/// owner zhou-qing, every control met, submitted, and signed off by a second owner, wu-lei.
+pub fn meeting_notes_approved(data: &Data) {
+    let notes = |name: &str| repo().join("examples/meeting-notes").join(name).display().to_string();
+    for id in ["zhou-qing", "wu-lei"] {
+        data.ok("admin", &["person", "add", id, "--name", id, "--role", "owner"]);
+        data.ok("admin", &["person", "train", id, "--course", "AI ethics", "--completed", "2026-01-05"]);
+    }
+    data.ok("zhou-qing", &["system", "add", "--file", &notes("system.yaml")]);
+    data.ok("zhou-qing", &["intake", "meeting-notes", "--answers", &notes("intake.yaml")]);
+    let assessment = data.json("zhou-qing", &["assess", "meeting-notes"]);
+    for control in assessment["controls"].as_array().expect("controls") {
+        data.ok("zhou-qing", &["control", "set", "meeting-notes", control["control"].as_str().expect("id"), "met"]);
+    }
+    data.ok("zhou-qing", &["assess", "meeting-notes", "--submit"]);
+    data.ok("wu-lei", &["signoff", "meeting-notes", "--role", "owner"]);
+}

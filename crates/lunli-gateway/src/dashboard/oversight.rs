@@ -1,0 +1,470 @@
+//! The human-review queue and incidents in the dashboard (Art. 3(4), Art. 17): lists with the
+//! actions a person takes on them — claim and resolve a review, acknowledge and resolve an
+//! incident — through the same calls as the API (`crate::oversight::*_as`).
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use jiff::Timestamp;
+use lunli_governance::incident::{IncidentStatus, Overdue, Severity};
+use lunli_governance::review::{HumanOutcome, ReviewItem, ReviewStatus};
+use lunli_governance::service::IncidentRow;
+use lunli_governance::store::Store;
+use lunli_norms::Lang;
+use lunli_store::LedgerStatus;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::views::{Banner, age, encode, t};
+use super::{Dashboard, Shared, User, bad_form, error_page, explain, see_other};
+use crate::api::{ApiError, authorize_hash, now};
+use crate::oversight::{acknowledge_incident_as, claim_review_as, resolve_incident_as, resolve_review_as};
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ListQuery {
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    system: String,
+    #[serde(default)]
+    done: String,
+}
+
+fn when(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A page that needs `action`, for the signed-in person; a refusal is recorded and shown.
+fn allowed<S: Store + LedgerStatus + Send + Sync + 'static>(
+    d: &Dashboard<S>,
+    user: &User,
+    action: &str,
+) -> Result<(), Box<Response>> {
+    authorize_hash(&d.app, &user.key.sha256, action).map(|_| ()).map_err(|e| Box::new(error_page(user, &e)))
+}
+
+// ── reviews ──────────────────────────────────────────────────────────────────────────────────
+
+fn review_status(lang: Lang, status: ReviewStatus) -> Markup {
+    let (class, zh, en) = match status {
+        ReviewStatus::Open => ("approval-open", "待认领", "open"),
+        ReviewStatus::Claimed => ("tier-high", "处理中", "claimed"),
+        ReviewStatus::Resolved => ("approval-approved", "已处理", "resolved"),
+    };
+    html! { span class=(format!("badge {class}")) { (t(lang, zh, en)) } }
+}
+
+/// Why the gateway sent a decision to a human, in words; an unknown code as it is.
+fn escalation_reason(lang: Lang, code: &str) -> String {
+    match code {
+        "low_confidence" => t(lang, "模型置信度低于阈值", "model confidence below the threshold").into(),
+        "high_impact" => t(lang, "影响程度达到人工复核线", "impact at or above the review level").into(),
+        other => other.to_string(),
+    }
+}
+
+fn outcome_name(lang: Lang, outcome: HumanOutcome) -> &'static str {
+    match outcome {
+        HumanOutcome::Approve => t(lang, "批准模型建议", "approve the model's proposal"),
+        HumanOutcome::Reject => t(lang, "驳回模型建议", "reject the model's proposal"),
+    }
+}
+
+fn reviews_view(
+    lang: Lang,
+    items: &[ReviewItem],
+    q: &ListQuery,
+    me: Option<&str>,
+    may_act: bool,
+    csrf: &str,
+) -> Markup {
+    let tab = |value: &str, zh: &str, en: &str| {
+        let current = q.show == value;
+        let mut href = format!("/ui/reviews?show={value}");
+        if !q.system.is_empty() {
+            href.push_str(&format!("&system={}", encode(&q.system)));
+        }
+        html! { @if current { strong { (t(lang, zh, en)) } } @else { a href=(href) { (t(lang, zh, en)) } } }
+    };
+    html! {
+        h1 { (t(lang, "人工复核队列", "Human review queue")) }
+        p.muted { (t(lang,
+            "网关因置信度低或影响大而交由人工的决定（第三条第四项）。复核人须是受过培训、且不是该系统负责人的人员；先认领，再记录人工结论，驳回须说明理由。",
+            "Decisions the gateway sent to a human for low confidence or high impact (Art. 3(4)). A reviewer is a trained person who does not own the system; claim an item, then record the human outcome — a rejection needs a reason.")) }
+        p.tabs {
+            (tab("", "待处理", "Pending")) " · " (tab("resolved", "已处理", "Resolved")) " · " (tab("all", "全部", "All"))
+            @if !q.system.is_empty() { " · " (t(lang, "系统：", "system: ")) code { (q.system) } " " a href="/ui/reviews" { (t(lang, "（全部系统）", "(all systems)")) } }
+        }
+        @if items.is_empty() {
+            p.muted #reviews-empty { (t(lang, "队列中没有这类事项。", "Nothing here.")) }
+        }
+        @for item in items {
+            section.card.item #(format!("review-{}", item.id)) {
+                div.title-row {
+                    h2 { (t(lang, "复核", "Review")) " #" (item.id) " · " a href=(format!("/ui/systems/{}", item.system)) { (item.system) } }
+                    (review_status(lang, item.status))
+                }
+                dl {
+                    dt { (t(lang, "决定", "Decision")) } dd { code { (item.decision) } " · " (t(lang, "账本条目", "ledger entry")) " " (item.decision_index) }
+                    dt { (t(lang, "对象", "Subject")) } dd { code { (item.subject) } }
+                    @if let Some(purpose) = &item.purpose { dt { (t(lang, "用途", "Purpose")) } dd { (purpose) } }
+                    @if let Some(c) = item.confidence { dt { (t(lang, "模型置信度", "Model confidence")) } dd { (format!("{c:.2}")) } }
+                    dt { (t(lang, "交由人工的原因", "Why a human")) } dd { (item.reasons.iter().map(|c| escalation_reason(lang, c)).collect::<Vec<_>>().join(t(lang, "；", "; "))) }
+                    dt { (t(lang, "时间", "When")) } dd { (when(item.created_at)) " · " (age(now(), item.created_at, lang)) }
+                    @if let Some(by) = &item.claimed_by { dt { (t(lang, "认领人", "Claimed by")) } dd { (by) } }
+                    @if let Some(r) = &item.resolution {
+                        dt { (t(lang, "人工结论", "Human outcome")) } dd.resolution { strong { (outcome_name(lang, r.outcome)) } " — " (r.note) " · " (r.by) ", " (when(r.at)) }
+                    }
+                }
+                @if may_act {
+                    @match (item.status, item.claimed_by.as_deref()) {
+                        (ReviewStatus::Open, _) => {
+                            form method="post" action=(format!("/ui/reviews/{}/claim", item.id)) {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button.primary.claim type="submit" { (t(lang, "认领", "Claim")) }
+                            }
+                        }
+                        (ReviewStatus::Claimed, Some(by)) if Some(by) == me => {
+                            form.resolve method="post" action=(format!("/ui/reviews/{}/resolve", item.id)) {
+                                input type="hidden" name="csrf" value=(csrf);
+                                fieldset {
+                                    legend { (t(lang, "人工结论", "Human outcome")) }
+                                    label.choice { input type="radio" name="outcome" value="approve" required; " " (outcome_name(lang, HumanOutcome::Approve)) }
+                                    label.choice { input type="radio" name="outcome" value="reject"; " " (outcome_name(lang, HumanOutcome::Reject)) }
+                                }
+                                label { (t(lang, "说明（驳回时必填）", "Note (required to reject)")) }
+                                textarea name="note" rows="2" {}
+                                button.primary.record type="submit" { (t(lang, "记录结论", "Record the outcome")) }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) async fn reviews<S: Store + LedgerStatus + Send + Sync + 'static>(
+    State(d): Shared<S>,
+    headers: HeaderMap,
+    uri: Uri,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    let user = match d.user(&headers, &uri) {
+        Ok(user) => user,
+        Err(to_login) => return *to_login,
+    };
+    if let Err(refused) = allowed(&d, &user, "review.read") {
+        return *refused;
+    }
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let items = match d.gov_read(|gov, _| gov.reviews(None)).await {
+        Ok(items) => items,
+        Err(e) => return error_page(&user, &e),
+    };
+    let mut items: Vec<ReviewItem> = items
+        .into_iter()
+        .filter(|i| q.system.is_empty() || i.system == q.system)
+        .filter(|i| match q.show.as_str() {
+            "all" => true,
+            "resolved" => i.status == ReviewStatus::Resolved,
+            _ => i.status != ReviewStatus::Resolved,
+        })
+        .collect();
+    // Oldest waiting first: the person behind it has waited longest.
+    items.sort_by_key(|i| (i.status == ReviewStatus::Resolved, i.created_at));
+    let lang = user.lang;
+    let banner = match q.done.as_str() {
+        "claimed" => {
+            Some(Banner::Ok(t(lang, "已认领。请记录人工结论。", "Claimed. Record the human outcome below.").into()))
+        }
+        "resolved" => {
+            Some(Banner::Ok(t(lang, "已记录人工结论，并记入账本。", "Outcome recorded, and in the ledger.").into()))
+        }
+        _ => None,
+    };
+    let may_act = d.app.policy.allows(&user.key, "review.resolve");
+    let body = reviews_view(lang, &items, &q, user.key.person.as_deref(), may_act, &user.csrf);
+    user.page(StatusCode::OK, t(lang, "人工复核", "Human review"), banner.as_ref(), body)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ReviewForm {
+    csrf: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub(super) async fn claim_review<S: Store + LedgerStatus + Send + Sync + 'static>(
+    State(d): Shared<S>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<u64>,
+    form: Result<Form<ReviewForm>, FormRejection>,
+) -> Response {
+    review_action(&d, &headers, &uri, id, false, form).await
+}
+
+pub(super) async fn resolve_review<S: Store + LedgerStatus + Send + Sync + 'static>(
+    State(d): Shared<S>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<u64>,
+    form: Result<Form<ReviewForm>, FormRejection>,
+) -> Response {
+    review_action(&d, &headers, &uri, id, true, form).await
+}
+
+async fn review_action<S: Store + LedgerStatus + Send + Sync + 'static>(
+    d: &Arc<Dashboard<S>>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: u64,
+    resolve: bool,
+    form: Result<Form<ReviewForm>, FormRejection>,
+) -> Response {
+    let user = match d.user(headers, uri) {
+        Ok(user) => user,
+        Err(to_login) => return *to_login,
+    };
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return bad_form(&user, &rejection),
+    };
+    if let Err(response) = d.check_form(&user, &form.csrf) {
+        return *response;
+    }
+    let result = match authorize_hash(&d.app, &user.key.sha256, "review.resolve") {
+        Err(e) => Err(e),
+        Ok(key) if !resolve => claim_review_as(&d.app, &key, id).await.map(|_| "claimed"),
+        Ok(key) => {
+            let outcome = match form.outcome.as_str() {
+                "approve" => Ok(HumanOutcome::Approve),
+                "reject" => Ok(HumanOutcome::Reject),
+                other => Err(ApiError::BadRequest(format!("choose approve or reject, not `{other}`"))),
+            };
+            match outcome {
+                Ok(outcome) => {
+                    resolve_review_as(&d.app, &key, id, outcome, form.note.clone()).await.map(|_| "resolved")
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match result {
+        Ok(done) => see_other(&format!("/ui/reviews?show=all&done={done}#review-{id}"), &[]),
+        Err(e) => {
+            let lang = user.lang;
+            let (status, banner) = explain(lang, &e);
+            let items = d.gov_read(|gov, _| gov.reviews(None)).await.unwrap_or_default();
+            let items: Vec<ReviewItem> = items.into_iter().filter(|i| i.id == id).collect();
+            let may_act = d.app.policy.allows(&user.key, "review.resolve");
+            let q = ListQuery { show: "all".into(), ..ListQuery::default() };
+            let body = reviews_view(lang, &items, &q, user.key.person.as_deref(), may_act, &user.csrf);
+            user.page(status, t(lang, "人工复核", "Human review"), Some(&banner), body)
+        }
+    }
+}
+
+// ── incidents ────────────────────────────────────────────────────────────────────────────────
+
+fn severity(lang: Lang, s: Severity) -> Markup {
+    let class = match s {
+        Severity::Critical | Severity::High => "tier-prohibited",
+        Severity::Medium => "tier-high",
+        Severity::Low => "tier-medium",
+    };
+    html! { span class=(format!("badge {class}")) { (t(lang, s.zh(), s.as_str())) } }
+}
+
+fn incident_status(lang: Lang, s: IncidentStatus) -> &'static str {
+    match s {
+        IncidentStatus::Open => t(lang, "未确认", "open"),
+        IncidentStatus::Acknowledged => t(lang, "已确认", "acknowledged"),
+        IncidentStatus::Resolved => t(lang, "已解决", "resolved"),
+    }
+}
+
+fn incidents_view(lang: Lang, rows: &[IncidentRow], q: &ListQuery, may_act: bool, csrf: &str) -> Markup {
+    let tab = |value: &str, zh: &str, en: &str| {
+        let href = format!("/ui/incidents?show={value}");
+        html! { @if q.show == value { strong { (t(lang, zh, en)) } } @else { a href=(href) { (t(lang, zh, en)) } } }
+    };
+    html! {
+        h1 { (t(lang, "事件", "Incidents")) }
+        p.muted { (t(lang,
+            "每个事件有严重程度、负责人和确认、解决时限（第十七条、第八条）。超过时限会标出；严重事件可按预案立即暂停系统。",
+            "Each incident has a severity, an accountable owner, and deadlines to acknowledge and resolve it (Art. 17, Art. 8). Missed deadlines are marked; by the playbook, a severe incident can suspend its system at once.")) }
+        p.tabs { (tab("", "未解决", "Unresolved")) " · " (tab("all", "全部", "All")) }
+        @if rows.is_empty() { p.muted #incidents-empty { (t(lang, "没有这类事件。", "No incidents here.")) } }
+        @for row in rows {
+            @let i = &row.incident;
+            section.card.item #(format!("incident-{}", i.id)) {
+                div.title-row {
+                    h2 { (severity(lang, i.severity)) " " (i.title) }
+                    div {
+                        span.badge.incident-status { (incident_status(lang, i.status)) }
+                        @match row.overdue {
+                            Some(Overdue::Acknowledge) => { " " span.badge.overdue { (t(lang, "确认逾期", "acknowledgement overdue")) } }
+                            Some(Overdue::Resolve) => { " " span.badge.overdue { (t(lang, "解决逾期", "resolution overdue")) } }
+                            None => {}
+                        }
+                    }
+                }
+                dl {
+                    dt { (t(lang, "编号", "Id")) } dd { "#" (i.id) }
+                    dt { (t(lang, "系统", "System")) } dd { a href=(format!("/ui/systems/{}", i.system)) { (i.system) }
+                        @if i.suspended_system { " · " span.badge.suspended { (t(lang, "已据此暂停系统", "suspended the system")) } } }
+                    @if !i.description.is_empty() { dt { (t(lang, "说明", "Description")) } dd { (i.description) } }
+                    dt { (t(lang, "负责人", "Owner")) } dd { (i.owner) }
+                    dt { (t(lang, "报告", "Opened")) } dd { (i.opened_by) ", " (when(i.opened_at)) " · " (age(now(), i.opened_at, lang)) }
+                    dt { (t(lang, "确认时限", "Acknowledge by")) } dd { (when(i.acknowledge_by)) }
+                    dt { (t(lang, "解决时限", "Resolve by")) } dd { (when(i.resolve_by)) }
+                    @if !i.decisions.is_empty() { dt { (t(lang, "相关决定", "Decisions")) } dd { code { (i.decisions.join(", ")) } } }
+                    @if !i.controls.is_empty() { dt { (t(lang, "相关控制", "Controls")) } dd { code { (i.controls.join(", ")) } } }
+                    @if !i.history.is_empty() {
+                        dt { (t(lang, "经过", "History")) } dd { ul.plain { @for h in &i.history {
+                            li { (incident_status(lang, h.status)) " — " (h.by) ", " (when(h.at)) @if !h.note.is_empty() { ": " (h.note) } }
+                        } } }
+                    }
+                }
+                @if may_act && i.status != IncidentStatus::Resolved {
+                    form.note-action method="post" action=(format!("/ui/incidents/{}/{}", i.id, if i.status == IncidentStatus::Open { "acknowledge" } else { "resolve" })) {
+                        input type="hidden" name="csrf" value=(csrf);
+                        @if i.status == IncidentStatus::Open {
+                            label { (t(lang, "说明（可选）", "Note (optional)")) }
+                            textarea name="note" rows="2" {}
+                            button.primary.acknowledge type="submit" { (t(lang, "确认事件", "Acknowledge")) }
+                        } @else {
+                            label { (t(lang, "如何解决的（必填）", "How it was resolved (required)")) }
+                            textarea name="note" rows="2" required {}
+                            button.primary.resolve-incident type="submit" { (t(lang, "标记为已解决", "Mark resolved")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) async fn incidents<S: Store + LedgerStatus + Send + Sync + 'static>(
+    State(d): Shared<S>,
+    headers: HeaderMap,
+    uri: Uri,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    let user = match d.user(&headers, &uri) {
+        Ok(user) => user,
+        Err(to_login) => return *to_login,
+    };
+    if let Err(refused) = allowed(&d, &user, "incident.read") {
+        return *refused;
+    }
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let rows = match d.gov_read(|gov, _| gov.incidents(now())).await {
+        Ok(rows) => rows,
+        Err(e) => return error_page(&user, &e),
+    };
+    let mut rows: Vec<IncidentRow> = rows
+        .into_iter()
+        .filter(|r| q.system.is_empty() || r.incident.system == q.system)
+        .filter(|r| q.show == "all" || r.incident.status != IncidentStatus::Resolved)
+        .collect();
+    // Most severe first, then oldest.
+    rows.sort_by_key(|r| {
+        (r.incident.status == IncidentStatus::Resolved, std::cmp::Reverse(r.incident.severity), r.incident.opened_at)
+    });
+    let lang = user.lang;
+    let banner = match q.done.as_str() {
+        "acknowledged" => Some(Banner::Ok(t(lang, "已确认事件。", "Incident acknowledged.").into())),
+        "resolved" => Some(Banner::Ok(
+            t(
+                lang,
+                "事件已解决。若系统因此暂停，恢复须另行操作。",
+                "Incident resolved. If it suspended the system, resuming is a separate step.",
+            )
+            .into(),
+        )),
+        _ => None,
+    };
+    let may_act = d.app.policy.allows(&user.key, "incident.write");
+    let body = incidents_view(lang, &rows, &q, may_act, &user.csrf);
+    user.page(StatusCode::OK, t(lang, "事件", "Incidents"), banner.as_ref(), body)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct NoteForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub(super) async fn acknowledge_incident<S: Store + LedgerStatus + Send + Sync + 'static>(
+    State(d): Shared<S>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<u64>,
+    form: Result<Form<NoteForm>, FormRejection>,
+) -> Response {
+    incident_action(&d, &headers, &uri, id, false, form).await
+}
+
+pub(super) async fn resolve_incident<S: Store + LedgerStatus + Send + Sync + 'static>(
+    State(d): Shared<S>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<u64>,
+    form: Result<Form<NoteForm>, FormRejection>,
+) -> Response {
+    incident_action(&d, &headers, &uri, id, true, form).await
+}
+
+async fn incident_action<S: Store + LedgerStatus + Send + Sync + 'static>(
+    d: &Arc<Dashboard<S>>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: u64,
+    resolve: bool,
+    form: Result<Form<NoteForm>, FormRejection>,
+) -> Response {
+    let user = match d.user(headers, uri) {
+        Ok(user) => user,
+        Err(to_login) => return *to_login,
+    };
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return bad_form(&user, &rejection),
+    };
+    if let Err(response) = d.check_form(&user, &form.csrf) {
+        return *response;
+    }
+    let result = match authorize_hash(&d.app, &user.key.sha256, "incident.write") {
+        Err(e) => Err(e),
+        Ok(key) if resolve => resolve_incident_as(&d.app, &key, id, form.note).await.map(|_| "resolved"),
+        Ok(key) => acknowledge_incident_as(&d.app, &key, id, form.note).await.map(|_| "acknowledged"),
+    };
+    match result {
+        Ok(done) => see_other(&format!("/ui/incidents?show=all&done={done}#incident-{id}"), &[]),
+        Err(e) => {
+            let lang = user.lang;
+            let (status, banner) = explain(lang, &e);
+            let rows = d.gov_read(|gov, _| gov.incidents(now())).await.unwrap_or_default();
+            let rows: Vec<IncidentRow> = rows.into_iter().filter(|r| r.incident.id == id).collect();
+            let may_act = d.app.policy.allows(&user.key, "incident.write");
+            let q = ListQuery { show: "all".into(), ..ListQuery::default() };
+            user.page(
+                status,
+                t(lang, "事件", "Incidents"),
+                Some(&banner),
+                incidents_view(lang, &rows, &q, may_act, &user.csrf),
+            )
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The ledger's health at a glance, cheap enough to read on every dashboard page: how many
+//! entries it holds, its latest signed tree head, and the result of the last full verification.
+//!
+//! A full verification recomputes the whole tree (seconds on a large ledger), so its result is
+//! kept beside the database in `ledger-verification.json` rather than recomputed on each read.
+//! Both `lunli ledger verify` and the dashboard's "verify now" write it.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use lunli_governance::GovernanceError;
+use lunli_ledger::{Entry, Report, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::{AnyStore, LedgerError, PostgresStore, SqliteStore, fingerprint};
+
+/// File in the data directory that holds the last verification's result.
+pub const VERIFICATION_FILE: &str = "ledger-verification.json";
+
+/// The ledger at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LedgerHealth {
+    /// Entries in the log.
+    pub size: u64,
+    /// The signed head with the largest size, if any.
+    pub latest_head: Option<HeadSummary>,
+    /// The last full verification, if one was recorded.
+    pub last_verification: Option<Verification>,
+    /// Whether this backend signs tree heads and verifies (the embedded store does; PostgreSQL
+    /// not yet, see docs/gateway.md).
+    pub signs_heads: bool,
+}
+
+/// A signed tree head, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeadSummary {
+    pub size: u64,
+    /// The Merkle root, hex.
+    pub root: String,
+    pub signed_at: Timestamp,
+}
+
+/// The result of one full verification of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    pub at: Timestamp,
+    pub ok: bool,
+    /// Entries that checked out (all of them when `ok`).
+    pub size: u64,
+    pub heads_verified: u64,
+    /// The first problem found, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// SHA-256 fingerprint of the public key the heads were checked with.
+    pub key_fingerprint: String,
+}
+
+impl Verification {
+    pub fn from_report(report: &Report, key: &VerifyingKey, at: Timestamp) -> Self {
+        Self {
+            at,
+            ok: report.is_ok(),
+            size: report.size,
+            heads_verified: report.heads_verified,
+            problem: report.problem.as_ref().map(ToString::to_string),
+            key_fingerprint: fingerprint(key).to_hex(),
+        }
+    }
+}
+
+/// What a backend tells about its ledger.
+pub trait LedgerStatus {
+    /// Size, latest signed head and last verification: a few small reads.
+    fn ledger_health(&self) -> Result<LedgerHealth, GovernanceError>;
+    /// The last `limit` entries, oldest first.
+    fn recent_entries(&self, limit: u64) -> Result<Vec<Entry>, GovernanceError>;
+    /// Verifies the whole ledger now and records the result.
+    fn verify_now(&self, at: Timestamp) -> Result<Verification, GovernanceError>;
+}
+
+fn ledger_error(e: LedgerError) -> GovernanceError {
+    GovernanceError::Storage { message: e.to_string(), source: None }
+}
+
+fn decode(rows: Vec<crate::LedgerRow>) -> Result<Vec<Entry>, GovernanceError> {
+    rows.into_iter()
+        .map(|row| {
+            serde_json::from_slice::<Entry>(&row.entry).map_err(|e| GovernanceError::Storage {
+                message: format!(
+                    "ledger entry {} cannot be read ({e}); it was altered outside lunli — run `lunli ledger verify`",
+                    row.index
+                ),
+                source: None,
+            })
+        })
+        .collect()
+}
+
+impl SqliteStore {
+    fn verification_file(&self) -> PathBuf {
+        self.path().parent().unwrap_or(Path::new(".")).join(VERIFICATION_FILE)
+    }
+
+    /// Keeps a verification's result for [`LedgerStatus::ledger_health`]: written to a new file
+    /// and renamed over the old one, so a reader never sees half of it.
+    pub fn record_verification(&self, verification: &Verification) -> Result<(), GovernanceError> {
+        let path = self.verification_file();
+        let text = serde_json::to_vec_pretty(verification)
+            .map_err(|e| GovernanceError::storage("encoding the verification result", e))?;
+        let partial = path.with_extension("json.partial");
+        std::fs::write(&partial, text)
+            .and_then(|()| std::fs::rename(&partial, &path))
+            .map_err(|e| GovernanceError::storage(format!("writing {}", path.display()), e))
+    }
+
+    /// The last recorded verification. A file that cannot be read counts as none, named in the
+    /// error so that the dashboard can say so.
+    pub fn last_verification(&self) -> Result<Option<Verification>, GovernanceError> {
+        let path = self.verification_file();
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| GovernanceError::storage(format!("reading {}", path.display()), e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(GovernanceError::storage(format!("reading {}", path.display()), e)),
+        }
+    }
+}
+
+fn to_jiff(t: lunli_ledger::Timestamp) -> Timestamp {
+    Timestamp::from_millisecond(t.unix_millis()).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+impl LedgerStatus for SqliteStore {
+    fn ledger_health(&self) -> Result<LedgerHealth, GovernanceError> {
+        let size = self.ledger_size()?;
+        let latest_head = self.latest_head().map_err(ledger_error)?.map(|h| HeadSummary {
+            size: h.head.size,
+            root: h.head.root.to_hex(),
+            signed_at: to_jiff(h.head.timestamp),
+        });
+        Ok(LedgerHealth { size, latest_head, last_verification: self.last_verification()?, signs_heads: true })
+    }
+
+    fn recent_entries(&self, limit: u64) -> Result<Vec<Entry>, GovernanceError> {
+        let size = self.ledger_size()?;
+        decode(self.ledger_rows(size.saturating_sub(limit), limit)?)
+    }
+
+    fn verify_now(&self, at: Timestamp) -> Result<Verification, GovernanceError> {
+        let key = self.verifying_key().map_err(ledger_error)?;
+        let report = self.verify_ledger_with(&key).map_err(ledger_error)?;
+        let verification = Verification::from_report(&report, &key, at);
+        self.record_verification(&verification)?;
+        Ok(verification)
+    }
+}
+
+impl LedgerStatus for PostgresStore {
+    fn ledger_health(&self) -> Result<LedgerHealth, GovernanceError> {
+        Ok(LedgerHealth { size: self.ledger_size()?, latest_head: None, last_verification: None, signs_heads: false })
+    }
+
+    fn recent_entries(&self, limit: u64) -> Result<Vec<Entry>, GovernanceError> {
+        let size = self.ledger_size()?;
+        decode(self.ledger_rows(size.saturating_sub(limit), limit)?)
+    }
+
+    fn verify_now(&self, _at: Timestamp) -> Result<Verification, GovernanceError> {
+        Err(GovernanceError::Refused {
+            reason: "signed heads and verification work on the embedded store only for now (docs/gateway.md)".into(),
+        })
+    }
+}
+
+impl LedgerStatus for AnyStore {
+    fn ledger_health(&self) -> Result<LedgerHealth, GovernanceError> {
+        match self {
+            AnyStore::Sqlite(store) => store.ledger_health(),
+            AnyStore::Postgres(store) => store.ledger_health(),
+        }
+    }
+
+    fn recent_entries(&self, limit: u64) -> Result<Vec<Entry>, GovernanceError> {
+        match self {
+            AnyStore::Sqlite(store) => store.recent_entries(limit),
+            AnyStore::Postgres(store) => store.recent_entries(limit),
+        }
+    }
+
+    fn verify_now(&self, at: Timestamp) -> Result<Verification, GovernanceError> {
+        match self {
+            AnyStore::Sqlite(store) => store.verify_now(at),
+            AnyStore::Postgres(store) => store.verify_now(at),
+        }
+    }
+}
