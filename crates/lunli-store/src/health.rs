@@ -12,7 +12,8 @@ use lunli_governance::GovernanceError;
 use lunli_ledger::{Entry, Report, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::{AnyStore, LedgerError, PostgresStore, SqliteStore, fingerprint};
+use crate::ledger::backend::Backend;
+use crate::{Ledger, LedgerError, fingerprint};
 
 /// File in the data directory that holds the last verification's result.
 pub const VERIFICATION_FILE: &str = "ledger-verification.json";
@@ -26,8 +27,9 @@ pub struct LedgerHealth {
     pub latest_head: Option<HeadSummary>,
     /// The last full verification, if one was recorded.
     pub last_verification: Option<Verification>,
-    /// Whether this backend signs tree heads and verifies (the embedded store does; PostgreSQL
-    /// not yet, see docs/gateway.md).
+    /// Whether heads can be signed and verified here: always on the embedded store; on
+    /// PostgreSQL when the store was given a key directory (the binary always gives its data
+    /// directory).
     pub signs_heads: bool,
 }
 
@@ -68,7 +70,7 @@ impl Verification {
     }
 }
 
-/// What a backend tells about its ledger.
+/// What a store tells about its ledger. Implemented for every store with a [`Ledger`].
 pub trait LedgerStatus {
     /// Size, latest signed head and last verification: a few small reads.
     fn ledger_health(&self) -> Result<LedgerHealth, GovernanceError>;
@@ -76,75 +78,68 @@ pub trait LedgerStatus {
     fn recent_entries(&self, limit: u64) -> Result<Vec<Entry>, GovernanceError>;
     /// Verifies the whole ledger now and records the result.
     fn verify_now(&self, at: Timestamp) -> Result<Verification, GovernanceError>;
+    /// Keeps a verification's result for [`LedgerStatus::ledger_health`]: written to a new file
+    /// and renamed over the old one, so a reader never sees half of it.
+    fn record_verification(&self, verification: &Verification) -> Result<(), GovernanceError>;
+    /// The last recorded verification. A file that cannot be read is an error naming it, so
+    /// that the dashboard can say so.
+    fn last_verification(&self) -> Result<Option<Verification>, GovernanceError>;
 }
 
 fn ledger_error(e: LedgerError) -> GovernanceError {
     GovernanceError::Storage { message: e.to_string(), source: None }
 }
 
-fn decode(rows: Vec<crate::LedgerRow>) -> Result<Vec<Entry>, GovernanceError> {
-    rows.into_iter()
-        .map(|row| {
-            serde_json::from_slice::<Entry>(&row.entry).map_err(|e| GovernanceError::Storage {
-                message: format!(
-                    "ledger entry {} cannot be read ({e}); it was altered outside lunli — run `lunli ledger verify`",
-                    row.index
-                ),
-                source: None,
-            })
-        })
-        .collect()
-}
-
-impl SqliteStore {
-    fn verification_file(&self) -> PathBuf {
-        self.path().parent().unwrap_or(Path::new(".")).join(VERIFICATION_FILE)
-    }
-
-    /// Keeps a verification's result for [`LedgerStatus::ledger_health`]: written to a new file
-    /// and renamed over the old one, so a reader never sees half of it.
-    pub fn record_verification(&self, verification: &Verification) -> Result<(), GovernanceError> {
-        let path = self.verification_file();
-        let text = serde_json::to_vec_pretty(verification)
-            .map_err(|e| GovernanceError::storage("encoding the verification result", e))?;
-        let partial = path.with_extension("json.partial");
-        std::fs::write(&partial, text)
-            .and_then(|()| std::fs::rename(&partial, &path))
-            .map_err(|e| GovernanceError::storage(format!("writing {}", path.display()), e))
-    }
-
-    /// The last recorded verification. A file that cannot be read counts as none, named in the
-    /// error so that the dashboard can say so.
-    pub fn last_verification(&self) -> Result<Option<Verification>, GovernanceError> {
-        let path = self.verification_file();
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| GovernanceError::storage(format!("reading {}", path.display()), e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(GovernanceError::storage(format!("reading {}", path.display()), e)),
-        }
-    }
+/// The result lives beside the ledger's keys: the data directory, on either backend.
+fn verification_file(store: &impl Ledger) -> Result<PathBuf, GovernanceError> {
+    let keys = store.key_files().map_err(ledger_error)?;
+    Ok(keys.public_key_path().parent().unwrap_or(Path::new(".")).join(VERIFICATION_FILE))
 }
 
 fn to_jiff(t: lunli_ledger::Timestamp) -> Timestamp {
     Timestamp::from_millisecond(t.unix_millis()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-impl LedgerStatus for SqliteStore {
+impl<B: Backend> LedgerStatus for B {
     fn ledger_health(&self) -> Result<LedgerHealth, GovernanceError> {
-        let size = self.ledger_size()?;
+        let size = self.snapshot(|tables| tables.size()).map_err(ledger_error)?;
         let latest_head = self.latest_head().map_err(ledger_error)?.map(|h| HeadSummary {
             size: h.head.size,
             root: h.head.root.to_hex(),
             signed_at: to_jiff(h.head.timestamp),
         });
-        Ok(LedgerHealth { size, latest_head, last_verification: self.last_verification()?, signs_heads: true })
+        // A PostgreSQL store opened without a key directory cannot sign or verify.
+        let signs_heads = self.key_files().is_ok();
+        let last_verification = if signs_heads { self.last_verification()? } else { None };
+        Ok(LedgerHealth { size, latest_head, last_verification, signs_heads })
     }
 
     fn recent_entries(&self, limit: u64) -> Result<Vec<Entry>, GovernanceError> {
-        let size = self.ledger_size()?;
-        decode(self.ledger_rows(size.saturating_sub(limit), limit)?)
+        let mut entries = Vec::new();
+        let mut failure = None;
+        self.snapshot(|tables| {
+            let size = tables.size()?;
+            tables.rows(size.saturating_sub(limit), &mut |index, _, bytes| match serde_json::from_slice::<Entry>(bytes) {
+                Ok(entry) => {
+                    entries.push(entry);
+                    true
+                }
+                Err(e) => {
+                    failure = Some(GovernanceError::Storage {
+                        message: format!(
+                            "ledger entry {index} cannot be read ({e}); it was altered outside lunli — run `lunli ledger verify`"
+                        ),
+                        source: None,
+                    });
+                    false
+                }
+            })
+        })
+        .map_err(ledger_error)?;
+        match failure {
+            Some(failure) => Err(failure),
+            None => Ok(entries),
+        }
     }
 
     fn verify_now(&self, at: Timestamp) -> Result<Verification, GovernanceError> {
@@ -154,44 +149,25 @@ impl LedgerStatus for SqliteStore {
         self.record_verification(&verification)?;
         Ok(verification)
     }
-}
 
-impl LedgerStatus for PostgresStore {
-    fn ledger_health(&self) -> Result<LedgerHealth, GovernanceError> {
-        Ok(LedgerHealth { size: self.ledger_size()?, latest_head: None, last_verification: None, signs_heads: false })
+    fn record_verification(&self, verification: &Verification) -> Result<(), GovernanceError> {
+        let path = verification_file(self)?;
+        let text = serde_json::to_vec_pretty(verification)
+            .map_err(|e| GovernanceError::storage("encoding the verification result", e))?;
+        let partial = path.with_extension("json.partial");
+        std::fs::write(&partial, text)
+            .and_then(|()| std::fs::rename(&partial, &path))
+            .map_err(|e| GovernanceError::storage(format!("writing {}", path.display()), e))
     }
 
-    fn recent_entries(&self, limit: u64) -> Result<Vec<Entry>, GovernanceError> {
-        let size = self.ledger_size()?;
-        decode(self.ledger_rows(size.saturating_sub(limit), limit)?)
-    }
-
-    fn verify_now(&self, _at: Timestamp) -> Result<Verification, GovernanceError> {
-        Err(GovernanceError::Refused {
-            reason: "signed heads and verification work on the embedded store only for now (docs/gateway.md)".into(),
-        })
-    }
-}
-
-impl LedgerStatus for AnyStore {
-    fn ledger_health(&self) -> Result<LedgerHealth, GovernanceError> {
-        match self {
-            AnyStore::Sqlite(store) => store.ledger_health(),
-            AnyStore::Postgres(store) => store.ledger_health(),
-        }
-    }
-
-    fn recent_entries(&self, limit: u64) -> Result<Vec<Entry>, GovernanceError> {
-        match self {
-            AnyStore::Sqlite(store) => store.recent_entries(limit),
-            AnyStore::Postgres(store) => store.recent_entries(limit),
-        }
-    }
-
-    fn verify_now(&self, at: Timestamp) -> Result<Verification, GovernanceError> {
-        match self {
-            AnyStore::Sqlite(store) => store.verify_now(at),
-            AnyStore::Postgres(store) => store.verify_now(at),
+    fn last_verification(&self) -> Result<Option<Verification>, GovernanceError> {
+        let path = verification_file(self)?;
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| GovernanceError::storage(format!("reading {}", path.display()), e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(GovernanceError::storage(format!("reading {}", path.display()), e)),
         }
     }
 }

@@ -1,12 +1,12 @@
 //! `LedgerStatus`, what the dashboard's ledger-health page reads: size, latest signed head and
 //! last verification on the embedded store (including a ledger altered behind its back), and
-//! what the shared PostgreSQL store offers.
+//! the same on the shared PostgreSQL store, with and without a key directory.
 
 mod backend;
 
 use jiff::Timestamp;
 use lunli_governance::store::{Event, Store};
-use lunli_store::{LedgerStatus, SqliteStore, VERIFICATION_FILE};
+use lunli_store::{Ledger as _, LedgerKeys, LedgerStatus, SqliteStore, VERIFICATION_FILE};
 
 fn at(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(1_767_225_600_000 + ms).expect("time")
@@ -71,14 +71,26 @@ fn the_embedded_store_reports_its_head_and_keeps_the_last_verification() {
 }
 
 #[test]
-fn the_shared_store_reports_size_and_recent_entries_and_says_it_does_not_verify_yet() {
+fn the_shared_store_reports_its_head_and_verifies_with_the_key_directory_it_was_given() {
     let schema = backend::PgSchema::new();
-    let store = schema.connect();
-    append(&store, 3);
-    let health = store.ledger_health().expect("health");
+    let keyless = schema.connect();
+    append(&keyless, 3);
+    let health = keyless.ledger_health().expect("health");
     assert_eq!((health.size, health.signs_heads, health.latest_head.is_none()), (3, false, true));
-    let recent = store.recent_entries(2).expect("recent");
+    let recent = keyless.recent_entries(2).expect("recent");
     assert_eq!(recent.iter().map(|e| e.index).collect::<Vec<_>>(), [1, 2]);
-    let err = store.verify_now(at(0)).expect_err("not yet");
-    assert!(err.to_string().contains("embedded store only"), "{err}");
+    let err = keyless.verify_now(at(0)).expect_err("no key directory");
+    assert!(err.to_string().contains("signing key"), "{err}");
+
+    let keys = tempfile::tempdir().expect("key dir");
+    let store = schema.connect().with_ledger_keys(LedgerKeys::in_dir(keys.path()));
+    let signed = store.sign_head(lunli_ledger::Timestamp::from_unix_millis(1_767_225_700_000).expect("time"));
+    assert_eq!(signed.expect("sign").head().head.size, 3);
+    let verified = store.verify_now(at(5)).expect("verify");
+    assert!(verified.ok && verified.size == 3 && verified.heads_verified == 1, "{verified:?}");
+    let health = store.ledger_health().expect("health");
+    assert!(health.signs_heads);
+    assert_eq!(health.latest_head.map(|h| h.size), Some(3));
+    assert_eq!(health.last_verification, Some(verified));
+    assert!(keys.path().join(VERIFICATION_FILE).is_file(), "kept beside the keys");
 }

@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result};
 use lunli_governance::GovernanceError;
 use lunli_ledger::verify::{BUNDLE_FORMAT_VERSION, Change};
 use lunli_ledger::{Entry, Problem, Report, SignedTreeHead, Timestamp, Verifier, VerifyingKey};
-use lunli_store::{AnyStore, DATABASE_FILE, Ledger as _, LedgerError, SignOutcome, fingerprint};
+use lunli_store::{AnyStore, DATABASE_FILE, Ledger as _, LedgerError, LedgerStatus as _, SignOutcome, fingerprint};
 use serde::Serialize;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 
