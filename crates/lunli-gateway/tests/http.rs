@@ -568,6 +568,8 @@ async fn a_low_confidence_decision_is_queued_and_its_resolution_links_the_decisi
     assert_eq!(status, 200, "{body}");
     let resolution_index = body["resolution"]["ledger_index"].as_u64().expect("resolution index");
     assert!(resolution_index > decision_index);
+    let metrics = reqwest::get(url(&server, "/metrics")).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("lunli_reviews_queued_total 1"), "{metrics}");
     server.stop().await;
 
     // The ledger links both: the resolution's entry names the decision's index, and that entry is
@@ -625,6 +627,9 @@ async fn feedback_is_public_but_size_limited_and_rate_limited_per_client() {
     assert_eq!(items[0]["kind"], "unfair");
     let (status, _) = call(Method::GET, url(&server, "/v1/feedback"), None, None).await;
     assert_eq!(status, 401, "reading feedback needs a key");
+    let metrics = reqwest::get(url(&server, "/metrics")).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("lunli_feedback_refused_total{reason=\"rate\"} 2"), "{metrics}");
+    assert!(metrics.contains("lunli_feedback_refused_total{reason=\"size\"} 1"), "{metrics}");
     server.stop().await;
 }
 
