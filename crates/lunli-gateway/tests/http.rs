@@ -782,3 +782,24 @@ async fn a_growing_disparity_raises_an_alert_at_the_threshold_and_not_before() {
     assert_eq!(alerts["alerts"].as_array().expect("alerts").len(), 1, "{alerts}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_playbooks_review_thresholds_override_the_gateways_on_the_next_decision() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let owner = f.key(&["owner"], Some("wang-fang"));
+    let server = Server::start(&f).await;
+    assert_eq!(decide(&server, &service, request("u1")).await.1["outcome"], "allow", "0.9 is above the default 0.6");
+    let (status, body) = call(
+        reqwest::Method::PUT,
+        url(&server, "/v1/systems/credit-scoring/playbook"),
+        Some(&owner),
+        Some(json!({ "review": { "below_confidence": 0.95 } })),
+    )
+    .await;
+    assert_eq!((status, body["version"].as_u64()), (200, Some(2)), "{body}");
+    let (_, d) = decide(&server, &service, request("u1")).await;
+    assert_eq!((d["outcome"].as_str(), codes(&d)), (Some("human_review"), vec!["low_confidence".to_string()]), "{d}");
+    assert!(d["reasons"][0]["text"]["en"].as_str().expect("text").contains("0.95"), "{d}");
+    server.stop().await;
+}
