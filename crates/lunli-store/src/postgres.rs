@@ -176,7 +176,9 @@ impl PostgresStore {
                 .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))
                 .map_err(pg_error("creating the schema"))?;
         }
+        // Grouped, as on SQLite: a crash mid-migration leaves nothing half-recorded.
         embedded::migrations::runner()
+            .set_grouped(true)
             .run(&mut setup)
             .map_err(|e| StoreError::PostgresMigration { target: target.clone(), message: e.to_string() })?;
         let lock_key: i32 = setup
