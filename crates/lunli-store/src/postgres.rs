@@ -765,6 +765,10 @@ impl Tx for PostgresTx<'_, '_> {
         }
     }
 
+    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError> {
+        self.one("feedback", &id.to_string(), "SELECT record FROM feedback WHERE id = $1", &[&to_i64(id)?])
+    }
+
     fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError> {
         let id = self.next_oversight_id("outcomes")?;
         self.execute(

@@ -518,6 +518,10 @@ impl Tx for SqliteTx<'_> {
         }
     }
 
+    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError> {
+        self.one("feedback", &id.to_string(), "SELECT record FROM feedback WHERE id = ?1", params![to_i64(id)?])
+    }
+
     fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError> {
         self.conn
             .execute(

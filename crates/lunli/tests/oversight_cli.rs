@@ -129,3 +129,21 @@ fn reviews_are_claimed_and_resolved_and_feedback_is_listed() {
     let (code, _) = exit_code(&data, "li-wei", &["feedback", "submit", "--system", "ghost", "--message", "x"]);
     assert_eq!(code, 4);
 }
+
+#[test]
+fn a_playbook_in_lunli_yaml_is_checked_with_the_system() {
+    let data = Data::new();
+    let manifest = std::fs::read_to_string(common::example("lunli.yaml")).expect("example");
+    let with = |playbook: &str| manifest.replacen("system:\n", &format!("system:\n  playbook:\n{playbook}"), 1);
+    let good = write(
+        data.dir.path(),
+        "good.yaml",
+        &with("    suspend_on: [critical]\n    review:\n      below_confidence: 0.7\n"),
+    );
+    let (code, stderr) = exit_code(&data, "ci", &["check", &good]);
+    assert_eq!(code, 5, "valid, and still unmet controls as without a playbook: {stderr}");
+    let bad = write(data.dir.path(), "bad.yaml", &with("    review:\n      below_confidence: 1.5\n"));
+    let (code, stderr) = exit_code(&data, "ci", &["check", &bad]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("bad.yaml:9") && stderr.contains("playbook.review.below_confidence"), "{stderr}");
+}
