@@ -43,7 +43,10 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
+        // Grouped: every pending migration and its history row commit in one transaction, so a
+        // process killed mid-way leaves the schema as it was, never applied but unrecorded.
         embedded::migrations::runner()
+            .set_grouped(true)
             .run(&mut conn)
             .map_err(|source| StoreError::Migration { path: path.clone(), message: source.to_string() })?;
         Ok(Self { conn: Mutex::new(conn), path })
