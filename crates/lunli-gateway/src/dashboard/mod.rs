@@ -95,10 +95,9 @@ fn safe_next(next: &str) -> &str {
 
 /// This page, to come back to; without a one-off `done=` message, which should not show again.
 fn here(uri: &Uri) -> String {
-    match uri.query() {
-        Some(q) if !q.contains("done=") => format!("{}?{q}", uri.path()),
-        _ => uri.path().to_string(),
-    }
+    let kept: Vec<&str> =
+        uri.query().unwrap_or("").split('&').filter(|p| !p.is_empty() && !p.starts_with("done=")).collect();
+    if kept.is_empty() { uri.path().to_string() } else { format!("{}?{}", uri.path(), kept.join("&")) }
 }
 
 /// An HTML response with the headers every dashboard page carries.
@@ -666,6 +665,14 @@ async fn verify<S: Store + LedgerStatus + Send + Sync + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_to_come_back_to_drops_one_off_messages_only() {
+        let uri = |s: &str| s.parse::<Uri>().expect("uri");
+        assert_eq!(here(&uri("/ui/reviews?show=all&done=resolved")), "/ui/reviews?show=all");
+        assert_eq!(here(&uri("/ui/systems/x?done=suspended")), "/ui/systems/x");
+        assert_eq!(here(&uri("/ui/?tier=high&q=a")), "/ui/?tier=high&q=a");
+    }
 
     #[test]
     fn only_dashboard_paths_are_followed() {
