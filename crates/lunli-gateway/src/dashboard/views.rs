@@ -124,8 +124,8 @@ pub fn login(lang: Lang, form_token: &str, next: &str) -> Markup {
             h1 { (t(lang, "登录", "Sign in")) }
             p.muted {
                 (t(lang,
-                   "使用与 API 相同的密钥登录（lunli key add 创建）。密钥只在本次请求中使用，服务器仅保存其哈希。",
-                   "Sign in with the same API key the API takes (created with `lunli key add`). The key is used for this request only; the server keeps its hash."))
+                   "使用你的 API 密钥登录，角色与 API 相同（由 lunli key add --person 创建）。登录后浏览器只保存会话 Cookie，密钥本身不会被保存。",
+                   "Sign in with your API key: the same key and roles as the API (created with lunli key add --person). Afterwards the browser holds only a session cookie; the key itself is not kept."))
             }
             form method="post" action="/ui/login" {
                 input type="hidden" name="form" value=(form_token);
