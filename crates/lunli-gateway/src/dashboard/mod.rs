@@ -5,8 +5,9 @@
 //!
 //! People sign in with the same API keys and roles as the JSON API, and every action goes
 //! through the same authorisation, service calls and ledger as the API's handlers
-//! ([`crate::api::suspend_system`], [`crate::api::resume_system`]); a refusal is recorded in the
-//! ledger there and shown here.
+//! (`crate::api::suspend_system` and `resume_system`, `crate::oversight::*_as`); a refusal is
+//! recorded in the ledger there and shown here. Pages are `views`; sessions and cookies
+//! `session`; the decisions chart `chart`; the review queue and incidents `oversight`.
 
 mod chart;
 mod oversight;

@@ -461,7 +461,11 @@ fn assessment_section(lang: Lang, catalogue: &Catalogue, assessment: &Result<&As
     let a = match assessment {
         Ok(a) => *a,
         Err(why) => {
-            return html! { section.card { h2 { (t(lang, "评估", "Assessment")) } p.muted { (why) } } };
+            return html! { section.card {
+                h2 { (t(lang, "评估", "Assessment")) }
+                p { (t(lang, "当前版本还没有有效的评估。", "The current version has no assessment in force.")) }
+                p.muted.small { (why) }
+            } };
         }
     };
     let role_name =
