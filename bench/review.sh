@@ -8,6 +8,7 @@
 #   bash bench/review.sh [DURATION_SECONDS] [CONNECTIONS] [--release]
 #
 # Without --release it builds only lunli-gateway's test profile (debug): label the figure so.
+# BENCH_ESCALATE_EVERY=0 runs the same load with nothing escalated, for comparison.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION="${1:-10}"
@@ -19,6 +20,6 @@ DATA="$(mktemp -d)"
 trap 'rm -rf "$DATA"' EXIT
 export LUNLI_DATA_DIR="$DATA" BENCH_SECONDS="$DURATION" BENCH_CONNECTIONS="$CONNECTIONS"
 cargo test -q "${PROFILE[@]}" -p lunli-gateway --test bench_fixture -- --ignored --exact prepare_bench_store >/dev/null
-echo "== profile: ${PROFILE[*]:-debug}; ${DURATION}s per system, $CONNECTIONS connections"
+echo "== profile: ${PROFILE[*]:-debug}; ${DURATION}s per system, $CONNECTIONS connections, one in ${BENCH_ESCALATE_EVERY:-10} escalated"
 cargo test -q "${PROFILE[@]}" -p lunli-gateway --test review_load -- --ignored --nocapture \
   decisions_per_second_with_ten_percent_escalated 2>&1 | grep -E '^(bench-|test result|thread|assertion)'

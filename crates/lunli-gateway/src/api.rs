@@ -272,7 +272,10 @@ async fn decide<S>(
     let review = (decision.outcome == Outcome::HumanReview)
         .then(|| crate::oversight::new_review(&request, &id, &decision.reasons, event.at));
     let waiting = match review {
-        Some(review) => app.recorder.record_with_review(event, review, durable)?,
+        Some(review) => {
+            app.metrics.reviews_queued.inc();
+            app.recorder.record_with_review(event, review, durable)?
+        }
         None if durable => Some(app.recorder.record(event)?),
         None => {
             app.recorder.record_later(event)?;

@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 
 use crate::api::{ApiError, AppState, actor, authorize, blocking, now, reload};
 use crate::config::GatewayConfig;
+use crate::metrics::ReasonLabel;
 
 type Shared<S> = State<Arc<AppState<S>>>;
 
@@ -228,6 +229,7 @@ async fn submit_feedback<S: Store + Send + Sync + 'static>(
     if let Err(not_until) = limits.feedback.check_key(&client) {
         let wait = not_until.wait_time_from(limits.clock.now()).as_secs().max(1);
         tracing::warn!(%client, "feedback rate limit reached");
+        app.metrics.feedback_refused.get_or_create(&ReasonLabel { reason: "rate".into() }).inc();
         return Ok(too_many(
             format!("too much feedback from {client}: at most {} a minute; try again in {wait} s", limits.per_minute),
             wait,
@@ -238,6 +240,7 @@ async fn submit_feedback<S: Store + Send + Sync + 'static>(
     }
     let Json(request) = body.map_err(|e| match e {
         JsonRejection::BytesRejection(_) => {
+            app.metrics.feedback_refused.get_or_create(&ReasonLabel { reason: "size".into() }).inc();
             ApiError::PayloadTooLarge(format!("feedback is limited to {} bytes; shorten the message", limits.max_bytes))
         }
         other => ApiError::from(other),

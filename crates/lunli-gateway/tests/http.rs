@@ -568,6 +568,8 @@ async fn a_low_confidence_decision_is_queued_and_its_resolution_links_the_decisi
     assert_eq!(status, 200, "{body}");
     let resolution_index = body["resolution"]["ledger_index"].as_u64().expect("resolution index");
     assert!(resolution_index > decision_index);
+    let metrics = reqwest::get(url(&server, "/metrics")).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("lunli_reviews_queued_total 1"), "{metrics}");
     server.stop().await;
 
     // The ledger links both: the resolution's entry names the decision's index, and that entry is
@@ -625,6 +627,9 @@ async fn feedback_is_public_but_size_limited_and_rate_limited_per_client() {
     assert_eq!(items[0]["kind"], "unfair");
     let (status, _) = call(Method::GET, url(&server, "/v1/feedback"), None, None).await;
     assert_eq!(status, 401, "reading feedback needs a key");
+    let metrics = reqwest::get(url(&server, "/metrics")).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("lunli_feedback_refused_total{reason=\"rate\"} 2"), "{metrics}");
+    assert!(metrics.contains("lunli_feedback_refused_total{reason=\"size\"} 1"), "{metrics}");
     server.stop().await;
 }
 
@@ -775,5 +780,26 @@ async fn a_growing_disparity_raises_an_alert_at_the_threshold_and_not_before() {
     }
     let (_, alerts) = call(Method::GET, url(&server, "/v1/alerts?system=credit-scoring"), Some(&owner), None).await;
     assert_eq!(alerts["alerts"].as_array().expect("alerts").len(), 1, "{alerts}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_playbooks_review_thresholds_override_the_gateways_on_the_next_decision() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let owner = f.key(&["owner"], Some("wang-fang"));
+    let server = Server::start(&f).await;
+    assert_eq!(decide(&server, &service, request("u1")).await.1["outcome"], "allow", "0.9 is above the default 0.6");
+    let (status, body) = call(
+        reqwest::Method::PUT,
+        url(&server, "/v1/systems/credit-scoring/playbook"),
+        Some(&owner),
+        Some(json!({ "review": { "below_confidence": 0.95 } })),
+    )
+    .await;
+    assert_eq!((status, body["version"].as_u64()), (200, Some(2)), "{body}");
+    let (_, d) = decide(&server, &service, request("u1")).await;
+    assert_eq!((d["outcome"].as_str(), codes(&d)), (Some("human_review"), vec!["low_confidence".to_string()]), "{d}");
+    assert!(d["reasons"][0]["text"]["en"].as_str().expect("text").contains("0.95"), "{d}");
     server.stop().await;
 }

@@ -27,6 +27,8 @@ fn decisions_per_second_with_ten_percent_escalated() {
     let secret = std::fs::read_to_string(dir.join("bench-key")).expect("the bench fixture's key");
     let seconds = env_or("BENCH_SECONDS", 10);
     let connections = env_or("BENCH_CONNECTIONS", 32);
+    // One decision in this many is escalated; 0 escalates none (the baseline to compare with).
+    let every = env_or("BENCH_ESCALATE_EVERY", 10);
     let store = Arc::new(SqliteStore::open(&dir).expect("store"));
     let catalogue = Arc::new(Catalogue::bundled().expect("catalogue"));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -53,8 +55,8 @@ fn decisions_per_second_with_ten_percent_escalated() {
                     let mut latencies = Vec::new();
                     while Instant::now() < deadline {
                         let n = counter.fetch_add(1, Ordering::Relaxed);
-                        // Every tenth decision is unsure enough for a human.
-                        let confidence = if n % 10 == 0 { 0.3 } else { 0.9 };
+                        // Every tenth decision (by default) is unsure enough for a human.
+                        let confidence = if every > 0 && n % every == 0 { 0.3 } else { 0.9 };
                         let body = serde_json::json!({ "system": system, "subject": format!("s{n}"),
                             "purpose": "support", "confidence": confidence, "impact": "low" });
                         let t = Instant::now();

@@ -507,7 +507,12 @@ impl<'a, S: Store> Governance<'a, S> {
                     version: current.version,
                     tier,
                     assessment: assessment.as_ref().map(|a| a.id),
-                    assessed_version: assessment.as_ref().map(|a| a.version),
+                    // An assessment covers later versions that changed only the playbook.
+                    assessed_version: match &assessment {
+                        Some(a) if oversight::only_playbook_changed(tx, &current, a.version)? => Some(current.version),
+                        Some(a) => Some(a.version),
+                        None => None,
+                    },
                     approval: assessment.as_ref().map(Assessment::approval),
                     review_due: assessment.as_ref().and_then(Assessment::review_due),
                     overdue: assessment.as_ref().is_some_and(|a| a.is_overdue(today)),

@@ -449,6 +449,9 @@ fn a_critical_incident_suspends_the_system_when_the_playbook_says_so<S: Backend>
     .expect("playbook");
     let version = world.gov().set_playbook("wang-fang", "credit-scoring", playbook, t0()).expect("playbook");
     assert_eq!((version.version, version.change.as_str()), (2, "playbook"));
+    // A playbook-only change keeps the tier and the assessment of the version before it.
+    let row = world.gov().status(day(t0())).expect("status").pop().expect("row");
+    assert_eq!((row.version, row.assessed_version, row.tier), (2, Some(2), Some(Tier::High)));
     let new = |severity| NewIncident {
         system: "credit-scoring".into(),
         title: "scores for one region are wrong".into(),

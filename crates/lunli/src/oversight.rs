@@ -393,7 +393,7 @@ pub fn playbook(ctx: &Context, command: &PlaybookCommand, out: &mut Out) -> Resu
     Ok(())
 }
 
-fn render_playbook(system: &str, p: &Playbook, out: &mut Out) {
+pub fn render_playbook(system: &str, p: &Playbook, out: &mut Out) {
     out.heading(out.label(&format!("{system} 的预案"), &format!("Playbook of {system}")));
     if p.is_empty() {
         out.line(out.label("（空：使用网关默认设置）", "(empty: the gateway's defaults apply)"));

@@ -32,6 +32,8 @@ fn playbooks_are_set_from_yaml_shown_and_validated() {
     assert_eq!(shown["monitors"][0]["metric"], "error-rate");
     let table = data.ok("li-wei", &["playbook", "show", "credit-scoring"]);
     assert!(table.contains("May pause it: wang-fang") && table.contains("error-rate > 0.05"), "{table}");
+    let system = data.ok("li-wei", &["system", "show", "credit-scoring"]);
+    assert!(system.contains("Playbook of credit-scoring"), "the system's record shows its playbook: {system}");
 
     let typo = write(data.dir.path(), "typo.yaml", "suspend_on: [critical]\npause: [x]\n");
     let (code, stderr) = exit_code(&data, "wang-fang", &["playbook", "set", "credit-scoring", &typo]);
@@ -126,4 +128,22 @@ fn reviews_are_claimed_and_resolved_and_feedback_is_listed() {
     assert_eq!((list[0]["kind"].as_str(), list[0]["message"].as_str()), (Some("flaw"), Some("phone line")));
     let (code, _) = exit_code(&data, "li-wei", &["feedback", "submit", "--system", "ghost", "--message", "x"]);
     assert_eq!(code, 4);
+}
+
+#[test]
+fn a_playbook_in_lunli_yaml_is_checked_with_the_system() {
+    let data = Data::new();
+    let manifest = std::fs::read_to_string(common::example("lunli.yaml")).expect("example");
+    let with = |playbook: &str| manifest.replacen("system:\n", &format!("system:\n  playbook:\n{playbook}"), 1);
+    let good = write(
+        data.dir.path(),
+        "good.yaml",
+        &with("    suspend_on: [critical]\n    review:\n      below_confidence: 0.7\n"),
+    );
+    let (code, stderr) = exit_code(&data, "ci", &["check", &good]);
+    assert_eq!(code, 5, "valid, and still unmet controls as without a playbook: {stderr}");
+    let bad = write(data.dir.path(), "bad.yaml", &with("    review:\n      below_confidence: 1.5\n"));
+    let (code, stderr) = exit_code(&data, "ci", &["check", &bad]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("bad.yaml:9") && stderr.contains("playbook.review.below_confidence"), "{stderr}");
 }

@@ -99,7 +99,7 @@ impl<S: Store> Governance<'_, S> {
         at: Timestamp,
     ) -> Result<SystemVersion, GovernanceError> {
         playbook.validate()?;
-        self.store.write(|tx| {
+        self.store.read(|tx| {
             for person in &playbook.may_pause {
                 existing_person(tx, person)?;
             }
