@@ -231,7 +231,8 @@ async fn people_suspend_resume_review_and_handle_incidents_in_a_browser() {
     assert!(refused.contains("may not state.read"), "{refused}");
     s.sign_in(&operator).await;
     assert_eq!(s.text("h1").await, "AI systems");
-    assert!(s.text("#inventory").await.contains("credit-scoring"));
+    let inventory = s.text("#inventory").await;
+    assert!(inventory.contains("credit-scoring") && inventory.contains("1 open incident"), "{inventory}");
     s.shot("inventory").await;
 
     // Find the system, open it.

@@ -14,6 +14,7 @@ mod oversight;
 mod session;
 mod views;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -398,8 +399,33 @@ async fn inventory<S: Store + LedgerStatus + Send + Sync + 'static>(
     };
     let filter = filter.map(|Query(q)| q).unwrap_or_default();
     let today = now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    let rows = match d.gov_read(move |gov, _| gov.status(today)).await {
-        Ok(rows) => rows,
+    // What waits for people, per system, when this person may see it.
+    let (see_reviews, see_incidents) =
+        (d.app.policy.allows(&user.key, "review.read"), d.app.policy.allows(&user.key, "incident.read"));
+    let loaded = d
+        .gov_read(move |gov, _| {
+            let mut attention: HashMap<String, views::Attention> = HashMap::new();
+            if see_reviews {
+                for item in gov.reviews(None)? {
+                    if item.status != lunli_governance::review::ReviewStatus::Resolved {
+                        attention.entry(item.system).or_default().reviews += 1;
+                    }
+                }
+            }
+            if see_incidents {
+                for row in gov.incidents(now())? {
+                    if row.incident.status != lunli_governance::incident::IncidentStatus::Resolved {
+                        let entry = attention.entry(row.incident.system).or_default();
+                        entry.incidents += 1;
+                        entry.overdue |= row.overdue.is_some();
+                    }
+                }
+            }
+            Ok((gov.status(today)?, attention))
+        })
+        .await;
+    let (rows, attention) = match loaded {
+        Ok(loaded) => loaded,
         Err(e) => return error_page(&user, &e),
     };
     let snapshot = d.app.runtime.load();
@@ -424,7 +450,7 @@ async fn inventory<S: Store + LedgerStatus + Send + Sync + 'static>(
         StatusCode::OK,
         t(lang, "系统清单", "Inventory"),
         None,
-        views::inventory(lang, &shown, total, &filter, &counts),
+        views::inventory(lang, &shown, total, &filter, &counts, &attention),
     )
 }
 
