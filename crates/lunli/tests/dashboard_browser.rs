@@ -231,7 +231,8 @@ async fn people_suspend_resume_review_and_handle_incidents_in_a_browser() {
     assert!(refused.contains("may not state.read"), "{refused}");
     s.sign_in(&operator).await;
     assert_eq!(s.text("h1").await, "AI systems");
-    assert!(s.text("#inventory").await.contains("credit-scoring"));
+    let inventory = s.text("#inventory").await;
+    assert!(inventory.contains("credit-scoring") && inventory.contains("1 open incident"), "{inventory}");
     s.shot("inventory").await;
 
     // Find the system, open it.
@@ -334,8 +335,9 @@ async fn people_suspend_resume_review_and_handle_incidents_in_a_browser() {
 
     // Switch language: everything reads in Chinese, and the choice stays.
     s.click("#lang-zh").await;
-    assert!(s.path().await.starts_with("/ui/reviews"));
+    assert_eq!(s.path().await, "/ui/reviews?show=all");
     assert_eq!(s.text("h1").await, "人工复核队列");
+    assert!(s.text(".item .resolution").await.contains("驳回模型建议"));
     s.shot("reviews-zh").await;
     s.client.goto(&format!("{base}/ui/systems/meeting-notes")).await.expect("open");
     assert!(s.text("section.control-panel h2").await.contains("人工控制"));

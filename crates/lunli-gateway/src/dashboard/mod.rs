@@ -5,14 +5,16 @@
 //!
 //! People sign in with the same API keys and roles as the JSON API, and every action goes
 //! through the same authorisation, service calls and ledger as the API's handlers
-//! ([`crate::api::suspend_system`], [`crate::api::resume_system`]); a refusal is recorded in the
-//! ledger there and shown here.
+//! (`crate::api::suspend_system` and `resume_system`, `crate::oversight::*_as`); a refusal is
+//! recorded in the ledger there and shown here. Pages are `views`; sessions and cookies
+//! `session`; the decisions chart `chart`; the review queue and incidents `oversight`.
 
 mod chart;
 mod oversight;
 mod session;
 mod views;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -95,10 +97,9 @@ fn safe_next(next: &str) -> &str {
 
 /// This page, to come back to; without a one-off `done=` message, which should not show again.
 fn here(uri: &Uri) -> String {
-    match uri.query() {
-        Some(q) if !q.contains("done=") => format!("{}?{q}", uri.path()),
-        _ => uri.path().to_string(),
-    }
+    let kept: Vec<&str> =
+        uri.query().unwrap_or("").split('&').filter(|p| !p.is_empty() && !p.starts_with("done=")).collect();
+    if kept.is_empty() { uri.path().to_string() } else { format!("{}?{}", uri.path(), kept.join("&")) }
 }
 
 /// An HTML response with the headers every dashboard page carries.
@@ -398,8 +399,33 @@ async fn inventory<S: Store + LedgerStatus + Send + Sync + 'static>(
     };
     let filter = filter.map(|Query(q)| q).unwrap_or_default();
     let today = now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    let rows = match d.gov_read(move |gov, _| gov.status(today)).await {
-        Ok(rows) => rows,
+    // What waits for people, per system, when this person may see it.
+    let (see_reviews, see_incidents) =
+        (d.app.policy.allows(&user.key, "review.read"), d.app.policy.allows(&user.key, "incident.read"));
+    let loaded = d
+        .gov_read(move |gov, _| {
+            let mut attention: HashMap<String, views::Attention> = HashMap::new();
+            if see_reviews {
+                for item in gov.reviews(None)? {
+                    if item.status != lunli_governance::review::ReviewStatus::Resolved {
+                        attention.entry(item.system).or_default().reviews += 1;
+                    }
+                }
+            }
+            if see_incidents {
+                for row in gov.incidents(now())? {
+                    if row.incident.status != lunli_governance::incident::IncidentStatus::Resolved {
+                        let entry = attention.entry(row.incident.system).or_default();
+                        entry.incidents += 1;
+                        entry.overdue |= row.overdue.is_some();
+                    }
+                }
+            }
+            Ok((gov.status(today)?, attention))
+        })
+        .await;
+    let (rows, attention) = match loaded {
+        Ok(loaded) => loaded,
         Err(e) => return error_page(&user, &e),
     };
     let snapshot = d.app.runtime.load();
@@ -424,7 +450,7 @@ async fn inventory<S: Store + LedgerStatus + Send + Sync + 'static>(
         StatusCode::OK,
         t(lang, "系统清单", "Inventory"),
         None,
-        views::inventory(lang, &shown, total, &filter, &counts),
+        views::inventory(lang, &shown, total, &filter, &counts, &attention),
     )
 }
 
@@ -666,6 +692,14 @@ async fn verify<S: Store + LedgerStatus + Send + Sync + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_to_come_back_to_drops_one_off_messages_only() {
+        let uri = |s: &str| s.parse::<Uri>().expect("uri");
+        assert_eq!(here(&uri("/ui/reviews?show=all&done=resolved")), "/ui/reviews?show=all");
+        assert_eq!(here(&uri("/ui/systems/x?done=suspended")), "/ui/systems/x");
+        assert_eq!(here(&uri("/ui/?tier=high&q=a")), "/ui/?tier=high&q=a");
+    }
 
     #[test]
     fn only_dashboard_paths_are_followed() {

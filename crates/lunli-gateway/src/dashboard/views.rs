@@ -124,8 +124,8 @@ pub fn login(lang: Lang, form_token: &str, next: &str) -> Markup {
             h1 { (t(lang, "登录", "Sign in")) }
             p.muted {
                 (t(lang,
-                   "使用与 API 相同的密钥登录（lunli key add 创建）。密钥只在本次请求中使用，服务器仅保存其哈希。",
-                   "Sign in with the same API key the API takes (created with `lunli key add`). The key is used for this request only; the server keeps its hash."))
+                   "使用你的 API 密钥登录，角色与 API 相同（由 lunli key add --person 创建）。登录后浏览器只保存会话 Cookie，密钥本身不会被保存。",
+                   "Sign in with your API key: the same key and roles as the API (created with lunli key add --person). Afterwards the browser holds only a session cookie; the key itself is not kept."))
             }
             form method="post" action="/ui/login" {
                 input type="hidden" name="form" value=(form_token);
@@ -207,12 +207,45 @@ fn select(name: &str, label: &str, current: &str, options: &[(&str, String)]) ->
     }
 }
 
+/// What waits for people on one system.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Attention {
+    /// Review items not yet resolved.
+    pub reviews: usize,
+    /// Incidents not yet resolved.
+    pub incidents: usize,
+    /// Whether one of them is past a deadline.
+    pub overdue: bool,
+}
+
+fn attention_cell(lang: Lang, system: &str, a: Option<&Attention>) -> Markup {
+    let a = a.copied().unwrap_or_default();
+    html! {
+        @if a.reviews > 0 {
+            a href=(format!("/ui/reviews?system={system}")) { (match lang {
+                Lang::Zh => format!("{} 项待复核", a.reviews),
+                Lang::En => format!("{} to review", a.reviews),
+            }) }
+            br;
+        }
+        @if a.incidents > 0 {
+            a href=(format!("/ui/incidents?system={system}")) { (match lang {
+                Lang::Zh => format!("{} 个未解决事件", a.incidents),
+                Lang::En => format!("{} open incident{}", a.incidents, if a.incidents == 1 { "" } else { "s" }),
+            }) }
+            @if a.overdue { " " span.badge.overdue { (t(lang, "逾期", "overdue")) } }
+        }
+        @if a.reviews == 0 && a.incidents == 0 { span.muted { "—" } }
+    }
+}
+
 pub fn inventory(
     lang: Lang,
     rows: &[(StatusRow, Vec<Suspension>)],
     total: usize,
     filter: &InventoryFilter,
     counts: &[(Option<Tier>, usize)],
+    attention: &std::collections::HashMap<String, Attention>,
 ) -> Markup {
     let any = t(lang, "全部", "any").to_string();
     let mut tiers = vec![("", any.clone())];
@@ -268,6 +301,7 @@ pub fn inventory(
                 th { (t(lang, "评估", "Assessment")) }
                 th { (t(lang, "复审到期", "Re-review due")) }
                 th { (t(lang, "运行", "Runtime")) }
+                th { (t(lang, "待处理", "Waiting")) }
             } }
             tbody {
                 @for (row, suspensions) in rows {
@@ -283,10 +317,11 @@ pub fn inventory(
                             @if row.overdue { " " span.badge.overdue { (t(lang, "逾期", "overdue")) } }
                         }
                         td { (runtime_badge(lang, suspensions)) }
+                        td.attention { (attention_cell(lang, &row.system, attention.get(&row.system))) }
                     }
                 }
                 @if rows.is_empty() {
-                    tr { td colspan="7" .muted { (t(lang, "没有符合条件的系统。", "No system matches these filters.")) } }
+                    tr { td colspan="8" .muted { (t(lang, "没有符合条件的系统。", "No system matches these filters.")) } }
                 }
             }
         }
@@ -461,7 +496,11 @@ fn assessment_section(lang: Lang, catalogue: &Catalogue, assessment: &Result<&As
     let a = match assessment {
         Ok(a) => *a,
         Err(why) => {
-            return html! { section.card { h2 { (t(lang, "评估", "Assessment")) } p.muted { (why) } } };
+            return html! { section.card {
+                h2 { (t(lang, "评估", "Assessment")) }
+                p { (t(lang, "当前版本还没有有效的评估。", "The current version has no assessment in force.")) }
+                p.muted.small { (why) }
+            } };
         }
     };
     let role_name =
