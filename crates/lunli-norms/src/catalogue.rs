@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
+use crate::crosswalk::{self, Framework};
 use crate::error::{CatalogueError, Problem};
 use crate::intake::load::{Intake, IntakeBuilder};
 use crate::intake::{Question, Role, Rule, Ruleset, TierPolicy};
@@ -33,6 +34,8 @@ pub struct Catalogue {
     controls: Vec<Control>,
     intake: Intake,
     vendor_questions: Vec<VendorQuestion>,
+    /// Crosswalks to other frameworks, by framework id.
+    crosswalks: Vec<Framework>,
     /// The files the catalogue was built from, for provenance (`catalogue/…` or a real path).
     files: Vec<String>,
 }
@@ -56,6 +59,10 @@ impl Catalogue {
     }
 
     fn from_sources(files: Vec<SourceFile>) -> Result<Self, CatalogueError> {
+        let names: Vec<String> = files.iter().map(|f| f.display.clone()).collect();
+        // Crosswalks have their own format and are checked against the finished controls.
+        let (crosswalk_files, files): (Vec<SourceFile>, Vec<SourceFile>) =
+            files.into_iter().partition(|f| f.relative.starts_with(crosswalk::DIR));
         let mut builder = Builder::default();
         for file in &files {
             match source::parse(file) {
@@ -66,7 +73,15 @@ impl Catalogue {
                 }
             }
         }
-        builder.finish(files.iter().map(|f| f.display.clone()).collect())
+        let mut catalogue = builder.finish(names)?;
+        let control_ids = catalogue.controls.iter().map(|c| (c.id.to_ascii_uppercase(), c.id.clone())).collect();
+        let (frameworks, mut problems) = crosswalk::load(&crosswalk_files.iter().collect::<Vec<_>>(), &control_ids);
+        if !problems.is_empty() {
+            problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+            return Err(CatalogueError::Invalid(problems));
+        }
+        catalogue.crosswalks = frameworks;
+        Ok(catalogue)
     }
 
     pub fn document(&self) -> &Document {
@@ -155,6 +170,15 @@ impl Catalogue {
     }
     pub fn vendor_question(&self, id: &str) -> Option<&VendorQuestion> {
         self.vendor_questions.iter().find(|q| q.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The crosswalks to other frameworks, sorted by framework id.
+    pub fn crosswalks(&self) -> &[Framework] {
+        &self.crosswalks
+    }
+    /// A crosswalk by framework id, ignoring case.
+    pub fn crosswalk(&self, id: &str) -> Option<&Framework> {
+        self.crosswalks.iter().find(|f| f.id.eq_ignore_ascii_case(id))
     }
 
     pub fn ruleset_digest(&self) -> &str {
@@ -408,6 +432,7 @@ impl Builder {
                     controls,
                     intake,
                     vendor_questions: self.vendor_questions.into_iter().map(|(q, _)| q).collect(),
+                    crosswalks: Vec::new(),
                     files,
                 })
             }

@@ -12,10 +12,15 @@
 //! ([`Question`], [`Rule`], [`TierPolicy`], [`Role`]): validated here, evaluated against a
 //! system's answers in `lunli-governance`.
 //!
+//! Crosswalks ([`Framework`]) map the controls to other AI rules (EU AI Act, NIST AI RMF,
+//! ISO/IEC 42001, China's generative-AI and labelling measures); [`Framework::coverage`] says
+//! which of their items the controls cover and how strongly.
+//!
 //! Start from [`Catalogue::bundled`], then [`Catalogue::controls_matching`] or
 //! [`Catalogue::search`].
 
 mod catalogue;
+mod crosswalk;
 mod error;
 mod intake;
 mod model;
@@ -23,6 +28,9 @@ mod query;
 mod source;
 
 pub use catalogue::{ARTICLES, Catalogue, SPECIFIC_NORMS};
+pub use crosswalk::{
+    ControlLink, Coverage, CoverageSummary, Framework, FrameworkItem, GroupCoverage, ItemCoverage, Mapping, Strength,
+};
 pub use error::{CatalogueError, NotFound, Problem};
 pub use intake::{AnswerTest, Condition, Question, QuestionKind, QuestionOption, Role, Rule, Ruleset, TierPolicy};
 pub use model::{
