@@ -18,6 +18,7 @@
 //! [`Governance`], over any [`store::Store`] backend.
 
 pub mod assessment;
+pub mod crosswalk;
 mod error;
 pub mod intake;
 pub mod manifest;

@@ -142,6 +142,10 @@ pub enum Command {
     /// API keys for the gateway: create (the secret is shown once), list, revoke.
     #[command(subcommand)]
     Key(KeyCommand),
+
+    /// How lunli's controls answer other AI rules (EU AI Act, NIST AI RMF, ISO/IEC 42001, China's
+    /// generative-AI and labelling measures); with --system, a system's standing in their terms.
+    Crosswalk(crate::crosswalk::CrosswalkArgs),
 }
 
 #[derive(Debug, Args)]

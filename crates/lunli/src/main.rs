@@ -6,6 +6,7 @@ mod audit;
 mod check;
 mod cli;
 mod context;
+mod crosswalk;
 mod demo;
 mod intake;
 mod ledger;
@@ -96,6 +97,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Ledger(command) => ledger::run(&cli.global, command, &mut out),
         Command::Serve(args) => serve::run(&Context::new(&cli.global)?, args),
         Command::Key(command) => serve::key(&Context::new(&cli.global)?, command, &mut out),
+        Command::Crosswalk(args) => crosswalk::run(&cli.global, &load_catalogue(cli)?, args, &mut out),
     };
     // Art. 12: a command that changed the ledger leaves it covered by a signed tree head.
     let result = result.and_then(|()| ledger::seal(&cli.global, &cli.command));
