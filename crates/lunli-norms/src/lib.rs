@@ -24,6 +24,7 @@ mod crosswalk;
 mod error;
 mod intake;
 mod model;
+mod pack;
 mod query;
 mod source;
 
@@ -38,4 +39,5 @@ pub use model::{
     EvidenceType, Lang, Principle, Text, Tier, UnknownWord, VendorQuestion, chinese_number, chinese_ordinal,
     parse_article_ref,
 };
+pub use pack::{BASE as PACK_BASE, MANIFEST as PACK_MANIFEST, Pack, PackFile, PackManifest, PackRef};
 pub use query::{ControlFilter, HitKind, SearchHit, field_lang};

@@ -146,6 +146,11 @@ pub enum Command {
     /// How lunli's controls answer other AI rules (EU AI Act, NIST AI RMF, ISO/IEC 42001, China's
     /// generative-AI and labelling measures); with --system, a system's standing in their terms.
     Crosswalk(crate::crosswalk::CrosswalkArgs),
+
+    /// Norm packs (Art. 24): an organisation's own, stricter norms in the catalogue's formats,
+    /// checked so that they never loosen the base, activated with a ledger entry.
+    #[command(subcommand)]
+    Pack(crate::pack::PackCommand),
 }
 
 #[derive(Debug, Args)]

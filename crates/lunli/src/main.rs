@@ -12,6 +12,7 @@ mod intake;
 mod ledger;
 mod norms;
 mod output;
+mod pack;
 mod serve;
 mod systems;
 
@@ -98,6 +99,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&Context::new(&cli.global)?, args),
         Command::Key(command) => serve::key(&Context::new(&cli.global)?, command, &mut out),
         Command::Crosswalk(args) => crosswalk::run(&cli.global, &load_catalogue(cli)?, args, &mut out),
+        Command::Pack(command) => pack::run(&cli.global, command, &mut out),
     };
     // Art. 12: a command that changed the ledger leaves it covered by a signed tree head.
     let result = result.and_then(|()| ledger::seal(&cli.global, &cli.command));
@@ -106,11 +108,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     result
 }
 
+/// The bundled catalogue, the `--catalogue` overlay and the active norm packs (Art. 24).
 fn load_catalogue(cli: &Cli) -> anyhow::Result<Catalogue> {
-    Ok(match &cli.global.catalogue {
-        Some(dir) => Catalogue::with_overlay(dir)?,
-        None => Catalogue::bundled()?,
-    })
+    pack::active_catalogue(&cli.global)
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {
