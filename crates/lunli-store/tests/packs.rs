@@ -6,7 +6,7 @@ mod backend;
 
 use jiff::Timestamp;
 use lunli_governance::Governance;
-use lunli_governance::store::{ActivePack, Store};
+use lunli_governance::store::ActivePack;
 use lunli_norms::{Catalogue, PackFile, Text};
 use lunli_store::{PostgresStore, SqliteStore};
 
@@ -57,7 +57,6 @@ fn activation_is_stored_in_order_with_its_ledger_entry<S: Backend>() {
     let ids: Vec<(&str, &str)> = active.iter().map(|p| (p.id.as_str(), p.version.as_str())).collect();
     assert_eq!(ids, [("bank-credit", "1.1.0"), ("branch-rules", "0.1")], "a new version keeps its place");
     assert_eq!(active[0].files[0].contents, "# bank-credit 1.1.0", "the files are stored with the pack");
-    drop(gov);
 
     // A reader sees exactly what was committed.
     let reread = store.read(|tx| tx.packs()).expect("read");
