@@ -20,6 +20,7 @@
 pub mod assessment;
 pub mod crosswalk;
 mod error;
+pub mod filing;
 pub mod intake;
 pub mod manifest;
 pub mod registry;

@@ -151,6 +151,11 @@ pub enum Command {
     /// checked so that they never loosen the base, activated with a ledger entry.
     #[command(subcommand)]
     Pack(crate::pack::PackCommand),
+
+    /// Draft China's filing material in Chinese (算法备案, 生成式人工智能服务备案) from a system's
+    /// records, each field traced to its source, the gaps listed. Markdown, or --format json.
+    #[command(subcommand)]
+    Filing(crate::filing::FilingCommand),
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod cli;
 mod context;
 mod crosswalk;
 mod demo;
+mod filing;
 mod intake;
 mod ledger;
 mod norms;
@@ -100,6 +101,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Key(command) => serve::key(&Context::new(&cli.global)?, command, &mut out),
         Command::Crosswalk(args) => crosswalk::run(&cli.global, &load_catalogue(cli)?, args, &mut out),
         Command::Pack(command) => pack::run(&cli.global, command, &mut out),
+        Command::Filing(command) => filing::run(&Context::new(&cli.global)?, command, &mut out),
     };
     // Art. 12: a command that changed the ledger leaves it covered by a signed tree head.
     let result = result.and_then(|()| ledger::seal(&cli.global, &cli.command));
