@@ -511,6 +511,22 @@ impl Builder {
                 ));
                 continue;
             }
+            // Accepting a kind of evidence the base does not (an attestation for an audit, say)
+            // would weaken the control as much as raising its tier.
+            let base_accepts = self.controls[position].control.evidence.accepts.clone();
+            let evidence = control.get_ref().evidence.get_ref();
+            let extra: Vec<String> =
+                evidence.accepts.iter().filter(|e| !base_accepts.contains(e)).map(ToString::to_string).collect();
+            if !extra.is_empty() {
+                self.problems.push(file.problem(
+                    control.get_ref().evidence.span(),
+                    format!(
+                        "pack {pack} loosens control {id}: evidence.accepts adds {} which the base does not accept; a pack may only narrow the evidence a control accepts",
+                        extra.join(", ")
+                    ),
+                ));
+                continue;
+            }
             // The pack's version is at least as strict: it replaces the base control.
             self.controls.remove(position);
             self.control_ids.remove(&id.to_ascii_uppercase());

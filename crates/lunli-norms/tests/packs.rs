@@ -85,6 +85,33 @@ evidence.en = "Record"
 }
 
 #[test]
+fn accepting_weaker_evidence_is_rejected() {
+    let control = r#"[[control]]
+id = "C-13-03"
+articles = [13, 3]
+principles = ["P2"]
+activity = "research"
+tier = "high"
+kind = "automated-test"
+title.zh = "审计"
+title.en = "Audit"
+guidance.zh = "审计"
+guidance.en = "Audit"
+evidence.accepts = ["audit", "attestation"]
+evidence.zh = "结果"
+evidence.en = "Results"
+"#;
+    let problems = problems_of("controls.toml", control);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].line, 12);
+    assert!(
+        problems[0].reason.contains("evidence.accepts adds attestation which the base does not accept"),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
 fn dropping_a_signoff_role_or_lengthening_reviews_is_rejected() {
     let tier = r#"[[tier]]
 id = "high"
