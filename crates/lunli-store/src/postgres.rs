@@ -173,7 +173,11 @@ impl PostgresStore {
                 .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))
                 .map_err(pg_error("creating the schema"))?;
         }
+        // Grouped: every pending migration and its history row in one transaction. Ungrouped,
+        // refinery commits a migration and its history row separately, and a process killed
+        // between the two leaves a schema no later open can migrate ("table already exists").
         embedded::migrations::runner()
+            .set_grouped(true)
             .run(&mut setup)
             .map_err(|e| StoreError::PostgresMigration { target: target.clone(), message: e.to_string() })?;
         let lock_key: i32 = setup

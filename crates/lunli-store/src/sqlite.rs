@@ -40,7 +40,11 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
+        // Grouped: every pending migration and its history row in one transaction. Ungrouped,
+        // refinery commits a migration and its history row separately, and a process killed
+        // between the two leaves a schema no later open can migrate ("table already exists").
         embedded::migrations::runner()
+            .set_grouped(true)
             .run(&mut conn)
             .map_err(|source| StoreError::Migration { path: path.clone(), message: source.to_string() })?;
         Ok(Self { conn: Mutex::new(conn), path })
