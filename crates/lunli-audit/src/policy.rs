@@ -276,3 +276,111 @@ mod tests {
         assert!(!controls_for(&catalogue, Automation::AuditQuality).is_empty());
     }
 }
+
+impl Policy {
+    /// Where `self` is looser than `base` (Art. 24: a norm pack may make thresholds stricter,
+    /// never weaker): one line per weakened threshold, naming it and both values. Empty when
+    /// every threshold is at least as strict.
+    pub fn loosenings(&self, base: &Policy) -> Vec<String> {
+        let mut found = Vec::new();
+        let (f, b) = (&self.fairness, &base.fairness);
+        if f.min_group_size < b.min_group_size {
+            found.push(format!(
+                "fairness.min_group_size = {} is below the base's {}; smaller groups would be judged",
+                f.min_group_size, b.min_group_size
+            ));
+        }
+        if f.small_group_severity < b.small_group_severity {
+            found.push(format!(
+                "fairness.small_group_severity = {} is below the base's {}",
+                f.small_group_severity.as_str(),
+                b.small_group_severity.as_str()
+            ));
+        }
+        let fairness_limits = [
+            ("disparate_impact_ratio", &f.disparate_impact_ratio, &b.disparate_impact_ratio),
+            ("demographic_parity_difference", &f.demographic_parity_difference, &b.demographic_parity_difference),
+            ("equalized_odds_difference", &f.equalized_odds_difference, &b.equalized_odds_difference),
+            ("equal_opportunity_difference", &f.equal_opportunity_difference, &b.equal_opportunity_difference),
+            ("predictive_parity_difference", &f.predictive_parity_difference, &b.predictive_parity_difference),
+            ("calibration_error", &f.calibration_error, &b.calibration_error),
+        ];
+        for (name, limit, base_limit) in fairness_limits {
+            limit.loosening(base_limit, &format!("fairness.{name}"), &mut found);
+        }
+        let (q, b) = (&self.quality, &base.quality);
+        let quality_limits = [
+            ("null_rate", &q.null_rate, &b.null_rate),
+            ("empty_rate", &q.empty_rate, &b.empty_rate),
+            ("duplicate_rate", &q.duplicate_rate, &b.duplicate_rate),
+            ("conformance", &q.conformance, &b.conformance),
+            ("rule_violation_rate", &q.rule_violation_rate, &b.rule_violation_rate),
+            ("representation_gap", &q.representation_gap, &b.representation_gap),
+        ];
+        for (name, limit, base_limit) in quality_limits {
+            limit.loosening(base_limit, &format!("quality.{name}"), &mut found);
+        }
+        for (name, severity, base_severity) in [
+            ("key_duplicate_severity", q.key_duplicate_severity, b.key_duplicate_severity),
+            ("stale_severity", q.stale_severity, b.stale_severity),
+        ] {
+            if severity < base_severity {
+                found.push(format!(
+                    "quality.{name} = {} is below the base's {}",
+                    severity.as_str(),
+                    base_severity.as_str()
+                ));
+            }
+        }
+        found
+    }
+}
+
+impl Limit {
+    /// Adds a line to `found` for each way this limit is looser than `base`.
+    fn loosening(&self, base: &Limit, name: &str, found: &mut Vec<String>) {
+        if let Some(base_min) = base.min
+            && self.min.is_none_or(|min| min < base_min)
+        {
+            found.push(format!("{name}: {} is looser than the base's {}", self.describe(), base.describe()));
+        } else if let Some(base_max) = base.max
+            && self.max.is_none_or(|max| max > base_max)
+        {
+            found.push(format!("{name}: {} is looser than the base's {}", self.describe(), base.describe()));
+        }
+        if self.severity < base.severity {
+            found.push(format!(
+                "{name}: severity {} is below the base's {}",
+                self.severity.as_str(),
+                base.severity.as_str()
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod loosening_tests {
+    use super::*;
+
+    #[test]
+    fn stricter_thresholds_pass_and_weaker_ones_are_named() {
+        let base = Policy::default();
+        let mut strict = base.clone();
+        strict.fairness.disparate_impact_ratio = Limit::at_least(0.9, Severity::High);
+        strict.fairness.demographic_parity_difference = Limit::at_most(0.05, Severity::High);
+        assert!(strict.loosenings(&base).is_empty());
+
+        let mut weak = base.clone();
+        weak.fairness.disparate_impact_ratio = Limit::at_least(0.7, Severity::High);
+        weak.fairness.equalized_odds_difference = Limit::at_most(0.1, Severity::Low);
+        weak.quality.null_rate = Limit { min: None, max: None, severity: Severity::Medium };
+        let found = weak.loosenings(&base);
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[0].contains("fairness.disparate_impact_ratio: ≥ 0.7 is looser than the base's ≥ 0.8"),
+            "{found:?}"
+        );
+        assert!(found[1].contains("equalized_odds_difference: severity low is below the base's high"), "{found:?}");
+        assert!(found[2].starts_with("quality.null_rate: unbounded"), "{found:?}");
+    }
+}

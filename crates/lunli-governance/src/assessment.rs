@@ -158,6 +158,9 @@ pub struct Assessment {
     pub signoffs: Vec<SignOff>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_at: Option<Timestamp>,
+    /// The norm packs (Art. 24) layered over the catalogue when the assessment was opened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packs: Vec<lunli_norms::PackRef>,
 }
 
 /// Where an assessment stands.

@@ -22,7 +22,9 @@
 //! outcomes with alerts; their workflows are on [`Governance`] too (`service/oversight.rs`).
 
 pub mod assessment;
+pub mod crosswalk;
 mod error;
+pub mod filing;
 pub mod incident;
 pub mod intake;
 pub mod manifest;

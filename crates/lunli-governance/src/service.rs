@@ -13,7 +13,7 @@ use crate::assessment::{Approval, Assessment, ControlState, ControlStatus, Evide
 use crate::intake::Answers;
 use crate::registry::{DueDiligenceAnswer, Person, System, Training, Vendor};
 use crate::runtime::{Consent, Impact, Mode, Suspension, SystemPolicy};
-use crate::store::{ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
+use crate::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use crate::tiering::{self, Tiering};
 
 mod oversight;
@@ -345,6 +345,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 submitted_at: None,
                 signoffs: Vec::new(),
                 approved_at: None,
+                packs: self.catalogue.packs().to_vec(),
             };
             tx.put_assessment(&assessment)?;
             tx.record(&event(
@@ -357,6 +358,29 @@ impl<'a, S: Store> Governance<'a, S> {
             ))?;
             Ok(assessment)
         })
+    }
+
+    /// Activates a norm pack (Art. 24) in one transaction with its ledger entry. The caller has
+    /// checked that the pack layers cleanly over the base and the packs already active.
+    pub fn activate_pack(&self, pack: ActivePack) -> Result<ActivePack, GovernanceError> {
+        self.store.write(|tx| {
+            let replaced = tx.packs()?.into_iter().find(|p| p.id == pack.id).map(|p| p.version);
+            tx.put_pack(&pack)?;
+            tx.record(&event(
+                &pack.activated_by,
+                "pack.activate",
+                format!("pack:{}", pack.id),
+                pack.activated_at,
+                json!({ "id": pack.id, "version": pack.version, "digest": pack.digest, "extends": pack.extends,
+                        "replaces": replaced, "files": pack.files.iter().map(|f| &f.path).collect::<Vec<_>>() }),
+            ))?;
+            Ok(pack)
+        })
+    }
+
+    /// The active norm packs, in layering order.
+    pub fn packs(&self) -> Result<Vec<ActivePack>, GovernanceError> {
+        self.store.read(|tx| tx.packs())
     }
 
     pub fn assessment(&self, system_id: &str) -> Result<Assessment, GovernanceError> {

@@ -73,6 +73,20 @@ pub struct Event {
     pub payload: serde_json::Value,
 }
 
+/// A norm pack activated for the organisation (Art. 24), with its files, so that every later
+/// command layers exactly the pack that was checked and activated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivePack {
+    pub id: String,
+    pub version: String,
+    pub digest: String,
+    pub extends: String,
+    pub title: lunli_norms::Text,
+    pub files: Vec<lunli_norms::PackFile>,
+    pub activated_by: String,
+    pub activated_at: Timestamp,
+}
+
 /// Reads and writes inside one transaction.
 pub trait Tx {
     /// The latest version of a system.
@@ -141,6 +155,11 @@ pub trait Tx {
     /// Alerts in id order, of one system when given.
     fn alerts(&mut self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError>;
     fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError>;
+
+    /// The active norm packs, in the order they are layered (first activation first).
+    fn packs(&mut self) -> Result<Vec<ActivePack>, GovernanceError>;
+    /// Activates a pack, or replaces the active version of the same pack in its place.
+    fn put_pack(&mut self, pack: &ActivePack) -> Result<(), GovernanceError>;
 
     /// Appends an event to the tamper-evident ledger, in this transaction; returns its index.
     fn record(&mut self, event: &Event) -> Result<u64, GovernanceError>;

@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
+use toml::Spanned;
+
+use crate::crosswalk::{self, Framework};
 use crate::error::{CatalogueError, Problem};
 use crate::intake::load::{Intake, IntakeBuilder};
 use crate::intake::{Question, Role, Rule, Ruleset, TierPolicy};
@@ -12,6 +15,7 @@ use crate::model::{
     Activity, ActivityId, Article, Chapter, Control, Document, EvidenceRequirement, Principle, Text, Tier,
     VendorQuestion,
 };
+use crate::pack::{self, Pack, PackRef};
 use crate::source::{self, RawFile, SourceFile};
 
 /// Articles of the norms, 1–25.
@@ -33,6 +37,10 @@ pub struct Catalogue {
     controls: Vec<Control>,
     intake: Intake,
     vendor_questions: Vec<VendorQuestion>,
+    /// Crosswalks to other frameworks, by framework id.
+    crosswalks: Vec<Framework>,
+    /// Packs layered over the base (Art. 24).
+    packs: Vec<PackRef>,
     /// The files the catalogue was built from, for provenance (`catalogue/…` or a real path).
     files: Vec<String>,
 }
@@ -55,7 +63,27 @@ impl Catalogue {
         Self::from_sources(source::read_dir(dir)?)
     }
 
+    /// The bundled catalogue, the files of `overlay` laid over it (as [`Self::with_overlay`]),
+    /// then each pack in order (Art. 24). A pack adds and tightens; one that loosens the base —
+    /// drops or weakens a control, removes a sign-off role, lengthens a review interval,
+    /// redefines a rule, a question or the norms — is rejected with file, line and reason.
+    pub fn layered(overlay: Option<&Path>, packs: &[Pack]) -> Result<Self, CatalogueError> {
+        let mut base = source::embedded();
+        if let Some(dir) = overlay {
+            base = source::overlay(base, source::read_dir(dir)?);
+        }
+        Self::from_layers(base, packs)
+    }
+
     fn from_sources(files: Vec<SourceFile>) -> Result<Self, CatalogueError> {
+        Self::from_layers(files, &[])
+    }
+
+    fn from_layers(files: Vec<SourceFile>, packs: &[Pack]) -> Result<Self, CatalogueError> {
+        let mut names: Vec<String> = files.iter().map(|f| f.display.clone()).collect();
+        // Crosswalks have their own format and are checked against the finished controls.
+        let (crosswalk_files, files): (Vec<SourceFile>, Vec<SourceFile>) =
+            files.into_iter().partition(|f| f.relative.starts_with(crosswalk::DIR));
         let mut builder = Builder::default();
         for file in &files {
             match source::parse(file) {
@@ -66,7 +94,64 @@ impl Catalogue {
                 }
             }
         }
-        builder.finish(files.iter().map(|f| f.display.clone()).collect())
+        let mut layered: Vec<&str> = vec![pack::BASE];
+        for pack in packs {
+            let manifest = &pack.manifest;
+            let at = Problem {
+                file: format!("{}/{}", pack.source, pack::MANIFEST),
+                line: 1,
+                column: 1,
+                reason: String::new(),
+            };
+            if layered.contains(&manifest.id.as_str()) {
+                builder.problems.push(Problem { reason: format!("pack {} is layered twice", manifest.id), ..at });
+                continue;
+            }
+            if !layered.contains(&manifest.extends.as_str()) {
+                builder.problems.push(Problem {
+                    reason: format!(
+                        "pack {} extends `{}`, which is neither the base (`{}`) nor a pack layered before it ({})",
+                        manifest.id,
+                        manifest.extends,
+                        pack::BASE,
+                        layered.join(", ")
+                    ),
+                    ..at
+                });
+            }
+            layered.push(&manifest.id);
+            for file in pack.sources() {
+                names.push(file.display.clone());
+                if file.relative.starts_with(&format!("packs/{}/{}", manifest.id, crosswalk::DIR)) {
+                    builder
+                        .problems
+                        .push(file.problem(0..0, "a pack cannot hold crosswalks (yet); keep them in the catalogue"));
+                    continue;
+                }
+                match source::parse(&file) {
+                    Ok(raw) => builder.add_pack(&file, raw, &manifest.id),
+                    Err(problem) => {
+                        builder.problems.push(problem);
+                        builder.unparsed_files = true;
+                    }
+                }
+            }
+        }
+        let mut catalogue = builder.finish(names)?;
+        catalogue.packs = packs.iter().map(Pack::reference).collect();
+        let control_ids = catalogue.controls.iter().map(|c| (c.id.to_ascii_uppercase(), c.id.clone())).collect();
+        let (frameworks, mut problems) = crosswalk::load(&crosswalk_files.iter().collect::<Vec<_>>(), &control_ids);
+        if !problems.is_empty() {
+            problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+            return Err(CatalogueError::Invalid(problems));
+        }
+        catalogue.crosswalks = frameworks;
+        Ok(catalogue)
+    }
+
+    /// The packs layered over the base, in order, with their versions and digests.
+    pub fn packs(&self) -> &[PackRef] {
+        &self.packs
     }
 
     pub fn document(&self) -> &Document {
@@ -155,6 +240,15 @@ impl Catalogue {
     }
     pub fn vendor_question(&self, id: &str) -> Option<&VendorQuestion> {
         self.vendor_questions.iter().find(|q| q.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The crosswalks to other frameworks, sorted by framework id.
+    pub fn crosswalks(&self) -> &[Framework] {
+        &self.crosswalks
+    }
+    /// A crosswalk by framework id, ignoring case.
+    pub fn crosswalk(&self, id: &str) -> Option<&Framework> {
+        self.crosswalks.iter().find(|f| f.id.eq_ignore_ascii_case(id))
     }
 
     pub fn ruleset_digest(&self) -> &str {
@@ -369,6 +463,153 @@ impl Builder {
         }
     }
 
+    /// Adds a pack's file: what it adds is checked like any catalogue file; what it replaces
+    /// must be at least as strict as the base (Art. 24: more specific norms *based on* these).
+    fn add_pack(&mut self, file: &SourceFile, mut raw: RawFile, pack: &str) {
+        let norms = "a pack adds to the norms and tightens them; it cannot rewrite the norms themselves";
+        if let Some(document) = raw.document.take() {
+            self.problems
+                .push(file.problem(document.span(), format!("pack {pack} may not define [document]: {norms}")));
+        }
+        let mut spans: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
+        spans.extend(raw.chapter.drain(..).map(|c| ("[[chapter]]", c.span())));
+        spans.extend(raw.article.drain(..).map(|a| ("[[article]]", a.span())));
+        spans.extend(raw.principle.drain(..).map(|p| ("[[principle]]", p.span())));
+        spans.extend(raw.activity.drain(..).map(|a| ("[[activity]]", a.span())));
+        for (what, span) in spans {
+            self.problems.push(file.problem(span, format!("pack {pack} may not define {what}: {norms}")));
+        }
+        if let Some(ruleset) = raw.ruleset.take() {
+            self.problems.push(file.problem(
+                ruleset.span(),
+                format!("pack {pack} may not replace [ruleset]; the pack's own version is recorded beside the base rule set's"),
+            ));
+        }
+
+        let mut kept = Vec::new();
+        for control in std::mem::take(&mut raw.control) {
+            let id = control.get_ref().id.get_ref().clone();
+            let Some(position) = self.controls.iter().position(|p| p.control.id.eq_ignore_ascii_case(&id)) else {
+                kept.push(control);
+                continue;
+            };
+            let base_tier = self.controls[position].control.tier;
+            let tier_span = control.get_ref().tier.span();
+            let tier = *control.get_ref().tier.get_ref();
+            if tier > base_tier {
+                let dropped: Vec<&str> = Tier::ALL
+                    .iter()
+                    .filter(|t| **t >= base_tier && **t < tier && **t != Tier::Prohibited)
+                    .map(|t| t.as_str())
+                    .collect();
+                self.problems.push(file.problem(
+                    tier_span,
+                    format!(
+                        "pack {pack} loosens control {id}: the base requires it from tier {base_tier}, and tier = \"{tier}\" would drop it for {} tier systems; a pack may only require a control from the same or a lower tier",
+                        dropped.join(" and ")
+                    ),
+                ));
+                continue;
+            }
+            // Accepting a kind of evidence the base does not (an attestation for an audit, say)
+            // would weaken the control as much as raising its tier.
+            let base_accepts = self.controls[position].control.evidence.accepts.clone();
+            let evidence = control.get_ref().evidence.get_ref();
+            let extra: Vec<String> =
+                evidence.accepts.iter().filter(|e| !base_accepts.contains(e)).map(ToString::to_string).collect();
+            if !extra.is_empty() {
+                self.problems.push(file.problem(
+                    control.get_ref().evidence.span(),
+                    format!(
+                        "pack {pack} loosens control {id}: evidence.accepts adds {} which the base does not accept; a pack may only narrow the evidence a control accepts",
+                        extra.join(", ")
+                    ),
+                ));
+                continue;
+            }
+            // The pack's version is at least as strict: it replaces the base control.
+            self.controls.remove(position);
+            self.control_ids.remove(&id.to_ascii_uppercase());
+            kept.push(control);
+        }
+        raw.control = kept;
+
+        let mut kept = Vec::new();
+        for tier in std::mem::take(&mut raw.tier) {
+            let id = *tier.get_ref().id.get_ref();
+            let Some(base) = self.intake.tier_policy(id).cloned() else {
+                kept.push(tier);
+                continue;
+            };
+            let before = self.problems.len();
+            let roles = tier.get_ref().signoff_roles.get_ref();
+            let dropped: Vec<&str> =
+                base.signoff_roles.iter().filter(|r| !roles.contains(r)).map(String::as_str).collect();
+            if !dropped.is_empty() {
+                self.problems.push(file.problem(
+                    tier.get_ref().signoff_roles.span(),
+                    format!(
+                        "pack {pack} loosens the {id} tier: it drops sign-off role{} {} that the base requires; a pack may add roles, never remove them",
+                        if dropped.len() == 1 { "" } else { "s" },
+                        dropped.join(", ")
+                    ),
+                ));
+            }
+            if let Some(base_months) = base.review_months {
+                let months = tier.get_ref().review_months.as_ref();
+                match months.map(|m| *m.get_ref()) {
+                    Some(m) if m <= base_months => {}
+                    given => self.problems.push(file.problem(
+                        months.map_or_else(|| tier.span(), Spanned::span),
+                        format!(
+                            "pack {pack} loosens the {id} tier: review_months = {} but the base re-reviews every {base_months} months; a pack may only shorten the interval",
+                            given.map_or_else(|| "(none)".to_string(), |m| m.to_string())
+                        ),
+                    )),
+                }
+            }
+            if self.problems.len() == before {
+                self.intake.remove_tier(id);
+                kept.push(tier);
+            }
+        }
+        raw.tier = kept;
+
+        for (what, ids) in [
+            (
+                "rule",
+                raw.rule.iter().map(|r| (r.get_ref().id.get_ref().clone(), r.get_ref().id.span())).collect::<Vec<_>>(),
+            ),
+            (
+                "question",
+                raw.question.iter().map(|q| (q.get_ref().id.get_ref().clone(), q.get_ref().id.span())).collect(),
+            ),
+            ("role", raw.role.iter().map(|r| (r.get_ref().id.get_ref().clone(), r.get_ref().id.span())).collect()),
+        ] {
+            for (id, span) in ids {
+                if let Some(first) = self.intake.defined(what, &id) {
+                    let why = match what {
+                        "rule" => {
+                            "a pack adds rules and cannot change or lower one the base sets (a system's tier is the highest any rule gives)"
+                        }
+                        "question" => "changing a question would change what the base rules read",
+                        _ => "a pack adds roles and cannot redefine the base's",
+                    };
+                    self.problems.push(
+                        file.problem(
+                            span,
+                            format!("pack {pack} redefines {what} {id} (first defined at {first}); {why}"),
+                        ),
+                    );
+                }
+            }
+        }
+        raw.rule.retain(|r| self.intake.defined("rule", r.get_ref().id.get_ref()).is_none());
+        raw.question.retain(|q| self.intake.defined("question", q.get_ref().id.get_ref()).is_none());
+        raw.role.retain(|r| self.intake.defined("role", r.get_ref().id.get_ref()).is_none());
+        self.add(file, raw);
+    }
+
     fn check_text(&mut self, at: &Origin, what: &str, text: &Text) {
         for (lang, value) in [("zh", &text.zh), ("en", &text.en)] {
             if value.trim().is_empty() {
@@ -408,6 +649,8 @@ impl Builder {
                     controls,
                     intake,
                     vendor_questions: self.vendor_questions.into_iter().map(|(q, _)| q).collect(),
+                    crosswalks: Vec::new(),
+                    packs: Vec::new(),
                     files,
                 })
             }

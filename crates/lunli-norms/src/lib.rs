@@ -12,17 +12,26 @@
 //! ([`Question`], [`Rule`], [`TierPolicy`], [`Role`]): validated here, evaluated against a
 //! system's answers in `lunli-governance`.
 //!
+//! Crosswalks ([`Framework`]) map the controls to other AI rules (EU AI Act, NIST AI RMF,
+//! ISO/IEC 42001, China's generative-AI and labelling measures); [`Framework::coverage`] says
+//! which of their items the controls cover and how strongly.
+//!
 //! Start from [`Catalogue::bundled`], then [`Catalogue::controls_matching`] or
 //! [`Catalogue::search`].
 
 mod catalogue;
+mod crosswalk;
 mod error;
 mod intake;
 mod model;
+mod pack;
 mod query;
 mod source;
 
 pub use catalogue::{ARTICLES, Catalogue, SPECIFIC_NORMS};
+pub use crosswalk::{
+    ControlLink, Coverage, CoverageSummary, Framework, FrameworkItem, GroupCoverage, ItemCoverage, Mapping, Strength,
+};
 pub use error::{CatalogueError, NotFound, Problem};
 pub use intake::{AnswerTest, Condition, Question, QuestionKind, QuestionOption, Role, Rule, Ruleset, TierPolicy};
 pub use model::{
@@ -30,4 +39,5 @@ pub use model::{
     EvidenceType, Lang, Principle, Text, Tier, UnknownWord, VendorQuestion, chinese_number, chinese_ordinal,
     parse_article_ref,
 };
+pub use pack::{BASE as PACK_BASE, MANIFEST as PACK_MANIFEST, Pack, PackFile, PackManifest, PackRef};
 pub use query::{ControlFilter, HitKind, SearchHit, field_lang};

@@ -27,7 +27,7 @@ use lunli_governance::incident::{Feedback, Incident};
 use lunli_governance::monitoring::{Alert, OutcomeReport};
 use lunli_governance::review::{ReviewItem, ReviewStatus};
 use lunli_governance::runtime::{Consent, Suspension};
-use lunli_governance::store::{ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
+use lunli_governance::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
 use lunli_ledger::Hash;
 use postgres::types::ToSql;
@@ -676,6 +676,20 @@ impl Tx for PostgresTx<'_, '_> {
             "storing an API key",
             "INSERT INTO api_keys (id, record) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
             &[&key.id, &to_json(key)?],
+        )?;
+        Ok(())
+    }
+
+    fn packs(&mut self) -> Result<Vec<ActivePack>, GovernanceError> {
+        self.all("packs", "SELECT id, record FROM packs ORDER BY seq", &[])
+    }
+
+    fn put_pack(&mut self, pack: &ActivePack) -> Result<(), GovernanceError> {
+        self.execute(
+            "storing a norm pack",
+            "INSERT INTO packs (id, seq, record) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM packs), $2) \
+             ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+            &[&pack.id, &to_json(pack)?],
         )?;
         Ok(())
     }

@@ -9,7 +9,7 @@ use lunli_governance::incident::{Feedback, Incident};
 use lunli_governance::monitoring::{Alert, OutcomeReport};
 use lunli_governance::review::{ReviewItem, ReviewStatus};
 use lunli_governance::runtime::{Consent, Suspension};
-use lunli_governance::store::{ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
+use lunli_governance::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -419,6 +419,21 @@ impl Tx for SqliteTx<'_> {
                 params![key.id, to_json(key)?],
             )
             .map_err(db("storing an API key"))?;
+        Ok(())
+    }
+
+    fn packs(&mut self) -> Result<Vec<ActivePack>, GovernanceError> {
+        self.all("packs", "SELECT id, record FROM packs ORDER BY seq", [])
+    }
+
+    fn put_pack(&mut self, pack: &ActivePack) -> Result<(), GovernanceError> {
+        self.conn
+            .execute(
+                "INSERT INTO packs (id, seq, record) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM packs), ?2) \
+                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+                params![pack.id, to_json(pack)?],
+            )
+            .map_err(db("storing a norm pack"))?;
         Ok(())
     }
 

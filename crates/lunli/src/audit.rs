@@ -135,8 +135,9 @@ pub fn run(global: &GlobalArgs, command: &AuditCommand, out: &mut Out) -> Result
     }
 }
 
-fn load_policy(run: &RunArgs) -> Result<Policy> {
-    let Some(path) = &run.policy else { return Ok(Policy::default()) };
+fn load_policy(ctx: &Context, run: &RunArgs) -> Result<Policy> {
+    // Art. 24: an active norm pack's stricter thresholds replace the defaults.
+    let Some(path) = &run.policy else { return Ok(ctx.pack_audit_policy.clone().unwrap_or_default()) };
     let text = crate::context::read_input(path)?;
     Policy::from_yaml(&path.display().to_string(), &text).map_err(input_error)
 }
@@ -228,7 +229,7 @@ fn with_progress<T>(progress: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
 }
 
 fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result<()> {
-    let policy = load_policy(&args.run)?;
+    let policy = load_policy(ctx, &args.run)?;
     let request = FairnessRequest {
         inputs: args.files.clone(),
         label: args.label.clone(),
@@ -259,7 +260,7 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
 }
 
 fn quality_command(ctx: &Context, args: &QualityArgs, out: &mut Out) -> Result<()> {
-    let policy = load_policy(&args.run)?;
+    let policy = load_policy(ctx, &args.run)?;
     let rules = match &args.rules {
         Some(path) => {
             let text = crate::context::read_input(path)?;

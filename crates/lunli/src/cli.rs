@@ -169,6 +169,20 @@ pub enum Command {
     /// A system's playbook: who may pause it, review thresholds, monitors, contacts, targets.
     #[command(subcommand)]
     Playbook(crate::oversight::PlaybookCommand),
+
+    /// How lunli's controls answer other AI rules (EU AI Act, NIST AI RMF, ISO/IEC 42001, China's
+    /// generative-AI and labelling measures); with --system, a system's standing in their terms.
+    Crosswalk(crate::crosswalk::CrosswalkArgs),
+
+    /// Norm packs (Art. 24): an organisation's own, stricter norms in the catalogue's formats,
+    /// checked so that they never loosen the base, activated with a ledger entry.
+    #[command(subcommand)]
+    Pack(crate::pack::PackCommand),
+
+    /// Draft China's filing material in Chinese (算法备案, 生成式人工智能服务备案) from a system's
+    /// records, each field traced to its source, the gaps listed. Markdown, or --format json.
+    #[command(subcommand)]
+    Filing(crate::filing::FilingCommand),
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,10 @@ use lunli_store::{AnyStore, LedgerKeys, PostgresStore, SqliteStore};
 use crate::cli::GlobalArgs;
 
 pub struct Context {
+    /// The bundled catalogue, the `--catalogue` overlay and the active norm packs.
     pub catalogue: Catalogue,
+    /// The audit thresholds of the active packs, when one carries them (Art. 24).
+    pub pack_audit_policy: Option<lunli_audit::policy::Policy>,
     pub data_dir: PathBuf,
     /// PostgreSQL to keep the state in instead of the data directory (`--database-url`).
     pub database_url: Option<String>,
@@ -19,17 +22,16 @@ pub struct Context {
 
 impl Context {
     pub fn new(global: &GlobalArgs) -> Result<Self> {
-        let catalogue = match &global.catalogue {
-            Some(dir) => Catalogue::with_overlay(dir)?,
-            None => Catalogue::bundled()?,
-        };
+        let packs = crate::pack::active_packs(global)?;
+        let catalogue = Catalogue::layered(global.catalogue.as_deref(), &packs)?;
+        let pack_audit_policy = crate::pack::audit_policy_of(&packs)?;
         let data_dir = match &global.data_dir {
             Some(dir) => dir.clone(),
             None => default_data_dir()?,
         };
         let actor = global.actor.clone().unwrap_or_else(os_user);
         let database_url = global.database_url.clone().filter(|url| !url.trim().is_empty());
-        Ok(Self { catalogue, data_dir, database_url, actor })
+        Ok(Self { catalogue, pack_audit_policy, data_dir, database_url, actor })
     }
 
     /// The store the governance commands and the gateway work on: PostgreSQL when a database
@@ -44,7 +46,7 @@ impl Context {
 }
 
 /// The platform's data directory for lunli (`~/.local/share/lunli` on Linux).
-fn default_data_dir() -> Result<PathBuf> {
+pub fn default_data_dir() -> Result<PathBuf> {
     directories::ProjectDirs::from("", "", "lunli")
         .map(|dirs| dirs.data_dir().to_path_buf())
         .context("cannot find the user's data directory; pass --data-dir or set LUNLI_DATA_DIR")

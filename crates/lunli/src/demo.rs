@@ -158,8 +158,13 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
     let gov = Governance::new(&ctx.catalogue, &*store);
     let at = now();
     // The audits record their evidence through a context on the demo's own directory.
-    let demo_ctx =
-        Context { catalogue: ctx.catalogue.clone(), data_dir: dir.clone(), database_url: None, actor: "li-wei".into() };
+    let demo_ctx = Context {
+        catalogue: ctx.catalogue.clone(),
+        pack_audit_policy: None,
+        data_dir: dir.clone(),
+        database_url: None,
+        actor: "li-wei".into(),
+    };
 
     out.heading(out.label("6. 示例系统：个人信贷评分模型", "6. An example system: consumer credit scoring"));
     let people = PEOPLE;

@@ -6,12 +6,15 @@ mod audit;
 mod check;
 mod cli;
 mod context;
+mod crosswalk;
 mod demo;
+mod filing;
 mod intake;
 mod ledger;
 mod norms;
 mod output;
 mod oversight;
+mod pack;
 mod serve;
 mod systems;
 
@@ -101,6 +104,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Incident(command) => oversight::incident(&Context::new(&cli.global)?, command, &mut out),
         Command::Feedback(command) => oversight::feedback(&Context::new(&cli.global)?, command, &mut out),
         Command::Playbook(command) => oversight::playbook(&Context::new(&cli.global)?, command, &mut out),
+        Command::Crosswalk(args) => crosswalk::run(&cli.global, &load_catalogue(cli)?, args, &mut out),
+        Command::Pack(command) => pack::run(&cli.global, command, &mut out),
+        Command::Filing(command) => filing::run(&Context::new(&cli.global)?, command, &mut out),
     };
     // Art. 12: a command that changed the ledger leaves it covered by a signed tree head.
     let result = result.and_then(|()| ledger::seal(&cli.global, &cli.command));
@@ -109,11 +115,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     result
 }
 
+/// The bundled catalogue, the `--catalogue` overlay and the active norm packs (Art. 24).
 fn load_catalogue(cli: &Cli) -> anyhow::Result<Catalogue> {
-    Ok(match &cli.global.catalogue {
-        Some(dir) => Catalogue::with_overlay(dir)?,
-        None => Catalogue::bundled()?,
-    })
+    pack::active_catalogue(&cli.global)
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {

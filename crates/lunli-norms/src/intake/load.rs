@@ -75,6 +75,25 @@ pub(crate) struct IntakeBuilder {
 }
 
 impl IntakeBuilder {
+    /// The policy of `tier` defined so far (for a pack to be compared against the base).
+    pub fn tier_policy(&self, tier: Tier) -> Option<&TierPolicy> {
+        self.tiers.get(&tier).map(|t| &t.policy)
+    }
+
+    /// Forgets the policy of `tier`, so that a pack's stricter one replaces it.
+    pub fn remove_tier(&mut self, tier: Tier) {
+        self.tiers.remove(&tier);
+    }
+
+    /// Where a rule, question or role with this id was first defined, if it was.
+    pub fn defined(&self, what: &str, id: &str) -> Option<&Origin> {
+        match what {
+            "rule" => self.rule_ids.get(&id.to_ascii_uppercase()),
+            "question" => self.question_ids.get(&id.to_ascii_uppercase()),
+            _ => self.role_ids.get(id),
+        }
+    }
+
     pub fn add_question(&mut self, file: &SourceFile, raw: Spanned<RawQuestion>) {
         let raw = raw.into_inner();
         let id_at = Origin::at(file, raw.id.span());
