@@ -279,8 +279,15 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
     }
 
     let Some(running) = running else { return Ok(()) };
-    out.heading(out.label("网关仍在运行", "The gateway keeps running"));
+    out.heading(out.label("网关与仪表板仍在运行", "The gateway and its dashboard keep running"));
     out.line(format!("  http://{addr}"));
+    out.line(out.label(
+        &format!("仪表板：http://{addr}/ui/ —— 用下面的管理员密钥登录，可暂停、恢复系统，处理人工复核队列。"),
+        &format!(
+            "Dashboard: http://{addr}/ui/ — sign in with the admin key below to suspend and resume systems and work \
+             the human-review queue."
+        ),
+    ));
     out.line(out.label(
         &format!("管理员 API 密钥（仅此一次显示）：{}", keys.admin),
         &format!("Admin API key (shown this once): {}", keys.admin),

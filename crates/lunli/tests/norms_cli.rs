@@ -328,7 +328,7 @@ fn demo_leaves_the_gateway_running_at_the_address_it_prints() {
     for line in lines.by_ref() {
         let line = line.expect("a line");
         if let Some(rest) = line.trim().strip_prefix("http://") {
-            addr = Some(rest.to_string());
+            addr = Some(rest.trim_end_matches('/').to_string());
         }
         if let Some(key) = line.strip_prefix("Admin API key (shown this once): ") {
             admin_key = Some(key.trim().to_string());
@@ -347,6 +347,12 @@ fn demo_leaves_the_gateway_running_at_the_address_it_prints() {
     stream.read_to_string(&mut response).expect("response");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("meeting-notes"), "{response}");
+    // And the dashboard's sign-in page is there, on the same port.
+    let mut stream = std::net::TcpStream::connect(&addr).expect("the gateway is still listening");
+    write!(stream, "GET /ui/login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("request");
+    let mut page = String::new();
+    stream.read_to_string(&mut page).expect("response");
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("<form"), "{page}");
 
     // Ctrl-C (SIGTERM here) stops it cleanly, with a last signed head over everything.
     std::process::Command::new("kill").arg(child.id().to_string()).status().expect("kill");
