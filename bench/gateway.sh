@@ -3,10 +3,12 @@
 # with every decision appended to the ledger (group commit). Bounded in time; loopback only.
 #
 #   bash bench/gateway.sh [DURATION_SECONDS] [CONNECTIONS]
+#   BENCH_POSTGRES="host=127.0.0.1 user=postgres dbname=test" bash bench/gateway.sh …   # on PostgreSQL
 #
-# Needs wrk (Debian: apt-get install wrk). Builds lunli in release. Runs two scenarios on the
-# embedded SQLite store: a medium-tier system (answer first, ledger entry in the next group
-# commit) and a high-tier system (answer only after the entry is durable).
+# Needs wrk (Debian: apt-get install wrk). Builds lunli in release. Runs two scenarios: a
+# medium-tier system (answer first, ledger entry in the next group commit) and a high-tier
+# system (answer only after the entry is durable), on the embedded SQLite store, or with
+# BENCH_POSTGRES (key=value form) in a fresh schema of that database, dropped afterwards.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION="${1:-15}"
@@ -17,8 +19,21 @@ LUNLI="$CARGO_TARGET_DIR/release/lunli"
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
 DATA="$(mktemp -d)"
-trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$DATA"' EXIT
+SERVER=""
+cleanup() {
+  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
+  rm -rf "$DATA"
+  if [ -n "${BENCH_POSTGRES:-}" ]; then psql -X -q "$BENCH_POSTGRES" -c "DROP SCHEMA IF EXISTS $BENCH_PG_SCHEMA CASCADE" || true; fi
+}
+trap cleanup EXIT
 export LUNLI_DATA_DIR="$DATA" LUNLI_ACTOR=bench
+if [ -n "${BENCH_POSTGRES:-}" ]; then
+  export BENCH_PG_SCHEMA="lunli_bench_$$"
+  export LUNLI_DATABASE_URL="$BENCH_POSTGRES options='-c search_path=$BENCH_PG_SCHEMA'"
+  echo "== store: PostgreSQL, schema $BENCH_PG_SCHEMA"
+else
+  echo "== store: embedded SQLite in $DATA"
+fi
 # A registered, approved system per tier, set up through the library by the bench helper test.
 cargo test -q --release -p lunli-gateway --test bench_fixture -- --ignored --exact prepare_bench_store >/dev/null
 SECRET="$(cat "$DATA/bench-key")"

@@ -1,6 +1,7 @@
-//! Not a test: `bench/gateway.sh` runs this (ignored) function to prepare a data directory with
-//! two approved systems — one medium-tier, one high-tier — and a service key, through the same
-//! library calls a user's commands make.
+//! Not a test: `bench/gateway.sh` runs this (ignored) function to prepare a data directory — or,
+//! with `BENCH_POSTGRES` set, a schema `BENCH_PG_SCHEMA` of that PostgreSQL database — with two
+//! approved systems (one medium-tier, one high-tier) and a service key, through the same library
+//! calls a user's commands make.
 
 use jiff::civil::Date;
 use lunli_gateway::access::{hash_secret, new_secret};
@@ -8,7 +9,8 @@ use lunli_governance::intake::{Answer, Answers};
 use lunli_governance::store::ApiKey;
 use lunli_governance::{ControlStatus, Governance, Person, System, Training};
 use lunli_norms::{Catalogue, Tier};
-use lunli_store::SqliteStore;
+use lunli_governance::store::Store;
+use lunli_store::{PostgresOptions, PostgresStore, SqliteStore};
 
 const SYSTEM: &str = include_str!("../../../examples/credit-scoring/system.yaml");
 const ANSWERS: &str = include_str!("../../../examples/credit-scoring/intake.yaml");
@@ -17,9 +19,19 @@ const ANSWERS: &str = include_str!("../../../examples/credit-scoring/intake.yaml
 #[ignore = "prepares the benchmark's data directory; run by bench/gateway.sh"]
 fn prepare_bench_store() {
     let dir = std::env::var("LUNLI_DATA_DIR").expect("bench/gateway.sh sets LUNLI_DATA_DIR");
-    let store = SqliteStore::open(std::path::Path::new(&dir)).expect("store");
+    match std::env::var("BENCH_POSTGRES") {
+        Ok(url) => {
+            let schema = std::env::var("BENCH_PG_SCHEMA").expect("bench/gateway.sh sets BENCH_PG_SCHEMA");
+            let options = PostgresOptions { schema: Some(schema), ..PostgresOptions::default() };
+            prepare(&PostgresStore::connect_with(&url, &options).expect("PostgreSQL store"), &dir);
+        }
+        Err(_) => prepare(&SqliteStore::open(std::path::Path::new(&dir)).expect("store"), &dir),
+    }
+}
+
+fn prepare<S: Store>(store: &S, dir: &str) {
     let catalogue = Catalogue::bundled().expect("catalogue");
-    let gov = Governance::new(&catalogue, &store);
+    let gov = Governance::new(&catalogue, store);
     let at = jiff::Timestamp::now();
     let training = Training {
         course: "AI ethics".into(),
