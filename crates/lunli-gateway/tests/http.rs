@@ -646,6 +646,7 @@ async fn an_incident_past_its_acknowledgement_target_shows_as_overdue() {
         owner: None,
         decisions: vec![],
         controls: vec![],
+        feedback: None,
     };
     let old = f.gov().open_incident("op", new("old"), t0()).expect("incident");
     let server = Server::start(&f).await;

@@ -121,6 +121,9 @@ pub struct NewIncident {
     pub decisions: Vec<String>,
     #[serde(default)]
     pub controls: Vec<String>,
+    /// The feedback that raised it (Art. 17: feedback is answered by action).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<u64>,
 }
 
 impl NewIncident {
@@ -280,6 +283,7 @@ mod tests {
             owner: None,
             decisions: vec![],
             controls: vec![],
+            feedback: None,
         };
         let target = Target { acknowledge_minutes: 60, resolve_minutes: 600 };
         Incident::open(new, "o".into(), "a", "manual".into(), target, at("2026-06-01T00:00:00Z"))

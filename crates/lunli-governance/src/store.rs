@@ -133,6 +133,7 @@ pub trait Tx {
     fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError>;
     /// The newest `limit` feedback items (of one system when given), newest first.
     fn feedback(&mut self, system: Option<&str>, limit: u32) -> Result<Vec<Feedback>, GovernanceError>;
+    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError>;
     fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError>;
     /// The newest `limit` outcomes of a system, oldest first.
     fn recent_outcomes(&mut self, system: &str, limit: u32) -> Result<Vec<OutcomeReport>, GovernanceError>;

@@ -176,7 +176,9 @@ impl PostgresStore {
                 .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))
                 .map_err(pg_error("creating the schema"))?;
         }
+        // Grouped, as on SQLite: a crash mid-migration leaves nothing half-recorded.
         embedded::migrations::runner()
+            .set_grouped(true)
             .run(&mut setup)
             .map_err(|e| StoreError::PostgresMigration { target: target.clone(), message: e.to_string() })?;
         let lock_key: i32 = setup
@@ -741,6 +743,10 @@ impl Tx for PostgresTx<'_, '_> {
             ),
             None => self.all("feedback", "SELECT id::text, record FROM feedback ORDER BY id DESC LIMIT $1", &[&limit]),
         }
+    }
+
+    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError> {
+        self.one("feedback", &id.to_string(), "SELECT record FROM feedback WHERE id = $1", &[&to_i64(id)?])
     }
 
     fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError> {

@@ -43,8 +43,9 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
-        // Grouped: every pending migration and its history row commit in one transaction, so a
-        // process killed mid-way leaves the schema as it was, never applied but unrecorded.
+        // Grouped: every pending migration and its history row in one transaction. Ungrouped,
+        // refinery commits a migration before recording it, and a process killed in between
+        // leaves a schema that no later open can bring up to date ("table … already exists").
         embedded::migrations::runner()
             .set_grouped(true)
             .run(&mut conn)
@@ -515,6 +516,10 @@ impl Tx for SqliteTx<'_> {
                 params![limit],
             ),
         }
+    }
+
+    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError> {
+        self.one("feedback", &id.to_string(), "SELECT record FROM feedback WHERE id = ?1", params![to_i64(id)?])
     }
 
     fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError> {

@@ -460,6 +460,7 @@ fn a_critical_incident_suspends_the_system_when_the_playbook_says_so<S: Backend>
         owner: None,
         decisions: vec!["d-7".into()],
         controls: vec!["C-17-01".into()],
+        feedback: None,
     };
     let high = world.gov().open_incident("li-wei", new(Severity::High), t0()).expect("high");
     assert!(!high.suspended_system);
@@ -561,6 +562,36 @@ fn feedback_is_kept_newest_first_and_the_playbook_says_who_may_pause<S: Backend>
     let list = world.gov().feedback(Some("credit-scoring"), 10).expect("list");
     assert_eq!(list.iter().map(|f| f.message.as_str()).collect::<Vec<_>>(), ["第二条反馈", "first"]);
     assert_eq!(world.gov().feedback(None, 1).expect("list").len(), 1);
+    // Feedback answered by action: an incident that names it.
+    let raised = world
+        .gov()
+        .open_incident(
+            "li-wei",
+            NewIncident {
+                system: "credit-scoring".into(),
+                title: "declines without reasons".into(),
+                description: String::new(),
+                severity: Severity::Medium,
+                owner: None,
+                decisions: vec![],
+                controls: vec![],
+                feedback: Some(list[0].id),
+            },
+            t0(),
+        )
+        .expect("incident from feedback");
+    assert_eq!(raised.source, format!("feedback:{}", list[0].id));
+    let err = world.gov().open_incident(
+        "li-wei",
+        NewIncident {
+            feedback: Some(99),
+            ..serde_json::from_value(serde_json::json!({
+            "system": "credit-scoring", "title": "t", "severity": "low" }))
+            .expect("new incident")
+        },
+        t0(),
+    );
+    assert!(matches!(err, Err(GovernanceError::NotFound { .. })), "{err:?}");
     let err = world.gov().submit_feedback("public", Feedback { system: "ghost".into(), ..feedback("x") });
     assert!(matches!(err, Err(GovernanceError::NotFound { .. })), "{err:?}");
     let err = world.gov().submit_feedback("public", feedback(" ")).expect_err("empty");

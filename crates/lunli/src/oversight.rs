@@ -58,6 +58,9 @@ pub enum IncidentCommand {
         /// Control ids it concerns; repeat or comma-separate.
         #[arg(long = "control", value_delimiter = ',')]
         controls: Vec<String>,
+        /// The feedback (id) that raised it.
+        #[arg(long)]
+        feedback: Option<u64>,
     },
     /// Acknowledge an open incident.
     Ack {
@@ -198,7 +201,7 @@ pub fn incident(ctx: &Context, command: &IncidentCommand, out: &mut Out) -> Resu
     let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     match command {
-        IncidentCommand::Open { system, title, severity, description, owner, decisions, controls } => {
+        IncidentCommand::Open { system, title, severity, description, owner, decisions, controls, feedback } => {
             let new = NewIncident {
                 system: system.clone(),
                 title: title.clone(),
@@ -207,6 +210,7 @@ pub fn incident(ctx: &Context, command: &IncidentCommand, out: &mut Out) -> Resu
                 owner: owner.clone(),
                 decisions: decisions.clone(),
                 controls: controls.clone(),
+                feedback: *feedback,
             };
             let incident = gov.open_incident(&ctx.actor, new, now())?;
             if !out.is_table() {

@@ -200,7 +200,24 @@ impl<S: Store> Governance<'_, S> {
                 return Err(not_found("control", control, "`lunli norms controls`"));
             }
         }
-        self.store.write(|tx| open_incident_in(tx, actor, new, "manual".into(), at))
+        self.store.write(|tx| {
+            let source = match new.feedback {
+                Some(id) => {
+                    let feedback = tx
+                        .feedback_item(id)?
+                        .ok_or_else(|| not_found("feedback", &id.to_string(), "`lunli feedback list`"))?;
+                    if feedback.system != new.system {
+                        return Err(GovernanceError::Invalid {
+                            field: "feedback".into(),
+                            reason: format!("feedback {id} is about {}, not {}", feedback.system, new.system),
+                        });
+                    }
+                    format!("feedback:{id}")
+                }
+                None => "manual".into(),
+            };
+            open_incident_in(tx, actor, new, source, at)
+        })
     }
 
     pub fn acknowledge_incident(
@@ -370,6 +387,7 @@ impl<S: Store> Governance<'_, S> {
                                 owner: None,
                                 decisions: vec![],
                                 controls: vec![],
+                                feedback: None,
                             };
                             let incident =
                                 open_incident_in(tx, PLAYBOOK_ACTOR, new, format!("alert:{}", alert.id), at)?;
