@@ -258,6 +258,8 @@ async fn people_suspend_resume_review_and_handle_incidents_in_a_browser() {
     assert_eq!(s.path().await, "/ui/systems/meeting-notes");
     assert!(s.text("#runtime-state").await.contains("running"));
     assert!(s.text("#controls").await.contains("met"));
+    let playbook = s.text("dl.playbook").await;
+    assert!(playbook.contains("anyone the access policy allows") && playbook.contains("below 0.6"), "{playbook}");
     s.shot("system").await;
 
     // Suspend: a blank reason is refused by the same rule as the API; then a real one.

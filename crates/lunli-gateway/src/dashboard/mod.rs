@@ -506,6 +506,7 @@ async fn system_page<S: Store + LedgerStatus + Send + Sync + 'static>(
         series: &series,
         may_suspend: d.app.policy.allows(&user.key, "system.suspend"),
         may_resume: d.app.policy.allows(&user.key, "system.resume"),
+        default_review: (d.app.config.review_below_confidence, d.app.config.review_at_impact),
     };
     let body = views::system(lang, &d.app.catalogue, &page);
     user.page(StatusCode::OK, &current.system.name, banner.as_ref(), body)
