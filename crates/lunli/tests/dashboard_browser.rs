@@ -9,6 +9,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
@@ -37,12 +38,24 @@ impl Drop for Owned {
     }
 }
 
+/// chromedriver in a process group of its own, with the Chromium it starts: the whole group
+/// ends with the test, even when a failed step leaves the browser session open.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Process::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 /// chromedriver on a free loopback port, and a headless Chromium session through it.
-async fn browser() -> (Owned, Client) {
+async fn browser() -> (Driver, Client) {
     const INSTALL: &str = "install Debian's packages: apt-get install chromium chromium-driver";
     let driver = program("CHROMEDRIVER", &["chromedriver"])
         .unwrap_or_else(|| panic!("chromedriver is not on PATH (nor named by CHROMEDRIVER); {INSTALL}"));
@@ -51,11 +64,12 @@ async fn browser() -> (Owned, Client) {
     let port = free_port();
     let child = Process::new(&driver)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL}", driver.display()));
-    let child = Owned(child);
+    let child = Driver(child);
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not listen on port {port} within 20 s");
@@ -244,6 +258,8 @@ async fn people_suspend_resume_review_and_handle_incidents_in_a_browser() {
     assert_eq!(s.path().await, "/ui/systems/meeting-notes");
     assert!(s.text("#runtime-state").await.contains("running"));
     assert!(s.text("#controls").await.contains("met"));
+    let playbook = s.text("dl.playbook").await;
+    assert!(playbook.contains("anyone the access policy allows") && playbook.contains("below 0.6"), "{playbook}");
     s.shot("system").await;
 
     // Suspend: a blank reason is refused by the same rule as the API; then a real one.

@@ -63,14 +63,11 @@ pub fn router<S: Store + LedgerStatus + Send + Sync + 'static>(app: Arc<AppState
         .route("/ui/logout", post(logout::<S>))
         .route("/ui/lang/{lang}", get(switch_language))
         .route("/ui/systems/{system}", get(system_page::<S>))
-        .route("/ui/systems/{system}/suspend", get(confirm_suspend::<S>).post(suspend::<S>))
-        .route("/ui/systems/{system}/resume", get(confirm_resume::<S>).post(resume::<S>))
+        .route("/ui/systems/{system}/{verb}", get(confirm::<S>).post(act::<S>))
         .route("/ui/reviews", get(oversight::reviews::<S>))
-        .route("/ui/reviews/{id}/claim", post(oversight::claim_review::<S>))
-        .route("/ui/reviews/{id}/resolve", post(oversight::resolve_review::<S>))
+        .route("/ui/reviews/{id}/{verb}", post(oversight::review_action::<S>))
         .route("/ui/incidents", get(oversight::incidents::<S>))
-        .route("/ui/incidents/{id}/acknowledge", post(oversight::acknowledge_incident::<S>))
-        .route("/ui/incidents/{id}/resolve", post(oversight::resolve_incident::<S>))
+        .route("/ui/incidents/{id}/{verb}", post(oversight::incident_action::<S>))
         .route("/ui/ledger", get(ledger_page::<S>))
         .route("/ui/ledger/verify", post(verify::<S>))
         .layer(DefaultBodyLimit::max(16 * 1024))
@@ -159,6 +156,11 @@ fn explain(lang: Lang, error: &ApiError) -> (StatusCode, Banner) {
     (status, Banner::Error { title: t(lang, zh, en).to_string(), detail: detail.clone() })
 }
 
+/// A posted form, which carries the session's CSRF token.
+trait Posted {
+    fn csrf(&self) -> &str;
+}
+
 /// A signed-in person.
 struct User {
     key: ApiKey,
@@ -209,6 +211,22 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Dashboard<S> {
         };
         let heading = t(lang, "表单已失效", "Form expired");
         Err(Box::new(user.page(StatusCode::FORBIDDEN, heading, Some(&banner), views::problem(lang, heading, ""))))
+    }
+
+    /// The person and the form they posted, once the form carries their session's CSRF token.
+    fn posted<T: Posted>(
+        &self,
+        headers: &HeaderMap,
+        uri: &Uri,
+        form: Result<Form<T>, FormRejection>,
+    ) -> Result<(User, T), Box<Response>> {
+        let user = self.user(headers, uri)?;
+        let form = match form {
+            Ok(Form(form)) => form,
+            Err(rejection) => return Err(Box::new(bad_form(&user, &rejection))),
+        };
+        self.check_form(&user, form.csrf())?;
+        Ok((user, form))
     }
 
     fn gov_read<T: Send + 'static, F>(
@@ -353,6 +371,12 @@ async fn login<S: Store + LedgerStatus + Send + Sync + 'static>(
 #[derive(Debug, Deserialize)]
 struct CsrfForm {
     csrf: String,
+}
+
+impl Posted for CsrfForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 async fn logout<S: Store + LedgerStatus + Send + Sync + 'static>(
@@ -506,6 +530,7 @@ async fn system_page<S: Store + LedgerStatus + Send + Sync + 'static>(
         series: &series,
         may_suspend: d.app.policy.allows(&user.key, "system.suspend"),
         may_resume: d.app.policy.allows(&user.key, "system.resume"),
+        default_review: (d.app.config.review_below_confidence, d.app.config.review_at_impact),
     };
     let body = views::system(lang, &d.app.catalogue, &page);
     user.page(StatusCode::OK, &current.system.name, banner.as_ref(), body)
@@ -520,26 +545,35 @@ struct ActionForm {
     reason: String,
 }
 
-async fn confirm_suspend<S: Store + LedgerStatus + Send + Sync + 'static>(
-    State(d): Shared<S>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(system): Path<String>,
-    query: Result<Query<Next>, QueryRejection>,
-) -> Response {
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    confirm_page(&d, &headers, &uri, &system, false, &query.purpose, "", None)
+impl Posted for ActionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
-async fn confirm_resume<S: Store + LedgerStatus + Send + Sync + 'static>(
+/// `suspend` or `resume`, the last part of the kill switch's paths: whether it resumes.
+fn kill_switch_verb(verb: &str) -> Result<bool, ApiError> {
+    match verb {
+        "suspend" => Ok(false),
+        "resume" => Ok(true),
+        other => Err(ApiError::NotFound(format!("no page `{other}` for a system; try suspend or resume"))),
+    }
+}
+
+/// The confirmation page of the kill switch.
+async fn confirm<S: Store + LedgerStatus + Send + Sync + 'static>(
     State(d): Shared<S>,
     headers: HeaderMap,
     uri: Uri,
-    Path(system): Path<String>,
+    Path((system, verb)): Path<(String, String)>,
     query: Result<Query<Next>, QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    confirm_page(&d, &headers, &uri, &system, true, &query.purpose, "", None)
+    match (kill_switch_verb(&verb), d.user(&headers, &uri)) {
+        (_, Err(to_login)) => *to_login,
+        (Err(e), Ok(user)) => error_page(&user, &e),
+        (Ok(resume), Ok(_)) => confirm_page(&d, &headers, &uri, &system, resume, &query.purpose, "", None),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -582,47 +616,24 @@ fn confirm_page<S: Store + LedgerStatus + Send + Sync + 'static>(
     user.page(status, title, banner.as_ref(), views::confirm(lang, &confirm))
 }
 
-async fn suspend<S: Store + LedgerStatus + Send + Sync + 'static>(
-    State(d): Shared<S>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(system): Path<String>,
-    form: Result<Form<ActionForm>, FormRejection>,
-) -> Response {
-    act(&d, &headers, &uri, system, false, form).await
-}
-
-async fn resume<S: Store + LedgerStatus + Send + Sync + 'static>(
-    State(d): Shared<S>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(system): Path<String>,
-    form: Result<Form<ActionForm>, FormRejection>,
-) -> Response {
-    act(&d, &headers, &uri, system, true, form).await
-}
-
 /// Suspends or resumes through the same calls as the API; a refusal re-shows the confirmation
 /// with what went wrong, keeping the reason typed.
 async fn act<S: Store + LedgerStatus + Send + Sync + 'static>(
-    d: &Arc<Dashboard<S>>,
-    headers: &HeaderMap,
-    uri: &Uri,
-    system: String,
-    resume: bool,
+    State(d): Shared<S>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path((system, verb)): Path<(String, String)>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
-    let user = match d.user(headers, uri) {
-        Ok(user) => user,
-        Err(to_login) => return *to_login,
+    let (user, form) = match d.posted(&headers, &uri, form) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
     };
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => return bad_form(&user, &rejection),
+    let resume = match kill_switch_verb(&verb) {
+        Ok(resume) => resume,
+        Err(e) => return error_page(&user, &e),
     };
-    if let Err(response) = d.check_form(&user, &form.csrf) {
-        return *response;
-    }
+    let (d, headers, uri) = (&d, &headers, &uri);
     let purpose = (!form.purpose.trim().is_empty()).then(|| form.purpose.trim().to_string());
     let action = if resume { "system.resume" } else { "system.suspend" };
     let result = match authorize_hash(&d.app, &user.key.sha256, action) {
@@ -672,17 +683,10 @@ async fn verify<S: Store + LedgerStatus + Send + Sync + 'static>(
     uri: Uri,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    let user = match d.user(&headers, &uri) {
-        Ok(user) => user,
-        Err(to_login) => return *to_login,
+    let user = match d.posted(&headers, &uri, form) {
+        Ok((user, _)) => user,
+        Err(response) => return *response,
     };
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => return bad_form(&user, &rejection),
-    };
-    if let Err(response) = d.check_form(&user, &form.csrf) {
-        return *response;
-    }
     match d.gov_read(|_, store| store.verify_now(now())).await {
         Ok(_) => see_other("/ui/ledger?done=verified", &[]),
         Err(e) => error_page(&user, &e),

@@ -2,8 +2,6 @@
 //! actions a person takes on them — claim and resolve a review, acknowledge and resolve an
 //! incident — through the same calls as the API (`crate::oversight::*_as`).
 
-use std::sync::Arc;
-
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -20,7 +18,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::views::{Banner, age, encode, t};
-use super::{Dashboard, Shared, User, bad_form, error_page, explain, see_other};
+use super::{Dashboard, Posted, Shared, User, error_page, explain, see_other};
 use crate::api::{ApiError, authorize_hash, now};
 use crate::oversight::{acknowledge_incident_as, claim_review_as, resolve_incident_as, resolve_review_as};
 
@@ -202,45 +200,29 @@ pub(super) struct ReviewForm {
     note: String,
 }
 
-pub(super) async fn claim_review<S: Store + LedgerStatus + Send + Sync + 'static>(
-    State(d): Shared<S>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<u64>,
-    form: Result<Form<ReviewForm>, FormRejection>,
-) -> Response {
-    review_action(&d, &headers, &uri, id, false, form).await
-}
-
-pub(super) async fn resolve_review<S: Store + LedgerStatus + Send + Sync + 'static>(
-    State(d): Shared<S>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<u64>,
-    form: Result<Form<ReviewForm>, FormRejection>,
-) -> Response {
-    review_action(&d, &headers, &uri, id, true, form).await
-}
-
-async fn review_action<S: Store + LedgerStatus + Send + Sync + 'static>(
-    d: &Arc<Dashboard<S>>,
-    headers: &HeaderMap,
-    uri: &Uri,
-    id: u64,
-    resolve: bool,
-    form: Result<Form<ReviewForm>, FormRejection>,
-) -> Response {
-    let user = match d.user(headers, uri) {
-        Ok(user) => user,
-        Err(to_login) => return *to_login,
-    };
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => return bad_form(&user, &rejection),
-    };
-    if let Err(response) = d.check_form(&user, &form.csrf) {
-        return *response;
+impl Posted for ReviewForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
     }
+}
+
+/// `claim` or `resolve` a review item.
+pub(super) async fn review_action<S: Store + LedgerStatus + Send + Sync + 'static>(
+    State(d): Shared<S>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path((id, verb)): Path<(u64, String)>,
+    form: Result<Form<ReviewForm>, FormRejection>,
+) -> Response {
+    let (user, form) = match d.posted(&headers, &uri, form) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
+    };
+    let resolve = match verb.as_str() {
+        "claim" => false,
+        "resolve" => true,
+        other => return error_page(&user, &ApiError::NotFound(format!("no action `{other}` on a review"))),
+    };
     let result = match authorize_hash(&d.app, &user.key.sha256, "review.resolve") {
         Err(e) => Err(e),
         Ok(key) if !resolve => claim_review_as(&d.app, &key, id).await.map(|_| "claimed"),
@@ -406,45 +388,29 @@ pub(super) struct NoteForm {
     note: String,
 }
 
-pub(super) async fn acknowledge_incident<S: Store + LedgerStatus + Send + Sync + 'static>(
-    State(d): Shared<S>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<u64>,
-    form: Result<Form<NoteForm>, FormRejection>,
-) -> Response {
-    incident_action(&d, &headers, &uri, id, false, form).await
-}
-
-pub(super) async fn resolve_incident<S: Store + LedgerStatus + Send + Sync + 'static>(
-    State(d): Shared<S>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<u64>,
-    form: Result<Form<NoteForm>, FormRejection>,
-) -> Response {
-    incident_action(&d, &headers, &uri, id, true, form).await
-}
-
-async fn incident_action<S: Store + LedgerStatus + Send + Sync + 'static>(
-    d: &Arc<Dashboard<S>>,
-    headers: &HeaderMap,
-    uri: &Uri,
-    id: u64,
-    resolve: bool,
-    form: Result<Form<NoteForm>, FormRejection>,
-) -> Response {
-    let user = match d.user(headers, uri) {
-        Ok(user) => user,
-        Err(to_login) => return *to_login,
-    };
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => return bad_form(&user, &rejection),
-    };
-    if let Err(response) = d.check_form(&user, &form.csrf) {
-        return *response;
+impl Posted for NoteForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
     }
+}
+
+/// `acknowledge` or `resolve` an incident.
+pub(super) async fn incident_action<S: Store + LedgerStatus + Send + Sync + 'static>(
+    State(d): Shared<S>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path((id, verb)): Path<(u64, String)>,
+    form: Result<Form<NoteForm>, FormRejection>,
+) -> Response {
+    let (user, form) = match d.posted(&headers, &uri, form) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
+    };
+    let resolve = match verb.as_str() {
+        "acknowledge" => false,
+        "resolve" => true,
+        other => return error_page(&user, &ApiError::NotFound(format!("no action `{other}` on an incident"))),
+    };
     let result = match authorize_hash(&d.app, &user.key.sha256, "incident.write") {
         Err(e) => Err(e),
         Ok(key) if resolve => resolve_incident_as(&d.app, &key, id, form.note).await.map(|_| "resolved"),

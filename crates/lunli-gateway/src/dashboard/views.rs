@@ -2,7 +2,8 @@
 //! English. Pages receive plain data; they never read the store.
 
 use jiff::Timestamp;
-use lunli_governance::runtime::Suspension;
+use lunli_governance::playbook::Playbook;
+use lunli_governance::runtime::{Impact, Suspension};
 use lunli_governance::store::{ApiKey, SystemVersion};
 use lunli_governance::tiering::Tiering;
 use lunli_governance::{Approval, Assessment, EvidenceItem, StatusRow};
@@ -347,6 +348,40 @@ pub struct SystemPage<'a> {
     pub series: &'a chart::Series,
     pub may_suspend: bool,
     pub may_resume: bool,
+    /// The gateway's review thresholds, for a playbook that sets none.
+    pub default_review: (f64, Impact),
+}
+
+fn impact_name(lang: Lang, impact: Impact) -> &'static str {
+    match impact {
+        Impact::Low => t(lang, "低", "low"),
+        Impact::Medium => t(lang, "中", "medium"),
+        Impact::High => t(lang, "高", "high"),
+    }
+}
+
+/// The playbook's answers to "who can pause it, what triggers human takeover, who is called".
+fn playbook(lang: Lang, p: &Playbook, default_review: (f64, Impact)) -> Markup {
+    let (below, at) =
+        (p.review.below_confidence.unwrap_or(default_review.0), p.review.at_impact.unwrap_or(default_review.1));
+    html! {
+        dl.playbook {
+            dt { (t(lang, "可暂停的人", "Who may pause it")) }
+            dd { @if p.may_pause.is_empty() { (t(lang, "访问策略允许的任何人", "anyone the access policy allows")) } @else { (p.may_pause.join(", ")) } }
+            dt { (t(lang, "转人工复核", "A human reviews when")) }
+            dd { (match lang {
+                Lang::Zh => format!("模型置信度低于 {below}，或影响程度达到“{}”", impact_name(lang, at)),
+                Lang::En => format!("model confidence is below {below}, or the impact is {} or more", impact_name(lang, at)),
+            }) }
+            dt { (t(lang, "自动暂停", "Suspends itself on")) }
+            dd { @if p.suspend_on.is_empty() { span.muted { (t(lang, "无（只由人暂停）", "nothing (only people suspend it)")) } }
+                 @else { (t(lang, "以下严重程度的事件：", "incidents of severity ")) (p.suspend_on.iter().map(|s| t(lang, s.zh(), s.as_str())).collect::<Vec<_>>().join(t(lang, "、", ", "))) } }
+            @if !p.escalation.is_empty() {
+                dt { (t(lang, "升级联系人", "Escalation")) }
+                dd { ul.plain { @for c in &p.escalation { li { (c.name) " — " (c.reach) " " span.muted { "(" (t(lang, "自", "from ")) (t(lang, c.from.zh(), c.from.as_str())) ")" } } } } }
+            }
+        }
+    }
 }
 
 fn list(items: &[String]) -> Markup {
@@ -373,6 +408,7 @@ pub fn system(lang: Lang, catalogue: &Catalogue, p: &SystemPage<'_>) -> Markup {
             p.muted { (t(lang,
                 "暂停后，网关对该系统的每个决定都将拒绝，直到有人恢复（第三条第四项、第十七条）。恢复须由暂停者以外的人进行。",
                 "While suspended, the gateway denies every decision for this system until someone resumes it (Art. 3(4), Art. 17). Someone other than whoever suspended it must resume it.")) }
+            (playbook(lang, &s.playbook, p.default_review))
             @if p.suspensions.is_empty() {
                 p { (t(lang, "当前没有暂停。", "Not suspended.")) }
             } @else {
