@@ -7,9 +7,9 @@ use jiff::civil::Date;
 use lunli_gateway::access::{hash_secret, new_secret};
 use lunli_governance::intake::{Answer, Answers};
 use lunli_governance::store::ApiKey;
+use lunli_governance::store::Store;
 use lunli_governance::{ControlStatus, Governance, Person, System, Training};
 use lunli_norms::{Catalogue, Tier};
-use lunli_governance::store::Store;
 use lunli_store::{PostgresOptions, PostgresStore, SqliteStore};
 
 const SYSTEM: &str = include_str!("../../../examples/credit-scoring/system.yaml");

@@ -693,7 +693,7 @@ pub fn ledger(lang: Lang, health: &LedgerHealth, now: Timestamp, csrf: &str) -> 
                             dt { (t(lang, "树头", "Head")) } dd { span.badge.overdue { (t(lang, "尚未签名", "none signed yet")) } " " span.muted { "lunli ledger head --sign" } }
                         }
                         None => {
-                            dt { (t(lang, "树头", "Head")) } dd.muted { (t(lang, "此后端暂不签名树头（仅嵌入式存储支持）。", "This backend signs no heads yet (the embedded store does).")) }
+                            dt { (t(lang, "树头", "Head")) } dd.muted { (t(lang, "此实例没有账本密钥目录，无法签名或核验树头。", "This instance has no ledger key directory, so it cannot sign or verify heads.")) }
                         }
                     }
                 }
