@@ -223,7 +223,7 @@ impl Generator {
     /// look-alikes and invalid identifiers with nothing to find.
     fn line(&mut self) -> Line {
         let mut b = Builder::new();
-        match self.below(34) {
+        match self.below(39) {
             0 => {
                 let id = self.resident_id(true);
                 b.s("客户姓名").pii(Entity::Name, &self.zh_name_owned()).s("，身份证号").pii(Entity::ResidentId, &id).s("，已核验。")
@@ -363,6 +363,25 @@ impl Generator {
             32 => {
                 let n = self.digits(12);
                 b.s(&format!("批次 {n} 共 {} 件，单价 {}.{:02} 元", self.below(1000), self.below(500), self.below(100)))
+            }
+            // Values with no word that names them: no recogniser without a language model finds
+            // these names and addresses; the passport shape is too common to claim alone.
+            34 => {
+                let a = self.address();
+                b.s("快递放在").pii(Entity::Address, &a).s("门口")
+            }
+            35 => {
+                let n = self.en_name();
+                b.s("Dear ").pii(Entity::Name, &n).s(", thank you for your order.")
+            }
+            36 => {
+                let p = format!("G{}", self.digits(8));
+                b.s("证件 ").pii(Entity::Passport, &p).s(" 已登记")
+            }
+            37 => {
+                // A Luhn-valid number in a look-alike's context.
+                let card = self.card(true);
+                b.s(&format!("交易流水号 {}，金额 {} 元", card.replace(' ', ""), self.below(10_000)))
             }
             _ => {
                 let id = self.resident_id(true);

@@ -81,7 +81,7 @@ pub(crate) fn token(t: &[u8], grouped: bool) -> Option<Verdict> {
         let ok = (8..=15).contains(&rest.len()) && rest[0] != b'0' && rest.iter().all(u8::is_ascii_digit);
         return ok.then(|| Verdict::new(Entity::Phone, Confidence::Likely));
     }
-    if t.len() >= 15 && t[..2].iter().all(u8::is_ascii_uppercase) && t[2..4].iter().all(u8::is_ascii_digit) {
+    if checksum::iban_shape(t) && t[2..4].iter().all(u8::is_ascii_digit) {
         return Some(if checksum::iban_check(t) {
             Verdict::new(Entity::Iban, Confidence::High)
         } else {

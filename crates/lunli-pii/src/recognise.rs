@@ -61,9 +61,10 @@ const PLATE: usize = 5;
 const NAME: usize = 6;
 const ADDRESS: usize = 7;
 const LANDLINE_PARENS: usize = 8;
-// The last pattern (index 9) is a token of digits and capitals, classified in `token`.
+const STREET_ADDRESS: usize = 9;
+// The last pattern (index 10) is a token of digits and capitals, classified in `token`.
 
-const PATTERNS: [&str; 10] = [
+const PATTERNS: [&str; 11] = [
     r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}",
     r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}",
     r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}",
@@ -73,6 +74,9 @@ const PATTERNS: [&str; 10] = [
     r"姓名|名字|联系人|收件人|收货人|持卡人|户名|患者|(?i:name)",
     r"家庭住址|收货地址|地址|住址|住所|户籍地|居住地|(?i:address)",
     r"\(0[0-9]{2,3}\)[ \-]?[0-9]{7,8}",
+    // A Chinese street address without a context word: a province-level name, a city, district
+    // or county, a road or street and a house number.
+    r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?:省|市|自治区)?\p{Han}{0,12}?(?:市|区|县)\p{Han}{0,16}?(?:路|街|道|巷|弄|村)[0-9]{1,5}号(?:[0-9]{1,5}(?:室|栋|楼|单元))*",
     r"\+?[A-Z]{0,2}[0-9][0-9A-Z]*(?:[ \-][0-9A-Z]+)*",
 ];
 
@@ -195,6 +199,9 @@ impl Recogniser {
                         });
                         resume = e;
                     }
+                }
+                p if p == pid(STREET_ADDRESS) => {
+                    self.push(out, Verdict::new(Entity::Address, Confidence::Likely), start, end, &context);
                 }
                 p if p == pid(LANDLINE_PARENS) => {
                     if intl::outside_token(bytes, start, end) {
