@@ -12,7 +12,7 @@ use crate::mask::mask;
 pub const SAMPLES: usize = 3;
 
 /// Where a sample was found: a line and byte offset in text, or a row in a table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Sample {
     /// The value, masked ([`crate::mask`]); never the whole value.
     pub masked: String,
