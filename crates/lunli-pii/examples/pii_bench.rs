@@ -64,12 +64,13 @@ fn scan(file: &str) -> Fallible {
     let recogniser = Recogniser::new();
     let started = Instant::now();
     let mut tally = Tally::default();
-    let stats = TextScanner::new(&recogniser).minimum(Confidence::Likely).scan(File::open(file)?, file, &mut |piece| {
-        for f in piece.findings {
-            tally.add(f.entity, f.confidence, f.checksum_failed, piece.value(f), Default::default());
-        }
-        Ok(())
-    })?;
+    let stats =
+        TextScanner::new(&recogniser).minimum(Confidence::Likely).scan(File::open(file)?, file, &mut |piece| {
+            for f in piece.findings {
+                tally.add(f.entity, f.confidence, f.checksum_failed, piece.value(f), Default::default());
+            }
+            Ok(())
+        })?;
     let seconds = started.elapsed().as_secs_f64();
     let mb = stats.bytes as f64 / 1e6;
     println!(
@@ -87,7 +88,11 @@ fn recall(sample: &str, labels: &str) -> Fallible {
     for line in BufReader::new(File::open(labels)?).lines() {
         let v: serde_json::Value = serde_json::from_str(&line?)?;
         let n = |k: &str| v[k].as_u64().unwrap_or(0) as usize;
-        truth.entry(n("line")).or_default().push((v["entity"].as_str().unwrap_or("").to_string(), n("start"), n("end")));
+        truth.entry(n("line")).or_default().push((
+            v["entity"].as_str().unwrap_or("").to_string(),
+            n("start"),
+            n("end"),
+        ));
     }
     let recogniser = Recogniser::new();
     let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();

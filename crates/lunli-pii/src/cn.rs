@@ -25,7 +25,9 @@ pub(crate) fn token(t: &[u8], area_separated: bool) -> Option<Verdict> {
         if mobile(rest) {
             return Some(Verdict::new(Entity::Mobile, Confidence::Likely));
         }
-        if (9..=11).contains(&rest.len()) && rest[0] != b'0' && rest[0] != b'1' || rest.starts_with(b"10") && rest.len() == 10 {
+        if (9..=11).contains(&rest.len()) && rest[0] != b'0' && rest[0] != b'1'
+            || rest.starts_with(b"10") && rest.len() == 10
+        {
             return Some(Verdict::new(Entity::Landline, Confidence::Likely));
         }
     }
@@ -111,7 +113,9 @@ fn letters_and_digits(t: &[u8]) -> Option<Verdict> {
             Some(Verdict::new(Entity::HkMacauPermit, Confidence::Likely))
         }
         // 港澳居民来往内地通行证 (回乡证): H or M + 8 or 10 digits.
-        (Some(b'H' | b'M'), 9 | 11) if digits_from(1) => Some(Verdict::new(Entity::HkMacauPermit, Confidence::Possible)),
+        (Some(b'H' | b'M'), 9 | 11) if digits_from(1) => {
+            Some(Verdict::new(Entity::HkMacauPermit, Confidence::Possible))
+        }
         // 大陆居民往来台湾通行证: L or T + 8 digits.
         (Some(b'L' | b'T'), 9) if digits_from(1) => Some(Verdict::new(Entity::TaiwanPermit, Confidence::Possible)),
         _ => None,
@@ -127,7 +131,8 @@ pub(crate) fn is_han(c: char) -> bool {
 pub(crate) fn name_shape(value: &str) -> bool {
     let han = value.chars().filter(|&c| is_han(c)).count();
     if han > 0 {
-        return (2..=4).contains(&han) && value.chars().all(|c| is_han(c) || c == '·') || (han <= 8 && value.contains('·'));
+        return (2..=4).contains(&han) && value.chars().all(|c| is_han(c) || c == '·')
+            || (han <= 8 && value.contains('·'));
     }
     let words: Vec<&str> = value.split_whitespace().collect();
     (2..=3).contains(&words.len())
@@ -139,7 +144,8 @@ pub(crate) fn name_shape(value: &str) -> bool {
 }
 
 /// Words that make a Chinese text an address.
-const ADDRESS_MARKERS: &[char] = &['省', '市', '区', '县', '路', '街', '道', '号', '村', '镇', '乡', '巷', '弄', '栋', '室', '楼'];
+const ADDRESS_MARKERS: &[char] =
+    &['省', '市', '区', '县', '路', '街', '道', '号', '村', '镇', '乡', '巷', '弄', '栋', '室', '楼'];
 
 /// A whole value shaped like an address: Chinese with an address word and at least 5
 /// characters, or Latin text with a house number and a street word.
@@ -229,8 +235,25 @@ pub(crate) fn address_after(text: &str, start: usize, end: usize) -> Option<(usi
     let value_start = after_separator(text, end, latin)?;
     let rest = &text[value_start..];
     let stop = |c: char| {
-        matches!(c, '\n' | '\r' | '\t' | '，' | '。' | '；' | ';' | '！' | '!' | '？' | '?' | '、' | '）' | ')' | '"' | '“' | '”')
-            || (!latin && (c == ' ' || c == ','))
+        matches!(
+            c,
+            '\n' | '\r'
+                | '\t'
+                | '，'
+                | '。'
+                | '；'
+                | ';'
+                | '！'
+                | '!'
+                | '？'
+                | '?'
+                | '、'
+                | '）'
+                | ')'
+                | '"'
+                | '“'
+                | '”'
+        ) || (!latin && (c == ' ' || c == ','))
     };
     let mut len = rest.find(stop).unwrap_or(rest.len());
     if latin {
@@ -270,7 +293,8 @@ mod tests {
 
     #[test]
     fn digit_tokens() {
-        let e = |t: &str| token(t.as_bytes(), false).map(|v| (v.entity, v.confidence, v.checksum_failed, v.needs_context));
+        let e =
+            |t: &str| token(t.as_bytes(), false).map(|v| (v.entity, v.confidence, v.checksum_failed, v.needs_context));
         assert_eq!(e("11010519491231002X"), Some((Entity::ResidentId, Confidence::High, false, false)));
         assert_eq!(e("110105491231002"), Some((Entity::ResidentId, Confidence::Likely, false, false)));
         assert_eq!(e("13812345678"), Some((Entity::Mobile, Confidence::Likely, false, false)));

@@ -166,8 +166,26 @@ const WORDS: &[(&str, &[Entity])] = &[
 
 /// Words naming things that look like identifiers but are not about a person.
 const LOOK_ALIKES: &[&str] = &[
-    "订单", "单号", "运单", "快递", "流水", "编号", "发票", "批次", "工单", "时间戳", "序列号", "order",
-    "tracking", "invoice", "serial", "timestamp", "transaction", "sku", "batch", "version",
+    "订单",
+    "单号",
+    "运单",
+    "快递",
+    "流水",
+    "编号",
+    "发票",
+    "批次",
+    "工单",
+    "时间戳",
+    "序列号",
+    "order",
+    "tracking",
+    "invoice",
+    "serial",
+    "timestamp",
+    "transaction",
+    "sku",
+    "batch",
+    "version",
 ];
 
 /// The context words, compiled once.

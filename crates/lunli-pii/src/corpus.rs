@@ -56,7 +56,8 @@ const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "�
 const GIVEN: &[&str] = &["芳", "伟", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "婷", "秀英", "建华"];
 const FIRST: &[&str] = &["John", "Mary", "Wei", "Anna", "David", "Li", "Sarah", "Ahmed", "Olga", "Kenji"];
 const LAST: &[&str] = &["Smith", "Wang", "Chen", "Brown", "Garcia", "Muller", "Tanaka", "Novak", "Khan", "Lee"];
-const CITIES: &[&str] = &["北京市朝阳区", "上海市浦东新区", "广东省深圳市南山区", "浙江省杭州市西湖区", "四川省成都市武侯区"];
+const CITIES: &[&str] =
+    &["北京市朝阳区", "上海市浦东新区", "广东省深圳市南山区", "浙江省杭州市西湖区", "四川省成都市武侯区"];
 const ROADS: &[&str] = &["建国路", "人民路", "中山大道", "解放街", "科技园南路"];
 const PLATE_PROVINCES: &[&str] = &["京", "沪", "粤", "浙", "川", "苏", "鲁"];
 const PLATE_LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -84,7 +85,13 @@ impl Generator {
 
     fn resident_id(&mut self, valid: bool) -> String {
         let (y, m, d) = self.birth();
-        let body = format!("{}{:02}{:02}{y:04}{m:02}{d:02}{}", self.pick(PROVINCES), 1 + self.below(20), 1 + self.below(30), self.digits(3));
+        let body = format!(
+            "{}{:02}{:02}{y:04}{m:02}{d:02}{}",
+            self.pick(PROVINCES),
+            1 + self.below(20),
+            1 + self.below(30),
+            self.digits(3)
+        );
         const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
         let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
         let mut check = b"10X98765432"[(sum % 11) as usize];
@@ -96,7 +103,14 @@ impl Generator {
 
     fn old_resident_id(&mut self) -> String {
         let (y, m, d) = self.birth();
-        format!("{}{:02}{:02}{:02}{m:02}{d:02}{}", self.pick(PROVINCES), 1 + self.below(20), 1 + self.below(30), y % 100, self.digits(3))
+        format!(
+            "{}{:02}{:02}{:02}{m:02}{d:02}{}",
+            self.pick(PROVINCES),
+            1 + self.below(20),
+            1 + self.below(30),
+            y % 100,
+            self.digits(3)
+        )
     }
 
     fn mobile(&mut self) -> String {
@@ -141,11 +155,7 @@ impl Generator {
         let check = (0..10).find(|d| luhn(format!("{n}{d}").as_bytes())).unwrap_or(0);
         let check = if valid { check } else { (check + 1) % 10 };
         n.push(char::from(b'0' + check as u8));
-        if len == 16 && self.chance(40) {
-            format!("{} {} {} {}", &n[..4], &n[4..8], &n[8..12], &n[12..])
-        } else {
-            n
-        }
+        if len == 16 && self.chance(40) { format!("{} {} {} {}", &n[..4], &n[4..8], &n[8..12], &n[12..]) } else { n }
     }
 
     fn iban(&mut self) -> String {
@@ -184,7 +194,13 @@ impl Generator {
     fn plate(&mut self) -> String {
         let letter = char::from(PLATE_LETTERS[self.below(PLATE_LETTERS.len())]);
         let tail: String = (0..5)
-            .map(|i| if i == 0 && self.chance(30) { char::from(PLATE_LETTERS[self.below(PLATE_LETTERS.len())]) } else { char::from(b'0' + self.below(10) as u8) })
+            .map(|i| {
+                if i == 0 && self.chance(30) {
+                    char::from(PLATE_LETTERS[self.below(PLATE_LETTERS.len())])
+                } else {
+                    char::from(b'0' + self.below(10) as u8)
+                }
+            })
             .collect();
         format!("{}{letter}{tail}", self.pick(PLATE_PROVINCES))
     }
@@ -226,7 +242,11 @@ impl Generator {
         match self.below(39) {
             0 => {
                 let id = self.resident_id(true);
-                b.s("客户姓名").pii(Entity::Name, &self.zh_name_owned()).s("，身份证号").pii(Entity::ResidentId, &id).s("，已核验。")
+                b.s("客户姓名")
+                    .pii(Entity::Name, &self.zh_name_owned())
+                    .s("，身份证号")
+                    .pii(Entity::ResidentId, &id)
+                    .s("，已核验。")
             }
             1 => {
                 let id = self.resident_id(true);
@@ -314,7 +334,8 @@ impl Generator {
                 b.s("Transfer to IBAN ").pii(Entity::Iban, &i).s(" within 10 days.")
             }
             22 => {
-                let ip = format!("{}.{}.{}.{}", 1 + self.below(223), self.below(256), self.below(256), 1 + self.below(254));
+                let ip =
+                    format!("{}.{}.{}.{}", 1 + self.below(223), self.below(256), self.below(256), 1 + self.below(254));
                 b.s("用户登录 IP ").pii(Entity::Ipv4, &ip).s(" 异常")
             }
             23 => {
@@ -346,12 +367,20 @@ impl Generator {
                 // Look-alikes: order, tracking, invoice numbers, timestamps; nothing to find.
                 let order = format!("2026{}", self.digits(14));
                 let tracking = format!("SF{}", self.digits(13));
-                b.s(&format!("订单号 {order} 已发货，运单号 {tracking}，时间 2026-11-{:02} 08:{:02}:45", 1 + self.below(28), self.below(60)))
+                b.s(&format!(
+                    "订单号 {order} 已发货，运单号 {tracking}，时间 2026-11-{:02} 08:{:02}:45",
+                    1 + self.below(28),
+                    self.below(60)
+                ))
             }
             30 => {
                 let invoice = self.digits(8);
                 let ms = format!("17{}", self.digits(11));
-                b.s(&format!("Invoice {invoice} created at {ms} by build v1.{}.3.4, ISBN 978-7-111-{}-6", self.below(9), self.digits(5)))
+                b.s(&format!(
+                    "Invoice {invoice} created at {ms} by build v1.{}.3.4, ISBN 978-7-111-{}-6",
+                    self.below(9),
+                    self.digits(5)
+                ))
             }
             31 => {
                 // Check digits that fail: not personal information as written, found as "possible".
@@ -387,7 +416,12 @@ impl Generator {
                 let id = self.resident_id(true);
                 let m = self.mobile();
                 let e = self.email();
-                b.s("员工档案：身份证 ").pii(Entity::ResidentId, &id).s("；手机 ").pii(Entity::Mobile, &m).s("；邮箱 ").pii(Entity::Email, &e)
+                b.s("员工档案：身份证 ")
+                    .pii(Entity::ResidentId, &id)
+                    .s("；手机 ")
+                    .pii(Entity::Mobile, &m)
+                    .s("；邮箱 ")
+                    .pii(Entity::Email, &e)
             }
         };
         b.done()

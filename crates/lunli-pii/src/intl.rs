@@ -75,7 +75,8 @@ pub(crate) fn date(text: &str, start: usize, end: usize) -> Option<Verdict> {
 }
 
 /// Classifies a token the Chinese rules did not claim: IBAN, E.164 phone, US SSN.
-pub(crate) fn token(t: &[u8], grouped: bool) -> Option<Verdict> {
+/// `groups`: the lengths of the token's groups between separators.
+pub(crate) fn token(t: &[u8], groups: &[usize]) -> Option<Verdict> {
     if let Some(rest) = t.strip_prefix(b"+") {
         // E.164: a country code (not 0) and at most 15 digits in all.
         let ok = (8..=15).contains(&rest.len()) && rest[0] != b'0' && rest.iter().all(u8::is_ascii_digit);
@@ -94,8 +95,10 @@ pub(crate) fn token(t: &[u8], grouped: bool) -> Option<Verdict> {
         if !valid {
             return None;
         }
+        // Written 123-45-6789; nine bare digits (or other groupings, as in an ISBN) only with a
+        // context word.
         let v = Verdict::new(Entity::UsSsn, Confidence::Likely);
-        return Some(if grouped { v } else { v.with_context() });
+        return Some(if groups == [3, 2, 4] { v } else { v.with_context() });
     }
     None
 }
@@ -116,8 +119,9 @@ mod tests {
         let t = "addr 2001:db8::8a2e:370:7334 ok";
         assert!(ipv6(t, 5, 28).is_some());
         assert!(ipv6("at 12:30:45", 3, 11).is_none());
-        assert!(token(b"+442079460958", false).is_some());
-        assert!(token(b"078051120", true).is_some());
-        assert!(token(b"666051120", true).is_none());
+        assert!(token(b"+442079460958", &[13]).is_some());
+        assert!(token(b"078051120", &[3, 2, 4]).is_some());
+        assert!(token(b"666051120", &[3, 2, 4]).is_none());
+        assert!(token(b"711112345", &[1, 3, 5]).is_some_and(|v| v.needs_context), "ISBN 978-7-111-12345-6");
     }
 }

@@ -75,7 +75,11 @@ mod tests {
         assert_eq!(mask(Entity::DateOfBirth, "1990-03-07"), "1990-**-**");
         assert_eq!(mask(Entity::Ipv4, "10.0.0.1"), "1*.*.*.1");
         assert_eq!(mask(Entity::Address, "北京市朝阳区建国路88号"), "北京市朝********");
-        for (e, v) in [(Entity::BankCard, "6222021234567890128"), (Entity::Passport, "E12345678"), (Entity::Iban, "GB82WEST12345698765432")] {
+        for (e, v) in [
+            (Entity::BankCard, "6222021234567890128"),
+            (Entity::Passport, "E12345678"),
+            (Entity::Iban, "GB82WEST12345698765432"),
+        ] {
             let m = mask(e, v);
             assert_ne!(m, v);
             assert!(m.chars().filter(|&c| c == '*').count() * 5 >= v.len() * 2, "{m}");

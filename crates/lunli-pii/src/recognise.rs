@@ -238,6 +238,7 @@ impl Recogniser {
             return;
         }
         let mut compact = Vec::with_capacity(end - start);
+        let mut lengths = Vec::with_capacity(groups.len());
         let mut first = 0;
         'outer: while first < groups.len() {
             for last in (first..groups.len()).rev() {
@@ -246,7 +247,9 @@ impl Recogniser {
                     compact.extend_from_slice(&bytes[s..e]);
                 }
                 let area_separated = last > first && groups[first].1 - groups[first].0 <= 4;
-                if let Some(v) = cn::token(&compact, area_separated).or_else(|| intl::token(&compact, last > first)) {
+                lengths.clear();
+                lengths.extend(groups[first..=last].iter().map(|(s, e)| e - s));
+                if let Some(v) = cn::token(&compact, area_separated).or_else(|| intl::token(&compact, &lengths)) {
                     let (s, e) = (groups[first].0, groups[last].1);
                     self.push(out, v, s, e, context);
                     first = last + 1;

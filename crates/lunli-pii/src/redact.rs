@@ -61,9 +61,11 @@ fn generalise(entity: Entity, value: &str) -> Option<String> {
         }
         Entity::Address => {
             // Up to and including the first district or county, else the first city.
-            let cut = ['区', '县'].iter().filter_map(|c| value.find(*c).map(|i| i + c.len_utf8())).min().or_else(|| {
-                value.find('市').map(|i| i + '市'.len_utf8())
-            })?;
+            let cut = ['区', '县']
+                .iter()
+                .filter_map(|c| value.find(*c).map(|i| i + c.len_utf8()))
+                .min()
+                .or_else(|| value.find('市').map(|i| i + '市'.len_utf8()))?;
             Some(value[..cut].to_string())
         }
         Entity::Ipv4 => {

@@ -11,6 +11,7 @@ mod intake;
 mod ledger;
 mod norms;
 mod output;
+mod pii;
 mod serve;
 mod systems;
 
@@ -93,6 +94,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Status => assess::status(&Context::new(&cli.global)?, &mut out),
         Command::Check(args) => check::run(&load_catalogue(cli)?, args, &mut out),
         Command::Audit(command) => audit::run(&cli.global, command, &mut out),
+        Command::Redact(args) => pii::redact(&cli.global, args, &mut out),
         Command::Ledger(command) => ledger::run(&cli.global, command, &mut out),
         Command::Serve(args) => serve::run(&Context::new(&cli.global)?, args),
         Command::Key(command) => serve::key(&Context::new(&cli.global)?, command, &mut out),
