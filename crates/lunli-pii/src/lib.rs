@@ -35,3 +35,8 @@ pub use recognise::{Match, Recogniser};
 pub use redact::{Key, Mode};
 pub use scan::{Piece, TextFinding, TextScanner, TextStats};
 pub use tally::{EntityTally, Sample, Tally};
+
+/// The text scanner's default window in bytes: the most it holds in memory at once.
+pub fn scan_window() -> usize {
+    scan::WINDOW
+}
