@@ -467,28 +467,6 @@ pub fn quality(report: &QualityReport) -> String {
     page("lunli data-quality audit", &body)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped() {
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-    }
-
-    #[test]
-    fn charts_draw_a_bar_and_whisker_per_group() {
-        let svg = bar_chart(
-            &Text { zh: "选择率".into(), en: "selection rate".into() },
-            &[("A".into(), 0.5, Some([0.4, 0.6]), false), ("B".into(), 0.2, None, true)],
-            Some(0.8),
-        );
-        assert_eq!(svg.matches("<rect").count(), 2);
-        assert!(svg.contains("stroke-dasharray"));
-        assert!(!svg.contains("http://") || svg.contains("http://www.w3.org/2000/svg"));
-    }
-}
-
 /// The personal-information scan as a page: findings, then entities per column and per text
 /// file with masked samples only.
 pub fn pii(report: &crate::pii::PiiReport) -> String {
@@ -539,4 +517,26 @@ pub fn pii(report: &crate::pii::PiiReport) -> String {
         entity_table(format!("{} {}", label("文件", "File"), esc(&t.path)), &t.entities, &mut body);
     }
     page("lunli · 个人信息 / personal information", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+
+    #[test]
+    fn charts_draw_a_bar_and_whisker_per_group() {
+        let svg = bar_chart(
+            &Text { zh: "选择率".into(), en: "selection rate".into() },
+            &[("A".into(), 0.5, Some([0.4, 0.6]), false), ("B".into(), 0.2, None, true)],
+            Some(0.8),
+        );
+        assert_eq!(svg.matches("<rect").count(), 2);
+        assert!(svg.contains("stroke-dasharray"));
+        assert!(!svg.contains("http://") || svg.contains("http://www.w3.org/2000/svg"));
+    }
 }

@@ -666,12 +666,12 @@ pub fn redact_text(
             let mut at = 0usize;
             for f in piece.findings {
                 let start = usize::try_from(f.offset - piece.offset).unwrap_or(0);
-                writer.write_all(piece.text[at..start].as_bytes()).map_err(write_error)?;
+                writer.write_all(&piece.text.as_bytes()[at..start]).map_err(write_error)?;
                 writer.write_all(mode.replace(f.entity, piece.value(f)).as_bytes()).map_err(write_error)?;
                 at = start + f.len;
                 *counts.entry(f.entity).or_default() += 1;
             }
-            writer.write_all(piece.text[at..].as_bytes()).map_err(write_error)?;
+            writer.write_all(&piece.text.as_bytes()[at..]).map_err(write_error)?;
             Ok(())
         })
         .map_err(text_error)?;
@@ -704,7 +704,7 @@ pub fn redact_table(
 }
 
 enum TableWriter {
-    Csv(datafusion::arrow::csv::Writer<BufWriter<File>>),
+    Csv(Box<datafusion::arrow::csv::Writer<BufWriter<File>>>),
     Json(datafusion::arrow::json::LineDelimitedWriter<BufWriter<File>>),
     Parquet(Box<datafusion::parquet::arrow::ArrowWriter<BufWriter<File>>>),
 }
@@ -774,9 +774,9 @@ async fn redact_table_async(
     let out_name = output.display().to_string();
     let file = BufWriter::new(File::create(output).map_err(|e| AuditError::io(out_name.clone(), e))?);
     let mut writer = match format {
-        Format::Csv { delimiter } => TableWriter::Csv(
+        Format::Csv { delimiter } => TableWriter::Csv(Box::new(
             datafusion::arrow::csv::WriterBuilder::new().with_header(true).with_delimiter(delimiter).build(file),
-        ),
+        )),
         Format::JsonLines => TableWriter::Json(datafusion::arrow::json::LineDelimitedWriter::new(file)),
         Format::Parquet => TableWriter::Parquet(Box::new(
             datafusion::parquet::arrow::ArrowWriter::try_new(file, schema.clone(), None)

@@ -15,7 +15,17 @@ use lunli_pii::{Confidence, Mode, corpus};
 
 /// Rows of people: a name, a mobile stored as a number, an ID, an address, free text and quasi-
 /// identifiers, from a fixed seed.
-fn people(rows: usize) -> (Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<i64>, Vec<String>, Vec<String>) {
+struct People {
+    names: Vec<String>,
+    phones: Vec<i64>,
+    ids: Vec<String>,
+    notes: Vec<String>,
+    ages: Vec<i64>,
+    zips: Vec<String>,
+    diagnoses: Vec<String>,
+}
+
+fn people(rows: usize) -> People {
     let lines = corpus::generate(11, rows);
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = move |n: u64| {
@@ -37,11 +47,11 @@ fn people(rows: usize) -> (Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<
         zips.push(format!("1000{:02}", next(30)));
         diagnoses.push(["flu", "cold", "asthma"][next(3) as usize].to_string());
     }
-    (names, phones, ids, notes, ages, zips, diagnoses)
+    People { names, phones, ids, notes, ages, zips, diagnoses }
 }
 
 fn batch(rows: usize) -> RecordBatch {
-    let (names, phones, ids, notes, ages, zips, diagnoses) = people(rows);
+    let People { names, phones, ids, notes, ages, zips, diagnoses } = people(rows);
     let schema = Arc::new(Schema::new(vec![
         Field::new("姓名", DataType::Utf8, true),
         Field::new("mobile", DataType::Int64, true),
@@ -66,7 +76,8 @@ fn batch(rows: usize) -> RecordBatch {
 fn write_all(dir: &Path, rows: usize) -> Vec<String> {
     let b = batch(rows);
     let csv = dir.join("people.csv");
-    let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(std::fs::File::create(&csv).expect("csv"));
+    let mut w =
+        datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(std::fs::File::create(&csv).expect("csv"));
     w.write(&b).expect("write csv");
     drop(w);
     let text = std::fs::read_to_string(&csv).expect("read csv");
@@ -78,8 +89,12 @@ fn write_all(dir: &Path, rows: usize) -> Vec<String> {
     w.write(&b).expect("write jsonl");
     w.finish().expect("finish");
     let parquet = dir.join("people.parquet");
-    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&parquet).expect("pq"), b.schema(), None)
-        .expect("writer");
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&parquet).expect("pq"),
+        b.schema(),
+        None,
+    )
+    .expect("writer");
     w.write(&b).expect("write parquet");
     w.close().expect("close");
     [csv, gbk_path, jsonl, parquet].iter().map(|p| p.display().to_string()).collect()
@@ -96,7 +111,9 @@ fn counts(report: &PiiReport) -> HashMap<(String, String), u64> {
     report
         .columns
         .iter()
-        .flat_map(|c| c.entities.iter().map(move |e| ((c.column.clone(), e.entity.as_str().to_string()), e.tally.count)))
+        .flat_map(|c| {
+            c.entities.iter().map(move |e| ((c.column.clone(), e.entity.as_str().to_string()), e.tally.count))
+        })
         .collect()
 }
 
@@ -112,7 +129,8 @@ fn every_format_and_partitioning_finds_the_same() {
     assert_eq!(c[&("id_card".to_string(), "resident_id".to_string())], 3000);
     assert!(!c.contains_key(&("age".to_string(), "mobile".to_string())));
     // Free text: at least the labelled identifiers of the corpus lines are found.
-    let labelled = corpus::generate(11, 3000).iter().filter(|l| l.labels.iter().any(|(e, _, _)| e.as_str() == "email")).count();
+    let labelled =
+        corpus::generate(11, 3000).iter().filter(|l| l.labels.iter().any(|(e, _, _)| e.as_str() == "email")).count();
     assert!(c[&("note".to_string(), "email".to_string())] >= labelled as u64);
     for file in &files {
         for threads in [1, 3] {
@@ -126,7 +144,7 @@ fn every_format_and_partitioning_finds_the_same() {
 fn k_anonymity_and_l_diversity_equal_a_direct_count() {
     let dir = tempfile::tempdir().expect("tempdir");
     let files = write_all(dir.path(), 5000);
-    let (_, _, _, _, ages, zips, diagnoses) = people(5000);
+    let People { ages, zips, diagnoses, .. } = people(5000);
     let mut classes: HashMap<(i64, String), (u64, std::collections::HashSet<String>)> = HashMap::new();
     for ((age, zip), d) in ages.iter().zip(&zips).zip(&diagnoses) {
         let class = classes.entry((*age, zip.clone())).or_default();
@@ -165,13 +183,19 @@ fn k_anonymity_and_l_diversity_equal_a_direct_count() {
 fn redacted_tables_keep_format_order_and_other_columns() {
     let dir = tempfile::tempdir().expect("tempdir");
     let files = write_all(dir.path(), 500);
-    let (names, phones, _, _, ages, _, _) = people(500);
+    let People { names, phones, ages, .. } = people(500);
     for (file, extension) in files.iter().zip(["csv", "csv", "jsonl", "parquet"]) {
-        let out = dir.path().join(format!("redacted_{}.{extension}", files.iter().position(|f| f == file).unwrap_or(0)));
-        let report = pii::redact_table(file, &out, &Mode::Mask, Confidence::Possible, &RunOptions::default()).expect("redact");
+        let out =
+            dir.path().join(format!("redacted_{}.{extension}", files.iter().position(|f| f == file).unwrap_or(0)));
+        let report =
+            pii::redact_table(file, &out, &Mode::Mask, Confidence::Possible, &RunOptions::default()).expect("redact");
         assert_eq!(report.rows, 500);
         assert_eq!(report.replaced["id_card"][&lunli_pii::Entity::ResidentId], 500, "{file}");
-        assert_eq!(report.replaced["mobile"][&lunli_pii::Entity::Mobile], 500, "{file}: the integer phone column became text");
+        assert_eq!(
+            report.replaced["mobile"][&lunli_pii::Entity::Mobile],
+            500,
+            "{file}: the integer phone column became text"
+        );
         // Read the copy back through the same input layer: same rows, in order, no originals.
         let again = scan(&out.display().to_string(), 1);
         assert_eq!(again.rows, 500);

@@ -9,7 +9,7 @@ pub fn province_code(code: u32) -> bool {
 
 /// A calendar date that exists (Gregorian leap years).
 pub fn valid_date(year: u32, month: u32, day: u32) -> bool {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -104,7 +104,7 @@ pub fn luhn(number: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Issuer prefixes of the card schemes seen in China and abroad: UnionPay (62, 60, 81),

@@ -190,15 +190,7 @@ pub(crate) fn name_after(text: &str, start: usize, end: usize, words: &ContextWo
         }
         return (count >= 2).then(|| (value_start, value_start + taken));
     }
-    let mut chars = 0;
-    let mut len = 0;
-    for c in rest.chars() {
-        if !(is_han(c) || c == '·') || chars == 4 {
-            break;
-        }
-        chars += 1;
-        len += c.len_utf8();
-    }
+    let len: usize = rest.chars().take_while(|&c| is_han(c) || c == '·').take(4).map(char::len_utf8).sum();
     let mut value = &rest[..len];
     // Cut at a following context word (电话, 身份证, 地址, …).
     for cut in value.char_indices().map(|(i, _)| i).skip(2) {

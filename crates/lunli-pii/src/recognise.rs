@@ -227,8 +227,8 @@ impl Recogniser {
         let bytes = text.as_bytes();
         let mut groups: Vec<(usize, usize)> = Vec::with_capacity(4);
         let mut group_start = start;
-        for i in start..end {
-            if matches!(bytes[i], b' ' | b'-') {
+        for (i, &b) in bytes.iter().enumerate().take(end).skip(start) {
+            if matches!(b, b' ' | b'-') {
                 groups.push((group_start, i));
                 group_start = i + 1;
             }

@@ -18,7 +18,12 @@ Wei Chen,15012345678,11010519491231002X,12 Baker Street London,order 20261127123
 ";
 
 fn entity<'a>(entities: &'a Value, name: &str) -> &'a Value {
-    entities.as_array().expect("entities").iter().find(|e| e["entity"] == name).unwrap_or_else(|| panic!("{name} in {entities}"))
+    entities
+        .as_array()
+        .expect("entities")
+        .iter()
+        .find(|e| e["entity"] == name)
+        .unwrap_or_else(|| panic!("{name} in {entities}"))
 }
 
 #[test]
@@ -47,10 +52,18 @@ fn a_table_per_column_with_masked_samples_only() {
     assert_eq!(entity(&column("姓名")["entities"], "name")["count"], 4);
     assert_eq!(entity(&column("address")["entities"], "address")["count"], 4);
     assert_eq!(entity(&column("note")["entities"], "email")["count"], 1);
-    assert!(column("note")["entities"].as_array().expect("list").iter().all(|e| e["entity"] != "bank_card"), "an order number");
+    assert!(
+        column("note")["entities"].as_array().expect("list").iter().all(|e| e["entity"] != "bank_card"),
+        "an order number"
+    );
     assert!(column("age")["entities"].as_array().expect("list").is_empty());
     assert_eq!(report["passed"], false);
-    let sensitive = report["findings"].as_array().expect("findings").iter().find(|f| f["check"] == "pii.resident_id").expect("finding");
+    let sensitive = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "pii.resident_id")
+        .expect("finding");
     assert_eq!(sensitive["severity"], "high");
     assert_eq!(report["controls"], serde_json::json!(["C-03-04", "C-11-03"]));
 }
@@ -83,7 +96,8 @@ fn text_per_line_and_offset_and_evidence_with_system() {
 fn reidentification_risk() {
     let data = Data::new();
     let csv = write(data.dir.path(), "people.csv", PEOPLE);
-    let report = data.json("li-wei", &["audit", "reid", &csv, "--quasi", "age,sex,zip", "--sensitive", "diagnosis", "--k", "2"]);
+    let report =
+        data.json("li-wei", &["audit", "reid", &csv, "--quasi", "age,sex,zip", "--sensitive", "diagnosis", "--k", "2"]);
     assert_eq!(report["classes"], 3);
     assert_eq!(report["k_anonymity"], 1);
     assert_eq!(report["rows_below_k"], 2);
@@ -119,7 +133,8 @@ fn redacted_copies_of_text_and_tables() {
     let hashed = dir.join("chat.hashed.txt");
     data.ok("li-wei", &["redact", &text, "-o", hashed.to_str().expect("path"), "--mode", "hash", "--key-file", &key]);
     let hashed = std::fs::read_to_string(&hashed).expect("copy");
-    let tokens: Vec<&str> = hashed.split(|c: char| c.is_whitespace() || c == '，').filter(|t| t.starts_with("mobile:")).collect();
+    let tokens: Vec<&str> =
+        hashed.split(|c: char| c.is_whitespace() || c == '，').filter(|t| t.starts_with("mobile:")).collect();
     assert_eq!(tokens.len(), 2, "{hashed}");
     assert_eq!(tokens[0], tokens[1], "one number written two ways hashes alike");
 
@@ -150,7 +165,13 @@ fn bad_input_is_named_and_nothing_is_half_written() {
     let out = dir.join("out.txt");
     fail(&["redact", latin1.to_str().expect("path"), "-o", out.to_str().expect("path")], "not valid UTF-8");
     assert!(!out.exists(), "no copy is left behind");
-    assert!(std::fs::read_dir(dir).expect("dir").all(|e| !e.expect("entry").file_name().to_string_lossy().contains("partial")));
+    assert!(
+        std::fs::read_dir(dir).expect("dir").all(|e| !e
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .contains("partial"))
+    );
     let text = write(dir, "a.txt", "手机 13812345678\n");
     fail(&["redact", &text, "-o", out.to_str().expect("path"), "--mode", "hash"], "--key-file");
     let short = write(dir, "short.key", "abc");
