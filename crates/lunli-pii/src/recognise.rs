@@ -2,8 +2,8 @@
 //! text; the families ([`crate::cn`], [`crate::intl`]) decide what each candidate is, check its
 //! digits, and weigh the context words around it ([`crate::context`]).
 
+use regex_automata::Input;
 use regex_automata::meta::Regex;
-use regex_automata::{Input, PatternID};
 
 use crate::cn;
 use crate::context::{Context, ContextWords};
@@ -145,74 +145,39 @@ impl Recogniser {
             let (start, end) = (m.start(), m.end());
             let mut resume = end.max(start + 1);
             let context = |at: usize| self.context_before(text, at).union(extra);
-            match m.pattern() {
-                p if p == pid(EMAIL) => {
-                    if let Some(v) = intl::email(bytes, start, end) {
-                        self.push(out, v, start, end, &context);
-                    }
-                }
-                p if p == pid(MAC) => {
-                    if intl::outside_token(bytes, start, end) {
-                        self.push(out, Verdict::new(Entity::MacAddress, Confidence::Likely), start, end, &context);
-                    }
-                }
-                p if p == pid(IPV6) => {
-                    if let Some(v) = intl::ipv6(text, start, end) {
-                        self.push(out, v, start, end, &context);
-                    }
-                }
-                p if p == pid(IPV4) => {
-                    if let Some(v) = intl::ipv4(text, start, end) {
-                        self.push(out, v, start, end, &context);
-                    }
-                }
-                p if p == pid(DATE) => {
-                    if let Some(v) = intl::date(text, start, end) {
-                        self.push(out, v, start, end, &context);
-                    }
-                }
-                p if p == pid(PLATE) => {
-                    if intl::outside_token(bytes, start, end) {
-                        self.push(out, Verdict::new(Entity::LicencePlate, Confidence::Likely), start, end, &context);
-                    }
-                }
-                p if p == pid(NAME) => {
-                    if let Some((s, e)) = cn::name_after(text, start, end, &self.words) {
-                        out.push(Match {
-                            entity: Entity::Name,
-                            confidence: Confidence::Likely,
-                            start: s,
-                            end: e,
-                            checksum_failed: false,
-                        });
+            let outside = intl::outside_token(bytes, start, end);
+            let verdict = match m.pattern().as_usize() {
+                EMAIL => intl::email(bytes, start, end),
+                MAC => outside.then(|| Verdict::new(Entity::MacAddress, Confidence::Likely)),
+                IPV6 => intl::ipv6(text, start, end),
+                IPV4 => intl::ipv4(text, start, end),
+                DATE => intl::date(text, start, end),
+                PLATE => outside.then(|| Verdict::new(Entity::LicencePlate, Confidence::Likely)),
+                LANDLINE_PARENS => outside.then(|| Verdict::new(Entity::Landline, Confidence::Likely)),
+                STREET_ADDRESS => Some(Verdict::new(Entity::Address, Confidence::Likely)),
+                trigger @ (NAME | ADDRESS) => {
+                    // The value follows its context word; the word itself is not personal.
+                    let (entity, span) = if trigger == NAME {
+                        (Entity::Name, cn::name_after(text, start, end, &self.words))
+                    } else {
+                        (Entity::Address, cn::address_after(text, start, end))
+                    };
+                    if let Some((s, e)) = span {
+                        let confidence = Confidence::Likely;
+                        out.push(Match { entity, confidence, start: s, end: e, checksum_failed: false });
                         resume = e;
                     }
-                }
-                p if p == pid(ADDRESS) => {
-                    if let Some((s, e)) = cn::address_after(text, start, end) {
-                        out.push(Match {
-                            entity: Entity::Address,
-                            confidence: Confidence::Likely,
-                            start: s,
-                            end: e,
-                            checksum_failed: false,
-                        });
-                        resume = e;
-                    }
-                }
-                p if p == pid(STREET_ADDRESS) => {
-                    self.push(out, Verdict::new(Entity::Address, Confidence::Likely), start, end, &context);
-                }
-                p if p == pid(LANDLINE_PARENS) => {
-                    if intl::outside_token(bytes, start, end) {
-                        self.push(out, Verdict::new(Entity::Landline, Confidence::Likely), start, end, &context);
-                    }
+                    None
                 }
                 _ => {
-                    if intl::outside_token(bytes, start, end) || bytes[start] == b'+' {
+                    if outside || bytes[start] == b'+' {
                         self.token(text, start, end, &context, out);
                     }
+                    None
                 }
+            };
+            if let Some(v) = verdict {
+                self.push(out, v, start, end, &context);
             }
             if resume >= text.len() {
                 break;
@@ -289,10 +254,6 @@ impl Recogniser {
         }
         self.words.read(&text[from..at])
     }
-}
-
-fn pid(index: usize) -> PatternID {
-    PatternID::new_unchecked(index)
 }
 
 /// Entities whose shape an order, tracking or invoice number can take; a checksum-validated
