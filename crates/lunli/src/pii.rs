@@ -228,7 +228,7 @@ fn render_pii(report: &PiiReport, out: &mut Out) {
         out.line(format!("  {} ({}, {} bytes)", input.path, input.format, input.bytes));
     }
     if !report.columns.is_empty() {
-        out.line(out.label(&format!("  共 {} 行", report.rows), &format!("  {} rows", report.rows)));
+        out.line(format!("  {}", out.label(&format!("共 {} 行", report.rows), &format!("{} rows", report.rows))));
     }
     let header = || {
         vec![

@@ -177,3 +177,24 @@ fn bad_input_is_named_and_nothing_is_half_written() {
     let short = write(dir, "short.key", "abc");
     fail(&["redact", &text, "-o", out.to_str().expect("path"), "--mode", "hash", "--key-file", &short], "at least 16");
 }
+
+#[test]
+fn what_a_person_reads() {
+    let data = Data::new();
+    write(data.dir.path(), "people.csv", PEOPLE);
+    let out = data
+        .lunli("li-wei")
+        .current_dir(data.dir.path())
+        .env("LUNLI_LANG", "both")
+        .args(["audit", "pii", "people.csv", "--html", "pii.html"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    insta::assert_snapshot!("pii_table_both", text);
+    let page = std::fs::read_to_string(data.dir.path().join("pii.html")).expect("HTML written");
+    assert!(page.contains("居民身份证号码") && page.contains("110************02X") && !page.contains("<script"));
+    for full in [ID, MOBILE, EMAIL, "王芳"] {
+        assert!(!page.contains(full) && !text.contains(full), "{full} shown in full");
+    }
+}
