@@ -192,6 +192,15 @@ pub fn redact(_global: &GlobalArgs, args: &RedactArgs, out: &mut Out) -> Result<
         }
         .into());
     }
+    if args.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+        return Err(crate::InputError {
+            file: args.output.display().to_string(),
+            line: None,
+            reason: "redacted copies are written uncompressed; name the output without .gz and compress it afterwards"
+                .into(),
+        }
+        .into());
+    }
     let minimum = args.min_confidence.into();
     // Written beside the output and renamed only when complete: no half-written copy is left.
     let partial = args.output.with_extension(format!(

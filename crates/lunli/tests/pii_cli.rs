@@ -174,6 +174,7 @@ fn bad_input_is_named_and_nothing_is_half_written() {
     );
     let text = write(dir, "a.txt", "手机 13812345678\n");
     fail(&["redact", &text, "-o", out.to_str().expect("path"), "--mode", "hash"], "--key-file");
+    fail(&["redact", &text, "-o", dir.join("out.txt.gz").to_str().expect("path")], "uncompressed");
     let short = write(dir, "short.key", "abc");
     fail(&["redact", &text, "-o", out.to_str().expect("path"), "--mode", "hash", "--key-file", &short], "at least 16");
 }
