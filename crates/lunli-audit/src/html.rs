@@ -467,6 +467,58 @@ pub fn quality(report: &QualityReport) -> String {
     page("lunli data-quality audit", &body)
 }
 
+/// The personal-information scan as a page: findings, then entities per column and per text
+/// file with masked samples only.
+pub fn pii(report: &crate::pii::PiiReport) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<h1>{}</h1>",
+        label("个人信息审计（第三条第三款、第十一条）", "Personal-information audit (Art. 3(3), Art. 11)")
+    );
+    inputs_table(&report.inputs, report.rows, &mut body);
+    findings_section(&report.findings, &[], report.passed, &report.controls, &mut body);
+    let entity_table = |title: String, entities: &[crate::pii::EntityReport], out: &mut String| {
+        if entities.is_empty() {
+            return;
+        }
+        let _ = write!(
+            out,
+            "<h2>{title}</h2><table><tr><th class=l>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=l>{}</th></tr>",
+            label("类型", "entity"),
+            label("数量", "count"),
+            label("高", "high"),
+            label("较可能", "likely"),
+            label("可能", "possible"),
+            label("校验失败", "checksum failed"),
+            label("样例（已遮盖）", "samples (masked)")
+        );
+        for e in entities {
+            let samples: Vec<String> = e.tally.samples.iter().map(|s| esc(&s.masked)).collect();
+            let _ = write!(
+                out,
+                "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=l>{}</td></tr>",
+                both(&e.name),
+                e.tally.count,
+                e.tally.high,
+                e.tally.likely,
+                e.tally.possible,
+                e.tally.checksum_failed,
+                samples.join("<br>")
+            );
+        }
+        out.push_str("</table>");
+    };
+    entity_table(label("全部", "All inputs"), &report.summary, &mut body);
+    for c in &report.columns {
+        entity_table(format!("{} {}", label("列", "Column"), esc(&c.column)), &c.entities, &mut body);
+    }
+    for t in &report.texts {
+        entity_table(format!("{} {}", label("文件", "File"), esc(&t.path)), &t.entities, &mut body);
+    }
+    page("lunli · 个人信息 / personal information", &body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ mod error;
 pub mod fairness;
 pub mod html;
 pub mod metrics;
+pub mod pii;
 pub mod policy;
 pub mod quality;
 pub mod source;

@@ -31,6 +31,14 @@ pub enum AuditCommand {
     /// Data quality along Art. 11's dimensions: per column completeness and conformance, duplicate
     /// rows, rules from a file, freshness and representation of groups.
     Quality(QualityArgs),
+
+    /// Personal information (Art. 3(3), Art. 11): Chinese and international identifiers, names
+    /// and addresses per column of a table or per line of a text, with masked samples.
+    Pii(crate::pii::PiiArgs),
+
+    /// Re-identification risk of a table: k-anonymity over quasi-identifier columns, l-diversity
+    /// of a sensitive column, and the riskiest combinations.
+    Reid(crate::pii::ReidArgs),
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +140,8 @@ pub fn run(global: &GlobalArgs, command: &AuditCommand, out: &mut Out) -> Result
     match command {
         AuditCommand::Fairness(args) => fairness_command(&ctx, args, out),
         AuditCommand::Quality(args) => quality_command(&ctx, args, out),
+        AuditCommand::Pii(args) => crate::pii::pii_command(&ctx, args, out),
+        AuditCommand::Reid(args) => crate::pii::reid_command(&ctx, args, out),
     }
 }
 
@@ -142,7 +152,7 @@ fn load_policy(ctx: &Context, run: &RunArgs) -> Result<Policy> {
     Policy::from_yaml(&path.display().to_string(), &text).map_err(input_error)
 }
 
-fn options(run: &RunArgs) -> RunOptions {
+pub(crate) fn options(run: &RunArgs) -> RunOptions {
     RunOptions {
         threads: run.threads,
         memory_limit: run.memory_limit,
@@ -152,7 +162,7 @@ fn options(run: &RunArgs) -> RunOptions {
 }
 
 /// An audit error for the binary: bad input maps to exit 3 through [`crate::InputError`].
-fn input_error(e: AuditError) -> anyhow::Error {
+pub(crate) fn input_error(e: AuditError) -> anyhow::Error {
     if !e.is_invalid_input() {
         return anyhow::Error::new(e);
     }
@@ -181,7 +191,7 @@ fn input_error(e: AuditError) -> anyhow::Error {
 
 /// Runs `work` while a progress bar on standard error shows bytes, rows and time left — only
 /// when standard error is a terminal.
-fn with_progress<T>(progress: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
+pub(crate) fn with_progress<T>(progress: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
     if !std::io::stderr().is_terminal() {
         return work();
     }
@@ -289,7 +299,7 @@ fn quality_command(ctx: &Context, args: &QualityArgs, out: &mut Out) -> Result<(
     gate(args.run.strict, report.passed, "quality")
 }
 
-fn gate(strict: bool, passed: bool, audit: &str) -> Result<()> {
+pub(crate) fn gate(strict: bool, passed: bool, audit: &str) -> Result<()> {
     if strict && !passed {
         return Err(crate::MayNotShip(format!(
             "the {audit} audit failed: findings of medium severity or worse (see above) / {audit} 审计未通过"
@@ -311,7 +321,7 @@ pub(crate) struct Recorded {
 }
 
 /// The report with the recorded evidence, for JSON and YAML.
-fn with_evidence<T: Serialize>(report: &T, evidence: &[Recorded]) -> Result<serde_json::Value> {
+pub(crate) fn with_evidence<T: Serialize>(report: &T, evidence: &[Recorded]) -> Result<serde_json::Value> {
     let mut value = serde_json::to_value(report).context("encoding the report")?;
     if !evidence.is_empty()
         && let Some(map) = value.as_object_mut()
@@ -367,7 +377,7 @@ pub(crate) fn record<T: Serialize>(
     Ok(recorded)
 }
 
-fn render_evidence(evidence: &[Recorded], system: Option<&str>, html: Option<&PathBuf>, out: &mut Out) {
+pub(crate) fn render_evidence(evidence: &[Recorded], system: Option<&str>, html: Option<&PathBuf>, out: &mut Out) {
     if let Some(path) = html {
         out.line(out.label(
             &format!("HTML 报告已写入 {}", path.display()),
@@ -408,7 +418,7 @@ fn render_inputs(inputs: &[lunli_audit::InputSummary], rows: u64, out: &mut Out)
     out.line(out.label(&format!("  共 {rows} 行"), &format!("  {rows} rows")));
 }
 
-fn render_findings(
+pub(crate) fn render_findings(
     findings: &[Finding],
     warnings: &[lunli_norms::Text],
     passed: bool,

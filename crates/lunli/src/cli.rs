@@ -141,6 +141,10 @@ pub enum Command {
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
 
+    /// Write a copy of a text file or table with personal information masked, replaced by a
+    /// keyed hash, or generalised, and report what was replaced (Art. 3(3), Art. 11).
+    Redact(crate::pii::RedactArgs),
+
     /// The tamper-evident ledger of every change: signed tree heads, verification (also offline,
     /// from an exported bundle), inclusion and consistency proofs, export for auditors.
     #[command(subcommand)]

@@ -15,6 +15,7 @@ mod norms;
 mod output;
 mod oversight;
 mod pack;
+mod pii;
 mod serve;
 mod systems;
 
@@ -97,6 +98,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Status => assess::status(&Context::new(&cli.global)?, &mut out),
         Command::Check(args) => check::run(&load_catalogue(cli)?, args, &mut out),
         Command::Audit(command) => audit::run(&cli.global, command, &mut out),
+        Command::Redact(args) => pii::redact(&cli.global, args, &mut out),
         Command::Ledger(command) => ledger::run(&cli.global, command, &mut out),
         Command::Serve(args) => serve::run(&Context::new(&cli.global)?, args),
         Command::Key(command) => serve::key(&Context::new(&cli.global)?, command, &mut out),

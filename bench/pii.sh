@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Personal-information scanning: lunli against Microsoft Presidio on the same generated text.
+#
+#   1. generates a labelled corpus (lunli_pii::corpus, fixed seeds) of MB megabytes: Chinese and
+#      English sentences with identifiers, look-alikes and identifiers whose check digit fails;
+#   2. scans the whole file with lunli's text scanner (release build of the lunli-pii bench
+#      example only, single thread) and reports MB/s;
+#   3. scans the first SAMPLE_LINES lines with presidio-analyzer's pattern recognisers (no NLP
+#      model: NoOpNlpEngine, since none can be downloaded) and reports MB/s;
+#   4. reports recall per entity type both recognise, on that sample, for both tools
+#      (lunli counts findings of confidence "likely" or "high"; Presidio any score).
+#
+#   bash bench/pii.sh [MB]          # default 100
+#   SAMPLE_LINES=5000 bash bench/pii.sh 20
+#
+# Needs: python3 with venv and pip (PyPI reachable: presidio-analyzer is installed into a virtual
+# environment under $BENCH_DIR), cargo. Data and the environment live in $BENCH_DIR.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+MB="${1:-100}"
+SAMPLE_LINES="${SAMPLE_LINES:-20000}"
+BENCH_DIR="${BENCH_DIR:-$HOME/.cache/lunli/bench-pii}"
+VENV="${VENV:-$BENCH_DIR/venv}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lunli/target}"
+mkdir -p "$BENCH_DIR"
+
+echo "bench: building the lunli-pii bench driver (release)" >&2
+cargo build -q --release -p lunli-pii --example pii_bench
+DRIVER="$CARGO_TARGET_DIR/release/examples/pii_bench"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "bench: creating $VENV with presidio-analyzer from PyPI" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q presidio-analyzer
+fi
+
+CORPUS="$BENCH_DIR/corpus-${MB}mb.txt"
+echo "bench: generating $CORPUS" >&2
+"$DRIVER" gen "$CORPUS" "$MB" "$BENCH_DIR/sample.txt" "$SAMPLE_LINES" "$BENCH_DIR/labels.jsonl"
+
+echo "bench: lunli on the whole corpus" >&2
+LUNLI_SCAN=$("$DRIVER" scan "$CORPUS")
+LUNLI_RECALL=$("$DRIVER" recall "$BENCH_DIR/sample.txt" "$BENCH_DIR/labels.jsonl")
+echo "bench: presidio on the first $SAMPLE_LINES lines" >&2
+PRESIDIO=$("$VENV/bin/python" "$ROOT/bench/presidio_scan.py" "$BENCH_DIR/sample.txt" "$BENCH_DIR/labels.jsonl" 2>/dev/null)
+
+python3 - "$LUNLI_SCAN" "$LUNLI_RECALL" "$PRESIDIO" <<'PY'
+import json, sys
+scan, recall, presidio = (json.loads(a) for a in sys.argv[1:])
+print(f"throughput   lunli {scan['mb_per_s']:>9.1f} MB/s on {scan['bytes']/1e6:.0f} MB   "
+      f"presidio {presidio['mb_per_s']:>7.3f} MB/s on {presidio['bytes']/1e6:.1f} MB   "
+      f"ratio {scan['mb_per_s']/presidio['mb_per_s']:.0f}x")
+print(f"{'entity':<15} {'labelled':>8} {'lunli':>8} {'presidio':>8}")
+worse = []
+for entity, p in sorted(presidio["recall"].items()):
+    l = recall[entity]
+    lr, pr = l["found"] / l["labelled"], p["found"] / p["labelled"]
+    if lr < pr:
+        worse.append(entity)
+    print(f"{entity:<15} {l['labelled']:>8} {lr:>8.3f} {pr:>8.3f}")
+print("lunli recall >= presidio on every shared type" if not worse else f"lunli recall below presidio: {worse}")
+PY

@@ -1,0 +1,313 @@
+//! The recogniser: one multi-pattern automaton finds every candidate in a single pass over the
+//! text; the families ([`crate::cn`], [`crate::intl`]) decide what each candidate is, check its
+//! digits, and weigh the context words around it ([`crate::context`]).
+
+use regex_automata::Input;
+use regex_automata::meta::Regex;
+
+use crate::cn;
+use crate::context::{Context, ContextWords};
+use crate::entity::{Confidence, Entity};
+use crate::intl;
+
+/// One recognised value: where it is in the text searched, what it is and how sure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub entity: Entity,
+    pub confidence: Confidence,
+    /// Byte range in the searched text.
+    pub start: usize,
+    pub end: usize,
+    /// The shape fits but the check digit does not.
+    pub checksum_failed: bool,
+}
+
+/// What a family says a candidate is, before the context is weighed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Verdict {
+    pub entity: Entity,
+    pub confidence: Confidence,
+    /// Reported only when a context word supports the entity (a bare date is not a birth date).
+    pub needs_context: bool,
+    pub checksum_failed: bool,
+}
+
+impl Verdict {
+    pub fn new(entity: Entity, confidence: Confidence) -> Verdict {
+        Verdict { entity, confidence, needs_context: false, checksum_failed: false }
+    }
+
+    pub fn failed(entity: Entity) -> Verdict {
+        Verdict { entity, confidence: Confidence::Possible, needs_context: false, checksum_failed: true }
+    }
+
+    pub fn with_context(mut self) -> Verdict {
+        self.needs_context = true;
+        self
+    }
+}
+
+/// Bytes before a candidate (within its line) where context words count: about 40 Chinese
+/// characters or a short English clause.
+const LOOKBACK: usize = 120;
+
+// The candidate patterns, in priority order: where two start at the same place, the first wins.
+const EMAIL: usize = 0;
+const MAC: usize = 1;
+const IPV6: usize = 2;
+const IPV4: usize = 3;
+const DATE: usize = 4;
+const PLATE: usize = 5;
+const NAME: usize = 6;
+const ADDRESS: usize = 7;
+const LANDLINE_PARENS: usize = 8;
+const STREET_ADDRESS: usize = 9;
+// The last pattern (index 10) is a token of digits and capitals, classified in `token`.
+
+const PATTERNS: [&str; 11] = [
+    r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}",
+    r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}",
+    r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}",
+    r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
+    r"[0-9]{4}(?:-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2}|\.[0-9]{1,2}\.[0-9]{1,2}|年[0-9]{1,2}月[0-9]{1,2}日)|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}",
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•]?[A-HJ-NP-Z0-9]{5,6}",
+    r"姓名|名字|联系人|收件人|收货人|持卡人|户名|患者|(?i:name)",
+    r"家庭住址|收货地址|地址|住址|住所|户籍地|居住地|(?i:address)",
+    r"\(0[0-9]{2,3}\)[ \-]?[0-9]{7,8}",
+    // A Chinese street address without a context word: a province-level name, a city, district
+    // or county, a road or street and a house number.
+    r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?:省|市|自治区)?\p{Han}{0,12}?(?:市|区|县)\p{Han}{0,16}?(?:路|街|道|巷|弄|村)[0-9]{1,5}号(?:[0-9]{1,5}(?:室|栋|楼|单元))*",
+    r"\+?[A-Z]{0,2}[0-9][0-9A-Z]*(?:[ \-][0-9A-Z]+)*",
+];
+
+/// Finds personal information in text. Build once and share: it is `Sync`.
+pub struct Recogniser {
+    candidates: Regex,
+    words: ContextWords,
+}
+
+impl Default for Recogniser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Recogniser {
+    pub fn new() -> Recogniser {
+        let candidates = Regex::new_many(&PATTERNS).expect("the candidate patterns are valid");
+        Recogniser { candidates, words: ContextWords::new() }
+    }
+
+    /// The context a column's name gives every value in it (`customerPhone` → phone).
+    pub fn column_context(&self, column: &str) -> Context {
+        let mut words = String::with_capacity(column.len() + 4);
+        let mut previous_lower = false;
+        for c in column.chars() {
+            if c.is_ascii_uppercase() && previous_lower {
+                words.push('_');
+            }
+            previous_lower = c.is_ascii_lowercase();
+            words.push(c.to_ascii_lowercase());
+        }
+        self.words.read(&words)
+    }
+
+    /// Appends to `out` every value recognised in `text`, in order; the words before each
+    /// candidate on its line count as context.
+    pub fn find(&self, text: &str, out: &mut Vec<Match>) {
+        self.find_with(text, Context::default(), out);
+    }
+
+    /// Like [`Recogniser::find`] for one cell of a table: the column's context (from
+    /// [`Recogniser::column_context`]) supports every candidate, and a name or address column
+    /// makes a whole cell of the right shape a name or an address.
+    pub fn find_in_cell(&self, value: &str, column: Context, out: &mut Vec<Match>) {
+        let before = out.len();
+        self.find_with(value, column, out);
+        if out.len() > before {
+            return;
+        }
+        let trimmed = value.trim();
+        let start = value.len() - value.trim_start().len();
+        let end = start + trimmed.len();
+        let whole = |entity| Match { entity, confidence: Confidence::High, start, end, checksum_failed: false };
+        if column.supports.contains(Entity::Name) && cn::name_shape(trimmed) {
+            out.push(whole(Entity::Name));
+        } else if column.supports.contains(Entity::Address) && cn::address_shape(trimmed) {
+            out.push(whole(Entity::Address));
+        }
+    }
+
+    fn find_with(&self, text: &str, extra: Context, out: &mut Vec<Match>) {
+        let bytes = text.as_bytes();
+        let mut input = Input::new(text);
+        while let Some(m) = self.candidates.search(&input) {
+            let (start, end) = (m.start(), m.end());
+            let mut resume = end.max(start + 1);
+            let context = |at: usize| self.context_before(text, at).union(extra);
+            let outside = intl::outside_token(bytes, start, end);
+            let verdict = match m.pattern().as_usize() {
+                EMAIL => intl::email(bytes, start, end),
+                MAC => outside.then(|| Verdict::new(Entity::MacAddress, Confidence::Likely)),
+                IPV6 => intl::ipv6(text, start, end),
+                IPV4 => intl::ipv4(text, start, end),
+                DATE => intl::date(text, start, end),
+                PLATE => outside.then(|| Verdict::new(Entity::LicencePlate, Confidence::Likely)),
+                LANDLINE_PARENS => outside.then(|| Verdict::new(Entity::Landline, Confidence::Likely)),
+                STREET_ADDRESS => Some(Verdict::new(Entity::Address, Confidence::Likely)),
+                trigger @ (NAME | ADDRESS) => {
+                    // The value follows its context word; the word itself is not personal.
+                    let (entity, span) = if trigger == NAME {
+                        (Entity::Name, cn::name_after(text, start, end, &self.words))
+                    } else {
+                        (Entity::Address, cn::address_after(text, start, end))
+                    };
+                    if let Some((s, e)) = span {
+                        let confidence = Confidence::Likely;
+                        out.push(Match { entity, confidence, start: s, end: e, checksum_failed: false });
+                        resume = e;
+                    }
+                    None
+                }
+                _ => {
+                    if outside || bytes[start] == b'+' {
+                        self.token(text, start, end, &context, out);
+                    }
+                    None
+                }
+            };
+            if let Some(v) = verdict {
+                self.push(out, v, start, end, &context);
+            }
+            if resume >= text.len() {
+                break;
+            }
+            input.set_start(resume);
+        }
+    }
+
+    /// A run of digits and capitals, perhaps in groups separated by spaces or hyphens: the
+    /// longest run of groups that is an identifier wins, then the rest is tried.
+    fn token(&self, text: &str, start: usize, end: usize, context: &dyn Fn(usize) -> Context, out: &mut Vec<Match>) {
+        let bytes = text.as_bytes();
+        let mut groups: Vec<(usize, usize)> = Vec::with_capacity(4);
+        let mut group_start = start;
+        for (i, &b) in bytes.iter().enumerate().take(end).skip(start) {
+            if matches!(b, b' ' | b'-') {
+                groups.push((group_start, i));
+                group_start = i + 1;
+            }
+        }
+        groups.push((group_start, end));
+        if groups.len() > 12 {
+            return;
+        }
+        let mut compact = Vec::with_capacity(end - start);
+        let mut lengths = Vec::with_capacity(groups.len());
+        let mut first = 0;
+        'outer: while first < groups.len() {
+            for last in (first..groups.len()).rev() {
+                compact.clear();
+                for &(s, e) in &groups[first..=last] {
+                    compact.extend_from_slice(&bytes[s..e]);
+                }
+                let area_separated = last > first && groups[first].1 - groups[first].0 <= 4;
+                lengths.clear();
+                lengths.extend(groups[first..=last].iter().map(|(s, e)| e - s));
+                if let Some(v) = cn::token(&compact, area_separated).or_else(|| intl::token(&compact, &lengths)) {
+                    let (s, e) = (groups[first].0, groups[last].1);
+                    self.push(out, v, s, e, context);
+                    first = last + 1;
+                    continue 'outer;
+                }
+            }
+            first += 1;
+        }
+    }
+
+    fn push(&self, out: &mut Vec<Match>, v: Verdict, start: usize, end: usize, context: &dyn Fn(usize) -> Context) {
+        let context = context(start);
+        let supported = context.supports.contains(v.entity);
+        if v.needs_context && !supported {
+            return;
+        }
+        let confidence = if v.checksum_failed {
+            Confidence::Possible
+        } else if supported && !v.needs_context {
+            v.confidence.raised()
+        } else if context.look_alike && !supported && lowered_by_look_alikes(v.entity) {
+            Confidence::Possible
+        } else {
+            v.confidence
+        };
+        out.push(Match { entity: v.entity, confidence, start, end, checksum_failed: v.checksum_failed });
+    }
+
+    fn context_before(&self, text: &str, at: usize) -> Context {
+        let bytes = text.as_bytes();
+        let mut from = at.saturating_sub(LOOKBACK);
+        if let Some(newline) = memchr::memrchr(b'\n', &bytes[from..at]) {
+            from += newline + 1;
+        }
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        self.words.read(&text[from..at])
+    }
+}
+
+/// Entities whose shape an order, tracking or invoice number can take; a checksum-validated
+/// identifier (resident ID, USCC, IBAN) keeps its confidence.
+fn lowered_by_look_alikes(entity: Entity) -> bool {
+    matches!(
+        entity,
+        Entity::BankCard
+            | Entity::Mobile
+            | Entity::Landline
+            | Entity::Phone
+            | Entity::Passport
+            | Entity::HkMacauPermit
+            | Entity::TaiwanPermit
+            | Entity::UsSsn
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(Entity, Confidence, String)> {
+        let r = Recogniser::new();
+        let mut out = Vec::new();
+        r.find(text, &mut out);
+        out.into_iter().map(|m| (m.entity, m.confidence, text[m.start..m.end].to_string())).collect()
+    }
+
+    #[test]
+    fn chinese_sentence() {
+        let f = found("客户王芳，身份证号11010519491231002X，手机138-1234-5678，住在北京。");
+        assert_eq!(f[0], (Entity::ResidentId, Confidence::High, "11010519491231002X".into()));
+        assert_eq!(f[1], (Entity::Mobile, Confidence::High, "138-1234-5678".into()));
+        assert_eq!(f.len(), 2, "{f:?}");
+    }
+
+    #[test]
+    fn checksum_failure_is_possible() {
+        let f = found("身份证号110105194912310021");
+        assert_eq!(f, vec![(Entity::ResidentId, Confidence::Possible, "110105194912310021".into())]);
+    }
+
+    #[test]
+    fn look_alikes_are_not_identifiers() {
+        assert!(found("订单号 202611270000123456 已发货").iter().all(|f| f.1 == Confidence::Possible));
+        assert!(found("at 2026-11-27 08:30:45 the job ran").is_empty());
+        assert!(found("tracking SF1234567890123 shipped").is_empty());
+    }
+
+    #[test]
+    fn international() {
+        let f = found("Mail li.wei@example.com or call +44 20 7946 0958; IBAN GB82 WEST 1234 5698 7654 32.");
+        let kinds: Vec<Entity> = f.iter().map(|x| x.0).collect();
+        assert_eq!(kinds, vec![Entity::Email, Entity::Phone, Entity::Iban], "{f:?}");
+    }
+}
