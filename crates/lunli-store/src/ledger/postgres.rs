@@ -158,16 +158,20 @@ impl Tables for PostgresTables<'_, '_> {
     }
 }
 
+impl PostgresStore {
+    /// Maps a driver error to a ledger error naming what was being done, on this server.
+    fn ledger_error(&self, doing: &'static str) -> impl Fn(postgres::Error) -> LedgerError + '_ {
+        move |source| LedgerError::Postgres { doing, target: self.target().to_string(), source: PostgresError(source) }
+    }
+}
+
 impl Backend for PostgresStore {
     fn ledger_keys(&self) -> Result<LedgerKeys, LedgerError> {
         self.configured_ledger_keys().cloned().ok_or(LedgerError::NoKeyDirectory)
     }
 
     fn snapshot<T>(&self, work: impl FnOnce(&mut dyn Tables) -> Result<T, LedgerError>) -> Result<T, LedgerError> {
-        let target = self.target();
-        let pg = |doing| {
-            move |source| LedgerError::Postgres { doing, target: target.to_string(), source: PostgresError(source) }
-        };
+        let (target, pg) = (self.target(), |doing| self.ledger_error(doing));
         let mut client = self.client().map_err(LedgerError::Store)?;
         let mut tx = client
             .build_transaction()
@@ -182,10 +186,7 @@ impl Backend for PostgresStore {
     }
 
     fn write_ledger<T>(&self, work: impl FnOnce(&mut dyn Tables) -> Result<T, LedgerError>) -> Result<T, LedgerError> {
-        let target = self.target();
-        let pg = |doing| {
-            move |source| LedgerError::Postgres { doing, target: target.to_string(), source: PostgresError(source) }
-        };
+        let (target, pg) = (self.target(), |doing| self.ledger_error(doing));
         let mut client = self.client().map_err(LedgerError::Store)?;
         let mut tx = client
             .build_transaction()
