@@ -23,6 +23,32 @@ pub struct Manifest {
     /// Control states by control id.
     #[serde(default)]
     pub controls: BTreeMap<String, ManifestControl>,
+    /// Which columns of the system's data the audits read, so that `lunli audit … --manifest`
+    /// needs no column flags.
+    #[serde(default)]
+    pub audits: AuditColumns,
+}
+
+/// The `audits:` part of a `lunli.yaml`: column names per audit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditColumns {
+    #[serde(default)]
+    pub fairness: Option<FairnessColumns>,
+}
+
+/// Fairlearn's vocabulary: `y_true`, `y_pred`, an optional score and the sensitive features.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FairnessColumns {
+    pub label: String,
+    pub prediction: String,
+    #[serde(default)]
+    pub score: Option<String>,
+    pub sensitive: Vec<String>,
+    /// The favourable label value, when it is not 1, true or yes.
+    #[serde(default)]
+    pub positive: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

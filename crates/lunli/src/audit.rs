@@ -14,6 +14,7 @@ use lunli_audit::fairness::{self, FairnessReport, FairnessRequest, GroupReport, 
 use lunli_audit::policy::{Finding, Policy};
 use lunli_audit::quality::{self, QualityReport, QualityRequest, Rules};
 use lunli_audit::{AuditError, EncodingChoice, Progress, RunOptions};
+use lunli_governance::manifest::{FairnessColumns, Manifest};
 use lunli_governance::{EvidenceItem, Governance, GovernanceError};
 use serde::Serialize;
 
@@ -46,17 +47,21 @@ pub struct FairnessArgs {
     /// CSV (UTF-8 or GBK/GB18030, optionally .gz), Parquet or JSON Lines files, or glob patterns.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
+    /// Read the columns below from the `audits.fairness` part of this lunli.yaml; flags given
+    /// as well take precedence.
+    #[arg(long, value_name = "LUNLI_YAML")]
+    pub manifest: Option<PathBuf>,
     /// The true label column (Fairlearn's y_true).
-    #[arg(long, value_name = "COL")]
-    pub label: String,
+    #[arg(long, value_name = "COL", required_unless_present = "manifest")]
+    pub label: Option<String>,
     /// The predicted label column (y_pred).
-    #[arg(long, value_name = "COL")]
-    pub prediction: String,
+    #[arg(long, value_name = "COL", required_unless_present = "manifest")]
+    pub prediction: Option<String>,
     /// A score or probability column: adds AUC and calibration error per group.
     #[arg(long, value_name = "COL")]
     pub score: Option<String>,
     /// Sensitive columns, comma-separated; with several, their intersection is audited too.
-    #[arg(long, value_name = "COL,...", value_delimiter = ',', required = true)]
+    #[arg(long, value_name = "COL,...", value_delimiter = ',', required_unless_present = "manifest")]
     pub sensitive: Vec<String>,
     /// The positive (favourable) label value; inferred for 0/1, true/false and yes/no.
     #[arg(long, value_name = "VALUE")]
@@ -240,13 +245,14 @@ pub(crate) fn with_progress<T>(progress: &Arc<Progress>, work: impl FnOnce() -> 
 
 fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result<()> {
     let policy = load_policy(ctx, &args.run)?;
+    let columns = fairness_columns(args)?;
     let request = FairnessRequest {
         inputs: args.files.clone(),
-        label: args.label.clone(),
-        prediction: args.prediction.clone(),
-        score: args.score.clone(),
-        sensitive: args.sensitive.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        positive: args.positive.clone(),
+        label: columns.label,
+        prediction: columns.prediction,
+        score: columns.score,
+        sensitive: columns.sensitive.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        positive: columns.positive,
         bootstrap: args.bootstrap.map(|replicates| BootstrapSpec { replicates, seed: args.seed, level: args.level }),
     };
     let options = options(&args.run);
@@ -267,6 +273,48 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
         out.data(&with_evidence(&report, &evidence)?)?;
     }
     gate(args.run.strict, report.passed, "fairness")
+}
+
+/// The columns to audit: the flags, over the `audits.fairness` part of `--manifest`.
+fn fairness_columns(args: &FairnessArgs) -> Result<FairnessColumns> {
+    let from_file = match &args.manifest {
+        Some(path) => {
+            let text = crate::context::read_input(path)?;
+            let manifest: Manifest = crate::parse_yaml(&path.display().to_string(), &text)?;
+            match manifest.audits.fairness {
+                Some(columns) => Some(columns),
+                None if args.label.is_some() && args.prediction.is_some() && !args.sensitive.is_empty() => None,
+                None => anyhow::bail!(crate::InputError {
+                    file: path.display().to_string(),
+                    line: None,
+                    reason: "it has no `audits: fairness:` part naming label, prediction and sensitive columns; \
+                             add one (docs/lunli-yaml.md) or give --label, --prediction and --sensitive"
+                        .into(),
+                }),
+            }
+        }
+        None => None,
+    };
+    let missing = |flag: &str| anyhow::anyhow!("give {flag} or a --manifest whose `audits: fairness:` names it");
+    Ok(FairnessColumns {
+        label: args
+            .label
+            .clone()
+            .or_else(|| from_file.as_ref().map(|c| c.label.clone()))
+            .ok_or_else(|| missing("--label"))?,
+        prediction: args
+            .prediction
+            .clone()
+            .or_else(|| from_file.as_ref().map(|c| c.prediction.clone()))
+            .ok_or_else(|| missing("--prediction"))?,
+        score: args.score.clone().or_else(|| from_file.as_ref().and_then(|c| c.score.clone())),
+        sensitive: if args.sensitive.is_empty() {
+            from_file.as_ref().map(|c| c.sensitive.clone()).unwrap_or_default()
+        } else {
+            args.sensitive.clone()
+        },
+        positive: args.positive.clone().or_else(|| from_file.as_ref().and_then(|c| c.positive.clone())),
+    })
 }
 
 fn quality_command(ctx: &Context, args: &QualityArgs, out: &mut Out) -> Result<()> {

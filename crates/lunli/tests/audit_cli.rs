@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Data, repo, write};
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -180,4 +181,34 @@ fn quality_json_tags_every_figure_with_its_dimension() {
             assert!(figure["dimension"].is_string(), "{figure}");
         }
     }
+}
+
+#[test]
+fn columns_come_from_lunli_yaml_and_flags_override_them() {
+    let data = Data::new();
+    let predictions = repo().join("examples/credit-scoring/data/predictions.csv").display().to_string();
+    let manifest = repo().join("examples/credit-scoring/lunli.yaml").display().to_string();
+    let report = data.json("li-wei", &["audit", "fairness", &predictions, "--manifest", &manifest]);
+    let attributes: Vec<&str> =
+        report["attributes"].as_array().expect("attributes").iter().filter_map(|a| a["attribute"].as_str()).collect();
+    assert_eq!(attributes, ["sex", "race", "sex|race"]);
+    assert_eq!(report["parameters"]["score"], "score", "{}", report["parameters"]);
+    // A flag replaces the manifest's choice.
+    let report =
+        data.json("li-wei", &["audit", "fairness", &predictions, "--manifest", &manifest, "--sensitive", "race"]);
+    let attributes: Vec<&str> =
+        report["attributes"].as_array().expect("attributes").iter().filter_map(|a| a["attribute"].as_str()).collect();
+    assert_eq!(attributes, ["race"]);
+
+    // A lunli.yaml without an `audits:` part and no flags: exit 3, naming the file and what to add.
+    let bare = std::fs::read_to_string(&manifest).expect("read");
+    let bare = bare.split("\naudits:").next().expect("before audits");
+    let bare = write(data.dir.path(), "lunli.yaml", bare);
+    data.lunli("li-wei")
+        .args(["audit", "fairness", &predictions, "--manifest", &bare])
+        .assert()
+        .code(3)
+        .stderr(contains("lunli.yaml").and(contains("audits: fairness:")));
+    // Neither flags nor a manifest: clap says what is required.
+    data.lunli("li-wei").args(["audit", "fairness", &predictions]).assert().code(2).stderr(contains("--label"));
 }
