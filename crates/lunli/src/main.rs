@@ -11,6 +11,7 @@ mod intake;
 mod ledger;
 mod norms;
 mod output;
+mod report;
 mod serve;
 mod systems;
 
@@ -96,6 +97,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Ledger(command) => ledger::run(&cli.global, command, &mut out),
         Command::Serve(args) => serve::run(&Context::new(&cli.global)?, args),
         Command::Key(command) => serve::key(&Context::new(&cli.global)?, command, &mut out),
+        Command::Report(args) => report::run(&cli.global, args, &mut out),
     };
     // Art. 12: a command that changed the ledger leaves it covered by a signed tree head.
     let result = result.and_then(|()| ledger::seal(&cli.global, &cli.command));
