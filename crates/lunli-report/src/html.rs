@@ -137,6 +137,8 @@ thead th { background: #eef2f5; font-weight: 600; }
 tr { break-inside: avoid; }
 table.facts th { width: 24%; color: var(--muted); font-weight: 500; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.id { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 11px; white-space: nowrap; }
+.rid { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 11px; }
 .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 11px; word-break: break-all; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
 .s-met, .s-approved, .s-passed, .s-allow { background: var(--met); }
@@ -658,7 +660,7 @@ pub fn system_html(document: &Document<SystemReport>, lang: Languages) -> String
             for f in &t.fired {
                 let articles: Vec<String> = f.articles.iter().map(|a| a.to_string()).collect();
                 page.push(format!(
-                    "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td class=\"rid\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&f.id),
                     badge(&page, &f.tier),
                     page.t(&f.reason),
@@ -953,7 +955,7 @@ pub fn org_html(document: &Document<OrgReport>, lang: Languages) -> String {
     for s in &r.systems {
         let tier = s.tier.as_ref().map(|t| badge(&page, t)).unwrap_or_else(|| "—".into());
         let state = s.state.as_ref().map(|t| badge(&page, t)).unwrap_or_else(|| "—".into());
-        let mut name = format!("{} <span class=\"mono\">{}</span> v{}", esc(&s.name), esc(&s.id), s.version);
+        let mut name = format!("{} <span class=\"id\">{}</span> v{}", esc(&s.name), esc(&s.id), s.version);
         if s.suspended {
             name.push_str(&format!(" <span class=\"badge s-suspended\">{}</span>", page.l("已暂停", "suspended")));
         }
