@@ -327,6 +327,16 @@ fn metric_name(metric: &str) -> Text {
     Text { zh: zh.into(), en: en.into() }
 }
 
+fn severity_name(severity: &str) -> Text {
+    let (zh, en) = match severity {
+        "low" => ("低", "low"),
+        "medium" => ("中", "medium"),
+        "high" => ("高", "high"),
+        other => (other, other),
+    };
+    Text { zh: zh.into(), en: en.into() }
+}
+
 fn audit_name(audit: &str) -> Text {
     let (zh, en) = match audit {
         "fairness" => ("公平性审计（第十三条）", "Fairness audit (Art. 13)"),
@@ -452,7 +462,7 @@ fn render_audit(page: &mut Page, audit: &AuditResult) {
             page.push(format!(
                 "<tr><td><span class=\"badge {}\">{}</span></td><td>{}</td></tr>",
                 status_class(&f.severity),
-                esc(&f.severity),
+                page.t(&severity_name(&f.severity)),
                 page.t(&f.message)
             ));
         }
@@ -853,16 +863,23 @@ fn render_assessment(page: &mut Page, a: &AssessmentSection) {
                 .evidence
                 .iter()
                 .map(|e| {
-                    let outcome = match e.passed {
-                        Some(true) => format!(" <span class=\"ok\">{}</span>", page.l("通过", "passed")),
-                        Some(false) => format!(" <span class=\"bad\">{}</span>", page.l("未通过", "failed")),
-                        None => String::new(),
+                    let what = match (&e.audit, e.passed) {
+                        (Some(audit), Some(passed)) => format!(
+                            "{} {}{}",
+                            page.t(&audit_name(audit)),
+                            if passed {
+                                format!("<span class=\"ok\">{}</span>", page.l("通过", "passed"))
+                            } else {
+                                format!("<span class=\"bad\">{}</span>", page.l("未通过", "failed"))
+                            },
+                            e.rows.map(|n| format!(" · {n} {}", page.l("行", "rows"))).unwrap_or_default()
+                        ),
+                        _ => esc(&e.description),
                     };
                     format!(
-                        "#{} {}{}{} <span class=\"muted\">— {} · {}</span>",
+                        "#{} {}{} <span class=\"muted\">— {} · {}</span>",
                         e.id,
-                        esc(&e.description),
-                        outcome,
+                        what,
                         e.sha256
                             .as_ref()
                             .map(|h| format!(" <span class=\"mono\">{}</span>", esc(h)))

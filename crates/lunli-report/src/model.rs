@@ -204,8 +204,10 @@ pub struct EvidenceRow {
     pub description: String,
     /// SHA-256 of a file.
     pub sha256: Option<String>,
-    /// Whether an audit passed.
+    /// An audit's name (`fairness`, `quality`, …), whether it passed, and the rows it read.
+    pub audit: Option<String>,
     pub passed: Option<bool>,
+    pub rows: Option<u64>,
     pub note: String,
     pub added_by: String,
     pub added_at: Timestamp,
@@ -561,16 +563,16 @@ fn assessment_section(
 }
 
 fn evidence_row(e: &lunli_governance::Evidence) -> EvidenceRow {
-    let (kind, description, sha256, passed) = match &e.item {
-        EvidenceItem::File { name, sha256, size } => {
-            ("file", format!("{name} ({size} bytes)"), Some(sha256.clone()), None)
-        }
-        EvidenceItem::Link { url } => ("link", url.clone(), None, None),
-        EvidenceItem::Attestation { text } => ("attestation", text.clone(), None, None),
-        EvidenceItem::Audit { audit, passed, summary } => {
-            let rows = summary.get("rows").and_then(Value::as_u64).unwrap_or_default();
-            let outcome = if *passed { "passed" } else { "failed" };
-            ("audit", format!("lunli audit {audit}: {outcome}, {rows} rows"), None, Some(*passed))
+    let (mut audit, mut passed, mut rows) = (None, None, None);
+    let (kind, description, sha256) = match &e.item {
+        EvidenceItem::File { name, sha256, size } => ("file", format!("{name} ({size} bytes)"), Some(sha256.clone())),
+        EvidenceItem::Link { url } => ("link", url.clone(), None),
+        EvidenceItem::Attestation { text } => ("attestation", text.clone(), None),
+        EvidenceItem::Audit { audit: name, passed: ok, summary } => {
+            audit = Some(name.clone());
+            passed = Some(*ok);
+            rows = summary.get("rows").and_then(Value::as_u64);
+            ("audit", format!("lunli audit {name}"), None)
         }
     };
     EvidenceRow {
@@ -578,7 +580,9 @@ fn evidence_row(e: &lunli_governance::Evidence) -> EvidenceRow {
         kind: kind.into(),
         description,
         sha256,
+        audit,
         passed,
+        rows,
         note: e.note.clone(),
         added_by: e.added_by.clone(),
         added_at: e.added_at,
