@@ -157,6 +157,7 @@ ul { margin: 4px 0 8px 18px; padding: 0; }
 .ok { color: var(--met); font-weight: 600; }
 .bad { color: var(--fail); font-weight: 600; }
 figure { margin: 6px 0 12px; break-inside: avoid; }
+figure svg { max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 12px; }
 section.control { break-inside: avoid; }
 footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px; color: var(--muted); font-size: 11px; }
@@ -480,7 +481,9 @@ fn start(page: &mut Page, title: &str) {
 
 fn finish<T: Serialize>(page: &mut Page, document: &Document<T>) {
     verification_section(page, &document.verification);
-    let json = serde_json::to_string(document).unwrap_or_default().replace("</", "<\\/");
+    // `<` only occurs inside JSON strings, where `\u003c` means the same: the block can then
+    // never close early or open a comment, whatever the report's text holds.
+    let json = serde_json::to_string(document).unwrap_or_default().replace('<', "\\u003c");
     page.push(format!("<script type=\"application/json\" id=\"{EMBEDDED_ID}\">{json}</script>\n</body>\n</html>\n"));
 }
 
@@ -1031,4 +1034,31 @@ pub fn embedded_document(html: &str) -> Option<&str> {
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find("</script>")? + start;
     Some(&html[start..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+
+    #[test]
+    fn the_embedded_document_is_found_and_cannot_end_early() {
+        let json = serde_json::json!({ "note": "</script><!--<script>alert(1)</script>" });
+        let escaped = serde_json::to_string(&json).expect("json").replace('<', "\\u003c");
+        let page = format!("<p>x</p><script type=\"application/json\" id=\"{EMBEDDED_ID}\">{escaped}</script>");
+        let found = embedded_document(&page).expect("found");
+        let back: serde_json::Value = serde_json::from_str(found).expect("json");
+        assert_eq!(back, json);
+        assert_eq!(embedded_document("<p>no report</p>"), None);
+    }
+
+    #[test]
+    fn a_status_bar_is_proportional() {
+        let svg = status_bar(&[("met", 3), ("not-started", 1)], 200.0);
+        assert!(svg.contains("width=\"150.00\"") && svg.contains("width=\"50.00\""), "{svg}");
+    }
 }

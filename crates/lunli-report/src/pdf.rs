@@ -90,3 +90,28 @@ pub fn print_pdf(chromium: &Path, html: &Path, out: &Path, scratch: &Path) -> Re
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_explicit_path_must_exist() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("chromium");
+        let err = locate_chromium(Some(&missing), None).expect_err("missing");
+        assert!(err.to_string().contains("LUNLI_CHROMIUM="), "{err}");
+    }
+
+    #[test]
+    fn the_first_known_name_on_path_is_used() {
+        let empty = tempfile::tempdir().expect("tempdir");
+        let with = tempfile::tempdir().expect("tempdir");
+        std::fs::write(with.path().join("chromium-browser"), b"").expect("write");
+        let path = std::env::join_paths([empty.path(), with.path()]).expect("join");
+        assert_eq!(locate_chromium(None, Some(&path)).expect("found"), with.path().join("chromium-browser"));
+        let only_empty = std::env::join_paths([empty.path()]).expect("join");
+        let err = locate_chromium(None, Some(&only_empty)).expect_err("none");
+        assert!(err.to_string().contains("apt-get install chromium"), "{err}");
+    }
+}
