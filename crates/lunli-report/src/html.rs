@@ -150,6 +150,8 @@ table.facts th { width: 24%; color: var(--muted); font-weight: 500; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; break-inside: avoid; }
 .card .k { color: var(--muted); font-size: 12px; }
 .card .v { font-size: 18px; font-weight: 600; margin-top: 2px; }
+.card.attention { border-left: 4px solid var(--prog); margin-bottom: 8px; }
+.card.attention ul { margin-top: 4px; }
 .legend span { margin-right: 12px; white-space: nowrap; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: middle; }
 ul { margin: 4px 0 8px 18px; padding: 0; }
@@ -430,8 +432,9 @@ fn render_audit(page: &mut Page, audit: &AuditResult) {
             let ok = d.checks.saturating_sub(d.findings) as f64;
             let (w_ok, w_bad) = (width * ok / max, width * d.findings as f64 / max);
             let name = match page.lang {
+                Languages::Zh => d.name.zh.clone(),
                 Languages::En => d.name.en.clone(),
-                _ => format!("{} {}", d.name.zh, d.name.en),
+                Languages::Both => format!("{} {}", d.name.zh, d.name.en),
             };
             let _ = write!(
                 svg,
@@ -582,6 +585,7 @@ pub fn system_html(document: &Document<SystemReport>, lang: Languages) -> String
         page.push(format!("<div class=\"card\"><div class=\"k\">{k}</div><div class=\"v\">{v}</div></div>"));
     }
     page.push("</div>\n");
+    attention(&mut page, r);
 
     // System card.
     page.h2("system", "系统概况", "System card");
@@ -770,6 +774,74 @@ pub fn system_html(document: &Document<SystemReport>, lang: Languages) -> String
 
     finish(&mut page, document);
     page.out
+}
+
+/// What a committee should look at first, derived from the sections below.
+fn attention(page: &mut Page, r: &SystemReport) {
+    let mut items = Vec::new();
+    match (&r.tiering, &r.assessment) {
+        (None, _) => items
+            .push(page.l("当前版本尚未完成准入问卷与风险分级。", "The current version has no intake and no tier yet.")),
+        (Some(t), _) if t.tier.id == "prohibited" => items.push(page.l(
+            "该系统属于禁止用途（第二十条），不得评估或批准。",
+            "The system is a prohibited use (Art. 20): it cannot be assessed or approved.",
+        )),
+        (Some(_), None) => items.push(page.l("尚未开启评估。", "No assessment has been opened.")),
+        (Some(_), Some(_)) => {}
+    }
+    if let Some(a) = &r.assessment {
+        if a.stale {
+            items.push(
+                page.l("评估针对旧版本，需重新评估。", "The assessment is for an older version and must be redone."),
+            );
+        }
+        if a.overdue {
+            items.push(page.l("复审已逾期（第五条、第八条）。", "The re-review is overdue (Art. 5, Art. 8)."));
+        }
+        let unresolved = a.controls.iter().filter(|c| c.status.id != "met" && c.status.id != "not-applicable").count();
+        let not_met = a.controls.iter().filter(|c| c.status.id == "not-met").count();
+        if unresolved > 0 {
+            items.push(page.l(
+                &format!("{unresolved} 个控制项尚未落实（其中 {not_met} 个未满足）。"),
+                &format!("{unresolved} controls are not yet resolved ({not_met} not met)."),
+            ));
+        }
+        let missing: Vec<String> =
+            a.signoffs.iter().filter(|s| s.signed.is_none()).map(|s| page.t(&s.role.name)).collect();
+        if !missing.is_empty() {
+            items.push(format!("{}{}", page.l("待签核：", "Awaiting sign-off: "), missing.join(" · ")));
+        }
+    }
+    for audit in r.audits.iter().filter(|a| !a.passed) {
+        let high = audit.findings.iter().filter(|f| f.severity == "high").count();
+        items.push(format!(
+            "{} {}",
+            page.t(&audit_name(&audit.audit)),
+            page.l(
+                &format!("未通过：{} 项发现，其中 {high} 项高严重度。", audit.findings.len()),
+                &format!("failed: {} findings, {high} of high severity.", audit.findings.len())
+            )
+        ));
+    }
+    for s in &r.runtime.suspensions {
+        items.push(format!("{} {}", page.l("已暂停：", "Suspended:"), esc(&s.reason)));
+    }
+    let title = page.l("需要关注", "Needs attention");
+    page.push(format!("<div class=\"card attention\"><div class=\"k\">{title}</div>"));
+    if items.is_empty() {
+        let none = page.l(
+            "无：已批准，所有控制项均已落实，审计通过，运行正常。",
+            "Nothing: approved, every control resolved, audits passed, running.",
+        );
+        page.push(format!("<p class=\"ok\">{none}</p>"));
+    } else {
+        page.push("<ul>");
+        for item in items {
+            page.push(format!("<li>{item}</li>"));
+        }
+        page.push("</ul>");
+    }
+    page.push("</div>\n");
 }
 
 fn render_assessment(page: &mut Page, a: &AssessmentSection) {
