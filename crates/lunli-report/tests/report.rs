@@ -240,7 +240,10 @@ fn html_is_self_contained_and_bilingual() {
             Languages::Zh => {
                 assert!(html.contains("系统概况") && !html.contains("System card"));
             }
-            Languages::En => assert!(html.contains("System card") && !html.contains("系统概况")),
+            Languages::En => {
+                assert!(html.contains("System card") && !html.contains("系统概况"));
+                assert!(html.contains("Suspended: complaints about wrong routing"), "the kill switch needs attention");
+            }
             Languages::Both => {
                 assert!(html.contains("系统概况") && html.contains("System card"));
                 assert!(html.contains("class=\"pair norm\""), "article texts side by side");
@@ -259,4 +262,37 @@ fn html_is_self_contained_and_bilingual() {
     let html = lunli_report::html::org_html(&org, Languages::Both);
     assert_eq!(external_references(&html), Vec::<String>::new());
     assert!(html.contains("faq-router") && html.contains("第五条"));
+}
+
+#[test]
+fn re_reviews_fall_due_and_the_reports_say_so() {
+    let f = Fixture::new();
+    let controls = f.faq_router();
+    f.approve_faq_router(&controls);
+    let later = Issue { at: at("2027-06-01T08:00:00Z"), by: "chen-jie".into() };
+    let org = lunli_report::org_report(&f.catalogue, &f.store, &later).expect("org");
+    assert_eq!(org.overdue, vec!["faq-router".to_string()], "approved 2026-03-02, medium tier: 12 months");
+    let approved = org.approvals.iter().find(|c| c.id == "approved").expect("approved");
+    assert_eq!(approved.count, 1);
+    let on_time = lunli_report::org_report(&f.catalogue, &f.store, &issue()).expect("org");
+    assert!(on_time.overdue.is_empty());
+
+    let report = lunli_report::system_report(&f.catalogue, &f.store, "faq-router", DecisionCounts::default(), &later)
+        .expect("report");
+    let assessment = report.assessment.as_ref().expect("assessment");
+    assert!(assessment.overdue);
+    assert_eq!(assessment.review_due.map(|d| d.to_string()).as_deref(), Some("2027-03-02"));
+    let document = lunli_report::anchor(&f.store, report, "system:faq-router", "chen-jie", later.at).expect("anchor");
+    let html = lunli_report::html::system_html(&document, Languages::En);
+    assert!(html.contains("Needs attention") && html.contains("The re-review is overdue (Art. 5, Art. 8)."));
+}
+
+#[test]
+fn an_unknown_system_is_not_found() {
+    let f = Fixture::new();
+    let err = lunli_report::system_report(&f.catalogue, &f.store, "ghost", DecisionCounts::default(), &issue())
+        .expect_err("no such system");
+    assert!(matches!(err, lunli_report::ReportError::Governance(lunli_governance::GovernanceError::NotFound { .. })));
+    let size = f.store.ledger_size().expect("size");
+    assert_eq!(size, 0, "nothing recorded for a report that was never built");
 }
