@@ -242,7 +242,10 @@ fn html_is_self_contained_and_bilingual() {
             }
             Languages::En => {
                 assert!(html.contains("System card") && !html.contains("系统概况"));
-                assert!(html.contains("Suspended: complaints about wrong routing"), "the kill switch needs attention");
+                assert!(
+                    html.contains("Suspended:</span> complaints about wrong routing"),
+                    "the kill switch needs attention"
+                );
             }
             Languages::Both => {
                 assert!(html.contains("系统概况") && html.contains("System card"));
