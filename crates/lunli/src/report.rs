@@ -205,6 +205,10 @@ fn verify(file: &Path, public_key: Option<&Path>, out: &mut Out) -> Result<()> {
             }
             Ok(())
         }
+        // Not a report at all is bad input; a report whose proof fails is the ledger's code.
+        Err(lunli_report::verify::VerifyError::Malformed(reason)) => {
+            Err(crate::InputError { file: file.display().to_string(), line: None, reason }.into())
+        }
         Err(problem) => Err(LedgerInvalid(format!("{} does not verify: {problem}", file.display())).into()),
     }
 }

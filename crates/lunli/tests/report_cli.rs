@@ -144,6 +144,9 @@ fn organisation_report_and_mistakes() {
     let junk = out(&data, "junk.html");
     std::fs::write(&junk, "<html>hello</html>").expect("write");
     data.lunli("x").args(["report", "verify", &junk]).assert().code(3).stderr(contains("no embedded document"));
+    let not_a_report = out(&data, "other.json");
+    std::fs::write(&not_a_report, r#"{"entries": []}"#).expect("write");
+    data.lunli("x").args(["report", "verify", &not_a_report]).assert().code(3).stderr(contains("no `report` member"));
 }
 
 #[test]
