@@ -39,6 +39,15 @@ pub const ACTIONS: &[&str] = &[
     "consent.read",
     "consent.write",
     "resume.own",
+    "review.read",
+    "review.resolve",
+    "feedback.read",
+    "incident.read",
+    "incident.write",
+    "outcome.write",
+    "alert.read",
+    "playbook.read",
+    "playbook.write",
 ];
 
 /// Roles and the actions they grant.

@@ -39,6 +39,8 @@ pub struct AppState<S> {
     /// Makes decision ids unique across instances: a random prefix and a counter.
     pub instance: String,
     pub counter: AtomicU64,
+    /// Review, incident, feedback and monitoring endpoints' own state (the feedback limiter).
+    pub oversight: crate::oversight::OversightState,
 }
 
 type Shared<S> = State<Arc<AppState<S>>>;
@@ -58,6 +60,7 @@ pub fn router<S: Store + Send + Sync + 'static>(state: Arc<AppState<S>>) -> Rout
         .route("/v1/systems/{system}/resume", post(resume::<S>))
         .route("/v1/systems/{system}/consents/{subject}", get(get_consent::<S>).put(put_consent::<S>))
         .route("/v1/systems/{system}/consents/{subject}/withdraw", post(withdraw::<S>))
+        .merge(crate::oversight::routes::<S>(&state.config))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
@@ -141,7 +144,7 @@ async fn openapi() -> Response {
 
 /// The key presented, if the access policy grants it `action`; refusals are counted and
 /// recorded in the ledger.
-fn authorize<S>(app: &AppState<S>, headers: &HeaderMap, action: &str) -> Result<ApiKey, ApiError> {
+pub(crate) fn authorize<S>(app: &AppState<S>, headers: &HeaderMap, action: &str) -> Result<ApiKey, ApiError> {
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -167,7 +170,7 @@ fn authorize<S>(app: &AppState<S>, headers: &HeaderMap, action: &str) -> Result<
     Ok(key)
 }
 
-fn refuse<S>(app: &AppState<S>, key: &ApiKey, action: &str, why: &str) {
+pub(crate) fn refuse<S>(app: &AppState<S>, key: &ApiKey, action: &str, why: &str) {
     app.metrics.refused.get_or_create(&ActionLabel { action: action.to_string() }).inc();
     tracing::warn!(key = %key.id, action, why, "refused");
     let event = Event {
@@ -183,16 +186,16 @@ fn refuse<S>(app: &AppState<S>, key: &ApiKey, action: &str, why: &str) {
 }
 
 /// Who the ledger says acted: the person behind the key, or the key itself.
-fn actor(key: &ApiKey) -> String {
+pub(crate) fn actor(key: &ApiKey) -> String {
     key.person.clone().unwrap_or_else(|| format!("key:{}", key.id))
 }
 
-fn now() -> jiff::Timestamp {
+pub(crate) fn now() -> jiff::Timestamp {
     let ms = jiff::Timestamp::now().as_millisecond();
     jiff::Timestamp::from_millisecond(ms).unwrap_or_else(|_| jiff::Timestamp::now())
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, GovernanceError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
@@ -202,7 +205,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Reloads runtime state after a local change, so this instance obeys it at once.
-async fn reload<S: Store + Send + Sync + 'static>(app: &Arc<AppState<S>>) -> Result<(), ApiError> {
+pub(crate) async fn reload<S: Store + Send + Sync + 'static>(app: &Arc<AppState<S>>) -> Result<(), ApiError> {
     let store = app.store.clone();
     let catalogue = app.catalogue.clone();
     let defaults = app.config.runtime_defaults();
@@ -263,16 +266,27 @@ async fn decide<S>(
             "reasons": decision.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
         }),
     };
-    let ledger_index = if durable {
-        let done = app.recorder.record(event)?;
-        let index = done
-            .await
-            .map_err(|_| ApiError::Unavailable("the ledger writer stopped before committing".into()))?
-            .map_err(ApiError::Unavailable)?;
-        Some(index)
-    } else {
-        app.recorder.record_later(event)?;
-        None
+    // Art. 3(4): a decision sent to a human joins the review queue in the same group commit.
+    let review = (decision.outcome == Outcome::HumanReview)
+        .then(|| crate::oversight::new_review(&request, &id, &decision.reasons, event.at));
+    let waiting = match review {
+        Some(review) => {
+            app.metrics.reviews_queued.inc();
+            app.recorder.record_with_review(event, review, durable)?
+        }
+        None if durable => Some(app.recorder.record(event)?),
+        None => {
+            app.recorder.record_later(event)?;
+            None
+        }
+    };
+    let ledger_index = match waiting {
+        Some(done) => Some(
+            done.await
+                .map_err(|_| ApiError::Unavailable("the ledger writer stopped before committing".into()))?
+                .map_err(ApiError::Unavailable)?,
+        ),
+        None => None,
     };
     let outcome = match decision.outcome {
         Outcome::Allow => "allow",

@@ -30,6 +30,11 @@ pub struct GatewayConfig {
     pub provider: String,
     /// A replacement for the built-in access policy (roles → actions).
     pub access_policy: Option<std::path::PathBuf>,
+    /// Public feedback accepted per client address and minute (Art. 17, Art. 21), after a burst.
+    pub feedback_per_minute: u32,
+    pub feedback_burst: u32,
+    /// Largest feedback body accepted; feedback needs no key, so it gets less than the rest.
+    pub feedback_max_bytes: usize,
 }
 
 impl Default for GatewayConfig {
@@ -44,6 +49,9 @@ impl Default for GatewayConfig {
             review_at_impact: runtime.review_at_impact,
             provider: runtime.provider,
             access_policy: None,
+            feedback_per_minute: 6,
+            feedback_burst: 3,
+            feedback_max_bytes: 8 * 1024,
         }
     }
 }
@@ -62,6 +70,13 @@ impl GatewayConfig {
                     "review_below_confidence must be between 0 and 1, not {}",
                     config.review_below_confidence
                 ),
+            });
+        }
+        if config.feedback_per_minute == 0 || config.feedback_burst == 0 {
+            return Err(GatewayError::Config {
+                file: file.to_string(),
+                line: None,
+                reason: "feedback_per_minute and feedback_burst must be at least 1".into(),
             });
         }
         Ok(config)

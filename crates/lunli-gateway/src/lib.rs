@@ -11,6 +11,7 @@ pub mod access;
 pub mod api;
 pub mod config;
 pub mod metrics;
+pub mod oversight;
 pub mod recorder;
 pub mod state;
 
@@ -82,6 +83,7 @@ impl<S: Store + Send + Sync + 'static> Gateway<S> {
             recorder,
             policy: Arc::new(policy),
             metrics,
+            oversight: crate::oversight::OversightState::new(&config),
             config: Arc::new(config),
             instance: hex::encode(instance),
             counter: AtomicU64::new(0),
@@ -102,7 +104,9 @@ impl<S: Store + Send + Sync + 'static> Gateway<S> {
     ) -> Result<(), GatewayError> {
         let refresher = tokio::spawn(refresh(self.state.clone()));
         let router = self.router();
-        let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.map_err(GatewayError::Serve);
+        // Client addresses reach handlers, for the per-client feedback limit.
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(GatewayError::Serve);
         refresher.abort();
         let _ = refresher.await;
         let Self { state, writer } = self;

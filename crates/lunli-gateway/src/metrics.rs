@@ -18,8 +18,15 @@ pub struct ActionLabel {
     pub action: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
 pub struct Metrics {
     registry: Registry,
+    pub reviews_queued: Counter,
+    pub feedback_refused: Family<ReasonLabel, Counter>,
     pub decisions: Family<OutcomeLabel, Counter>,
     pub decision_seconds: Histogram,
     pub refused: Family<ActionLabel, Counter>,
@@ -47,7 +54,25 @@ impl Metrics {
         registry.register("ledger_failed_events", "Events whose group commit failed", ledger_failures.clone());
         let reloads = Counter::default();
         registry.register("runtime_reloads", "Reloads of runtime state after a change", reloads.clone());
-        Self { registry, decisions, decision_seconds, refused, ledger_batch, ledger_failures, reloads }
+        let reviews_queued = Counter::default();
+        registry.register("reviews_queued", "Decisions sent to the human review queue", reviews_queued.clone());
+        let feedback_refused = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "feedback_refused",
+            "Public feedback refused, by reason (rate, size)",
+            feedback_refused.clone(),
+        );
+        Self {
+            registry,
+            reviews_queued,
+            feedback_refused,
+            decisions,
+            decision_seconds,
+            refused,
+            ledger_batch,
+            ledger_failures,
+            reloads,
+        }
     }
 
     pub fn encode(&self) -> Result<String, std::fmt::Error> {

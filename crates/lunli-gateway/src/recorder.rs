@@ -1,10 +1,13 @@
 //! Group commit for the ledger: decisions from every request thread are appended by one writer
 //! thread, many per transaction, so each commit's fsync is shared. A caller that needs its
-//! decision durable before answering waits for its batch to commit; others do not wait.
+//! decision durable before answering waits for its batch to commit; others do not wait. A
+//! decision sent to a human carries its review-queue item, stored in the same batch and linked
+//! to the decision's ledger index, so escalation costs the decision path no extra write.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
+use lunli_governance::review::NewReview;
 use lunli_governance::store::{Event, Store};
 use lunli_governance::{Governance, GovernanceError};
 use lunli_norms::Catalogue;
@@ -17,10 +20,13 @@ const QUEUE: usize = 65_536;
 
 type Ack = oneshot::Sender<Result<u64, String>>;
 
+/// An event, the review it opens (if any) and who waits for its commit (if anyone).
+type Item = (Event, Option<NewReview>, Option<Ack>);
+
 /// Hands events to the writer thread.
 #[derive(Clone)]
 pub struct Recorder {
-    tx: SyncSender<(Event, Option<Ack>)>,
+    tx: SyncSender<Item>,
 }
 
 /// Batch sizes and failures, for metrics.
@@ -47,17 +53,35 @@ impl Recorder {
     /// Queues an event; the returned receiver resolves with its ledger index once committed.
     pub fn record(&self, event: Event) -> Result<oneshot::Receiver<Result<u64, String>>, GovernanceError> {
         let (ack, done) = oneshot::channel();
-        self.send(event, Some(ack))?;
+        self.send((event, None, Some(ack)))?;
         Ok(done)
     }
 
     /// Queues an event without waiting for it.
     pub fn record_later(&self, event: Event) -> Result<(), GovernanceError> {
-        self.send(event, None)
+        self.send((event, None, None))
     }
 
-    fn send(&self, event: Event, ack: Option<Ack>) -> Result<(), GovernanceError> {
-        self.tx.try_send((event, ack)).map_err(|e| GovernanceError::Storage {
+    /// Queues a decision together with the review-queue item it opens; with `wait`, the
+    /// receiver resolves once both are committed.
+    pub fn record_with_review(
+        &self,
+        event: Event,
+        review: NewReview,
+        wait: bool,
+    ) -> Result<Option<oneshot::Receiver<Result<u64, String>>>, GovernanceError> {
+        if wait {
+            let (ack, done) = oneshot::channel();
+            self.send((event, Some(review), Some(ack)))?;
+            Ok(Some(done))
+        } else {
+            self.send((event, Some(review), None))?;
+            Ok(None)
+        }
+    }
+
+    fn send(&self, item: Item) -> Result<(), GovernanceError> {
+        self.tx.try_send(item).map_err(|e| GovernanceError::Storage {
             message: match e {
                 TrySendError::Full(_) => "the ledger writer is overloaded; try again".into(),
                 TrySendError::Disconnected(_) => "the ledger writer has stopped".into(),
@@ -67,12 +91,7 @@ impl Recorder {
     }
 }
 
-fn write_loop<S: Store>(
-    store: &S,
-    catalogue: &Catalogue,
-    rx: &Receiver<(Event, Option<Ack>)>,
-    observer: &dyn RecorderObserver,
-) {
+fn write_loop<S: Store>(store: &S, catalogue: &Catalogue, rx: &Receiver<Item>, observer: &dyn RecorderObserver) {
     let gov = Governance::new(catalogue, store);
     // Blocks for the first event, then takes whatever else is already queued.
     while let Ok(first) = rx.recv() {
@@ -83,23 +102,28 @@ fn write_loop<S: Store>(
                 Err(_) => break,
             }
         }
-        let events: Vec<Event> = batch.iter().map(|(e, _)| e.clone()).collect();
-        match gov.record_events(&events) {
+        let mut acks = Vec::with_capacity(batch.len());
+        let events: Vec<(Event, Option<NewReview>)> = batch
+            .into_iter()
+            .map(|(event, review, ack)| {
+                acks.push(ack);
+                (event, review)
+            })
+            .collect();
+        match gov.record_decisions(&events) {
             Ok(indices) => {
-                observer.batch(batch.len());
-                for ((_, ack), index) in batch.into_iter().zip(indices) {
+                observer.batch(acks.len());
+                for (ack, index) in acks.into_iter().zip(indices) {
                     if let Some(ack) = ack {
                         let _ = ack.send(Ok(index));
                     }
                 }
             }
             Err(e) => {
-                observer.failed(batch.len());
-                tracing::error!("ledger batch of {} failed: {e}", batch.len());
-                for (_, ack) in batch {
-                    if let Some(ack) = ack {
-                        let _ = ack.send(Err(e.to_string()));
-                    }
+                observer.failed(acks.len());
+                tracing::error!("ledger batch of {} failed: {e}", acks.len());
+                for ack in acks.into_iter().flatten() {
+                    let _ = ack.send(Err(e.to_string()));
                 }
             }
         }

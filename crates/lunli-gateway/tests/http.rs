@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use lunli_gateway::Gateway;
 use lunli_gateway::access::{hash_secret, new_secret};
 use lunli_gateway::config::GatewayConfig;
+use lunli_governance::incident::{NewIncident, Severity};
 use lunli_governance::intake::{Answer, Answers};
 use lunli_governance::store::ApiKey;
 use lunli_governance::{ControlStatus, Governance, Person, System, Training};
@@ -467,7 +468,7 @@ async fn health_metrics_and_the_openapi_document() {
     let repo: Value = serde_json::from_str(lunli_gateway::api::OPENAPI).expect("repo copy");
     assert_eq!(served, repo);
     for path in served["paths"].as_object().expect("paths").keys() {
-        let concrete = path.replace("{system}", "credit-scoring").replace("{subject}", "u1");
+        let concrete = path.replace("{system}", "credit-scoring").replace("{subject}", "u1").replace("{id}", "1");
         let status = get(&concrete).await.expect("get").status().as_u16();
         assert_ne!(status, 404, "{path} is documented but not routed");
     }
@@ -504,4 +505,302 @@ async fn a_suspension_on_one_instance_is_obeyed_by_another_within_a_second() {
     }
     a.stop().await;
     b.stop().await;
+}
+
+// ── oversight: reviews, feedback, incidents, outcomes, playbooks (issue 8) ──────────────────
+
+fn url(server: &Server, path: &str) -> String {
+    format!("{}{path}", server.base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_low_confidence_decision_is_queued_and_its_resolution_links_the_decision_in_the_ledger() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let reviewer = f.key(&["reviewer"], Some("li-wei"));
+    let owner_as_reviewer = f.key(&["reviewer"], Some("wang-fang"));
+    let reviewer_service = f.key(&["reviewer"], None);
+    let server = Server::start(&f).await;
+    use reqwest::Method;
+
+    let (_, allowed) = decide(&server, &service, request("u1")).await;
+    assert_eq!(allowed["outcome"], "allow");
+    let (_, d) = decide(
+        &server,
+        &service,
+        json!({ "system": "credit-scoring", "subject": "u9", "purpose": "credit-application", "confidence": 0.3 }),
+    )
+    .await;
+    assert_eq!(d["outcome"], "human_review", "{d}");
+    let decision_index = d["ledger_index"].as_u64().expect("a high-tier decision is durable");
+
+    let (status, _) = call(Method::GET, url(&server, "/v1/reviews"), Some(&service), None).await;
+    assert_eq!(status, 403, "a service does not read the queue");
+    let (status, queue) = call(Method::GET, url(&server, "/v1/reviews?status=open"), Some(&reviewer), None).await;
+    assert_eq!(status, 200, "{queue}");
+    let items = queue["reviews"].as_array().expect("reviews");
+    assert_eq!(items.len(), 1, "only the escalated decision is queued: {queue}");
+    assert_eq!(items[0]["decision"], d["id"]);
+    assert_eq!(items[0]["decision_index"], decision_index);
+    assert_eq!(items[0]["reasons"], json!(["low_confidence"]));
+    let id = items[0]["id"].as_u64().expect("id");
+
+    let claim_url = url(&server, &format!("/v1/reviews/{id}/claim"));
+    let claim = |key: String| {
+        let u = claim_url.clone();
+        async move { call(Method::POST, u, Some(&key), None).await }
+    };
+    let (status, body) = claim(reviewer_service.clone()).await;
+    assert_eq!(status, 403, "a review is a person's: {body}");
+    let (status, body) = claim(owner_as_reviewer.clone()).await;
+    assert_eq!(status, 409, "the owner does not review their own system: {body}");
+    assert!(body["error"]["message"].as_str().expect("message").contains("owner"), "{body}");
+    let (status, body) = claim(reviewer.clone()).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("claimed")), "{body}");
+    let resolve_url = url(&server, &format!("/v1/reviews/{id}/resolve"));
+    let resolve = |key: String, body: Value| {
+        let u = resolve_url.clone();
+        async move { call(Method::POST, u, Some(&key), Some(body)).await }
+    };
+    let (status, body) = resolve(owner_as_reviewer.clone(), json!({ "outcome": "approve" })).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = resolve(reviewer.clone(), json!({ "outcome": "reject", "note": "income not verified" })).await;
+    assert_eq!(status, 200, "{body}");
+    let resolution_index = body["resolution"]["ledger_index"].as_u64().expect("resolution index");
+    assert!(resolution_index > decision_index);
+    let metrics = reqwest::get(url(&server, "/metrics")).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("lunli_reviews_queued_total 1"), "{metrics}");
+    server.stop().await;
+
+    // The ledger links both: the resolution's entry names the decision's index, and that entry is
+    // the decision.
+    let entry = |index: u64| -> Value {
+        let row = f.store.ledger_rows(index, 1).expect("row").pop().expect("entry");
+        serde_json::from_slice(&row.entry).expect("json entry")
+    };
+    let resolution = entry(resolution_index);
+    assert_eq!(resolution["action"], "review.resolve", "{resolution}");
+    assert_eq!(resolution["payload"]["decision_index"], decision_index);
+    assert_eq!(resolution["payload"]["outcome"], "reject");
+    let decision = entry(decision_index);
+    assert_eq!((decision["action"].as_str(), &decision["payload"]["id"]), (Some("decision"), &d["id"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_is_public_but_size_limited_and_rate_limited_per_client() {
+    let f = Fixture::new();
+    let reviewer = f.key(&["reviewer"], Some("li-wei"));
+    let config =
+        GatewayConfig { feedback_burst: 3, feedback_per_minute: 1, feedback_max_bytes: 1024, ..Default::default() };
+    let server = Server::start_with(f.store.clone(), f.catalogue.clone(), config).await;
+    use reqwest::Method;
+    let post = |body: Value| call(Method::POST, url(&server, "/v1/feedback"), None, Some(body));
+
+    let (status, body) =
+        post(json!({ "system": "credit-scoring", "kind": "unfair", "message": "x".repeat(2000) })).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    assert!(body["error"]["message"].as_str().expect("message").contains("limited to 1024 bytes"), "{body}");
+    let (status, body) =
+        post(json!({ "system": "credit-scoring", "kind": "unfair", "message": "我被拒绝了，理由不明" })).await;
+    assert_eq!(status, 201, "no key needed: {body}");
+    assert!(body["message"]["zh"].is_string() && body["id"].is_u64());
+    let (status, body) = post(json!({ "system": "ghost", "message": "?" })).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = post(json!({ "system": "credit-scoring", "message": "again" })).await;
+    assert_eq!(status, 429, "the burst of 3 is spent: {body}");
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    assert!(body["error"]["message"].as_str().expect("message").contains("at most 1 a minute"), "{body}");
+
+    let client = reqwest::Client::new();
+    let response =
+        client.post(url(&server, "/v1/feedback")).json(&json!({ "system": "credit-scoring", "message": "m" }));
+    let retry = response.send().await.expect("send");
+    assert_eq!(retry.status().as_u16(), 429);
+    assert!(retry.headers().get("retry-after").is_some());
+
+    let (status, list) =
+        call(Method::GET, url(&server, "/v1/feedback?system=credit-scoring"), Some(&reviewer), None).await;
+    assert_eq!(status, 200, "{list}");
+    let items = list["feedback"].as_array().expect("feedback");
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["kind"], "unfair");
+    let (status, _) = call(Method::GET, url(&server, "/v1/feedback"), None, None).await;
+    assert_eq!(status, 401, "reading feedback needs a key");
+    let metrics = reqwest::get(url(&server, "/metrics")).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("lunli_feedback_refused_total{reason=\"rate\"} 2"), "{metrics}");
+    assert!(metrics.contains("lunli_feedback_refused_total{reason=\"size\"} 1"), "{metrics}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_past_its_acknowledgement_target_shows_as_overdue() {
+    let f = Fixture::new();
+    let operator = f.key(&["operator"], Some("op"));
+    // Opened at t0 (months ago) with the default targets: long past its acknowledgement target.
+    let new = |title: &str| NewIncident {
+        system: "credit-scoring".into(),
+        title: title.into(),
+        description: String::new(),
+        severity: Severity::High,
+        owner: None,
+        decisions: vec![],
+        controls: vec![],
+        feedback: None,
+    };
+    let old = f.gov().open_incident("op", new("old"), t0()).expect("incident");
+    let server = Server::start(&f).await;
+    use reqwest::Method;
+    let (status, fresh) = call(
+        Method::POST,
+        url(&server, "/v1/incidents"),
+        Some(&operator),
+        Some(json!({ "system": "credit-scoring", "title": "fresh", "severity": "high", "controls": ["C-17-01"] })),
+    )
+    .await;
+    assert_eq!(status, 201, "{fresh}");
+    assert_eq!(fresh["owner"], "wang-fang");
+    let (_, list) = call(Method::GET, url(&server, "/v1/incidents"), Some(&operator), None).await;
+    let rows = list["incidents"].as_array().expect("incidents");
+    let row = |id: u64| rows.iter().find(|r| r["id"] == id).expect("row").clone();
+    assert_eq!(row(old.id)["overdue"], "acknowledge", "{list}");
+    assert!(row(fresh["id"].as_u64().expect("id")).get("overdue").is_none(), "{list}");
+    let ack = format!("/v1/incidents/{}/acknowledge", old.id);
+    let (status, body) =
+        call(Method::POST, url(&server, &ack), Some(&operator), Some(json!({ "note": "on it" }))).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("acknowledged")), "{body}");
+    let (_, shown) = call(Method::GET, url(&server, &format!("/v1/incidents/{}", old.id)), Some(&operator), None).await;
+    assert_eq!(shown["overdue"], "resolve", "acknowledged late, and now past its resolve target too: {shown}");
+    let (status, body) = call(
+        Method::POST,
+        url(&server, &format!("/v1/incidents/{}/resolve", old.id)),
+        Some(&operator),
+        Some(json!({ "note": "" })),
+    )
+    .await;
+    assert_eq!(status, 400, "a resolution says what was done: {body}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_critical_incident_suspends_its_system_when_the_playbook_says_so() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let operator = f.key(&["operator"], Some("op"));
+    let owner = f.key(&["owner"], Some("wang-fang"));
+    let server = Server::start(&f).await;
+    use reqwest::Method;
+    let playbook = url(&server, "/v1/systems/credit-scoring/playbook");
+    let (status, body) =
+        call(Method::PUT, playbook.clone(), Some(&operator), Some(json!({ "suspend_on": ["critical"] }))).await;
+    assert_eq!(status, 403, "an operator may not change the playbook: {body}");
+    let (status, body) =
+        call(Method::PUT, playbook.clone(), Some(&owner), Some(json!({ "suspend_on": ["critical"] }))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        call(Method::PUT, playbook.clone(), Some(&owner), Some(json!({ "review": { "below_confidence": 3 } }))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"].as_str().expect("message").contains("playbook.review.below_confidence"));
+    let (_, shown) = call(Method::GET, playbook, Some(&operator), None).await;
+    assert_eq!(shown["suspend_on"], json!(["critical"]));
+
+    // A playbook change keeps the approval: the system still serves.
+    let (_, d) = decide(&server, &service, request("u1")).await;
+    assert_eq!(d["outcome"], "allow", "{d}");
+    let open = |severity: &str| {
+        call(
+            Method::POST,
+            url(&server, "/v1/incidents"),
+            Some(&operator),
+            Some(json!({ "system": "credit-scoring", "title": "scores inverted", "severity": severity })),
+        )
+    };
+    let (status, high) = open("high").await;
+    assert_eq!((status, high["suspended_system"].as_bool()), (201, Some(false)), "{high}");
+    assert_eq!(decide(&server, &service, request("u1")).await.1["outcome"], "allow");
+    let (status, critical) = open("critical").await;
+    assert_eq!((status, critical["suspended_system"].as_bool()), (201, Some(true)), "{critical}");
+    let (_, d) = decide(&server, &service, request("u1")).await;
+    assert_eq!(codes(&d), ["suspended"], "obeyed on the next decision: {d}");
+    assert!(d["reasons"][0]["text"]["en"].as_str().expect("text").contains("critical"), "{d}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_growing_disparity_raises_an_alert_at_the_threshold_and_not_before() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let owner = f.key(&["owner"], Some("wang-fang"));
+    let server = Server::start(&f).await;
+    use reqwest::Method;
+    let monitor = json!({ "monitors": [{ "metric": "selection-rate-difference", "attribute": "region",
+                                         "threshold": 0.25, "window": 200, "min_count": 20, "incident": "medium" }] });
+    let (status, body) =
+        call(Method::PUT, url(&server, "/v1/systems/credit-scoring/playbook"), Some(&owner), Some(monitor)).await;
+    assert_eq!(status, 200, "{body}");
+    // Batches of 20 per region; north is always selected 12 of 20 times, south's share falls by
+    // one per batch: the difference grows 0.05 at a time — 0.10, 0.15, 0.20 (cumulative over the
+    // window), crossing 0.25 only at the batch that takes it beyond.
+    let mut differences = Vec::new();
+    let mut raised_at = None;
+    for batch in 0..8 {
+        let south_selected = 9 - batch;
+        let outcomes: Vec<Value> = (0..20)
+            .flat_map(|i| {
+                [
+                    json!({ "groups": { "region": "north" }, "selected": i < 12 }),
+                    json!({ "groups": { "region": "south" }, "selected": i < south_selected }),
+                ]
+            })
+            .collect();
+        let (status, r) = call(
+            Method::POST,
+            url(&server, "/v1/outcomes"),
+            Some(&service),
+            Some(json!({ "system": "credit-scoring", "outcomes": outcomes })),
+        )
+        .await;
+        assert_eq!(status, 200, "{r}");
+        let value = r["readings"][0]["value"].as_f64().expect("value");
+        let raised = r["raised"].as_array().expect("raised").len();
+        if raised_at.is_none() && raised > 0 {
+            raised_at = Some((batch, value));
+            assert_eq!(r["incidents"][0]["severity"], "medium", "{r}");
+        } else {
+            assert_eq!(raised, 0, "one alert per crossing: {r}");
+        }
+        differences.push(value);
+    }
+    let (batch, value) = raised_at.expect("an alert once the disparity passed the threshold");
+    assert!(value > 0.25, "raised beyond the threshold: {value}");
+    assert!(differences[..batch].iter().all(|d| *d <= 0.25 + 1e-12), "not before: {differences:?}");
+    // Windowed cumulative difference: north 0.6; south over all batches so far in the window.
+    let south = |b: usize| (0..=b).map(|k| 9 - k).sum::<usize>() as f64 / (20.0 * (b + 1) as f64);
+    for (b, d) in differences.iter().enumerate().take(5) {
+        assert!((d - (0.6 - south(b))).abs() < 1e-9, "batch {b}: {d}");
+    }
+    let (_, alerts) = call(Method::GET, url(&server, "/v1/alerts?system=credit-scoring"), Some(&owner), None).await;
+    assert_eq!(alerts["alerts"].as_array().expect("alerts").len(), 1, "{alerts}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_playbooks_review_thresholds_override_the_gateways_on_the_next_decision() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let owner = f.key(&["owner"], Some("wang-fang"));
+    let server = Server::start(&f).await;
+    assert_eq!(decide(&server, &service, request("u1")).await.1["outcome"], "allow", "0.9 is above the default 0.6");
+    let (status, body) = call(
+        reqwest::Method::PUT,
+        url(&server, "/v1/systems/credit-scoring/playbook"),
+        Some(&owner),
+        Some(json!({ "review": { "below_confidence": 0.95 } })),
+    )
+    .await;
+    assert_eq!((status, body["version"].as_u64()), (200, Some(2)), "{body}");
+    let (_, d) = decide(&server, &service, request("u1")).await;
+    assert_eq!((d["outcome"].as_str(), codes(&d)), (Some("human_review"), vec!["low_confidence".to_string()]), "{d}");
+    assert!(d["reasons"][0]["text"]["en"].as_str().expect("text").contains("0.95"), "{d}");
+    server.stop().await;
 }

@@ -16,12 +16,20 @@
 //! approval rules (separation of duties, training, re-review dates) are pure functions. The
 //! workflows that store them — each one transaction together with its ledger entries — are on
 //! [`Governance`], over any [`store::Store`] backend.
+//!
+//! Runtime oversight (Art. 3(4), Art. 8, Art. 17, Art. 21): a system's [`playbook::Playbook`],
+//! the human [`review`] queue, [`incident`]s and public feedback, and [`monitoring`] of reported
+//! outcomes with alerts; their workflows are on [`Governance`] too (`service/oversight.rs`).
 
 pub mod assessment;
 mod error;
+pub mod incident;
 pub mod intake;
 pub mod manifest;
+pub mod monitoring;
+pub mod playbook;
 pub mod registry;
+pub mod review;
 pub mod runtime;
 pub mod service;
 pub mod store;
@@ -33,4 +41,6 @@ pub use registry::{
     DataSource, Deployment, DueDiligenceAnswer, Exposure, LegalBasis, ModelProvenance, ModelSource, OrgRole, Person,
     Stage, System, Training, Vendor, VendorKind,
 };
-pub use service::{Governance, RuntimeDefaults, RuntimeSnapshot, StatusRow};
+pub use service::{
+    Governance, IncidentRow, OutcomeResult, PLAYBOOK_ACTOR, RuntimeDefaults, RuntimeSnapshot, StatusRow,
+};

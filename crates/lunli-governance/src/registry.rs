@@ -197,6 +197,10 @@ pub struct System {
     /// What it cannot do or does badly, as users should be told (Art. 16).
     #[serde(default)]
     pub limitations: Vec<String>,
+    /// Who may pause it, when humans take over, what is watched and whom to call (Art. 8,
+    /// Art. 17); empty keeps the gateway's defaults.
+    #[serde(default, skip_serializing_if = "crate::playbook::Playbook::is_empty")]
+    pub playbook: crate::playbook::Playbook,
 }
 
 impl System {
@@ -221,7 +225,7 @@ impl System {
         for (i, source) in self.data_sources.iter().enumerate() {
             require(&format!("data_sources[{i}].name"), &source.name)?;
         }
-        Ok(())
+        self.playbook.validate()
     }
 
     /// Every vendor id the record refers to.

@@ -16,6 +16,9 @@ use crate::runtime::{Consent, Impact, Mode, Suspension, SystemPolicy};
 use crate::store::{ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use crate::tiering::{self, Tiering};
 
+mod oversight;
+pub use oversight::{IncidentRow, OutcomeResult, PLAYBOOK_ACTOR};
+
 /// Governance work for one catalogue over one store.
 pub struct Governance<'a, S> {
     catalogue: &'a Catalogue,
@@ -495,16 +498,21 @@ impl<'a, S: Store> Governance<'a, S> {
             let mut rows = Vec::new();
             for current in tx.systems()? {
                 let id = current.system.id.clone();
-                let intake = tx.latest_intake(&id, current.version)?;
+                let tier = oversight::current_tier(tx, &current)?;
                 let assessment = tx.latest_assessment(&id)?;
                 rows.push(StatusRow {
                     name: current.system.name.clone(),
                     owner: current.system.owner.clone(),
                     stage: current.system.stage,
                     version: current.version,
-                    tier: intake.map(|i| i.tier),
+                    tier,
                     assessment: assessment.as_ref().map(|a| a.id),
-                    assessed_version: assessment.as_ref().map(|a| a.version),
+                    // An assessment covers later versions that changed only the playbook.
+                    assessed_version: match &assessment {
+                        Some(a) if oversight::only_playbook_changed(tx, &current, a.version)? => Some(current.version),
+                        Some(a) => Some(a.version),
+                        None => None,
+                    },
                     approval: assessment.as_ref().map(Assessment::approval),
                     review_due: assessment.as_ref().and_then(Assessment::review_due),
                     overdue: assessment.as_ref().is_some_and(|a| a.is_overdue(today)),
@@ -562,7 +570,7 @@ impl<'a, S: Store> Governance<'a, S> {
             });
         }
         self.store.write(|tx| {
-            existing_system(tx, system)?;
+            oversight::check_may_pause(&existing_system(tx, system)?.system, actor)?;
             let suspension = Suspension {
                 system: system.to_string(),
                 purpose: purpose.map(str::to_string),
@@ -686,9 +694,13 @@ impl<'a, S: Store> Governance<'a, S> {
             let mut policies = Vec::new();
             for current in tx.systems()? {
                 let id = current.system.id.clone();
-                let tier = tx.latest_intake(&id, current.version)?.map(|i| i.tier);
-                let approved =
-                    tx.latest_assessment(&id)?.is_some_and(|a| a.version == current.version && a.approved_at.is_some());
+                let tier = oversight::current_tier(tx, &current)?;
+                let approved = match tx.latest_assessment(&id)? {
+                    Some(a) if a.approved_at.is_some() => {
+                        a.version == current.version || oversight::only_playbook_changed(tx, &current, a.version)?
+                    }
+                    _ => false,
+                };
                 let s = current.system;
                 policies.push(SystemPolicy {
                     id,
@@ -698,8 +710,13 @@ impl<'a, S: Store> Governance<'a, S> {
                     purposes: s.purposes,
                     functions: s.functions,
                     limitations: s.limitations,
-                    review_below_confidence: defaults.review_below_confidence,
-                    review_at_impact: defaults.review_at_impact,
+                    // The system's playbook, where it says, over the gateway's defaults.
+                    review_below_confidence: s
+                        .playbook
+                        .review
+                        .below_confidence
+                        .unwrap_or(defaults.review_below_confidence),
+                    review_at_impact: s.playbook.review.at_impact.unwrap_or(defaults.review_at_impact),
                     provider: defaults.provider.clone(),
                 });
             }

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::GovernanceError;
 use crate::assessment::Assessment;
+use crate::incident::{Feedback, Incident};
+use crate::monitoring::{Alert, OutcomeReport};
 use crate::registry::{Person, System, Vendor};
+use crate::review::{ReviewItem, ReviewStatus};
 use crate::runtime::{Consent, Suspension};
 
 /// An API key of the runtime gateway. Only the SHA-256 of the secret is stored.
@@ -115,6 +118,29 @@ pub trait Tx {
     /// A number that grows with every change to runtime state (suspensions, consents, keys,
     /// systems, assessments), so gateway instances sharing a store know when to reload.
     fn runtime_version(&mut self) -> Result<u64, GovernanceError>;
+
+    // Runtime oversight: review queue, incidents, feedback, outcomes and alerts. Records are
+    // numbered by the store (`add_*` returns the id it gave) and replaced whole by `put_*`.
+    fn add_review(&mut self, item: &ReviewItem) -> Result<u64, GovernanceError>;
+    fn review(&mut self, id: u64) -> Result<Option<ReviewItem>, GovernanceError>;
+    /// Review items in id order, those with `status` only when given.
+    fn reviews(&mut self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, GovernanceError>;
+    fn put_review(&mut self, item: &ReviewItem) -> Result<(), GovernanceError>;
+    fn add_incident(&mut self, incident: &Incident) -> Result<u64, GovernanceError>;
+    fn incident(&mut self, id: u64) -> Result<Option<Incident>, GovernanceError>;
+    fn incidents(&mut self) -> Result<Vec<Incident>, GovernanceError>;
+    fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError>;
+    fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError>;
+    /// The newest `limit` feedback items (of one system when given), newest first.
+    fn feedback(&mut self, system: Option<&str>, limit: u32) -> Result<Vec<Feedback>, GovernanceError>;
+    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError>;
+    fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError>;
+    /// The newest `limit` outcomes of a system, oldest first.
+    fn recent_outcomes(&mut self, system: &str, limit: u32) -> Result<Vec<OutcomeReport>, GovernanceError>;
+    fn add_alert(&mut self, alert: &Alert) -> Result<u64, GovernanceError>;
+    /// Alerts in id order, of one system when given.
+    fn alerts(&mut self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError>;
+    fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError>;
 
     /// Appends an event to the tamper-evident ledger, in this transaction; returns its index.
     fn record(&mut self, event: &Event) -> Result<u64, GovernanceError>;

@@ -23,6 +23,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use lunli_governance::incident::{Feedback, Incident};
+use lunli_governance::monitoring::{Alert, OutcomeReport};
+use lunli_governance::review::{ReviewItem, ReviewStatus};
 use lunli_governance::runtime::{Consent, Suspension};
 use lunli_governance::store::{ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
@@ -173,7 +176,9 @@ impl PostgresStore {
                 .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))
                 .map_err(pg_error("creating the schema"))?;
         }
+        // Grouped, as on SQLite: a crash mid-migration leaves nothing half-recorded.
         embedded::migrations::runner()
+            .set_grouped(true)
             .run(&mut setup)
             .map_err(|e| StoreError::PostgresMigration { target: target.clone(), message: e.to_string() })?;
         let lock_key: i32 = setup
@@ -415,6 +420,34 @@ impl PostgresTx<'_, '_> {
     }
 }
 
+impl PostgresTx<'_, '_> {
+    /// The next id of one of the oversight tables (their names are constants, never input).
+    fn next_oversight_id(&mut self, table: &str) -> Result<u64, GovernanceError> {
+        self.next_id("numbering a record", &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
+    }
+
+    fn update(&mut self, table: &str, id: u64, status: Option<&str>, record: String) -> Result<(), GovernanceError> {
+        let id = to_i64(id)?;
+        let changed = match status {
+            Some(status) => self.execute(
+                "updating a record",
+                &format!("UPDATE {table} SET status = $2, record = $3 WHERE id = $1"),
+                &[&id, &status, &record],
+            )?,
+            None => self.execute(
+                "updating a record",
+                &format!("UPDATE {table} SET record = $2 WHERE id = $1"),
+                &[&id, &record],
+            )?,
+        };
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(GovernanceError::Storage { message: format!("{table}/{id} is not stored"), source: None })
+        }
+    }
+}
+
 impl Tx for PostgresTx<'_, '_> {
     fn system(&mut self, id: &str) -> Result<Option<SystemVersion>, GovernanceError> {
         self.one(
@@ -634,6 +667,130 @@ impl Tx for PostgresTx<'_, '_> {
             .and_then(|row| row.try_get(0))
             .map_err(pg("reading the runtime version"))?;
         to_u64(version, "runtime version")
+    }
+
+    fn add_review(&mut self, item: &ReviewItem) -> Result<u64, GovernanceError> {
+        let mut item = item.clone();
+        item.id = self.next_oversight_id("reviews")?;
+        self.execute(
+            "queueing a review",
+            "INSERT INTO reviews (id, system, status, decision_index, record) VALUES ($1, $2, $3, $4, $5)",
+            &[&to_i64(item.id)?, &item.system, &item.status.as_str(), &to_i64(item.decision_index)?, &to_json(&item)?],
+        )?;
+        Ok(item.id)
+    }
+
+    fn review(&mut self, id: u64) -> Result<Option<ReviewItem>, GovernanceError> {
+        self.one("reviews", &id.to_string(), "SELECT record FROM reviews WHERE id = $1", &[&to_i64(id)?])
+    }
+
+    fn reviews(&mut self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, GovernanceError> {
+        match status {
+            Some(status) => self.all(
+                "reviews",
+                "SELECT id::text, record FROM reviews WHERE status = $1 ORDER BY id",
+                &[&status.as_str()],
+            ),
+            None => self.all("reviews", "SELECT id::text, record FROM reviews ORDER BY id", &[]),
+        }
+    }
+
+    fn put_review(&mut self, item: &ReviewItem) -> Result<(), GovernanceError> {
+        self.update("reviews", item.id, Some(item.status.as_str()), to_json(item)?)
+    }
+
+    fn add_incident(&mut self, incident: &Incident) -> Result<u64, GovernanceError> {
+        let mut incident = incident.clone();
+        incident.id = self.next_oversight_id("incidents")?;
+        self.execute(
+            "opening an incident",
+            "INSERT INTO incidents (id, system, status, record) VALUES ($1, $2, $3, $4)",
+            &[&to_i64(incident.id)?, &incident.system, &incident.status.as_str(), &to_json(&incident)?],
+        )?;
+        Ok(incident.id)
+    }
+
+    fn incident(&mut self, id: u64) -> Result<Option<Incident>, GovernanceError> {
+        self.one("incidents", &id.to_string(), "SELECT record FROM incidents WHERE id = $1", &[&to_i64(id)?])
+    }
+
+    fn incidents(&mut self) -> Result<Vec<Incident>, GovernanceError> {
+        self.all("incidents", "SELECT id::text, record FROM incidents ORDER BY id", &[])
+    }
+
+    fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError> {
+        self.update("incidents", incident.id, Some(incident.status.as_str()), to_json(incident)?)
+    }
+
+    fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError> {
+        let mut feedback = feedback.clone();
+        feedback.id = self.next_oversight_id("feedback")?;
+        self.execute(
+            "storing feedback",
+            "INSERT INTO feedback (id, system, record) VALUES ($1, $2, $3)",
+            &[&to_i64(feedback.id)?, &feedback.system, &to_json(&feedback)?],
+        )?;
+        Ok(feedback.id)
+    }
+
+    fn feedback(&mut self, system: Option<&str>, limit: u32) -> Result<Vec<Feedback>, GovernanceError> {
+        let limit = i64::from(limit);
+        match system {
+            Some(system) => self.all(
+                "feedback",
+                "SELECT id::text, record FROM feedback WHERE system = $1 ORDER BY id DESC LIMIT $2",
+                &[&system, &limit],
+            ),
+            None => self.all("feedback", "SELECT id::text, record FROM feedback ORDER BY id DESC LIMIT $1", &[&limit]),
+        }
+    }
+
+    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError> {
+        self.one("feedback", &id.to_string(), "SELECT record FROM feedback WHERE id = $1", &[&to_i64(id)?])
+    }
+
+    fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError> {
+        let id = self.next_oversight_id("outcomes")?;
+        self.execute(
+            "storing an outcome",
+            "INSERT INTO outcomes (id, system, record) VALUES ($1, $2, $3)",
+            &[&to_i64(id)?, &outcome.system, &to_json(outcome)?],
+        )?;
+        Ok(())
+    }
+
+    fn recent_outcomes(&mut self, system: &str, limit: u32) -> Result<Vec<OutcomeReport>, GovernanceError> {
+        let mut newest: Vec<OutcomeReport> = self.all(
+            "outcomes",
+            "SELECT id::text, record FROM outcomes WHERE system = $1 ORDER BY id DESC LIMIT $2",
+            &[&system, &i64::from(limit)],
+        )?;
+        newest.reverse();
+        Ok(newest)
+    }
+
+    fn add_alert(&mut self, alert: &Alert) -> Result<u64, GovernanceError> {
+        let mut alert = alert.clone();
+        alert.id = self.next_oversight_id("alerts")?;
+        self.execute(
+            "raising an alert",
+            "INSERT INTO alerts (id, system, record) VALUES ($1, $2, $3)",
+            &[&to_i64(alert.id)?, &alert.system, &to_json(&alert)?],
+        )?;
+        Ok(alert.id)
+    }
+
+    fn alerts(&mut self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError> {
+        match system {
+            Some(system) => {
+                self.all("alerts", "SELECT id::text, record FROM alerts WHERE system = $1 ORDER BY id", &[&system])
+            }
+            None => self.all("alerts", "SELECT id::text, record FROM alerts ORDER BY id", &[]),
+        }
+    }
+
+    fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError> {
+        self.update("alerts", alert.id, None, to_json(alert)?)
     }
 
     fn record(&mut self, event: &Event) -> Result<u64, GovernanceError> {

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use lunli_governance::incident::{Feedback, Incident};
+use lunli_governance::monitoring::{Alert, OutcomeReport};
+use lunli_governance::review::{ReviewItem, ReviewStatus};
 use lunli_governance::runtime::{Consent, Suspension};
 use lunli_governance::store::{ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
@@ -40,7 +43,11 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
+        // Grouped: every pending migration and its history row in one transaction. Ungrouped,
+        // refinery commits a migration before recording it, and a process killed in between
+        // leaves a schema that no later open can bring up to date ("table … already exists").
         embedded::migrations::runner()
+            .set_grouped(true)
             .run(&mut conn)
             .map_err(|source| StoreError::Migration { path: path.clone(), message: source.to_string() })?;
         Ok(Self { conn: Mutex::new(conn), path })
@@ -153,6 +160,35 @@ impl SqliteTx<'_> {
             out.push(from_json(table, &key, &text)?);
         }
         Ok(out)
+    }
+}
+
+impl SqliteTx<'_> {
+    /// The next id of one of the oversight tables (their names are constants, never input).
+    fn next_id(&self, table: &str) -> Result<u64, GovernanceError> {
+        let id: i64 = self
+            .conn
+            .query_row(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"), [], |r| r.get(0))
+            .map_err(db("numbering a record"))?;
+        to_u64(id, "id")
+    }
+
+    fn update(&self, table: &str, id: u64, status: Option<&str>, record: String) -> Result<(), GovernanceError> {
+        let changed = match status {
+            Some(status) => self.conn.execute(
+                &format!("UPDATE {table} SET status = ?2, record = ?3 WHERE id = ?1"),
+                params![to_i64(id)?, status, record],
+            ),
+            None => self
+                .conn
+                .execute(&format!("UPDATE {table} SET record = ?2 WHERE id = ?1"), params![to_i64(id)?, record]),
+        }
+        .map_err(db("updating a record"))?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(GovernanceError::storage(format!("{table}/{id} is not stored"), rusqlite::Error::QueryReturnedNoRows))
+        }
     }
 }
 
@@ -392,6 +428,145 @@ impl Tx for SqliteTx<'_> {
             .query_row("SELECT version FROM runtime_state WHERE id = 1", [], |r| r.get(0))
             .map_err(db("reading the runtime version"))?;
         to_u64(version, "runtime version")
+    }
+
+    fn add_review(&mut self, item: &ReviewItem) -> Result<u64, GovernanceError> {
+        let mut item = item.clone();
+        item.id = self.next_id("reviews")?;
+        self.conn
+            .execute(
+                "INSERT INTO reviews (id, system, status, decision_index, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    to_i64(item.id)?,
+                    item.system,
+                    item.status.as_str(),
+                    to_i64(item.decision_index)?,
+                    to_json(&item)?
+                ],
+            )
+            .map_err(db("queueing a review"))?;
+        Ok(item.id)
+    }
+
+    fn review(&mut self, id: u64) -> Result<Option<ReviewItem>, GovernanceError> {
+        self.one("reviews", &id.to_string(), "SELECT record FROM reviews WHERE id = ?1", params![to_i64(id)?])
+    }
+
+    fn reviews(&mut self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, GovernanceError> {
+        match status {
+            Some(status) => self.all(
+                "reviews",
+                "SELECT CAST(id AS TEXT), record FROM reviews WHERE status = ?1 ORDER BY id",
+                params![status.as_str()],
+            ),
+            None => self.all("reviews", "SELECT CAST(id AS TEXT), record FROM reviews ORDER BY id", []),
+        }
+    }
+
+    fn put_review(&mut self, item: &ReviewItem) -> Result<(), GovernanceError> {
+        self.update("reviews", item.id, Some(item.status.as_str()), to_json(item)?)
+    }
+
+    fn add_incident(&mut self, incident: &Incident) -> Result<u64, GovernanceError> {
+        let mut incident = incident.clone();
+        incident.id = self.next_id("incidents")?;
+        self.conn
+            .execute(
+                "INSERT INTO incidents (id, system, status, record) VALUES (?1, ?2, ?3, ?4)",
+                params![to_i64(incident.id)?, incident.system, incident.status.as_str(), to_json(&incident)?],
+            )
+            .map_err(db("opening an incident"))?;
+        Ok(incident.id)
+    }
+
+    fn incident(&mut self, id: u64) -> Result<Option<Incident>, GovernanceError> {
+        self.one("incidents", &id.to_string(), "SELECT record FROM incidents WHERE id = ?1", params![to_i64(id)?])
+    }
+
+    fn incidents(&mut self) -> Result<Vec<Incident>, GovernanceError> {
+        self.all("incidents", "SELECT CAST(id AS TEXT), record FROM incidents ORDER BY id", [])
+    }
+
+    fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError> {
+        self.update("incidents", incident.id, Some(incident.status.as_str()), to_json(incident)?)
+    }
+
+    fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError> {
+        let mut feedback = feedback.clone();
+        feedback.id = self.next_id("feedback")?;
+        self.conn
+            .execute(
+                "INSERT INTO feedback (id, system, record) VALUES (?1, ?2, ?3)",
+                params![to_i64(feedback.id)?, feedback.system, to_json(&feedback)?],
+            )
+            .map_err(db("storing feedback"))?;
+        Ok(feedback.id)
+    }
+
+    fn feedback(&mut self, system: Option<&str>, limit: u32) -> Result<Vec<Feedback>, GovernanceError> {
+        match system {
+            Some(system) => self.all(
+                "feedback",
+                "SELECT CAST(id AS TEXT), record FROM feedback WHERE system = ?1 ORDER BY id DESC LIMIT ?2",
+                params![system, limit],
+            ),
+            None => self.all(
+                "feedback",
+                "SELECT CAST(id AS TEXT), record FROM feedback ORDER BY id DESC LIMIT ?1",
+                params![limit],
+            ),
+        }
+    }
+
+    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError> {
+        self.one("feedback", &id.to_string(), "SELECT record FROM feedback WHERE id = ?1", params![to_i64(id)?])
+    }
+
+    fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError> {
+        self.conn
+            .execute(
+                "INSERT INTO outcomes (system, record) VALUES (?1, ?2)",
+                params![outcome.system, to_json(outcome)?],
+            )
+            .map_err(db("storing an outcome"))?;
+        Ok(())
+    }
+
+    fn recent_outcomes(&mut self, system: &str, limit: u32) -> Result<Vec<OutcomeReport>, GovernanceError> {
+        let mut newest: Vec<OutcomeReport> = self.all(
+            "outcomes",
+            "SELECT CAST(id AS TEXT), record FROM outcomes WHERE system = ?1 ORDER BY id DESC LIMIT ?2",
+            params![system, limit],
+        )?;
+        newest.reverse();
+        Ok(newest)
+    }
+
+    fn add_alert(&mut self, alert: &Alert) -> Result<u64, GovernanceError> {
+        let mut alert = alert.clone();
+        alert.id = self.next_id("alerts")?;
+        self.conn
+            .execute(
+                "INSERT INTO alerts (id, system, record) VALUES (?1, ?2, ?3)",
+                params![to_i64(alert.id)?, alert.system, to_json(&alert)?],
+            )
+            .map_err(db("raising an alert"))?;
+        Ok(alert.id)
+    }
+
+    fn alerts(&mut self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError> {
+        match system {
+            Some(system) => self.all(
+                "alerts",
+                "SELECT CAST(id AS TEXT), record FROM alerts WHERE system = ?1 ORDER BY id",
+                params![system],
+            ),
+            None => self.all("alerts", "SELECT CAST(id AS TEXT), record FROM alerts ORDER BY id", []),
+        }
+    }
+
+    fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError> {
+        self.update("alerts", alert.id, None, to_json(alert)?)
     }
 
     fn record(&mut self, event: &Event) -> Result<u64, GovernanceError> {

@@ -9,7 +9,11 @@ mod backend;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use lunli_governance::incident::{Feedback, FeedbackKind, IncidentStatus, NewIncident, Overdue, Severity};
 use lunli_governance::intake::Answers;
+use lunli_governance::monitoring::OutcomeReport;
+use lunli_governance::playbook::Playbook;
+use lunli_governance::review::{HumanOutcome, NewReview, ReviewStatus};
 use lunli_governance::{
     Approval, ControlStatus, EvidenceItem, Governance, GovernanceError, Person, Stage, System, Training,
 };
@@ -52,6 +56,10 @@ on_every_backend!(
     a_refused_or_failed_change_leaves_nothing_behind,
     duplicates_and_unknown_ids_are_clear_errors,
     the_store_is_created_migrated_and_reopened_without_losing_anything,
+    a_queued_review_links_its_decision_and_only_its_claimer_resolves_it,
+    a_critical_incident_suspends_the_system_when_the_playbook_says_so,
+    outcomes_raise_an_alert_when_a_disparity_crosses_the_threshold_and_not_before,
+    feedback_is_kept_newest_first_and_the_playbook_says_who_may_pause,
 );
 
 struct World<S: Backend> {
@@ -373,4 +381,231 @@ fn the_store_is_created_migrated_and_reopened_without_losing_anything<S: Backend
     let catalogue = Catalogue::bundled().expect("catalogue");
     assert_eq!(Governance::new(&catalogue, &store).people().expect("people").len(), 1);
     assert_eq!(store.ledger_size(), 1);
+}
+
+// ── runtime oversight (issue 8) ─────────────────────────────────────────────────────────────
+
+fn decision_event(id: &str) -> lunli_governance::store::Event {
+    lunli_governance::store::Event {
+        actor: "key:svc".into(),
+        action: "decision".into(),
+        subject: "system:credit-scoring".into(),
+        at: t0(),
+        payload: serde_json::json!({ "id": id, "outcome": "human_review" }),
+    }
+}
+
+fn new_review(id: &str) -> NewReview {
+    NewReview {
+        system: "credit-scoring".into(),
+        decision: id.into(),
+        subject: "u1".into(),
+        purpose: Some("credit-application".into()),
+        confidence: Some(0.3),
+        reasons: vec!["low_confidence".into()],
+        created_at: t0(),
+    }
+}
+
+fn a_queued_review_links_its_decision_and_only_its_claimer_resolves_it<S: Backend>() {
+    let world = World::<S>::new();
+    world.credit_scoring();
+    let before = world.ledger_size();
+    let batch = vec![(decision_event("d-1"), None), (decision_event("d-2"), Some(new_review("d-2")))];
+    let indices = world.gov().record_decisions(&batch).expect("record");
+    assert_eq!(indices, [before, before + 1]);
+    let open = world.gov().reviews(Some(ReviewStatus::Open)).expect("reviews");
+    assert_eq!(open.len(), 1, "only the decision sent to a human is queued");
+    let item = &open[0];
+    assert_eq!((item.decision.as_str(), item.decision_index), ("d-2", before + 1));
+    // The system's owner does not review its decisions; nobody resolves what they did not claim.
+    refused(world.gov().claim_review("wang-fang", item.id, t0()), "owner");
+    refused(world.gov().resolve_review("li-wei", item.id, HumanOutcome::Approve, "", t0()), "claim review");
+    world.gov().claim_review("li-wei", item.id, t0()).expect("claim");
+    refused(world.gov().claim_review("zhao-min", item.id, t0()), "claimed by li-wei");
+    refused(world.gov().resolve_review("zhao-min", item.id, HumanOutcome::Approve, "", t0()), "claimed by li-wei");
+    let size = world.ledger_size();
+    let done = world
+        .gov()
+        .resolve_review("li-wei", item.id, HumanOutcome::Reject, "income unverified", t0())
+        .expect("resolve");
+    let resolution = done.resolution.expect("resolution");
+    assert_eq!((resolution.ledger_index, resolution.outcome), (size, HumanOutcome::Reject));
+    assert_eq!(world.ledger_size(), size + 1);
+    assert_eq!(world.gov().review(item.id).expect("stored").status, ReviewStatus::Resolved);
+    assert!(world.gov().reviews(Some(ReviewStatus::Open)).expect("reviews").is_empty());
+    assert_eq!(world.gov().reviews(None).expect("all").len(), 1);
+    let err = world.gov().claim_review("li-wei", 99, t0()).expect_err("unknown");
+    assert!(matches!(err, GovernanceError::NotFound { .. }), "{err}");
+}
+
+fn a_critical_incident_suspends_the_system_when_the_playbook_says_so<S: Backend>() {
+    let world = World::<S>::new();
+    world.credit_scoring();
+    let playbook: Playbook = serde_yaml_ng::from_str(
+        "suspend_on: [critical]\ntargets:\n  critical: {acknowledge_minutes: 10, resolve_minutes: 120}\n\
+         escalation: [{name: On call, reach: oncall@example.cn, from: high}]\n",
+    )
+    .expect("playbook");
+    let version = world.gov().set_playbook("wang-fang", "credit-scoring", playbook, t0()).expect("playbook");
+    assert_eq!((version.version, version.change.as_str()), (2, "playbook"));
+    // A playbook-only change keeps the tier and the assessment of the version before it.
+    let row = world.gov().status(day(t0())).expect("status").pop().expect("row");
+    assert_eq!((row.version, row.assessed_version, row.tier), (2, Some(2), Some(Tier::High)));
+    let new = |severity| NewIncident {
+        system: "credit-scoring".into(),
+        title: "scores for one region are wrong".into(),
+        description: String::new(),
+        severity,
+        owner: None,
+        decisions: vec!["d-7".into()],
+        controls: vec!["C-17-01".into()],
+        feedback: None,
+    };
+    let high = world.gov().open_incident("li-wei", new(Severity::High), t0()).expect("high");
+    assert!(!high.suspended_system);
+    assert!(world.store.read(|tx| tx.suspensions()).expect("suspensions").is_empty());
+    let critical = world.gov().open_incident("li-wei", new(Severity::Critical), t0()).expect("critical");
+    assert!(critical.suspended_system);
+    assert_eq!(critical.owner, "wang-fang", "the system's owner unless named");
+    let suspensions = world.store.read(|tx| tx.suspensions()).expect("suspensions");
+    assert_eq!(suspensions.len(), 1);
+    assert!(suspensions[0].reason.contains(&format!("incident {}", critical.id)), "{:?}", suspensions[0]);
+    // Overdue after the playbook's ten minutes, not before.
+    let later = |mins| t0().checked_add(jiff::SignedDuration::from_mins(mins)).expect("time");
+    let rows = world.gov().incidents(later(10)).expect("incidents");
+    assert_eq!(rows.iter().find(|r| r.incident.id == critical.id).expect("row").overdue, None);
+    let row = world.gov().incident(critical.id, later(11)).expect("row");
+    assert_eq!(row.overdue, Some(Overdue::Acknowledge));
+    world.gov().acknowledge_incident("wang-fang", critical.id, "looking", later(11)).expect("ack");
+    refused(world.gov().acknowledge_incident("wang-fang", critical.id, "", later(12)), "not open");
+    refused(world.gov().resolve_incident("li-wei", critical.id, "fixed", later(30)), "another person");
+    let done =
+        world.gov().resolve_incident("wang-fang", critical.id, "bad feature rolled back", later(30)).expect("resolve");
+    assert_eq!(done.status, IncidentStatus::Resolved);
+    assert_eq!(done.history.len(), 3);
+    let err = world.gov().open_incident(
+        "li-wei",
+        NewIncident { controls: vec!["C-99-99".into()], ..new(Severity::Low) },
+        t0(),
+    );
+    assert!(matches!(err, Err(GovernanceError::NotFound { .. })), "{err:?}");
+}
+
+fn outcome(group: &str, selected: bool) -> OutcomeReport {
+    OutcomeReport {
+        system: String::new(),
+        decision: None,
+        groups: [("region".to_string(), group.to_string())].into(),
+        selected: Some(selected),
+        error: None,
+        at: t0(),
+    }
+}
+
+fn outcomes_raise_an_alert_when_a_disparity_crosses_the_threshold_and_not_before<S: Backend>() {
+    let world = World::<S>::new();
+    world.credit_scoring();
+    let playbook: Playbook = serde_yaml_ng::from_str(
+        "monitors:\n  - {metric: selection-rate-difference, attribute: region, threshold: 0.2, window: 40, min_count: 10, incident: high}\n",
+    )
+    .expect("playbook");
+    world.gov().set_playbook("wang-fang", "credit-scoring", playbook, t0()).expect("playbook");
+    // 20 outcomes: north 7 of 10 selected, south 5 of 10: difference 0.2, at the threshold.
+    let mut batch = Vec::new();
+    for i in 0..10 {
+        batch.push(outcome("north", i < 7));
+        batch.push(outcome("south", i < 5));
+    }
+    let r = world.gov().report_outcomes("key:svc", "credit-scoring", batch, t0()).expect("report");
+    assert_eq!(r.accepted, 20);
+    assert!((r.readings[0].value.expect("value") - 0.2).abs() < 1e-9);
+    assert!(r.raised.is_empty(), "at the threshold is not beyond it");
+    // Ten more south outcomes, none selected: south 5 of 20, difference 0.45.
+    let r = world
+        .gov()
+        .report_outcomes("key:svc", "credit-scoring", (0..10).map(|_| outcome("south", false)).collect(), t0())
+        .expect("report");
+    assert_eq!(r.raised.len(), 1, "{r:?}");
+    assert_eq!(r.incidents.len(), 1);
+    assert_eq!(r.raised[0].incident, Some(r.incidents[0].id));
+    // Still beyond: no second alert.
+    let r =
+        world.gov().report_outcomes("key:svc", "credit-scoring", vec![outcome("south", false)], t0()).expect("report");
+    assert!(r.raised.is_empty());
+    assert_eq!(world.gov().alerts(Some("credit-scoring")).expect("alerts").len(), 1);
+    // The window rolls: 40 balanced outcomes bring it back within, and the alert clears.
+    let balanced: Vec<_> = (0..20).flat_map(|i| [outcome("north", i % 2 == 0), outcome("south", i % 2 == 0)]).collect();
+    let r = world.gov().report_outcomes("key:svc", "credit-scoring", balanced, t0()).expect("report");
+    assert_eq!(r.cleared.len(), 1, "{r:?}");
+    assert!(world.gov().alerts(None).expect("alerts")[0].cleared_at.is_some());
+    let err = world.gov().report_outcomes("key:svc", "credit-scoring", vec![], t0()).expect_err("empty");
+    assert!(err.to_string().contains("outcomes"), "{err}");
+}
+
+fn feedback_is_kept_newest_first_and_the_playbook_says_who_may_pause<S: Backend>() {
+    let world = World::<S>::new();
+    world.credit_scoring();
+    let feedback = |message: &str| Feedback {
+        id: 0,
+        system: "credit-scoring".into(),
+        kind: FeedbackKind::Unfair,
+        message: message.into(),
+        decision: None,
+        contact: None,
+        at: t0(),
+    };
+    let before = world.ledger_size();
+    world.gov().submit_feedback("public", feedback("first")).expect("feedback");
+    world.gov().submit_feedback("public", feedback("第二条反馈")).expect("feedback");
+    assert_eq!(world.ledger_size(), before + 2);
+    let list = world.gov().feedback(Some("credit-scoring"), 10).expect("list");
+    assert_eq!(list.iter().map(|f| f.message.as_str()).collect::<Vec<_>>(), ["第二条反馈", "first"]);
+    assert_eq!(world.gov().feedback(None, 1).expect("list").len(), 1);
+    // Feedback answered by action: an incident that names it.
+    let raised = world
+        .gov()
+        .open_incident(
+            "li-wei",
+            NewIncident {
+                system: "credit-scoring".into(),
+                title: "declines without reasons".into(),
+                description: String::new(),
+                severity: Severity::Medium,
+                owner: None,
+                decisions: vec![],
+                controls: vec![],
+                feedback: Some(list[0].id),
+            },
+            t0(),
+        )
+        .expect("incident from feedback");
+    assert_eq!(raised.source, format!("feedback:{}", list[0].id));
+    let err = world.gov().open_incident(
+        "li-wei",
+        NewIncident {
+            feedback: Some(99),
+            ..serde_json::from_value(serde_json::json!({
+            "system": "credit-scoring", "title": "t", "severity": "low" }))
+            .expect("new incident")
+        },
+        t0(),
+    );
+    assert!(matches!(err, Err(GovernanceError::NotFound { .. })), "{err:?}");
+    let err = world.gov().submit_feedback("public", Feedback { system: "ghost".into(), ..feedback("x") });
+    assert!(matches!(err, Err(GovernanceError::NotFound { .. })), "{err:?}");
+    let err = world.gov().submit_feedback("public", feedback(" ")).expect_err("empty");
+    assert!(err.to_string().contains("message"), "{err}");
+    // A playbook naming who may pause it.
+    let playbook: Playbook = serde_yaml_ng::from_str("may_pause: [li-wei]").expect("playbook");
+    let err = world.gov().set_playbook(
+        "wang-fang",
+        "credit-scoring",
+        serde_yaml_ng::from_str("may_pause: [nobody]").expect("p"),
+        t0(),
+    );
+    assert!(matches!(err, Err(GovernanceError::NotFound { .. })), "{err:?}");
+    world.gov().set_playbook("wang-fang", "credit-scoring", playbook, t0()).expect("playbook");
+    refused(world.gov().suspend("zhao-min", "credit-scoring", None, "drift", t0()), "only li-wei");
+    world.gov().suspend("li-wei", "credit-scoring", None, "drift", t0()).expect("li-wei may");
 }

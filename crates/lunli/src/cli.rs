@@ -147,6 +147,22 @@ pub enum Command {
     /// A bilingual report on one system or (--org) the organisation, as HTML, JSON or PDF,
     /// recorded in the ledger with a proof any reader can check (`lunli report verify FILE`).
     Report(crate::report::ReportArgs),
+
+    /// The human review queue: decisions the gateway sent to a person; claim and resolve them.
+    #[command(subcommand)]
+    Review(crate::oversight::ReviewCommand),
+
+    /// Incidents: open, acknowledge, resolve, list (overdue ones stand out), show.
+    #[command(subcommand)]
+    Incident(crate::oversight::IncidentCommand),
+
+    /// Feedback from the people a system serves (Art. 17, Art. 21): list, or record one.
+    #[command(subcommand)]
+    Feedback(crate::oversight::FeedbackCommand),
+
+    /// A system's playbook: who may pause it, review thresholds, monitors, contacts, targets.
+    #[command(subcommand)]
+    Playbook(crate::oversight::PlaybookCommand),
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod intake;
 mod ledger;
 mod norms;
 mod output;
+mod oversight;
 mod report;
 mod serve;
 mod systems;
@@ -97,6 +98,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Ledger(command) => ledger::run(&cli.global, command, &mut out),
         Command::Serve(args) => serve::run(&Context::new(&cli.global)?, args),
         Command::Key(command) => serve::key(&Context::new(&cli.global)?, command, &mut out),
+        Command::Review(command) => oversight::review(&Context::new(&cli.global)?, command, &mut out),
+        Command::Incident(command) => oversight::incident(&Context::new(&cli.global)?, command, &mut out),
+        Command::Feedback(command) => oversight::feedback(&Context::new(&cli.global)?, command, &mut out),
+        Command::Playbook(command) => oversight::playbook(&Context::new(&cli.global)?, command, &mut out),
         Command::Report(args) => report::run(&cli.global, args, &mut out),
     };
     // Art. 12: a command that changed the ledger leaves it covered by a signed tree head.

@@ -74,6 +74,9 @@ pub fn system(ctx: &Context, command: &SystemCommand, out: &mut Out) -> Result<(
                 return out.data(&View { system: current, versions: &versions, tier: intake.as_ref().map(|i| i.tier) });
             }
             render_system(out, current, intake.as_ref().map(|i| i.tier));
+            if !current.system.playbook.is_empty() {
+                crate::oversight::render_playbook(id, &current.system.playbook, out);
+            }
             let row = gov.status(crate::context::today())?.into_iter().find(|r| &r.system == id);
             if let Some(row) = row {
                 crate::assess::render_status(std::slice::from_ref(&row), out);

@@ -1,0 +1,475 @@
+//! The runtime oversight workflows — playbooks, the human review queue, incidents, public
+//! feedback, reported outcomes and their alerts — each one unit of work on the store together
+//! with its ledger entries.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{event, existing_person, existing_system, not_found};
+use crate::Governance;
+use crate::GovernanceError;
+use crate::incident::{Feedback, Incident, NewIncident, Overdue};
+use crate::monitoring::{self, Alert, OutcomeReport, Reading};
+use crate::playbook::Playbook;
+use crate::registry::System;
+use crate::review::{HumanOutcome, NewReview, ReviewItem, ReviewStatus};
+use crate::runtime::Suspension;
+use crate::store::{Event, Store, SystemVersion, Tx};
+
+/// Who the ledger names when the playbook acts by itself (an automatic suspension).
+pub const PLAYBOOK_ACTOR: &str = "lunli:playbook";
+
+/// An incident with whether it is overdue now, for lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentRow {
+    #[serde(flatten)]
+    pub incident: Incident,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue: Option<Overdue>,
+}
+
+/// What a batch of reported outcomes led to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeResult {
+    pub accepted: usize,
+    /// Every monitor's reading after the batch.
+    pub readings: Vec<Reading>,
+    /// Alerts raised by this batch.
+    pub raised: Vec<Alert>,
+    /// Ids of alerts cleared because the rate fell back within its threshold.
+    pub cleared: Vec<u64>,
+    /// Incidents the raised alerts opened.
+    pub incidents: Vec<Incident>,
+}
+
+/// Only the people a playbook names may pause its system, when it names any (the kill switch
+/// has owners, like everything else; Art. 3(5)).
+pub(super) fn check_may_pause(system: &System, actor: &str) -> Result<(), GovernanceError> {
+    let may = &system.playbook.may_pause;
+    if may.is_empty() || actor == PLAYBOOK_ACTOR || may.iter().any(|p| p == actor) {
+        Ok(())
+    } else {
+        Err(GovernanceError::Refused {
+            reason: format!("the playbook of {} lets only {} pause it, not {actor}", system.id, may.join(", ")),
+        })
+    }
+}
+
+/// Whether every version after `assessed` changed only the playbook: operating the system
+/// (thresholds, contacts, targets) is not what its assessment approved, so a playbook change
+/// keeps the approval instead of stopping the system.
+pub(super) fn only_playbook_changed(
+    tx: &mut dyn Tx,
+    current: &SystemVersion,
+    assessed: u32,
+) -> Result<bool, GovernanceError> {
+    let Some(then) = tx.system_version(&current.system.id, assessed)? else { return Ok(false) };
+    let strip = |s: &System| System { playbook: Playbook::default(), ..s.clone() };
+    Ok(assessed < current.version && strip(&then.system) == strip(&current.system))
+}
+
+/// The tier of the system as it now runs: the latest intake of the current version, or of the
+/// version before a run of playbook-only changes.
+pub(super) fn current_tier(
+    tx: &mut dyn Tx,
+    current: &SystemVersion,
+) -> Result<Option<lunli_norms::Tier>, GovernanceError> {
+    let mut version = current.version;
+    loop {
+        if let Some(intake) = tx.latest_intake(&current.system.id, version)? {
+            return Ok(Some(intake.tier));
+        }
+        if version <= 1 || !only_playbook_changed(tx, current, version - 1)? {
+            return Ok(None);
+        }
+        version -= 1;
+    }
+}
+
+impl<S: Store> Governance<'_, S> {
+    // ── playbooks ─────────────────────────────────────────────────────────────────────────
+
+    /// Replaces a system's playbook, making a new version of its record.
+    pub fn set_playbook(
+        &self,
+        actor: &str,
+        system: &str,
+        playbook: Playbook,
+        at: Timestamp,
+    ) -> Result<SystemVersion, GovernanceError> {
+        playbook.validate()?;
+        self.store.read(|tx| {
+            for person in &playbook.may_pause {
+                existing_person(tx, person)?;
+            }
+            Ok(())
+        })?;
+        self.update_system(actor, system, at, |s| {
+            s.playbook = playbook;
+            Ok("playbook".into())
+        })
+    }
+
+    pub fn playbook(&self, system: &str) -> Result<Playbook, GovernanceError> {
+        Ok(self.system(system)?.system.playbook)
+    }
+
+    // ── human review ──────────────────────────────────────────────────────────────────────
+
+    /// Appends runtime decisions to the ledger in one transaction (the unit of a group commit)
+    /// and puts those sent to a human in the review queue, each linked to its decision's index.
+    pub fn record_decisions(&self, batch: &[(Event, Option<NewReview>)]) -> Result<Vec<u64>, GovernanceError> {
+        self.store.write(|tx| {
+            let mut indices = Vec::with_capacity(batch.len());
+            for (event, review) in batch {
+                let index = tx.record(event)?;
+                if let Some(review) = review {
+                    tx.add_review(&review.clone().into_item(index))?;
+                }
+                indices.push(index);
+            }
+            Ok(indices)
+        })
+    }
+
+    pub fn reviews(&self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, GovernanceError> {
+        self.store.read(|tx| tx.reviews(status))
+    }
+
+    pub fn review(&self, id: u64) -> Result<ReviewItem, GovernanceError> {
+        self.store.read(|tx| existing_review(tx, id))
+    }
+
+    pub fn claim_review(&self, person: &str, id: u64, at: Timestamp) -> Result<ReviewItem, GovernanceError> {
+        self.store.write(|tx| {
+            let reviewer = existing_person(tx, person)?;
+            let mut item = existing_review(tx, id)?;
+            let owner = existing_system(tx, &item.system)?.system.owner;
+            item.claim(&reviewer, &owner, at)?;
+            tx.put_review(&item)?;
+            tx.record(&event(
+                person,
+                "review.claim",
+                format!("review:{id}"),
+                at,
+                json!({ "decision": item.decision, "decision_index": item.decision_index }),
+            ))?;
+            Ok(item)
+        })
+    }
+
+    /// Records the human outcome; the ledger entry names the decision's index.
+    pub fn resolve_review(
+        &self,
+        person: &str,
+        id: u64,
+        outcome: HumanOutcome,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<ReviewItem, GovernanceError> {
+        self.store.write(|tx| {
+            let reviewer = existing_person(tx, person)?;
+            let mut item = existing_review(tx, id)?;
+            let owner = existing_system(tx, &item.system)?.system.owner;
+            item.resolve(&reviewer, &owner, outcome, note, at)?;
+            let index = tx.record(&event(
+                person,
+                "review.resolve",
+                format!("review:{id}"),
+                at,
+                json!({ "system": item.system, "decision": item.decision, "decision_index": item.decision_index,
+                        "outcome": outcome, "note": note.trim() }),
+            ))?;
+            if let Some(resolution) = &mut item.resolution {
+                resolution.ledger_index = index;
+            }
+            tx.put_review(&item)?;
+            Ok(item)
+        })
+    }
+
+    // ── incidents ─────────────────────────────────────────────────────────────────────────
+
+    /// Opens an incident with the targets of the system's playbook; a severity the playbook
+    /// lists under `suspend_on` suspends the system in the same transaction.
+    pub fn open_incident(&self, actor: &str, new: NewIncident, at: Timestamp) -> Result<Incident, GovernanceError> {
+        new.validate()?;
+        for control in &new.controls {
+            if self.catalogue.control(control).is_none() {
+                return Err(not_found("control", control, "`lunli norms controls`"));
+            }
+        }
+        self.store.write(|tx| {
+            let source = match new.feedback {
+                Some(id) => {
+                    let feedback = tx
+                        .feedback_item(id)?
+                        .ok_or_else(|| not_found("feedback", &id.to_string(), "`lunli feedback list`"))?;
+                    if feedback.system != new.system {
+                        return Err(GovernanceError::Invalid {
+                            field: "feedback".into(),
+                            reason: format!("feedback {id} is about {}, not {}", feedback.system, new.system),
+                        });
+                    }
+                    format!("feedback:{id}")
+                }
+                None => "manual".into(),
+            };
+            open_incident_in(tx, actor, new, source, at)
+        })
+    }
+
+    pub fn acknowledge_incident(
+        &self,
+        actor: &str,
+        id: u64,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<Incident, GovernanceError> {
+        self.store.write(|tx| {
+            let mut incident = existing_incident(tx, id)?;
+            incident.acknowledge(actor, note, at)?;
+            tx.put_incident(&incident)?;
+            let late = at > incident.acknowledge_by;
+            tx.record(&event(
+                actor,
+                "incident.acknowledge",
+                format!("incident:{id}"),
+                at,
+                json!({ "system": incident.system, "note": note.trim(), "late": late }),
+            ))?;
+            Ok(incident)
+        })
+    }
+
+    pub fn resolve_incident(
+        &self,
+        actor: &str,
+        id: u64,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<Incident, GovernanceError> {
+        self.store.write(|tx| {
+            let mut incident = existing_incident(tx, id)?;
+            incident.resolve(actor, note, at)?;
+            tx.put_incident(&incident)?;
+            let late = at > incident.resolve_by;
+            tx.record(&event(
+                actor,
+                "incident.resolve",
+                format!("incident:{id}"),
+                at,
+                json!({ "system": incident.system, "note": note.trim(), "late": late }),
+            ))?;
+            Ok(incident)
+        })
+    }
+
+    pub fn incident(&self, id: u64, now: Timestamp) -> Result<IncidentRow, GovernanceError> {
+        let incident = self.store.read(|tx| existing_incident(tx, id))?;
+        Ok(IncidentRow { overdue: incident.overdue(now), incident })
+    }
+
+    /// Every incident with its overdue flag at `now`.
+    pub fn incidents(&self, now: Timestamp) -> Result<Vec<IncidentRow>, GovernanceError> {
+        let all = self.store.read(|tx| tx.incidents())?;
+        Ok(all.into_iter().map(|incident| IncidentRow { overdue: incident.overdue(now), incident }).collect())
+    }
+
+    // ── feedback ──────────────────────────────────────────────────────────────────────────
+
+    /// Stores feedback from the public about a system (Art. 17, Art. 21).
+    pub fn submit_feedback(&self, actor: &str, mut feedback: Feedback) -> Result<Feedback, GovernanceError> {
+        feedback.validate()?;
+        self.store.write(|tx| {
+            existing_system(tx, &feedback.system)?;
+            feedback.id = tx.add_feedback(&feedback)?;
+            tx.record(&event(
+                actor,
+                "feedback.submit",
+                format!("system:{}", feedback.system),
+                feedback.at,
+                json!(feedback),
+            ))?;
+            Ok(feedback)
+        })
+    }
+
+    pub fn feedback(&self, system: Option<&str>, limit: u32) -> Result<Vec<Feedback>, GovernanceError> {
+        self.store.read(|tx| tx.feedback(system, limit))
+    }
+
+    // ── outcomes and early warning ────────────────────────────────────────────────────────
+
+    /// Stores reported outcomes of a system's decisions, re-reads every monitor of its playbook
+    /// over the newest outcomes, and raises an alert for each monitor that has just crossed its
+    /// threshold (opening an incident when the monitor asks), or clears one that fell back.
+    pub fn report_outcomes(
+        &self,
+        actor: &str,
+        system: &str,
+        mut outcomes: Vec<OutcomeReport>,
+        at: Timestamp,
+    ) -> Result<OutcomeResult, GovernanceError> {
+        if outcomes.is_empty() || outcomes.len() > 10_000 {
+            return Err(GovernanceError::Invalid {
+                field: "outcomes".into(),
+                reason: format!("1 to 10000 outcomes per report (got {})", outcomes.len()),
+            });
+        }
+        for (i, o) in outcomes.iter_mut().enumerate() {
+            o.validate(i)?;
+            o.system = system.to_string();
+            o.at = at;
+        }
+        self.store.write(|tx| {
+            let playbook = existing_system(tx, system)?.system.playbook;
+            for o in &outcomes {
+                tx.add_outcome(o)?;
+            }
+            tx.record(&event(
+                actor,
+                "outcome.report",
+                format!("system:{system}"),
+                at,
+                json!({ "count": outcomes.len(), "outcomes": outcomes }),
+            ))?;
+            let mut result = OutcomeResult {
+                accepted: outcomes.len(),
+                readings: vec![],
+                raised: vec![],
+                cleared: vec![],
+                incidents: vec![],
+            };
+            let window = playbook.monitors.iter().map(|m| m.window).max().unwrap_or(0);
+            if window == 0 {
+                return Ok(result);
+            }
+            let recent = tx.recent_outcomes(system, window)?;
+            let active: Vec<Alert> = tx.alerts(Some(system))?.into_iter().filter(|a| a.cleared_at.is_none()).collect();
+            for (i, monitor) in playbook.monitors.iter().enumerate() {
+                let reading = monitoring::evaluate(monitor, &recent);
+                let open = active.iter().find(|a| a.monitor == i && a.reading.metric == monitor.metric);
+                match open {
+                    None if reading.breached() => {
+                        let mut alert = Alert {
+                            id: 0,
+                            system: system.to_string(),
+                            monitor: i,
+                            reading: reading.clone(),
+                            raised_at: at,
+                            incident: None,
+                            cleared_at: None,
+                        };
+                        alert.id = tx.add_alert(&alert)?;
+                        tx.record(&event(
+                            PLAYBOOK_ACTOR,
+                            "alert.raise",
+                            format!("alert:{}", alert.id),
+                            at,
+                            json!(alert),
+                        ))?;
+                        if let Some(severity) = monitor.incident {
+                            let title = format!(
+                                "{} {} {:.3} > {}{}",
+                                system,
+                                monitor.metric.as_str(),
+                                reading.value.unwrap_or_default(),
+                                monitor.threshold,
+                                monitor.attribute.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()
+                            );
+                            let new = NewIncident {
+                                system: system.to_string(),
+                                title,
+                                description: format!("early warning from monitor {i} of the playbook (Art. 8)"),
+                                severity,
+                                owner: None,
+                                decisions: vec![],
+                                controls: vec![],
+                                feedback: None,
+                            };
+                            let incident =
+                                open_incident_in(tx, PLAYBOOK_ACTOR, new, format!("alert:{}", alert.id), at)?;
+                            alert.incident = Some(incident.id);
+                            tx.put_alert(&alert)?;
+                            result.incidents.push(incident);
+                        }
+                        result.raised.push(alert);
+                    }
+                    Some(alert) if reading.value.is_some() && !reading.breached() => {
+                        let mut alert = alert.clone();
+                        alert.cleared_at = Some(at);
+                        tx.put_alert(&alert)?;
+                        tx.record(&event(
+                            PLAYBOOK_ACTOR,
+                            "alert.clear",
+                            format!("alert:{}", alert.id),
+                            at,
+                            json!({ "system": system, "reading": reading }),
+                        ))?;
+                        result.cleared.push(alert.id);
+                    }
+                    _ => {}
+                }
+                result.readings.push(reading);
+            }
+            Ok(result)
+        })
+    }
+
+    pub fn alerts(&self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError> {
+        self.store.read(|tx| tx.alerts(system))
+    }
+}
+
+fn existing_review(tx: &mut dyn Tx, id: u64) -> Result<ReviewItem, GovernanceError> {
+    tx.review(id)?.ok_or_else(|| not_found("review", &id.to_string(), "`lunli review list`"))
+}
+
+fn existing_incident(tx: &mut dyn Tx, id: u64) -> Result<Incident, GovernanceError> {
+    tx.incident(id)?.ok_or_else(|| not_found("incident", &id.to_string(), "`lunli incident list`"))
+}
+
+fn open_incident_in(
+    tx: &mut dyn Tx,
+    actor: &str,
+    new: NewIncident,
+    source: String,
+    at: Timestamp,
+) -> Result<Incident, GovernanceError> {
+    let system = existing_system(tx, &new.system)?.system;
+    let owner = new.owner.clone().unwrap_or_else(|| system.owner.clone());
+    existing_person(tx, &owner)?;
+    let severity = new.severity;
+    let mut incident = Incident::open(new, owner, actor, source, system.playbook.target(severity), at);
+    // Art. 17: a severity the playbook names stops the system at once, in the same transaction.
+    let suspend = system.playbook.suspend_on.contains(&severity);
+    incident.suspended_system = suspend;
+    incident.id = tx.add_incident(&incident)?;
+    tx.record(&event(
+        actor,
+        "incident.open",
+        format!("incident:{}", incident.id),
+        at,
+        json!({ "incident": incident, "contacts": system.playbook.contacts_for(severity) }),
+    ))?;
+    if suspend {
+        let suspension = Suspension {
+            system: system.id.clone(),
+            purpose: None,
+            reason: format!("incident {} ({}): {}", incident.id, severity.as_str(), incident.title),
+            by: PLAYBOOK_ACTOR.to_string(),
+            at,
+        };
+        tx.put_suspension(&suspension)?;
+        tx.record(&event(
+            PLAYBOOK_ACTOR,
+            "system.suspend",
+            format!("system:{}", system.id),
+            at,
+            json!({ "suspension": suspension, "incident": incident.id }),
+        ))?;
+    }
+    Ok(incident)
+}
