@@ -145,8 +145,8 @@ table.facts th { width: 24%; color: var(--muted); font-weight: 500; }
 .s-not-applicable { background: var(--na); }
 .s-in-progress, .s-submitted, .s-open, .s-medium, .s-human_review { background: var(--prog); color: #222; }
 .s-not-started, .s-low, .s-untiered { background: var(--todo); color: #222; }
-.s-not-met, .s-failed, .s-blocked, .s-high, .s-prohibited, .s-deny, .s-suspended { background: var(--fail); }
-.summary { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 12px 0; }
+.s-not-met, .s-failed, .s-blocked, .s-high, .s-critical, .s-prohibited, .s-deny, .s-suspended { background: var(--fail); }
+.summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 10px; margin: 12px 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; break-inside: avoid; }
 .card .k { color: var(--muted); font-size: 12px; }
 .card .v { font-size: 18px; font-weight: 600; margin-top: 2px; }
@@ -771,9 +771,74 @@ pub fn system_html(document: &Document<SystemReport>, lang: Languages) -> String
         ),
     ];
     page.facts(&facts);
+    let rv = &rt.reviews;
+    let facts = vec![(
+        page.l("人工复核队列（第三条第四项）", "Human review queue (Art. 3(4))"),
+        format!(
+            "{} {} · {} {} · {} {} ({} {} · {} {})",
+            page.l("待处理", "open"),
+            rv.open,
+            page.l("处理中", "claimed"),
+            rv.claimed,
+            page.l("已完成", "resolved"),
+            rv.resolved,
+            page.l("维持", "approved"),
+            rv.approved,
+            page.l("否决", "rejected"),
+            rv.rejected
+        ),
+    )];
+    page.facts(&facts);
+    page.h3(page.l("未解决的事件（第十七条、第二十一条）", "Open incidents (Art. 17, Art. 21)"));
+    incident_table(&mut page, &rt.open_incidents, false);
+    if rt.resolved_incidents > 0 {
+        let done = page.l(
+            &format!("另有 {} 个事件已解决。", rt.resolved_incidents),
+            &format!("{} more incidents are resolved.", rt.resolved_incidents),
+        );
+        page.push(format!("<p class=\"muted\">{done}</p>"));
+    }
 
     finish(&mut page, document);
     page.out
+}
+
+fn incident_table(page: &mut Page, incidents: &[crate::model::IncidentSummary], with_system: bool) {
+    if incidents.is_empty() {
+        let none = page.l("无。", "None.");
+        page.push(format!("<p>{none}</p>"));
+        return;
+    }
+    let mut head = vec![page.l("事件", "Incident")];
+    if with_system {
+        head.push(page.l("系统", "System"));
+    }
+    head.extend([
+        page.l("严重程度", "Severity"),
+        page.l("状态", "Status"),
+        page.l("负责人", "Owner"),
+        page.l("开启", "Opened"),
+        page.l("解决期限", "Resolve by"),
+    ]);
+    let head: String = head.iter().map(|h| format!("<th>{h}</th>")).collect();
+    page.push(format!("<table><thead><tr>{head}</tr></thead><tbody>"));
+    for i in incidents {
+        let severity =
+            format!("<span class=\"badge {}\">{}</span>", status_class(&i.severity.id), page.t(&i.severity.name));
+        let overdue =
+            i.overdue.as_ref().map(|o| format!(" <span class=\"bad\">{}</span>", page.t(&o.name))).unwrap_or_default();
+        let system = if with_system { format!("<td class=\"id\">{}</td>", esc(&i.system)) } else { String::new() };
+        page.push(format!(
+            "<tr><td>#{} {}</td>{system}<td>{severity}</td><td>{}{overdue}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            i.id,
+            esc(&i.title),
+            page.t(&i.status.name),
+            esc(&i.owner),
+            fmt_time(&i.opened_at),
+            fmt_time(&i.resolve_by)
+        ));
+    }
+    page.push("</tbody></table>\n");
 }
 
 /// What a committee should look at first, derived from the sections below.
@@ -825,6 +890,16 @@ fn attention(page: &mut Page, r: &SystemReport) {
     }
     for s in &r.runtime.suspensions {
         items.push(format!("{} {}", page.l("已暂停：", "Suspended:"), esc(&s.reason)));
+    }
+    for i in &r.runtime.open_incidents {
+        let overdue = i.overdue.as_ref().map(|o| format!(" ({})", page.t(&o.name))).unwrap_or_default();
+        items.push(format!(
+            "{} #{} {} · {}{overdue}",
+            page.l("未解决事件", "Open incident"),
+            i.id,
+            esc(&i.title),
+            page.t(&i.severity.name)
+        ));
     }
     let title = page.l("需要关注", "Needs attention");
     page.push(format!("<div class=\"card attention\"><div class=\"k\">{title}</div>"));
@@ -1010,6 +1085,14 @@ pub fn org_html(document: &Document<OrgReport>, lang: Languages) -> String {
                 format!("<span class=\"bad\">{}</span>", r.suspended.len())
             },
         ),
+        (
+            page.l("未解决事件", "Open incidents"),
+            if r.open_incidents.is_empty() {
+                "0".into()
+            } else {
+                format!("<span class=\"bad\">{}</span>", r.open_incidents.len())
+            },
+        ),
     ];
     page.push("<div class=\"summary\">");
     for (k, v) in cards {
@@ -1065,6 +1148,9 @@ pub fn org_html(document: &Document<OrgReport>, lang: Languages) -> String {
         ));
     }
     page.push("</tbody></table>\n");
+
+    page.h2("incidents", "未解决的事件", "Open incidents");
+    incident_table(&mut page, &r.open_incidents, true);
 
     page.h2("coverage", "各条款的落实情况（全部系统）", "Coverage of each article across all systems");
     let note = page.l(

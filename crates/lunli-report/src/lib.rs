@@ -29,8 +29,8 @@ pub use anchor::{Document, anchor, ledger_decisions};
 pub use error::ReportError;
 pub use html::Languages;
 pub use model::{
-    ArticleGroup, AssessmentSection, ConsentCounts, ControlRow, DecisionCounts, EvidenceRow, FiredRule, Header, Issue,
-    Named, PersonRef, PrincipleGroup, Progress, REPORT_FORMAT, RoleSignOff, RuntimeSection, SignedBy, SystemCard,
-    SystemReport, TieringSection, system_report,
+    ArticleGroup, AssessmentSection, ConsentCounts, ControlRow, DecisionCounts, EvidenceRow, FiredRule, Header,
+    IncidentSummary, Issue, Named, PersonRef, PrincipleGroup, Progress, REPORT_FORMAT, ReviewCounts, RoleSignOff,
+    RuntimeSection, SignedBy, SystemCard, SystemReport, TieringSection, system_report,
 };
 pub use org::{ArticleCoverage, Count, OrgReport, OrgSystem, org_report};

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use lunli_governance::assessment::{Approval, Assessment, EvidenceItem};
+use lunli_governance::incident::{Incident, IncidentStatus, Overdue};
+use lunli_governance::review::{HumanOutcome, ReviewStatus};
 use lunli_governance::runtime::{Consent, Mode, Suspension};
 use lunli_governance::store::{IntakeRecord, Store, Tx};
 use lunli_governance::tiering::Tiering;
@@ -252,6 +254,72 @@ pub struct RuntimeSection {
     pub consents: ConsentCounts,
     /// Decisions recorded in the ledger, by outcome.
     pub decisions: DecisionCounts,
+    /// Incidents not yet resolved (Art. 17, Art. 21), most severe first.
+    pub open_incidents: Vec<IncidentSummary>,
+    pub resolved_incidents: usize,
+    /// The human-review queue (Art. 3(4)).
+    pub reviews: ReviewCounts,
+}
+
+/// An incident as a report lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentSummary {
+    pub id: u64,
+    pub system: String,
+    pub title: String,
+    pub severity: Named,
+    pub status: Named,
+    pub owner: String,
+    pub opened_at: Timestamp,
+    pub acknowledge_by: Timestamp,
+    pub resolve_by: Timestamp,
+    /// Which target it has missed at the time of the report, if any.
+    pub overdue: Option<Named>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReviewCounts {
+    pub open: usize,
+    pub claimed: usize,
+    pub resolved: usize,
+    /// Resolved items the human approved, and those the human rejected or overrode.
+    pub approved: usize,
+    pub rejected: usize,
+}
+
+pub(crate) fn incident_summary(i: &Incident, now: Timestamp) -> IncidentSummary {
+    let status = match i.status {
+        IncidentStatus::Open => ("未处理", "open"),
+        IncidentStatus::Acknowledged => ("已确认", "acknowledged"),
+        IncidentStatus::Resolved => ("已解决", "resolved"),
+    };
+    IncidentSummary {
+        id: i.id,
+        system: i.system.clone(),
+        title: i.title.clone(),
+        severity: Named::new(i.severity.as_str(), Text { zh: i.severity.zh().into(), en: i.severity.as_str().into() }),
+        status: Named::new(i.status.as_str(), Text { zh: status.0.into(), en: status.1.into() }),
+        owner: i.owner.clone(),
+        opened_at: i.opened_at,
+        acknowledge_by: i.acknowledge_by,
+        resolve_by: i.resolve_by,
+        overdue: i.overdue(now).map(|o| match o {
+            Overdue::Acknowledge => {
+                Named::new("acknowledge", Text { zh: "确认逾期".into(), en: "acknowledgement overdue".into() })
+            }
+            Overdue::Resolve => Named::new("resolve", Text { zh: "解决逾期".into(), en: "resolution overdue".into() }),
+        }),
+    }
+}
+
+/// Open incidents, most severe first, then oldest first.
+pub(crate) fn open_incidents(incidents: &[Incident], system: Option<&str>, now: Timestamp) -> Vec<IncidentSummary> {
+    let mut open: Vec<&Incident> = incidents
+        .iter()
+        .filter(|i| i.status != IncidentStatus::Resolved && system.is_none_or(|s| i.system == s))
+        .collect();
+    open.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.opened_at.cmp(&b.opened_at)));
+    open.into_iter().map(|i| incident_summary(i, now)).collect()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -339,7 +407,7 @@ pub fn system_report<S: Store>(
             let audits = assessment.as_ref().map(latest_audits).unwrap_or_default();
             let assessment =
                 assessment.map(|a| assessment_section(catalogue, &a, current.version, &people, today)).transpose()?;
-            let runtime = runtime_section(tx, system_id, decisions)?;
+            let runtime = runtime_section(tx, system_id, decisions, issue.at)?;
             Ok(SystemReport {
                 header: issue.header(catalogue, "system"),
                 system: card,
@@ -617,7 +685,22 @@ fn runtime_section(
     tx: &mut dyn Tx,
     system: &str,
     decisions: DecisionCounts,
+    now: Timestamp,
 ) -> Result<RuntimeSection, GovernanceError> {
+    let incidents: Vec<Incident> = tx.incidents()?.into_iter().filter(|i| i.system == system).collect();
+    let mut reviews = ReviewCounts::default();
+    for item in tx.reviews(None)?.into_iter().filter(|r| r.system == system) {
+        match item.status {
+            ReviewStatus::Open => reviews.open += 1,
+            ReviewStatus::Claimed => reviews.claimed += 1,
+            ReviewStatus::Resolved => reviews.resolved += 1,
+        }
+        match item.resolution.map(|r| r.outcome) {
+            Some(HumanOutcome::Approve) => reviews.approved += 1,
+            Some(HumanOutcome::Reject) => reviews.rejected += 1,
+            None => {}
+        }
+    }
     let suspensions = tx.suspensions()?.into_iter().filter(|s| s.system == system).collect();
     let consents: Vec<Consent> = tx.consents()?.into_iter().filter(|c| c.system == system).collect();
     Ok(RuntimeSection {
@@ -628,5 +711,8 @@ fn runtime_section(
             chose_human: consents.iter().filter(|c| c.mode == Mode::Human).count(),
         },
         decisions,
+        open_incidents: open_incidents(&incidents, Some(system), now),
+        resolved_incidents: incidents.iter().filter(|i| i.status == IncidentStatus::Resolved).count(),
+        reviews,
     })
 }

@@ -12,7 +12,9 @@ use lunli_norms::{Catalogue, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
-use crate::model::{Header, Issue, Named, PersonRef, approval_state, person_ref, tier_named};
+use crate::model::{
+    Header, IncidentSummary, Issue, Named, PersonRef, approval_state, open_incidents, person_ref, tier_named,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrgReport {
@@ -31,6 +33,8 @@ pub struct OrgReport {
     pub coverage: Vec<ArticleCoverage>,
     /// Active suspensions across all systems.
     pub suspended: Vec<String>,
+    /// Incidents not yet resolved across all systems, most severe first.
+    pub open_incidents: Vec<IncidentSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +84,7 @@ pub fn org_report<S: Store>(catalogue: &Catalogue, store: &S, issue: &Issue) -> 
         .read(|tx| {
             let people = tx.people()?;
             let suspensions = tx.suspensions()?;
+            let incidents = open_incidents(&tx.incidents()?, None, issue.at);
             let mut systems = Vec::new();
             // article -> (systems, required, resolved)
             let mut coverage: BTreeMap<u8, (usize, usize, usize)> = BTreeMap::new();
@@ -193,6 +198,7 @@ pub fn org_report<S: Store>(catalogue: &Catalogue, store: &S, issue: &Issue) -> 
                 approvals,
                 coverage,
                 suspended,
+                open_incidents: incidents,
             })
         })
         .map_err(ReportError::from)

@@ -56,11 +56,14 @@ fn the_system_report_prints_to_pdf_with_its_text() {
     assert!(first.contains("AIsystemethicsgovernancereport"), "{first}");
     assert!(first.contains("FAQrouter"), "{first}");
     let all = squash(&pages.concat());
-    for expected in ["Systemcard", "Risktierandwhy", "Latestauditresults", "Runtimehumancontrol", "Verification"] {
+    for expected in
+        ["Systemcard", "Risktierandwhy", "Latestauditresults", "Runtimehumancontrol", "Openincidents", "Verification"]
+    {
         assert!(all.contains(expected), "{expected} missing");
     }
+    assert!(all.contains(&document.verification.content_sha256.to_hex()), "the digest is printed");
     let last = squash(pages.last().expect("a page"));
-    assert!(last.contains(&document.verification.content_sha256.to_hex()), "the digest is printed: {last}");
+    assert!(last.contains("Generatedbylunli"), "the report ends on the last page: {last}");
 }
 
 #[test]
@@ -81,5 +84,5 @@ fn the_organisation_report_prints_in_chinese() {
 
 /// Measured with Chromium 156 and fonts-noto-cjk on A4; a layout change that moves a page
 /// boundary shows here.
-const EXPECTED_SYSTEM_PAGES: usize = 10;
+const EXPECTED_SYSTEM_PAGES: usize = 11;
 const EXPECTED_ORG_PAGES: usize = 2;

@@ -111,6 +111,13 @@ fn the_report_says_what_the_store_holds() {
     assert_eq!(r.runtime.consents.given, 1);
     assert_eq!(r.runtime.consents.withdrawn, 1);
     assert_eq!(r.runtime.consents.chose_human, 1);
+    assert_eq!(r.runtime.open_incidents.len(), 1);
+    assert_eq!(r.runtime.open_incidents[0].severity.id, "medium");
+    let overdue = r.runtime.open_incidents[0].overdue.as_ref().map(|o| o.id.as_str());
+    assert_eq!(overdue, Some("acknowledge"), "a day after it opened, nobody has acknowledged it");
+    let reviews = &r.runtime.reviews;
+    assert_eq!((reviews.open, reviews.claimed, reviews.resolved, reviews.rejected), (1, 0, 1, 1));
+    assert_eq!(r.runtime.decisions.human_review, 2, "decisions counted from the ledger");
     assert_eq!(r.audits.len(), 1, "one quality run");
     let quality = &r.audits[0];
     assert_eq!((quality.audit.as_str(), quality.passed, quality.rows), ("quality", true, Some(1000)));

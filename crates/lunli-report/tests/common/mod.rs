@@ -7,7 +7,9 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use lunli_governance::assessment::{ControlStatus, EvidenceItem};
+use lunli_governance::incident::{NewIncident, Severity};
 use lunli_governance::intake::Answers;
+use lunli_governance::review::{HumanOutcome, NewReview};
 use lunli_governance::runtime::Mode;
 use lunli_governance::{Governance, Person, System, Training};
 use lunli_norms::Catalogue;
@@ -166,5 +168,39 @@ impl Fixture {
         gov.set_consent("svc", "faq-router", "u-2", false, Mode::Human, at("2026-03-03T08:01:00Z")).expect("consent");
         gov.suspend("wang-fang", "faq-router", None, "complaints about wrong routing", at("2026-03-03T09:00:00Z"))
             .expect("suspend");
+        let new = NewIncident {
+            system: "faq-router".into(),
+            title: "routes refund questions to the wrong page".into(),
+            description: String::new(),
+            severity: Severity::Medium,
+            owner: None,
+            decisions: vec![],
+            controls: vec![],
+            feedback: None,
+        };
+        gov.open_incident("zhao-min", new, at("2026-03-03T09:30:00Z")).expect("incident");
+        let decision = |id: &str| {
+            let event = lunli_governance::store::Event {
+                actor: "key:svc".into(),
+                action: "decision".into(),
+                subject: "system:faq-router".into(),
+                at: at("2026-03-03T10:00:00Z"),
+                payload: json!({ "id": id, "outcome": "human_review" }),
+            };
+            let review = NewReview {
+                system: "faq-router".into(),
+                decision: id.into(),
+                subject: "u-3".into(),
+                purpose: Some("route".into()),
+                confidence: Some(0.4),
+                reasons: vec!["low_confidence".into()],
+                created_at: at("2026-03-03T10:00:00Z"),
+            };
+            (event, Some(review))
+        };
+        gov.record_decisions(&[decision("d-1"), decision("d-2")]).expect("decisions");
+        gov.claim_review("li-wei", 1, at("2026-03-03T10:05:00Z")).expect("claim");
+        gov.resolve_review("li-wei", 1, HumanOutcome::Reject, "wrong page", at("2026-03-03T10:06:00Z"))
+            .expect("resolve");
     }
 }
