@@ -326,6 +326,23 @@ pub trait Ledger: Backend {
         self.snapshot(|tables| prove_consistency(tables, size1, size2))
     }
 
+    /// Hands every entry from index `from` on to `each`, in index order, from one snapshot, while
+    /// it returns true: for counting and charting without holding the log in memory. An entry
+    /// that does not parse stops the scan with an error naming its index.
+    fn scan_entries(&self, from: u64, each: &mut dyn FnMut(Entry) -> bool) -> Result<(), LedgerError> {
+        self.snapshot(|tables| {
+            let mut failure = None;
+            tables.rows(from, &mut |index, _, bytes| match serde_json::from_slice::<Entry>(bytes) {
+                Ok(entry) => each(entry),
+                Err(e) => {
+                    failure = Some(LedgerError::Unreadable { what: format!("entry {index}"), reason: e.to_string() });
+                    false
+                }
+            })?;
+            failure.map_or(Ok(()), Err)
+        })
+    }
+
     /// Writes the whole ledger as a [`lunli_ledger::Bundle`] in JSON to `out`, streaming: the
     /// entries are never all in memory. The heads are written before the entries (JSON members
     /// are unordered) so that a reader can verify while it reads. Entries are exported as

@@ -16,7 +16,8 @@ Exit codes:
   6  the governance rules refuse the request (separation of duties, a frozen or prohibited
      assessment, something that already exists); the message says which rule
   7  `lunli ledger verify`: the ledger does not verify (an entry or signed head was altered,
-     deleted, inserted or reordered); the message names the first bad index";
+     deleted, inserted or reordered); the message names the first bad index.
+     `lunli report verify`: the report was altered or its proof does not hold";
 
 /// lunli (伦理) turns China's Ethical Norms for New Generation Artificial Intelligence into working
 /// governance: the norms as checkable controls, an inventory of AI systems, audits, runtime human
@@ -157,6 +158,10 @@ pub enum Command {
     /// API keys for the gateway: create (the secret is shown once), list, revoke.
     #[command(subcommand)]
     Key(KeyCommand),
+
+    /// A bilingual report on one system or (--org) the organisation, as HTML, JSON or PDF,
+    /// recorded in the ledger with a proof any reader can check (`lunli report verify FILE`).
+    Report(crate::report::ReportArgs),
 
     /// The human review queue: decisions the gateway sent to a person; claim and resolve them.
     #[command(subcommand)]

@@ -16,6 +16,7 @@ mod output;
 mod oversight;
 mod pack;
 mod pii;
+mod report;
 mod serve;
 mod systems;
 
@@ -109,6 +110,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Crosswalk(args) => crosswalk::run(&cli.global, &load_catalogue(cli)?, args, &mut out),
         Command::Pack(command) => pack::run(&cli.global, command, &mut out),
         Command::Filing(command) => filing::run(&Context::new(&cli.global)?, command, &mut out),
+        Command::Report(args) => report::run(&cli.global, args, &mut out),
     };
     // Art. 12: a command that changed the ledger leaves it covered by a signed tree head.
     let result = result.and_then(|()| ledger::seal(&cli.global, &cli.command));

@@ -1,0 +1,76 @@
+//! Recording a report in the store's ledger and embedding the proof: the report's
+//! digest becomes a `report.issue` entry, a tree head is signed over it, and the entry's
+//! inclusion proof against that head goes into the document. [`crate::verify`] checks it.
+
+use jiff::Timestamp;
+use lunli_governance::store::{Event, Store};
+use lunli_ledger::Timestamp as LedgerTime;
+use lunli_store::Ledger;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::ReportError;
+use crate::model::DecisionCounts;
+use crate::verify::{ANCHOR_METHOD, Inclusion, REPORT_ACTION, Verification, content_digest, key_fingerprint};
+
+/// A report with the proof that it was recorded: the JSON document `lunli report` writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document<T> {
+    pub report: T,
+    pub verification: Verification,
+}
+
+/// Records `report` (about `subject`, e.g. `system:credit-scoring` or `organisation`) in the
+/// ledger in one transaction, signs a tree head covering it, and returns the document with the
+/// entry's inclusion proof against that head.
+pub fn anchor<T: Serialize, S: Store + Ledger>(
+    store: &S,
+    report: T,
+    subject: &str,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Document<T>, ReportError> {
+    let content = serde_json::to_value(&report).map_err(|e| ReportError::Encode(e.to_string()))?;
+    let digest = content_digest(&content).map_err(|e| ReportError::Encode(e.to_string()))?;
+    let kind = content.pointer("/header/kind").and_then(Value::as_str).unwrap_or("report").to_string();
+    let event = Event {
+        actor: actor.to_string(),
+        action: REPORT_ACTION.into(),
+        subject: subject.to_string(),
+        at,
+        payload: json!({ "kind": kind, "content_sha256": digest.to_hex(), "format": crate::REPORT_FORMAT }),
+    };
+    let index = store.write(|tx| tx.record(&event))?;
+    let now = LedgerTime::from_unix_millis(at.as_millisecond()).map_err(|e| ReportError::Encode(e.to_string()))?;
+    let head = *store.sign_head(now)?.head();
+    let proof = store.inclusion_proof(index, Some(head.head.size))?;
+    let key = store.verifying_key()?;
+    let public_key_pem = lunli_ledger::key::verifying_key_to_pem(&key).map_err(lunli_store::LedgerError::from)?;
+    Ok(Document {
+        report,
+        verification: Verification {
+            method: ANCHOR_METHOD.into(),
+            content_sha256: digest,
+            leaf_hash: proof.leaf_hash,
+            inclusion: Inclusion { index, size: proof.size, path: proof.path },
+            entry: proof.entry,
+            head,
+            public_key_pem,
+            key_fingerprint: key_fingerprint(&key),
+        },
+    })
+}
+
+/// Counts the runtime gateway's decisions about `system` in the ledger, streaming it so memory
+/// does not grow with the log.
+pub fn ledger_decisions(store: &impl Ledger, system: &str) -> Result<DecisionCounts, ReportError> {
+    let subject = format!("system:{system}");
+    let mut counts = DecisionCounts::default();
+    store.scan_entries(0, &mut |entry| {
+        if entry.action == "decision" && entry.subject == subject {
+            counts.add(&entry.payload, entry.time.to_string());
+        }
+        true
+    })?;
+    Ok(counts)
+}
