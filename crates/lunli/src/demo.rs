@@ -245,6 +245,24 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
     ));
     live::exercise(&runtime, running.addr, &keys, &notes, &system, out)?;
 
+    // The reports management and the ethics committee read, recorded in the ledger (Art. 12).
+    out.heading(out.label("10. 报告", "10. Reports"));
+    let lang = match out.lang {
+        crate::cli::LangChoice::Zh => lunli_report::Languages::Zh,
+        crate::cli::LangChoice::En => lunli_report::Languages::En,
+        crate::cli::LangChoice::Both => lunli_report::Languages::Both,
+    };
+    for id in [system.as_str(), notes.as_str()] {
+        let issue = lunli_report::Issue { at: now(), by: "chen-jie".into() };
+        let (_, html) = crate::report::system_report(&ctx.catalogue, &*store, id, &issue, lang)?;
+        let path = dir.join(format!("report-{id}.html"));
+        std::fs::write(&path, html).with_context(|| format!("writing {}", path.display()))?;
+        out.line(out.label(
+            &format!("{id} 的报告（已记入台账，可离线核验）：{}", path.display()),
+            &format!("Report on {id} (recorded in the ledger, verifiable offline): {}", path.display()),
+        ));
+    }
+
     let addr = running.addr;
     let running = if args.no_serve {
         // Stopping writes every queued decision; then one head covers everything.
@@ -256,7 +274,7 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
     // Art. 12: the demo's changes and decisions end covered by a signed tree head.
     seal(&store, out)?;
 
-    out.heading(out.label("10. 下一步", "10. Next"));
+    out.heading(out.label("11. 下一步", "11. Next"));
     let data = format!("--data-dir {}", dir.display());
     for (command, zh, en) in [
         (
@@ -268,6 +286,11 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
         (format!("lunli {data} status"), "查看示例清单", "the example inventory at a glance"),
         (format!("lunli {data} assess credit-scoring"), "查看评估", "the assessment"),
         (format!("lunli {data} ledger verify"), "核验防篡改账本", "verify the tamper-evident ledger"),
+        (
+            format!("lunli report verify {}", dir.join(format!("report-{system}.html")).display()),
+            "离线核验报告",
+            "verify a report offline",
+        ),
         (
             "lunli check examples/credit-scoring/lunli.yaml".to_string(),
             "在 CI 中检查 lunli.yaml",

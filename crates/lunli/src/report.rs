@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
+use lunli_governance::store::Store;
+use lunli_norms::Catalogue;
 use lunli_report::{Document, Issue, Languages, ReportError};
+use lunli_store::Ledger;
 use serde::Serialize;
 
 use crate::cli::{Format, GlobalArgs, LangChoice};
@@ -109,12 +112,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs, out: &mut Out) -> Result<()> 
             lunli_report::anchor(&store, report, "organisation", &ctx.actor, issue.at).map_err(report_error)?;
         (to_json(&document)?, lunli_report::html::org_html(&document, lang))
     } else {
-        let decisions = lunli_report::ledger_decisions(&store, &name).map_err(report_error)?;
-        let report =
-            lunli_report::system_report(&ctx.catalogue, &store, &name, decisions, &issue).map_err(report_error)?;
-        let subject = format!("system:{name}");
-        let document = lunli_report::anchor(&store, report, &subject, &ctx.actor, issue.at).map_err(report_error)?;
-        (to_json(&document)?, lunli_report::html::system_html(&document, lang))
+        system_report(&ctx.catalogue, &store, &name, &issue, lang)?
     };
     let Some(path) = path else {
         // The signed document itself on standard output, for scripts.
@@ -131,6 +129,21 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs, out: &mut Out) -> Result<()> 
         &format!("Report written to {} (recorded in the ledger)", path.display()),
     ));
     Ok(())
+}
+
+/// One system's report, recorded in the ledger: its signed JSON document and its HTML page.
+pub(crate) fn system_report<S: Store + Ledger>(
+    catalogue: &Catalogue,
+    store: &S,
+    system: &str,
+    issue: &Issue,
+    lang: Languages,
+) -> Result<(String, String)> {
+    let decisions = lunli_report::ledger_decisions(store, system).map_err(report_error)?;
+    let report = lunli_report::system_report(catalogue, store, system, decisions, issue).map_err(report_error)?;
+    let subject = format!("system:{system}");
+    let document = lunli_report::anchor(store, report, &subject, &issue.by, issue.at).map_err(report_error)?;
+    Ok((to_json(&document)?, lunli_report::html::system_html(&document, lang)))
 }
 
 fn to_json<T: Serialize>(document: &Document<T>) -> Result<String> {

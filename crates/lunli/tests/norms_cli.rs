@@ -238,7 +238,8 @@ fn demo_tours_the_catalogue_and_runs_the_example_on_the_embedded_store() {
         "7. Assessment #1",
         "8. A low-tier example approved",
         "9. Human control at run time",
-        "10. Next",
+        "10. Reports",
+        "11. Next",
     ] {
         assert!(text.contains(section), "demo has section {section}");
     }
@@ -273,6 +274,13 @@ fn demo_tours_the_catalogue_and_runs_the_example_on_the_embedded_store() {
     let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&export).expect("bundle")).expect("json");
     let decisions = bundle["entries"].as_array().expect("entries").iter().filter(|e| e["action"] == "decision").count();
     assert_eq!(decisions, 6, "each decision the demo printed is in the ledger");
+    // The reports it wrote verify offline against the ledger's key.
+    let key = data.path().join("demo").join("ledger-key.pub.pem").display().to_string();
+    for system in ["credit-scoring", "meeting-notes"] {
+        let report = data.path().join("demo").join(format!("report-{system}.html")).display().to_string();
+        let verified = stdout_of(&["report", "verify", &report, "--public-key", &key, "--lang", "en"]);
+        assert!(verified.starts_with("Verified"), "{verified}");
+    }
 
     // A second run starts afresh instead of failing on what the first registered.
     let zh = stdout_of(&[&demo[..], &["--lang", "zh"]].concat());

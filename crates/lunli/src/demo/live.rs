@@ -84,7 +84,9 @@ pub fn start(
     listen: SocketAddr,
 ) -> Result<Running> {
     let catalogue = Arc::new(ctx.catalogue.clone());
-    let config = GatewayConfig { listen, durable_tiers: vec![lunli_norms::Tier::High], ..GatewayConfig::default() };
+    // Every decision durable before its answer, so the reports that follow count them all.
+    let durable = vec![lunli_norms::Tier::Low, lunli_norms::Tier::Medium, lunli_norms::Tier::High];
+    let config = GatewayConfig { listen, durable_tiers: durable, ..GatewayConfig::default() };
     runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(listen).await {
             Ok(listener) => listener,
