@@ -358,7 +358,7 @@ pub fn text_error(e: PiiError) -> AuditError {
         PiiError::InvalidUtf8 { file, line, offset } => AuditError::input(
             Location::file(file).with_line(line),
             format!(
-                "not valid UTF-8 at byte offset {offset}; convert the file to UTF-8 first (e.g. `iconv -f GB18030 -t UTF-8`)"
+                "not valid UTF-8 (nor GBK/GB18030 text) at byte offset {offset}; convert the file to UTF-8 first (e.g. with iconv)"
             ),
         ),
         PiiError::Key { file, reason } => AuditError::Definition { file, line: None, reason },
@@ -375,7 +375,7 @@ fn scan_text(path: &str, recogniser: &Recogniser, minimum: Confidence) -> Result
     let mut truncated = false;
     let stats = TextScanner::new(recogniser)
         .minimum(minimum)
-        .scan(BufReader::new(open(path)?), path, &mut |piece| {
+        .scan(BufReader::new(crate::source::text_reader(path)?), path, &mut |piece| {
             for f in piece.findings {
                 let value = piece.value(f);
                 let at = Sample { line: Some(f.line), offset: Some(f.offset), ..Sample::default() };

@@ -669,6 +669,34 @@ fn numeric_columns(schema: &SchemaRef, delimiter: u8, text: &str) -> (BTreeSet<S
     (names(&integer), names(&number))
 }
 
+/// A plain-text file (text, Markdown) as UTF-8 for the per-line scanners: as it is when its
+/// start is UTF-8, transcoded from GB18030/GBK (streaming, refusing malformed bytes) when its
+/// start reads as that. A start that is neither is passed through as it is, so the scanner
+/// names the first bad byte (or a binary file) itself. Never reads the whole file.
+pub(crate) fn text_reader(path: &str) -> Result<Box<dyn Read + Send>, AuditError> {
+    let mut file = File::open(path).map_err(|e| AuditError::io(path, e))?;
+    let mut sample = Vec::with_capacity(SAMPLE_BYTES);
+    (&mut file).take(SAMPLE_BYTES as u64).read_to_end(&mut sample).map_err(|e| AuditError::io(path, e))?;
+    // A sample may end inside a character: judge it without its last few bytes.
+    let judged = &sample[..sample.len().saturating_sub(if sample.len() == SAMPLE_BYTES { 4 } else { 0 })];
+    let input = InputFile {
+        path: PathBuf::from(path),
+        display: path.to_string(),
+        format: Format::Csv { delimiter: b',' },
+        gzip: false,
+        encoding: Encoding::Gb18030,
+        bom: false,
+        bytes: 0,
+    };
+    let whole: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(sample.clone()).chain(file));
+    let gb18030 = std::str::from_utf8(judged).is_err() && gb18030_valid_up_to(judged) == judged.len();
+    Ok(if gb18030 {
+        Box::new(Transcoder::new(whole, Arc::new(ReadState::default()), input, Arc::new(Diagnostics::default())))
+    } else {
+        whole
+    })
+}
+
 /// UTF-8 if the sample is UTF-8; otherwise GB18030 if it decodes cleanly as that; otherwise an
 /// error at the first line that is neither.
 fn detect_encoding(file: &InputFile, sample: &[u8]) -> Result<Encoding, AuditError> {

@@ -214,3 +214,28 @@ fn redacted_tables_keep_format_order_and_other_columns() {
         }
     }
 }
+
+#[test]
+fn gbk_text_files_are_transcoded_and_scanned_like_utf8() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "客户档案\n联系人手机：138 1234 5678，请勿外传。\n身份证号：11010519491231002X\n备注：无\n";
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(text);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&bytes).is_err(), "the file really is GBK, not UTF-8");
+    let gbk = dir.path().join("客户档案.txt");
+    std::fs::write(&gbk, &bytes).expect("write");
+    let utf8 = dir.path().join("same.txt");
+    std::fs::write(&utf8, text).expect("write");
+
+    let entities = |report: &PiiReport| -> Vec<(String, u64, u64)> {
+        report.texts[0].locations.iter().map(|l| (l.entity.as_str().to_string(), l.line, l.offset)).collect()
+    };
+    let from_gbk = scan(&gbk.display().to_string(), 1);
+    let from_utf8 = scan(&utf8.display().to_string(), 1);
+    assert_eq!(from_gbk.texts[0].lines, 4);
+    let found = entities(&from_gbk);
+    assert!(found.iter().any(|(e, line, _)| e == "mobile" && *line == 2), "{found:?}");
+    assert!(found.iter().any(|(e, line, _)| e == "resident_id" && *line == 3), "{found:?}");
+    // Lines and offsets are those of the text, whatever its encoding on disk.
+    assert_eq!(found, entities(&from_utf8));
+}

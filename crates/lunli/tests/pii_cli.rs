@@ -161,7 +161,10 @@ fn bad_input_is_named_and_nothing_is_half_written() {
     fail(&["audit", "pii", &empty], "empty");
     let latin1 = dir.join("latin1.txt");
     std::fs::write(&latin1, b"line one\nna\xefve caf\xe9\n").expect("write");
-    fail(&["audit", "pii", latin1.to_str().expect("path")], "latin1.txt:2: not valid UTF-8 at byte offset 11");
+    fail(
+        &["audit", "pii", latin1.to_str().expect("path")],
+        "latin1.txt:2: not valid UTF-8 (nor GBK/GB18030 text) at byte offset 11",
+    );
     let out = dir.join("out.txt");
     fail(&["redact", latin1.to_str().expect("path"), "-o", out.to_str().expect("path")], "not valid UTF-8");
     assert!(!out.exists(), "no copy is left behind");
