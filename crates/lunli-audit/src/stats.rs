@@ -109,8 +109,9 @@ impl Ord for Score {
 
 /// How many positives and negatives received each distinct score: an exact, mergeable sketch
 /// of the score distribution from which rank statistics (AUC) and calibration follow.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoreCounts {
+    #[serde(with = "pairs")]
     counts: BTreeMap<Score, ScoreCell>,
 }
 
@@ -155,7 +156,7 @@ impl ScoreCounts {
 }
 
 /// Everything known about one group: its confusion matrix and, with scores, its score counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupStats {
     pub confusion: Confusion,
     pub scores: Option<ScoreCounts>,
@@ -175,11 +176,36 @@ impl GroupStats {
 /// Statistics per cell of the finest grouping: one value of every sensitive column. Every
 /// coarser grouping (one column alone, any intersection, the whole data set) is a merge of
 /// cells, so one pass over the data serves all of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Serialisable (JSON and any serde format), so that partial statistics computed on other
+/// machines can be shipped and merged here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FairnessStats {
     /// The sensitive columns, in the order of each cell's key.
     pub columns: Vec<String>,
+    #[serde(with = "pairs")]
     cells: BTreeMap<Vec<String>, GroupStats>,
+}
+
+/// A map as a list of `[key, value]` pairs: JSON objects only take string keys, and these maps
+/// are keyed by scores and by lists of group values.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(map: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Vec::<(K, V)>::deserialize(d).map(|pairs| pairs.into_iter().collect())
+    }
 }
 
 impl FairnessStats {

@@ -42,11 +42,19 @@ proptest! {
             }
             parts.push(part);
         }
-        let mut merged = FairnessStats::new(columns);
+        let mut merged = FairnessStats::new(columns.clone());
         for part in parts.iter().rev() {
             merged.merge(part);
         }
         prop_assert_eq!(&merged, &whole);
+        // Shipped as JSON from other machines and merged here: the same, exactly.
+        let mut shipped = FairnessStats::new(columns);
+        for part in &parts {
+            let json = serde_json::to_string(part).expect("encode");
+            let back: FairnessStats = serde_json::from_str(&json).expect("decode");
+            shipped.merge(&back);
+        }
+        prop_assert_eq!(&shipped, &whole);
         for by in [vec![0], vec![1], vec![0, 1]] {
             let (a, b) = (merged.grouped_by(&by), whole.grouped_by(&by));
             for (name, g) in &a {
