@@ -316,8 +316,13 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
         &format!("Admin API key (shown this once): {}", keys.admin),
     ));
     out.line(out.label("按 Ctrl-C 停止。", "Press Ctrl-C to stop."));
+    // Listen for Ctrl-C before saying so, so that an early signal is never missed.
+    let stopped = {
+        let _inside = runtime.enter();
+        crate::serve::shutdown_signal()
+    };
     out.emit()?;
-    runtime.block_on(crate::serve::shutdown_signal());
+    runtime.block_on(stopped);
     running.stop(&runtime)?;
     seal(&store, out)
 }

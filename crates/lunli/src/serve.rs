@@ -36,10 +36,11 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
         // Opening reads the store, which blocks (and PostgreSQL's driver may not block inside a
         // runtime at all): do it where blocking is allowed.
         let gateway = tokio::task::block_in_place(|| Gateway::new(store, catalogue, config))?;
+        let stop = shutdown_signal();
         // Printed on standard output so scripts (and tests) can find an ephemeral port.
         println!("lunli serve: listening on http://{addr}");
         tracing::info!(%addr, data_dir = %ctx.data_dir.display(), "listening");
-        gateway.serve(listener, shutdown_signal()).await?;
+        gateway.serve(listener, stop).await?;
         tracing::info!("stopped; every queued ledger entry was written");
         Ok::<(), anyhow::Error>(())
     })?;
@@ -84,25 +85,33 @@ fn init_logs(format: &str) {
     let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 
-/// Ctrl-C or SIGTERM: stop taking requests, finish those in flight, flush the ledger.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM: stop taking requests, finish those in flight, flush the ledger. The
+/// handlers are installed when this is called (inside the runtime), not when the future is first
+/// polled, so a signal sent right after the address is printed is never missed.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
