@@ -54,6 +54,15 @@ request = function()
     '{"system":"$system","subject":"s' .. counter .. '","purpose":"support","confidence":0.9,"impact":"low"}')
 end
 LUA
+  # Start each scenario with the ledger writer idle: decisions answered before their entry
+  # (medium tier) may still be queued from the previous one.
+  for _ in $(seq 600); do
+    m="$(curl -s http://127.0.0.1:18751/metrics)"
+    decided=$(echo "$m" | awk '/^lunli_decisions_total/ {s += $2} END {printf "%d", s}')
+    written=$(echo "$m" | awk '/^lunli_ledger_batch_size_sum/ {printf "%d", $2}')
+    [ "${written:-0}" -ge "${decided:-0}" ] && break
+    sleep 0.5
+  done
   echo "== $system: ${DURATION}s, $CONNECTIONS connections, 2 threads"
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$DATA/post.lua" http://127.0.0.1:18751 | sed -n '1,20p'
 done
