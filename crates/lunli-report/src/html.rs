@@ -143,8 +143,8 @@ table.facts th { width: 24%; color: var(--muted); font-weight: 500; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
 .s-met, .s-approved, .s-passed, .s-allow { background: var(--met); }
 .s-not-applicable { background: var(--na); }
-.s-in-progress, .s-submitted, .s-open, .s-medium, .s-human_review { background: var(--prog); color: #222; }
-.s-not-started, .s-low, .s-untiered { background: var(--todo); color: #222; }
+.s-in-progress, .s-submitted, .s-open, .s-partly-met, .s-medium, .s-human_review { background: var(--prog); color: #222; }
+.s-not-started, .s-low, .s-untiered, .s-not-required, .s-not-covered { background: var(--todo); color: #222; }
 .s-not-met, .s-failed, .s-blocked, .s-high, .s-critical, .s-prohibited, .s-deny, .s-suspended { background: var(--fail); }
 .summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 10px; margin: 12px 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; break-inside: avoid; }
@@ -799,8 +799,70 @@ pub fn system_html(document: &Document<SystemReport>, lang: Languages) -> String
         page.push(format!("<p class=\"muted\">{done}</p>"));
     }
 
+    crosswalks(&mut page, &r.crosswalks);
     finish(&mut page, document);
     page.out
+}
+
+/// The assessment in other frameworks' terms: a summary row per framework, and per framework
+/// its items with their state and the controls that answer them (folded, no script needed).
+fn crosswalks(page: &mut Page, crosswalks: &[lunli_governance::crosswalk::SystemCrosswalk]) {
+    if crosswalks.is_empty() {
+        return;
+    }
+    page.h2("crosswalks", "其他框架下的状态", "Standing under other frameworks");
+    let note = page.l(
+        "由同一评估推出：每个条目由对应控制项的状态决定（对应关系见 catalogue/crosswalks/）。",
+        "Derived from the same assessment: each item takes the state of the controls that answer it (mappings in catalogue/crosswalks/).",
+    );
+    page.push(format!("<p class=\"muted\">{note}</p>"));
+    let head = [
+        page.l("框架", "Framework"),
+        page.l("已满足", "Met"),
+        page.l("部分满足", "Partly met"),
+        page.l("未满足", "Open"),
+        page.l("不适用或本等级不要求", "N/A or not required"),
+        page.l("无对应控制", "Not covered"),
+    ];
+    page.push(format!("<table><thead><tr>{}</tr></thead><tbody>", head.map(|h| format!("<th>{h}</th>")).join("")));
+    for c in crosswalks {
+        let s = &c.summary;
+        page.push(format!(
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            page.t(&c.framework_title),
+            s.met,
+            s.partly_met,
+            s.open,
+            s.not_applicable + s.not_required,
+            s.not_covered
+        ));
+    }
+    page.push("</tbody></table>\n");
+    for c in crosswalks {
+        page.push(format!("<details><summary>{}</summary>", page.t(&c.framework_title)));
+        let head = [page.l("条目", "Item"), page.l("状态", "State"), page.l("对应控制项", "Answered by")];
+        page.push(format!("<table><thead><tr>{}</tr></thead><tbody>", head.map(|h| format!("<th>{h}</th>")).join("")));
+        for item in &c.items {
+            let controls = item
+                .controls
+                .iter()
+                .map(|control| {
+                    let status = control.status.map(|s| format!(" ({})", page.t(&s.name()))).unwrap_or_default();
+                    format!("<span class=\"id\">{}</span>{status}", esc(&control.control))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            page.push(format!(
+                "<tr><td><span class=\"rid\">{}</span> {}</td><td><span class=\"badge s-{}\">{}</span></td><td>{}</td></tr>",
+                esc(&item.id),
+                page.t(&item.title),
+                item.state.as_str(),
+                page.t(&item.state.name()),
+                if controls.is_empty() { "—".into() } else { controls }
+            ));
+        }
+        page.push("</tbody></table></details>\n");
+    }
 }
 
 fn incident_table(page: &mut Page, incidents: &[crate::model::IncidentSummary], with_system: bool) {

@@ -62,6 +62,10 @@ pub struct SystemReport {
     /// The latest run of each audit recorded as evidence, newest first.
     pub audits: Vec<AuditResult>,
     pub runtime: RuntimeSection,
+    /// The assessment in the terms of other frameworks (EU AI Act, NIST AI RMF, ISO/IEC 42001,
+    /// China's measures), one per crosswalk in the catalogue; empty before the first assessment.
+    #[serde(default)]
+    pub crosswalks: Vec<lunli_governance::crosswalk::SystemCrosswalk>,
 }
 
 /// The system card (the operating model's "clear record of model purpose, data sources, …
@@ -405,6 +409,16 @@ pub fn system_report<S: Store>(
             let tiering = tx.latest_intake(system_id, current.version)?.map(|i| tiering_section(&i)).transpose()?;
             let assessment = tx.latest_assessment(system_id)?;
             let audits = assessment.as_ref().map(latest_audits).unwrap_or_default();
+            let crosswalks = assessment
+                .as_ref()
+                .map(|a| {
+                    catalogue
+                        .crosswalks()
+                        .iter()
+                        .map(|framework| lunli_governance::crosswalk::system_crosswalk(framework, a))
+                        .collect()
+                })
+                .unwrap_or_default();
             let assessment =
                 assessment.map(|a| assessment_section(catalogue, &a, current.version, &people, today)).transpose()?;
             let runtime = runtime_section(tx, system_id, decisions, issue.at)?;
@@ -415,6 +429,7 @@ pub fn system_report<S: Store>(
                 assessment,
                 audits,
                 runtime,
+                crosswalks,
             })
         })
         .map_err(ReportError::from)

@@ -250,6 +250,12 @@ fn html_is_self_contained_and_bilingual() {
             }
             Languages::En => {
                 assert!(html.contains("System card") && !html.contains("系统概况"));
+                // The same assessment in other frameworks' terms (issue 10: a section in the reports).
+                assert!(html.contains("Standing under other frameworks"), "crosswalk section");
+                for framework in &document.report.crosswalks {
+                    assert!(html.contains(&framework.framework_title.en), "{}", framework.framework);
+                }
+                assert!(document.report.crosswalks.len() >= 5, "every framework of the catalogue");
                 assert!(
                     html.contains("Suspended:</span> complaints about wrong routing"),
                     "the kill switch needs attention"
