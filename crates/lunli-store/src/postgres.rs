@@ -31,7 +31,7 @@ use lunli_governance::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, Sy
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
 use lunli_ledger::Hash;
 use postgres::types::ToSql;
-use postgres::{Config, IsolationLevel, NoTls, Statement, Transaction};
+use postgres::{Config, IsolationLevel, NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::r2d2::{Pool, PooledConnection};
 use serde::Serialize;
@@ -333,7 +333,9 @@ impl Store for PostgresStore {
         // (Under REPEATABLE READ the snapshot would be taken by the lock statement itself, before
         // the lock is granted, and the tail read after it could be stale.)
         tx.batch_execute(&self.write_lock).map_err(pg("waiting for the write lock"))?;
-        let value = work(&mut PostgresTx { tx: &mut tx, tail: None, append: None })?;
+        let mut open = PostgresTx { tx: &mut tx, tail: None, pending: Vec::new() };
+        let value = work(&mut open)?;
+        open.flush()?;
         tx.commit().map_err(pg("committing"))?;
         Ok(value)
     }
@@ -346,7 +348,7 @@ impl Store for PostgresStore {
             .read_only(true)
             .start()
             .map_err(pg("beginning a read"))?;
-        let value = work(&mut PostgresTx { tx: &mut tx, tail: None, append: None });
+        let value = work(&mut PostgresTx { tx: &mut tx, tail: None, pending: Vec::new() });
         // A read never commits. A failed rollback means a broken connection, which the pool
         // discards; the value read is still good.
         let _ = tx.rollback();
@@ -360,11 +362,15 @@ struct PostgresTx<'t, 'c> {
     /// The next ledger index and the leaf hash it follows, once read in this transaction: the
     /// write lock keeps it current, so a batch of appends reads the tail once.
     tail: Option<(u64, Hash)>,
-    /// The ledger insert, prepared at the first append: one round trip per entry after it.
-    append: Option<Statement>,
+    /// Entries appended in this transaction and not yet sent: they go to the server in one
+    /// statement before the commit, so a group commit of many decisions costs one round trip,
+    /// not one per entry. Nothing in a transaction reads the entries it appends (the tail is
+    /// kept here), so holding them back changes no result.
+    pending: Vec<(i64, Vec<u8>, Vec<u8>)>,
 }
 
-const APPEND: &str = "INSERT INTO ledger_entries (idx, leaf_hash, entry) VALUES ($1, $2, $3)";
+const APPEND: &str = "INSERT INTO ledger_entries (idx, leaf_hash, entry) \
+                      SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[])";
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
 
@@ -441,6 +447,21 @@ impl PostgresTx<'_, '_> {
 }
 
 impl PostgresTx<'_, '_> {
+    /// Sends the entries appended in this transaction, in one statement.
+    fn flush(&mut self) -> Result<(), GovernanceError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let (mut indices, mut leaves, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, leaf, entry) in self.pending.drain(..) {
+            indices.push(index);
+            leaves.push(leaf);
+            entries.push(entry);
+        }
+        self.tx.execute(APPEND, &[&indices, &leaves, &entries]).map_err(pg("appending to the ledger"))?;
+        Ok(())
+    }
+
     /// The next id of one of the oversight tables (their names are constants, never input).
     fn next_oversight_id(&mut self, table: &str) -> Result<u64, GovernanceError> {
         self.next_id("numbering a record", &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
@@ -830,14 +851,7 @@ impl Tx for PostgresTx<'_, '_> {
     fn record(&mut self, event: &Event) -> Result<u64, GovernanceError> {
         let (index, prev) = self.tail()?;
         let link = chain::link(index, prev, event)?;
-        let append = match &self.append {
-            Some(statement) => statement.clone(),
-            None => self.tx.prepare(APPEND).map_err(pg("preparing the ledger append"))?,
-        };
-        self.tx
-            .execute(&append, &[&to_i64(index)?, &link.leaf.as_bytes().as_slice(), &link.bytes])
-            .map_err(pg("appending to the ledger"))?;
-        self.append = Some(append);
+        self.pending.push((to_i64(index)?, link.leaf.as_bytes().to_vec(), link.bytes));
         self.tail = Some((index + 1, link.leaf));
         Ok(index)
     }
