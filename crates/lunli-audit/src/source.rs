@@ -137,6 +137,9 @@ pub struct InputFile {
     /// Starts with a UTF-8 byte-order mark.
     pub bom: bool,
     pub bytes: u64,
+    /// A CSV whose sample has a line break inside a quoted value: the engine must then read it
+    /// whole instead of splitting it at line breaks (one partition for this file).
+    pub newlines_in_values: bool,
 }
 
 impl InputFile {
@@ -339,23 +342,28 @@ impl Dataset {
     pub(crate) async fn frame(&self, ctx: &SessionContext) -> Result<DataFrame, AuditError> {
         let mut frames = Vec::new();
         let native: Vec<&InputFile> = self.files.iter().filter(|f| !f.streamed()).collect();
-        let mut delimiters: Vec<u8> = native
+        // Files with line breaks inside quoted values are read whole; the others in byte ranges.
+        let mut kinds: Vec<(u8, bool)> = native
             .iter()
             .filter_map(|f| match f.format {
-                Format::Csv { delimiter } => Some(delimiter),
+                Format::Csv { delimiter } => Some((delimiter, f.newlines_in_values)),
                 _ => None,
             })
             .collect();
-        delimiters.sort_unstable();
-        delimiters.dedup();
-        for delimiter in delimiters {
+        kinds.sort_unstable();
+        kinds.dedup();
+        for (delimiter, newlines) in kinds {
             let paths: Vec<String> = native
                 .iter()
-                .filter(|f| f.format == Format::Csv { delimiter })
+                .filter(|f| f.format == Format::Csv { delimiter } && f.newlines_in_values == newlines)
                 .map(|f| f.path.display().to_string())
                 .collect();
-            let options =
-                CsvReadOptions::new().has_header(true).delimiter(delimiter).schema(&self.schema).file_extension("");
+            let options = CsvReadOptions::new()
+                .has_header(true)
+                .delimiter(delimiter)
+                .newlines_in_values(newlines)
+                .schema(&self.schema)
+                .file_extension("");
             frames.push(ctx.read_csv(paths, options).await.map_err(|e| self.engine_error(e))?);
         }
         let paths = |format: Format| -> Vec<String> {
@@ -586,8 +594,16 @@ fn inspect(path: &Path, choice: EncodingChoice) -> Result<(InputFile, SchemaRef,
         return Err(AuditError::input(Location::file(&name), "the file is empty"));
     }
     let canonical = std::fs::canonicalize(path).map_err(|e| AuditError::io(&name, e))?;
-    let mut file =
-        InputFile { path: canonical, display: name, format, gzip, encoding: Encoding::Utf8, bom: false, bytes };
+    let mut file = InputFile {
+        path: canonical,
+        display: name,
+        format,
+        gzip,
+        encoding: Encoding::Utf8,
+        bom: false,
+        bytes,
+        newlines_in_values: false,
+    };
     if format == Format::Parquet {
         if gzip {
             return Err(AuditError::input(
@@ -628,12 +644,19 @@ fn inspect(path: &Path, choice: EncodingChoice) -> Result<(InputFile, SchemaRef,
     let (schema, (integers, numbers)) = match format {
         Format::Csv { delimiter } => {
             let schema = csv_schema(&file, delimiter, &text)?;
+            file.newlines_in_values = quoted_line_breaks(delimiter, &text);
             let numeric = numeric_columns(&schema, delimiter, &text);
             (schema, numeric)
         }
         _ => (json_schema(&file, &text)?, Default::default()),
     };
     Ok((file, schema, Sample { bytes_per_row, integers, numbers }))
+}
+
+/// Whether a value of the sampled CSV text holds a line break (inside quotes, as RFC 4180 allows).
+fn quoted_line_breaks(delimiter: u8, text: &str) -> bool {
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(text.as_bytes());
+    reader.records().map_while(Result::ok).any(|record| record.iter().any(|v| v.contains(['\n', '\r'])))
 }
 
 /// Columns of sampled CSV text whose present values all read exactly (no surrounding spaces) as
@@ -687,6 +710,7 @@ pub(crate) fn text_reader(path: &str) -> Result<Box<dyn Read + Send>, AuditError
         encoding: Encoding::Gb18030,
         bom: false,
         bytes: 0,
+        newlines_in_values: false,
     };
     let whole: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(sample.clone()).chain(file));
     let gb18030 = std::str::from_utf8(judged).is_err() && gb18030_valid_up_to(judged) == judged.len();

@@ -359,3 +359,41 @@ fn a_stray_value_past_the_sample_is_named_not_skipped() {
     assert_eq!((location.line, location.column.as_deref()), (Some(16_001), Some("score")), "{reason}");
     assert!(reason.contains("`high` is not a number"), "{reason}");
 }
+
+#[test]
+fn quoted_line_breaks_in_values_give_the_same_numbers() {
+    // The Adult predictions, repeated past the size at which the engine splits a file into byte
+    // ranges (10 MiB), with a free-text column: in one copy every third value spans lines inside
+    // quotes, as RFC 4180 allows; in the other none does. A reader that split the file at line
+    // breaks would miscount the first.
+    const COPIES: usize = 30;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = adult_text();
+    let (header, rows) = text.split_once('\n').expect("header");
+    let mut spanning = format!("{header},note\n");
+    let mut flat = spanning.clone();
+    let mut n = 0usize;
+    for _ in 0..COPIES {
+        for line in rows.lines() {
+            n += 1;
+            if n.is_multiple_of(3) {
+                spanning.push_str(&format!("{line},\"applicant {n} wrote:\nplease call back,\r\nthanks\"\n"));
+            } else {
+                spanning.push_str(&format!("{line},short\n"));
+            }
+            flat.push_str(&format!("{line},\"applicant {n} wrote: please call back, thanks\"\n"));
+        }
+    }
+    assert!(spanning.len() > 10 << 20, "{} bytes", spanning.len());
+    let spanning = write(dir.path(), "spanning.csv", spanning.as_bytes());
+    let flat = write(dir.path(), "flat.csv", flat.as_bytes());
+    let run = |path: &Path| {
+        // Many partitions, so that many split points would land inside quoted values.
+        let options = RunOptions { threads: Some(16), ..RunOptions::default() };
+        fairness::audit(&request(path), &FairnessPolicy::default(), &Catalogue::bundled().expect("catalogue"), &options)
+            .expect("audit")
+    };
+    let (spanning, flat) = (run(&spanning), run(&flat));
+    assert_eq!(spanning.rows, (16281 * COPIES) as u64);
+    assert_eq!(figures(&spanning), figures(&flat));
+}
