@@ -6,17 +6,17 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::Data;
 use common::gateway::{approved_low_tier_system, decide, start_server};
 use lunli_ledger::Entry;
 
 #[test]
 fn no_acknowledged_decision_is_lost_when_the_gateway_is_killed() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path();
-    let secret = approved_low_tier_system(data, None, &["service"]).remove(0);
-    let config = data.join("gateway.toml");
+    let data = Data::new();
+    let secret = approved_low_tier_system(&data, &["service"]).remove(0);
+    let config = data.dir.path().join("gateway.toml");
     std::fs::write(&config, "durable_tiers = [\"low\"]\nrefresh_millis = 50\n").expect("config");
-    let (mut server, addr) = start_server(data, None, &config);
+    let (mut server, addr) = start_server(&data, &config);
 
     let acknowledged = Arc::new(Mutex::new(Vec::<(String, u64)>::new()));
     let started = Instant::now();
@@ -42,7 +42,7 @@ fn no_acknowledged_decision_is_lost_when_the_gateway_is_killed() {
     let acknowledged = acknowledged.lock().expect("lock").clone();
     assert!(acknowledged.len() > 50, "only {} decisions in {:?}", acknowledged.len(), started.elapsed());
 
-    let store = lunli_store::SqliteStore::open(data).expect("the store opens after the crash");
+    let store = lunli_store::SqliteStore::open(data.dir.path()).expect("the store opens after the crash");
     let size = store.ledger_size().expect("size");
     let rows = store.ledger_rows(0, size).expect("rows");
     let decisions: std::collections::HashMap<String, u64> = rows

@@ -8,7 +8,8 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::gateway::{approved_low_tier_system, decide, lunli_as, post, start_server};
+use common::Data;
+use common::gateway::{approved_low_tier_system, decide, post, start_server};
 
 /// A schema of its own in the test database, dropped afterwards; its URL sets the search path.
 struct Schema {
@@ -64,16 +65,15 @@ fn until_outcome(addr: &str, secret: &str, want: &str) -> Duration {
 fn a_suspension_through_one_instance_is_obeyed_by_another_on_postgresql() {
     let schema = Schema::new();
     let url = schema.url();
-    let dir = tempfile::tempdir().expect("tempdir");
     // One data directory for both: on PostgreSQL it holds only the ledger's key pair, which
     // every instance signing heads must share.
-    let data = dir.path();
-    let secrets = approved_low_tier_system(data, Some(&url), &["service", "operator", "owner"]);
+    let data = Data::on_postgres(url);
+    let secrets = approved_low_tier_system(&data, &["service", "operator", "owner"]);
     let [service, operator, owner] = [&secrets[0], &secrets[1], &secrets[2]];
-    let config = data.join("gateway.toml");
+    let config = data.dir.path().join("gateway.toml");
     std::fs::write(&config, "refresh_millis = 100\ndurable_tiers = [\"low\"]\n").expect("config");
-    let (mut a, addr_a) = start_server(data, Some(&url), &config);
-    let (mut b, addr_b) = start_server(data, Some(&url), &config);
+    let (mut a, addr_a) = start_server(&data, &config);
+    let (mut b, addr_b) = start_server(&data, &config);
 
     assert_eq!(decide(&addr_b, service, "before").expect("answer")["outcome"], "allow");
     let (status, body) =
@@ -94,11 +94,10 @@ fn a_suspension_through_one_instance_is_obeyed_by_another_on_postgresql() {
         let _ = std::process::Command::new("kill").arg(child.id().to_string()).status();
         child.wait().expect("stops");
     }
-    let verified: serde_json::Value =
-        serde_json::from_str(&lunli_as(data, Some(&url), "auditor", &["ledger", "verify"])).expect("json");
+    let verified = data.json("auditor", &["ledger", "verify"]);
     assert_eq!(verified["ok"], true, "{verified}");
-    let exported = data.join("bundle.json");
-    lunli_as(data, Some(&url), "auditor", &["ledger", "export", "--out", &exported.display().to_string()]);
+    let exported = data.dir.path().join("bundle.json");
+    data.ok("auditor", &["ledger", "export", "--out", &exported.display().to_string()]);
     let bundle: lunli_ledger::Bundle =
         serde_json::from_slice(&std::fs::read(&exported).expect("bundle")).expect("a bundle");
     let actions: Vec<&str> = bundle.entries.iter().map(|e| e.action.as_str()).collect();

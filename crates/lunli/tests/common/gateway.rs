@@ -1,65 +1,32 @@
-//! Running the real `lunli serve` binary for tests: an approved low-tier system and a service
-//! key set up through the CLI, servers started on ephemeral ports, requests over raw HTTP/1.1.
-//! `database_url` is `None` for the embedded store, or a PostgreSQL URL shared by instances.
+//! Running the real `lunli serve` binary for tests: the approved low-tier example and API keys
+//! set up through the CLI, servers started on ephemeral ports, requests over raw HTTP/1.1. On the
+//! embedded store or on PostgreSQL, whichever the [`Data`] names.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command as Process, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use assert_cmd::cargo::CommandCargoExt;
+use super::{Data, meeting_notes_approved};
 
-fn example(name: &str) -> String {
-    super::repo().join("examples/meeting-notes").join(name).display().to_string()
-}
-
-fn command(data: &Path, database_url: Option<&str>, actor: &str) -> Process {
-    let mut cmd = Process::cargo_bin("lunli").expect("binary");
-    cmd.env("LUNLI_DATA_DIR", data).env("LUNLI_ACTOR", actor).env("LUNLI_FORMAT", "json").env_remove("LUNLI_CATALOGUE");
-    match database_url {
-        Some(url) => cmd.env("LUNLI_DATABASE_URL", url),
-        None => cmd.env_remove("LUNLI_DATABASE_URL"),
-    };
-    cmd
-}
-
-/// Runs the CLI as `actor`, asserting success; its standard output.
-pub fn lunli_as(data: &Path, database_url: Option<&str>, actor: &str, args: &[&str]) -> String {
-    let output = command(data, database_url, actor).args(args).output().expect("run lunli");
-    assert!(output.status.success(), "lunli {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("UTF-8")
-}
-
-/// The low-tier meeting-notes example, approved by a second owner; returns a secret for each
-/// of the roles asked for (`service`, `operator`, …), in order.
-pub fn approved_low_tier_system(data: &Path, database_url: Option<&str>, roles: &[&str]) -> Vec<String> {
-    let run = |args: &[&str]| lunli_as(data, database_url, "zhou-qing", args);
-    for id in ["zhou-qing", "wu-lei"] {
-        run(&["person", "add", id, "--name", id, "--role", "owner"]);
-        run(&["person", "train", id, "--course", "AI ethics", "--completed", "2026-01-05"]);
-    }
-    run(&["system", "add", "--file", &example("system.yaml")]);
-    run(&["intake", "meeting-notes", "--answers", &example("intake.yaml")]);
-    let assessment: serde_json::Value = serde_json::from_str(&run(&["assess", "meeting-notes"])).expect("json");
-    for control in assessment["controls"].as_array().expect("controls") {
-        run(&["control", "set", "meeting-notes", control["control"].as_str().expect("id"), "met"]);
-    }
-    run(&["assess", "meeting-notes", "--submit"]);
-    lunli_as(data, database_url, "wu-lei", &["signoff", "meeting-notes", "--role", "owner"]);
+/// The meeting-notes example approved, and a key's secret for each role asked for (`service`,
+/// `operator`, …), in order.
+pub fn approved_low_tier_system(data: &Data, roles: &[&str]) -> Vec<String> {
+    meeting_notes_approved(data);
     roles
         .iter()
         .map(|role| {
-            let key: serde_json::Value =
-                serde_json::from_str(&run(&["key", "add", "--name", role, "--role", role])).expect("json");
+            let key = data.json("admin", &["key", "add", "--name", role, "--role", role]);
             key["secret"].as_str().expect("secret").to_string()
         })
         .collect()
 }
 
 /// Starts `lunli serve` on an ephemeral port; returns the child and its `host:port`.
-pub fn start_server(data: &Path, database_url: Option<&str>, config: &Path) -> (Child, String) {
-    let mut child = command(data, database_url, "gateway")
+pub fn start_server(data: &Data, config: &Path) -> (Child, String) {
+    let mut child = data
+        .process("gateway")
         .args(["serve", "--listen", "127.0.0.1:0", "--config", &config.display().to_string()])
         .env("LUNLI_LOG", "warn")
         .stdout(Stdio::piped())

@@ -20,15 +20,23 @@ pub fn example(name: &str) -> String {
 
 pub struct Data {
     pub dir: tempfile::TempDir,
+    /// PostgreSQL to keep the state in (`LUNLI_DATABASE_URL`); the data directory then holds
+    /// only the ledger's keys.
+    pub database_url: Option<String>,
 }
 
 impl Data {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("tempdir") }
+        Self { dir: tempfile::tempdir().expect("tempdir"), database_url: None }
     }
 
-    pub fn lunli(&self, actor: &str) -> Command {
-        let mut cmd = Command::cargo_bin("lunli").expect("binary");
+    pub fn on_postgres(url: String) -> Self {
+        Self { database_url: Some(url), ..Self::new() }
+    }
+
+    /// The binary as a plain process (for servers a test starts and stops), run as `actor`.
+    pub fn process(&self, actor: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("lunli"));
         cmd.env_remove("LUNLI_CATALOGUE")
             .env_remove("LUNLI_FORMAT")
             .env("LANG", "C")
@@ -36,7 +44,15 @@ impl Data {
             .env("LUNLI_DATA_DIR", self.dir.path())
             .env("LUNLI_ACTOR", actor)
             .env("LUNLI_LANG", "en");
+        match &self.database_url {
+            Some(url) => cmd.env("LUNLI_DATABASE_URL", url),
+            None => cmd.env_remove("LUNLI_DATABASE_URL"),
+        };
         cmd
+    }
+
+    pub fn lunli(&self, actor: &str) -> Command {
+        Command::from_std(self.process(actor))
     }
 
     pub fn ok(&self, actor: &str, args: &[&str]) -> String {
