@@ -116,6 +116,29 @@ pub fn new_secret() -> Result<(String, String), GatewayError> {
     Ok((id.clone(), format!("{KEY_PREFIX}{id}_{}", hex::encode(secret))))
 }
 
+/// A new API key for `name` with `roles`, and its secret: the key holds only the secret's hash,
+/// so the secret is shown once, to whoever asked for it.
+pub fn new_key(
+    name: &str,
+    person: Option<&str>,
+    roles: Vec<String>,
+    created_by: &str,
+    at: jiff::Timestamp,
+) -> Result<(ApiKey, String), GatewayError> {
+    let (id, secret) = new_secret()?;
+    let key = ApiKey {
+        id,
+        name: name.to_string(),
+        person: person.map(str::to_string),
+        roles,
+        sha256: hash_secret(&secret),
+        created_by: created_by.to_string(),
+        created_at: at,
+        revoked_at: None,
+    };
+    Ok((key, secret))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,9 +4,8 @@
 //! calls a user's commands make.
 
 use jiff::civil::Date;
-use lunli_gateway::access::{hash_secret, new_secret};
+use lunli_gateway::access::new_key;
 use lunli_governance::intake::{Answer, Answers};
-use lunli_governance::store::ApiKey;
 use lunli_governance::store::Store;
 use lunli_governance::{ControlStatus, Governance, Person, System, Training};
 use lunli_norms::{Catalogue, Tier};
@@ -95,17 +94,7 @@ fn prepare<S: Store>(store: &S, dir: &str) {
             gov.sign_off(person, id, role, "", at).expect("sign");
         }
     }
-    let (key_id, secret) = new_secret().expect("secret");
-    let key = ApiKey {
-        id: key_id,
-        name: "bench".into(),
-        person: None,
-        roles: vec!["service".into()],
-        sha256: hash_secret(&secret),
-        created_by: "bench".into(),
-        created_at: at,
-        revoked_at: None,
-    };
+    let (key, secret) = new_key("bench", None, vec!["service".into()], "bench", at).expect("key");
     gov.add_api_key("bench", key, at).expect("key");
     std::fs::write(std::path::Path::new(&dir).join("bench-key"), secret).expect("write key");
 }

@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use lunli_gateway::Gateway;
-use lunli_gateway::access::{hash_secret, new_secret};
+use lunli_gateway::access::new_key;
 use lunli_gateway::config::GatewayConfig;
-use lunli_governance::store::ApiKey;
 use lunli_governance::{Governance, Person, System};
 use lunli_norms::Catalogue;
 use lunli_store::SqliteStore;
@@ -66,17 +65,8 @@ async fn setup() -> Setup {
 impl Setup {
     /// A new key, once the running gateway knows it (it was added as the CLI would, beside it).
     async fn key(&self, role: &str, person: Option<&str>) -> (String, String) {
-        let (id, secret) = new_secret().expect("secret");
-        let key = ApiKey {
-            id: id.clone(),
-            name: role.into(),
-            person: person.map(String::from),
-            roles: vec![role.into()],
-            sha256: hash_secret(&secret),
-            created_by: "test".into(),
-            created_at: t0(),
-            revoked_at: None,
-        };
+        let (key, secret) = new_key(role, person, vec![role.into()], "test", t0()).expect("key");
+        let id = key.id.clone();
         Governance::new(&self.catalogue, &*self.store).add_api_key("admin", key, t0()).expect("key");
         let started = Instant::now();
         loop {

@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use lunli_gateway::Gateway;
-use lunli_gateway::access::{hash_secret, new_secret};
+use lunli_gateway::access::new_key;
 use lunli_gateway::config::GatewayConfig;
 use lunli_governance::incident::{NewIncident, Severity};
 use lunli_governance::intake::{Answer, Answers};
-use lunli_governance::store::ApiKey;
 use lunli_governance::{ControlStatus, Governance, Person, System, Training};
 use lunli_norms::Catalogue;
 use lunli_store::SqliteStore;
@@ -108,17 +107,8 @@ impl Fixture {
     }
 
     fn key(&self, roles: &[&str], person: Option<&str>) -> String {
-        let (id, secret) = new_secret().expect("secret");
-        let key = ApiKey {
-            id,
-            name: format!("{roles:?}"),
-            person: person.map(String::from),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            sha256: hash_secret(&secret),
-            created_by: "test".into(),
-            created_at: t0(),
-            revoked_at: None,
-        };
+        let roles = roles.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+        let (key, secret) = new_key(&format!("{roles:?}"), person, roles, "test", t0()).expect("key");
         self.gov().add_api_key("admin", key, t0()).expect("key");
         secret
     }

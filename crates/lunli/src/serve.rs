@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use lunli_gateway::access::{AccessPolicy, hash_secret, new_secret};
+use lunli_gateway::access::{AccessPolicy, new_key};
 use lunli_gateway::config::GatewayConfig;
 use lunli_gateway::{Gateway, GatewayError};
 use lunli_governance::Governance;
-use lunli_governance::store::ApiKey;
 
 use crate::cli::{KeyCommand, ServeArgs};
 use crate::context::{Context, now, read_input};
@@ -133,17 +132,7 @@ pub fn key(ctx: &Context, command: &KeyCommand, out: &mut Out) -> Result<()> {
                     });
                 }
             }
-            let (id, secret) = new_secret()?;
-            let key = ApiKey {
-                id,
-                name: name.clone(),
-                person: person.clone(),
-                roles: roles.clone(),
-                sha256: hash_secret(&secret),
-                created_by: ctx.actor.clone(),
-                created_at: now(),
-                revoked_at: None,
-            };
+            let (key, secret) = new_key(name, person.as_deref(), roles.clone(), &ctx.actor, now())?;
             let key = gov.add_api_key(&ctx.actor, key, now())?;
             if !out.is_table() {
                 return out.data(&serde_json::json!({ "id": key.id, "secret": secret, "roles": key.roles }));

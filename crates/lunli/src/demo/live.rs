@@ -9,10 +9,9 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use lunli_gateway::Gateway;
-use lunli_gateway::access::{hash_secret, new_secret};
+use lunli_gateway::access::new_key;
 use lunli_gateway::config::GatewayConfig;
 use lunli_governance::Governance;
-use lunli_governance::store::ApiKey;
 use lunli_store::SqliteStore;
 use serde_json::{Value, json};
 
@@ -30,17 +29,7 @@ pub struct Keys {
 pub fn keys(ctx: &Context, store: &SqliteStore) -> Result<Keys> {
     let gov = Governance::new(&ctx.catalogue, store);
     let make = |name: &str, person: Option<&str>, role: &str| -> Result<String> {
-        let (id, secret) = new_secret()?;
-        let key = ApiKey {
-            id,
-            name: name.into(),
-            person: person.map(str::to_string),
-            roles: vec![role.into()],
-            sha256: hash_secret(&secret),
-            created_by: super::DEMO_ACTOR.into(),
-            created_at: now(),
-            revoked_at: None,
-        };
+        let (key, secret) = new_key(name, person, vec![role.into()], super::DEMO_ACTOR, now())?;
         gov.add_api_key(super::DEMO_ACTOR, key, now())?;
         Ok(secret)
     };
