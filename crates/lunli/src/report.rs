@@ -90,11 +90,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs, out: &mut Out) -> Result<()> 
     let ctx = Context::new(global)?;
     let store = ctx.store()?;
     let issue = Issue { at: now(), by: ctx.actor.clone() };
-    let lang = match out.lang {
-        LangChoice::Zh => Languages::Zh,
-        LangChoice::En => Languages::En,
-        LangChoice::Both => Languages::Both,
-    };
+    let lang = languages(out.lang);
     let machine = matches!(global.format, Format::Json | Format::Yaml);
     let name = if args.org { "org".to_string() } else { args.system.clone().unwrap_or_default() };
     let path = match (&args.out, machine) {
@@ -129,6 +125,15 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs, out: &mut Out) -> Result<()> 
         &format!("Report written to {} (recorded in the ledger)", path.display()),
     ));
     Ok(())
+}
+
+/// The report's languages for the command line's `--lang`.
+pub(crate) fn languages(choice: LangChoice) -> Languages {
+    match choice {
+        LangChoice::Zh => Languages::Zh,
+        LangChoice::En => Languages::En,
+        LangChoice::Both => Languages::Both,
+    }
 }
 
 /// One system's report, recorded in the ledger: its signed JSON document and its HTML page.
