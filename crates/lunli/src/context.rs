@@ -2,6 +2,7 @@
 //! is acting, and the time.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
 use lunli_norms::Catalogue;
@@ -18,11 +19,14 @@ pub struct Context {
     /// PostgreSQL to keep the state in instead of the data directory (`--database-url`).
     pub database_url: Option<String>,
     pub actor: String,
+    /// The store opened to read the active packs, handed to the first [`Context::store`] call so
+    /// that a command does not open (and, on PostgreSQL, connect and migrate) it twice.
+    pub opened: Mutex<Option<AnyStore>>,
 }
 
 impl Context {
     pub fn new(global: &GlobalArgs) -> Result<Self> {
-        let packs = crate::pack::active_packs(global)?;
+        let (packs, opened) = crate::pack::active_packs_and_store(global)?;
         let catalogue = Catalogue::layered(global.catalogue.as_deref(), &packs)?;
         let pack_audit_policy = crate::pack::audit_policy_of(&packs)?;
         let data_dir = match &global.data_dir {
@@ -31,12 +35,20 @@ impl Context {
         };
         let actor = global.actor.clone().unwrap_or_else(os_user);
         let database_url = global.database_url.clone().filter(|url| !url.trim().is_empty());
-        Ok(Self { catalogue, pack_audit_policy, data_dir, database_url, actor })
+        // The database holds entries and heads; the signing key stays in the data directory.
+        let opened = opened.map(|store| match store {
+            AnyStore::Postgres(store) => store.with_ledger_keys(LedgerKeys::in_dir(&data_dir)).into(),
+            sqlite => sqlite,
+        });
+        Ok(Self { catalogue, pack_audit_policy, data_dir, database_url, actor, opened: Mutex::new(opened) })
     }
 
     /// The store the governance commands and the gateway work on: PostgreSQL when a database
     /// URL is given, else the embedded store in the data directory.
     pub fn store(&self) -> Result<AnyStore> {
+        if let Some(store) = self.opened.lock().ok().and_then(|mut opened| opened.take()) {
+            return Ok(store);
+        }
         Ok(match &self.database_url {
             // The database holds entries and heads; the signing key stays in the data directory.
             Some(url) => PostgresStore::connect(url)?.with_ledger_keys(LedgerKeys::in_dir(&self.data_dir)).into(),

@@ -164,6 +164,7 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
         data_dir: dir.clone(),
         database_url: None,
         actor: "li-wei".into(),
+        opened: std::sync::Mutex::new(None),
     };
 
     out.heading(out.label("6. 示例系统：个人信贷评分模型", "6. An example system: consumer credit scoring"));

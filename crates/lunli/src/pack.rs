@@ -10,7 +10,7 @@ use lunli_audit::policy::Policy;
 use lunli_governance::Governance;
 use lunli_governance::store::ActivePack;
 use lunli_norms::{Catalogue, Pack, PackManifest, Text};
-use lunli_store::{DATABASE_FILE, PostgresStore, SqliteStore};
+use lunli_store::{AnyStore, DATABASE_FILE, PostgresStore, SqliteStore};
 use serde::Serialize;
 
 use crate::InputError;
@@ -229,30 +229,33 @@ pub fn audit_policy_of(packs: &[Pack]) -> Result<Option<Policy>> {
 /// The packs active in the store the command works on, in layering order. Reading them never
 /// creates a data directory: with none yet, nothing is active.
 pub fn active_packs(global: &GlobalArgs) -> Result<Vec<Pack>> {
-    let stored = match global.database_url.as_deref().filter(|url| !url.trim().is_empty()) {
-        Some(url) => {
-            let store = PostgresStore::connect(url)?;
-            read_packs(&store)?
-        }
+    Ok(active_packs_and_store(global)?.0)
+}
+
+/// [`active_packs`], and the store it opened to read them (none when there is no data directory
+/// yet), so that a command can go on with that store instead of opening it again.
+pub fn active_packs_and_store(global: &GlobalArgs) -> Result<(Vec<Pack>, Option<AnyStore>)> {
+    let store: AnyStore = match global.database_url.as_deref().filter(|url| !url.trim().is_empty()) {
+        Some(url) => PostgresStore::connect(url)?.into(),
         None => {
             let data_dir = match &global.data_dir {
                 Some(dir) => dir.clone(),
                 None => match crate::context::default_data_dir() {
                     Ok(dir) => dir,
-                    Err(_) => return Ok(Vec::new()),
+                    Err(_) => return Ok((Vec::new(), None)),
                 },
             };
             if !data_dir.join(DATABASE_FILE).exists() {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), None));
             }
-            read_packs(&SqliteStore::open(&data_dir)?)?
+            SqliteStore::open(&data_dir)?.into()
         }
     };
-    let mut packs = Vec::with_capacity(stored.len());
-    for p in stored {
+    let mut packs = Vec::new();
+    for p in read_packs(&store)? {
         packs.push(Pack::from_files(&format!("pack {}@{}", p.id, p.version), p.files)?);
     }
-    Ok(packs)
+    Ok((packs, Some(store)))
 }
 
 fn read_packs(store: &impl lunli_governance::store::Store) -> Result<Vec<ActivePack>> {
