@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
@@ -28,12 +29,21 @@ pub(crate) fn runtime(options: &RunOptions) -> Result<tokio::runtime::Runtime, A
 /// instead of growing without bound.
 pub(crate) fn session(options: &RunOptions) -> Result<SessionContext, AuditError> {
     let threads = options.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let config = SessionConfig::new().with_target_partitions(threads.max(1)).with_batch_size(8192);
+    bare_session(threads, options.memory_limit)
+}
+
+/// A session with `partitions` target partitions and nothing registered in it. Audits build
+/// their plans from expression functions directly and never resolve a function or file format
+/// by name, so the engine's default registrations (hundreds of SQL functions, table factories)
+/// would only cost start-up time and the memory of the code they touch.
+pub(crate) fn bare_session(partitions: usize, memory_limit: Option<usize>) -> Result<SessionContext, AuditError> {
     let mut runtime = RuntimeEnvBuilder::new();
-    if let Some(limit) = options.memory_limit {
+    if let Some(limit) = memory_limit {
         runtime = runtime.with_memory_limit(limit, 1.0);
     }
-    Ok(SessionContext::new_with_config_rt(config, runtime.build_arc()?))
+    let config = SessionConfig::new().with_target_partitions(partitions.max(1)).with_batch_size(8192);
+    let state = SessionStateBuilder::new().with_config(config).with_runtime_env(runtime.build_arc()?).build();
+    Ok(SessionContext::new_with_state(state))
 }
 
 /// Runs a data frame to completion, updating the progress counters from the plan's metrics

@@ -20,7 +20,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::functions_aggregate::expr_fn::{count, count_distinct};
 use datafusion::physical_plan::SendableRecordBatchStream;
-use datafusion::prelude::{SessionConfig, SessionContext, ident, lit};
+use datafusion::prelude::{ident, lit};
 use lunli_norms::{Automation, Catalogue, Text};
 use lunli_pii::{Confidence, Context, Entity, EntityTally, Mode, PiiError, Recogniser, Sample, Tally, TextScanner};
 use serde::Serialize;
@@ -749,7 +749,7 @@ async fn redact_table_async(
     }
     let format = dataset.files[0].format;
     // One partition keeps the rows in order.
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1).with_batch_size(8192));
+    let ctx = crate::engine::bare_session(1, None)?;
     let recogniser = Recogniser::new();
     let contexts: Vec<Context> = dataset.schema.fields().iter().map(|f| recogniser.column_context(f.name())).collect();
     let redacted: Vec<bool> = dataset

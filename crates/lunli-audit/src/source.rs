@@ -27,9 +27,7 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
 use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::prelude::{
-    CsvReadOptions, DataFrame, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext, ident,
-};
+use datafusion::prelude::{CsvReadOptions, DataFrame, JsonReadOptions, ParquetReadOptions, SessionContext, ident};
 use serde::Serialize;
 
 use lunli_norms::Text;
@@ -437,7 +435,7 @@ impl Dataset {
         columns: &[&str],
         check: &Check<'_>,
     ) -> Result<Option<AuditError>, AuditError> {
-        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+        let ctx = crate::engine::bare_session(1, None)?;
         let single = Dataset {
             files: vec![file.clone()],
             schema: self.schema.clone(),
