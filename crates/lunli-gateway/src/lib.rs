@@ -13,6 +13,7 @@ pub mod config;
 pub mod dashboard;
 pub mod metrics;
 pub mod oversight;
+pub mod paging;
 pub mod recorder;
 pub mod state;
 

@@ -253,3 +253,94 @@ async fn revoking_a_key_ends_its_sessions() {
     }
     let _ = s.shutdown.send(());
 }
+
+/// The ids of the items (`id="<kind>-N"`) a dashboard page shows, and its next-page link.
+fn items_and_next(html: &str, kind: &str) -> (Vec<u64>, Option<String>) {
+    let marker = format!("id=\"{kind}-");
+    let ids = html
+        .match_indices(&marker)
+        .map(|(at, _)| html[at + marker.len()..].split('"').next().expect("id").parse().expect("numeric id"))
+        .collect();
+    let next = html.find("class=\"next-page\" href=\"").map(|at| {
+        let rest = &html[at + "class=\"next-page\" href=\"".len()..];
+        rest.split('"').next().expect("href").replace("&amp;", "&")
+    });
+    (ids, next)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_queue_and_incidents_are_paged_with_next_page_links() {
+    use lunli_governance::incident::{Incident, NewIncident, Severity};
+    use lunli_governance::playbook::Playbook;
+    use lunli_governance::review::NewReview;
+    use lunli_governance::store::Store;
+    let s = setup().await;
+    let (_, auditor) = s.key("auditor", None).await;
+    s.store
+        .write(|tx| {
+            for n in 0..61u64 {
+                let new = NewReview {
+                    system: "meeting-notes".into(),
+                    decision: format!("d-{n}"),
+                    subject: "u".into(),
+                    purpose: None,
+                    confidence: Some(0.1),
+                    reasons: vec!["low_confidence".into()],
+                    created_at: t0(),
+                };
+                tx.add_review(&new.into_item(n))?;
+            }
+            for n in 0..51 {
+                let new = NewIncident {
+                    system: "meeting-notes".into(),
+                    title: format!("incident {n}"),
+                    description: String::new(),
+                    severity: if n % 2 == 0 { Severity::Low } else { Severity::High },
+                    owner: None,
+                    decisions: vec![],
+                    controls: vec![],
+                    feedback: None,
+                };
+                let target = Playbook::default().target(new.severity);
+                tx.add_incident(&Incident::open(new, "zhou-qing".into(), "op", "manual".into(), target, t0()))?;
+            }
+            Ok(())
+        })
+        .expect("queue");
+    let session = sign_in(&s.base, &auditor).await;
+    for (list, kind, total) in [("reviews", "review", 61), ("incidents", "incident", 51)] {
+        let mut seen = Vec::new();
+        let mut path = format!("/ui/{list}?show=all&system=meeting-notes");
+        let mut pages = 0;
+        loop {
+            let page = get(&s.base, &path, &session).await;
+            assert_eq!(page.status(), 200, "{path}");
+            let html = page.text().await.expect("html");
+            let (ids, next) = items_and_next(&html, kind);
+            assert!(ids.len() <= 50, "{path}: {} items", ids.len());
+            seen.extend(ids);
+            pages += 1;
+            match next {
+                Some(next) => {
+                    assert!(html.contains("下一页"), "the link is in the page's language");
+                    assert!(next.contains("show=all") && next.contains("system=meeting-notes"), "{next}");
+                    path = next;
+                }
+                None => {
+                    assert!(html.contains("class=\"first-page\""), "the last page links back to the first");
+                    break;
+                }
+            }
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=total).collect::<Vec<u64>>(), "{list}: every item once");
+        assert_eq!(pages, 2, "{list}");
+    }
+    // The pending tab pages too, and a cursor that is not one is a clear 400.
+    let html = get(&s.base, "/ui/reviews", &session).await.text().await.expect("html");
+    assert_eq!(items_and_next(&html, "review").0.len(), 50);
+    let bad = get(&s.base, "/ui/incidents?after=zz", &session).await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.expect("html").contains("`after`"));
+    let _ = s.shutdown.send(());
+}
