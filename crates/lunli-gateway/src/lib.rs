@@ -11,6 +11,7 @@ pub mod access;
 pub mod api;
 pub mod config;
 pub mod dashboard;
+pub mod forwarded;
 pub mod metrics;
 pub mod oversight;
 pub mod paging;
@@ -94,9 +95,12 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
         Ok(Self { state, writer })
     }
 
-    /// The JSON API and, under `/ui/`, the dashboard.
+    /// The JSON API and, under `/ui/`, the dashboard; every request knows its client
+    /// ([`forwarded::Forwarded`]).
     pub fn router(&self) -> axum::Router {
-        api::router(self.state.clone()).merge(dashboard::router(self.state.clone()))
+        api::router(self.state.clone())
+            .merge(dashboard::router(self.state.clone()))
+            .layer(axum::middleware::from_fn_with_state(self.state.config.clone(), forwarded::layer))
     }
 
     /// Serves until `shutdown` resolves, then stops taking requests, lets those in flight
@@ -108,7 +112,7 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
     ) -> Result<(), GatewayError> {
         let refresher = tokio::spawn(refresh(self.state.clone()));
         let router = self.router();
-        // Client addresses reach handlers, for the per-client feedback limit.
+        // Peer addresses reach handlers (through `forwarded`), for the per-client feedback limit.
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(GatewayError::Serve);
         refresher.abort();

@@ -3,20 +3,21 @@
 //! rules are `lunli_governance`'s; this is HTTP around them.
 //!
 //! `POST /v1/feedback` is the one endpoint that needs no key: anyone a system serves may tell
-//! about it. It is limited per client address (a token bucket, `governor`) and by body size, with
+//! about it. It is limited per client address (a token bucket, `governor`; the address a trusted
+//! proxy forwarded for, see `crate::forwarded`) and by body size, with
 //! 429 and 413 answers that say what the limit is; refusals are logged, not written to the
 //! ledger, so a flood cannot fill it.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
-use axum::http::{Extensions, HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use lunli_governance::incident::{Feedback, FeedbackKind, Incident, IncidentStatus, NewIncident};
@@ -32,6 +33,7 @@ use serde_json::{Value, json};
 
 use crate::api::{ApiError, AppState, actor, authorize, blocking, now, reload};
 use crate::config::GatewayConfig;
+use crate::forwarded::Forwarded;
 use crate::metrics::ReasonLabel;
 use crate::paging::{self, List};
 
@@ -250,13 +252,9 @@ fn too_many(message: String, retry_after: u64) -> Response {
 /// Public: no key. Limited per client address and by size.
 async fn submit_feedback<S: Store + Send + Sync + 'static>(
     State(app): Shared<S>,
-    extensions: Extensions,
+    Extension(Forwarded { client, .. }): Extension<Forwarded>,
     body: Result<Json<FeedbackRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let client = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let limits = &app.oversight;
     if let Err(not_until) = limits.feedback.check_key(&client) {
         let wait = not_until.wait_time_from(limits.clock.now()).as_secs().max(1);

@@ -32,6 +32,10 @@ struct Setup {
 
 /// The meeting-notes example registered (owner zhou-qing), served on a loopback port.
 async fn setup() -> Setup {
+    setup_with(GatewayConfig::default()).await
+}
+
+async fn setup_with(config: GatewayConfig) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
     let catalogue = Arc::new(Catalogue::bundled().expect("catalogue"));
@@ -46,7 +50,7 @@ async fn setup() -> Setup {
     gov.add_person("admin", person, t0()).expect("person");
     let system: System = serde_yaml_ng::from_str(SYSTEM).expect("system");
     gov.register_system("zhou-qing", system, t0()).expect("register");
-    let config = GatewayConfig { refresh_millis: 50, ..GatewayConfig::default() };
+    let config = GatewayConfig { refresh_millis: 50, ..config };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let gateway = Gateway::new(store.clone(), catalogue.clone(), config).expect("gateway");
@@ -343,4 +347,57 @@ async fn the_review_queue_and_incidents_are_paged_with_next_page_links() {
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.expect("html").contains("`after`"));
     let _ = s.shutdown.send(());
+}
+
+/// The `Set-Cookie` lines of the sign-in page, fetched with `X-Forwarded-Proto` when given.
+async fn login_cookie(base: &str, proto: Option<&str>) -> String {
+    let mut request = client().get(format!("{base}/ui/login"));
+    if let Some(proto) = proto {
+        request = request.header("x-forwarded-proto", proto);
+    }
+    let page = request.send().await.expect("login page");
+    let (_, line) = set_cookie(page.headers(), "lunli_login").expect("login cookie");
+    assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict"), "{line}");
+    line
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_when_served_over_https_and_only_a_trusted_proxy_can_say_so() {
+    // Plain HTTP, no proxy: no `Secure`, and a client's own X-Forwarded-Proto changes nothing.
+    let plain = setup().await;
+    assert!(!login_cookie(&plain.base, None).await.contains("Secure"));
+    assert!(!login_cookie(&plain.base, Some("https")).await.contains("Secure"), "untrusted header");
+    let _ = plain.shutdown.send(());
+    // Behind a trusted proxy (loopback): `Secure` exactly when it says the browser used HTTPS.
+    let trusted = vec![lunli_gateway::forwarded::parse_cidr("127.0.0.1").expect("cidr")];
+    let proxied = setup_with(GatewayConfig { trusted_proxies: trusted, ..GatewayConfig::default() }).await;
+    assert!(login_cookie(&proxied.base, Some("https")).await.contains("; Secure"));
+    assert!(!login_cookie(&proxied.base, Some("http")).await.contains("Secure"));
+    assert!(!login_cookie(&proxied.base, None).await.contains("Secure"));
+    // Every cookie of the sign-in, the session's too, and the language switch's.
+    let (_, secret) = proxied.key("auditor", None).await;
+    let c = client();
+    let page = c.get(format!("{}/ui/login", proxied.base)).header("x-forwarded-proto", "https").send().await;
+    let page = page.expect("login page");
+    let (login, _) = set_cookie(page.headers(), "lunli_login").expect("login cookie");
+    let form = field(&page.text().await.expect("html"), "form");
+    let signed_in = c
+        .post(format!("{}/ui/login", proxied.base))
+        .header("cookie", format!("lunli_login={login}"))
+        .header("x-forwarded-proto", "https")
+        .form(&[("form", form.as_str()), ("key", secret.as_str()), ("next", "/ui/")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 303);
+    let (_, session) = set_cookie(signed_in.headers(), "lunli_session").expect("session cookie");
+    assert!(session.contains("; Secure") && session.contains("HttpOnly") && session.contains("SameSite=Strict"));
+    let lang = c.get(format!("{}/ui/lang/en?back=/ui/", proxied.base)).header("x-forwarded-proto", "https");
+    let lang = lang.send().await.expect("switch");
+    assert!(set_cookie(lang.headers(), "lunli_lang").expect("lang cookie").1.contains("; Secure"));
+    let _ = proxied.shutdown.send(());
+    // `secure_cookies` (serve --secure-cookies): always, with no proxy header at all.
+    let forced = setup_with(GatewayConfig { secure_cookies: true, ..GatewayConfig::default() }).await;
+    assert!(login_cookie(&forced.base, None).await.contains("; Secure"));
+    let _ = forced.shutdown.send(());
 }
