@@ -16,6 +16,9 @@ use lunli_store::SqliteStore;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
+#[path = "../../lunli-store/tests/records/mod.rs"]
+mod records;
+
 const SYSTEM: &str = include_str!("../../../examples/meeting-notes/system.yaml");
 
 fn t0() -> Timestamp {
@@ -274,39 +277,19 @@ fn items_and_next(html: &str, kind: &str) -> (Vec<u64>, Option<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_review_queue_and_incidents_are_paged_with_next_page_links() {
-    use lunli_governance::incident::{Incident, NewIncident, Severity};
-    use lunli_governance::playbook::Playbook;
-    use lunli_governance::review::NewReview;
+    use lunli_governance::incident::{IncidentStatus, Severity};
+    use lunli_governance::review::ReviewStatus;
     use lunli_governance::store::Store;
     let s = setup().await;
     let (_, auditor) = s.key("auditor", None).await;
     s.store
         .write(|tx| {
-            for n in 0..61u64 {
-                let new = NewReview {
-                    system: "meeting-notes".into(),
-                    decision: format!("d-{n}"),
-                    subject: "u".into(),
-                    purpose: None,
-                    confidence: Some(0.1),
-                    reasons: vec!["low_confidence".into()],
-                    created_at: t0(),
-                };
-                tx.add_review(&new.into_item(n))?;
+            for n in 0..61 {
+                tx.add_review(&records::review(n, "meeting-notes", ReviewStatus::Open))?;
             }
             for n in 0..51 {
-                let new = NewIncident {
-                    system: "meeting-notes".into(),
-                    title: format!("incident {n}"),
-                    description: String::new(),
-                    severity: if n % 2 == 0 { Severity::Low } else { Severity::High },
-                    owner: None,
-                    decisions: vec![],
-                    controls: vec![],
-                    feedback: None,
-                };
-                let target = Playbook::default().target(new.severity);
-                tx.add_incident(&Incident::open(new, "zhou-qing".into(), "op", "manual".into(), target, t0()))?;
+                let severity = if n % 2 == 0 { Severity::Low } else { Severity::High };
+                tx.add_incident(&records::incident(n, "meeting-notes", severity, IncidentStatus::Open))?;
             }
             Ok(())
         })

@@ -7,19 +7,18 @@
 
 #[path = "../../lunli-store/tests/backend/mod.rs"]
 mod backend;
+#[path = "../../lunli-store/tests/records/mod.rs"]
+mod records;
 
 use std::sync::Arc;
 
 use backend::Backend;
-use jiff::Timestamp;
 use lunli_gateway::Gateway;
 use lunli_gateway::access::new_key;
 use lunli_gateway::config::GatewayConfig;
 use lunli_governance::Governance;
-use lunli_governance::incident::{Incident, IncidentStatus, NewIncident, Severity};
-use lunli_governance::monitoring::{Alert, Reading};
-use lunli_governance::playbook::{Metric, Playbook};
-use lunli_governance::review::{NewReview, ReviewStatus};
+use lunli_governance::incident::{IncidentStatus, Severity};
+use lunli_governance::review::ReviewStatus;
 use lunli_norms::Catalogue;
 use lunli_store::{LedgerStatus, PostgresStore, SqliteStore};
 use serde_json::Value;
@@ -55,9 +54,7 @@ where
 
 on_every_backend!(lists_are_paged_to_the_end_with_every_item_once, bad_paging_parameters_are_named);
 
-fn t0() -> Timestamp {
-    "2026-06-01T08:00:00Z".parse().expect("time")
-}
+use records::at as t0;
 
 const REVIEWS: usize = 53;
 const INCIDENTS: usize = 12;
@@ -82,54 +79,13 @@ fn fill<S: Backend>(store: &S) -> String {
     store
         .write(|tx| {
             for n in 0..REVIEWS {
-                let new = NewReview {
-                    system: system(n),
-                    decision: format!("d-{n}"),
-                    subject: "u".into(),
-                    purpose: None,
-                    confidence: Some(0.1),
-                    reasons: vec!["low_confidence".into()],
-                    created_at: t0(),
-                };
-                let mut item = new.into_item(n as u64);
-                item.status = review_statuses[n % 3];
-                tx.add_review(&item)?;
+                tx.add_review(&records::review(n as u64, &system(n), review_statuses[n % 3]))?;
             }
             for n in 0..INCIDENTS {
-                let new = NewIncident {
-                    system: system(n),
-                    title: format!("incident {n}"),
-                    description: String::new(),
-                    severity: Severity::Medium,
-                    owner: None,
-                    decisions: vec![],
-                    controls: vec![],
-                    feedback: None,
-                };
-                let target = Playbook::default().target(Severity::Medium);
-                let mut incident = Incident::open(new, "owner".into(), "op", "manual".into(), target, t0());
-                incident.status = incident_statuses[n % 3];
-                tx.add_incident(&incident)?;
+                tx.add_incident(&records::incident(n as u64, &system(n), Severity::Medium, incident_statuses[n % 3]))?;
             }
             for n in 0..ALERTS {
-                let reading = Reading {
-                    metric: Metric::ErrorRate,
-                    attribute: None,
-                    count: 10,
-                    value: Some(0.5),
-                    threshold: 0.1,
-                    groups: Default::default(),
-                };
-                let alert = Alert {
-                    id: 0,
-                    system: system(n),
-                    monitor: 0,
-                    reading,
-                    raised_at: t0(),
-                    incident: None,
-                    cleared_at: None,
-                };
-                tx.add_alert(&alert)?;
+                tx.add_alert(&records::alert(&system(n)))?;
             }
             Ok(())
         })

@@ -5,13 +5,11 @@
 //! Every test runs on each backend: `sqlite::<test>` and `postgres::<test>` (see `backend`).
 
 mod backend;
+mod records;
 
-use jiff::Timestamp;
 use lunli_governance::Governance;
-use lunli_governance::incident::{Incident, IncidentStatus, NewIncident, Severity};
-use lunli_governance::monitoring::{Alert, Reading};
-use lunli_governance::playbook::{Metric, Playbook};
-use lunli_governance::review::{NewReview, ReviewStatus};
+use lunli_governance::incident::{IncidentStatus, Severity};
+use lunli_governance::review::ReviewStatus;
 use lunli_governance::service::Page;
 use lunli_governance::store::{IncidentFilter, ReviewFilter};
 use lunli_norms::Catalogue;
@@ -37,9 +35,7 @@ on_every_backend!(
     newest_first_lists_sort_ids_as_numbers,
 );
 
-fn t0() -> Timestamp {
-    "2026-03-01T09:00:00Z".parse().expect("timestamp")
-}
+use records::at as t0;
 
 /// The system of the n-th record: three of four are `a`.
 fn system(n: usize) -> String {
@@ -76,18 +72,7 @@ fn review_pages_hold_every_selected_item_once<S: Backend>() {
     store
         .write(|tx| {
             for n in 0..23 {
-                let new = NewReview {
-                    system: system(n),
-                    decision: format!("d-{n}"),
-                    subject: "u".into(),
-                    purpose: None,
-                    confidence: Some(0.1),
-                    reasons: vec!["low_confidence".into()],
-                    created_at: t0(),
-                };
-                let mut item = new.into_item(n as u64);
-                item.status = statuses[n % 3];
-                tx.add_review(&item)?;
+                tx.add_review(&records::review(n as u64, &system(n), statuses[n % 3]))?;
             }
             Ok(())
         })
@@ -129,20 +114,7 @@ fn incident_pages_hold_every_selected_incident_once<S: Backend>() {
         .write(|tx| {
             // 20 incidents: the unfiltered list ends exactly on a page boundary of 5.
             for n in 0..20 {
-                let new = NewIncident {
-                    system: system(n),
-                    title: format!("incident {n}"),
-                    description: String::new(),
-                    severity: Severity::High,
-                    owner: None,
-                    decisions: vec![],
-                    controls: vec![],
-                    feedback: None,
-                };
-                let target = Playbook::default().target(Severity::High);
-                let mut incident = Incident::open(new, "owner".into(), "op", "manual".into(), target, t0());
-                incident.status = statuses[n % 3];
-                tx.add_incident(&incident)?;
+                tx.add_incident(&records::incident(n as u64, &system(n), Severity::High, statuses[n % 3]))?;
             }
             Ok(())
         })
@@ -178,24 +150,7 @@ fn alert_pages_hold_every_alert_of_the_system_once<S: Backend>() {
     store
         .write(|tx| {
             for n in 0..17 {
-                let reading = Reading {
-                    metric: Metric::ErrorRate,
-                    attribute: None,
-                    count: 10,
-                    value: Some(0.5),
-                    threshold: 0.1,
-                    groups: Default::default(),
-                };
-                let alert = Alert {
-                    id: 0,
-                    system: system(n),
-                    monitor: 0,
-                    reading,
-                    raised_at: t0(),
-                    incident: None,
-                    cleared_at: None,
-                };
-                tx.add_alert(&alert)?;
+                tx.add_alert(&records::alert(&system(n)))?;
             }
             Ok(())
         })

@@ -10,8 +10,9 @@ use axum::response::Response;
 use jiff::Timestamp;
 use lunli_governance::incident::{IncidentStatus, Overdue, Severity};
 use lunli_governance::review::{HumanOutcome, ReviewItem, ReviewStatus};
-use lunli_governance::service::{IncidentRow, IncidentStep};
+use lunli_governance::service::{IncidentRow, IncidentStep, Page};
 use lunli_governance::store::{IncidentFilter, ReviewFilter, Store};
+use lunli_governance::{Governance, GovernanceError};
 use lunli_norms::Lang;
 use lunli_store::LedgerStatus;
 use maud::{Markup, html};
@@ -37,6 +38,10 @@ pub(super) struct ListQuery {
 }
 
 impl ListQuery {
+    fn system_filter(&self) -> Option<String> {
+        Some(self.system.clone()).filter(|s| !s.is_empty())
+    }
+
     /// This list's address with the same tab and system, at the page after `cursor` (the first
     /// page when `None`).
     fn href(&self, list: List, cursor: Option<&str>) -> String {
@@ -68,13 +73,34 @@ fn when(at: Timestamp) -> String {
     at.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A page that needs `action`, for the signed-in person; a refusal is recorded and shown.
-fn allowed<S: Store + LedgerStatus + Send + Sync + 'static>(
-    d: &Dashboard<S>,
-    user: &User,
-    action: &str,
-) -> Result<(), Box<Response>> {
-    authorize_hash(&d.app, &user.key.sha256, action).map(|_| ()).map_err(|e| Box::new(error_page(user, &e)))
+impl<S: Store + LedgerStatus + Send + Sync + 'static> Dashboard<S> {
+    /// The signed-in person, allowed `action`, and what the list's address asks for; or the
+    /// answer that ends the request (sign in; a refusal, recorded and shown).
+    fn list_request(
+        &self,
+        headers: &HeaderMap,
+        uri: &Uri,
+        action: &str,
+        query: Result<Query<ListQuery>, QueryRejection>,
+    ) -> Result<(User, ListQuery), Box<Response>> {
+        let user = self.user(headers, uri)?;
+        if let Err(e) = authorize_hash(&self.app, &user.key.sha256, action) {
+            return Err(Box::new(error_page(&user, &e)));
+        }
+        Ok((user, query.map(|Query(q)| q).unwrap_or_default()))
+    }
+
+    /// The page of a list the query's cursor asks for, and the cursor of the next.
+    async fn page<T: Send + 'static>(
+        &self,
+        list: List,
+        q: &ListQuery,
+        read: impl FnOnce(&Governance<'_, S>, u64) -> Result<Page<T>, GovernanceError> + Send + 'static,
+    ) -> Result<(Vec<T>, Option<String>), ApiError> {
+        let after = list.after(Some(&q.after))?;
+        let page = self.gov_read(move |gov, _| read(gov, after)).await?;
+        Ok((page.items, page.next.map(|id| list.cursor(id))))
+    }
 }
 
 // ── reviews ──────────────────────────────────────────────────────────────────────────────────
@@ -184,26 +210,19 @@ pub(super) async fn reviews<S: Store + LedgerStatus + Send + Sync + 'static>(
     uri: Uri,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let user = match d.user(&headers, &uri) {
-        Ok(user) => user,
-        Err(to_login) => return *to_login,
+    let (user, q) = match d.list_request(&headers, &uri, "review.read", query) {
+        Ok(request) => request,
+        Err(response) => return *response,
     };
-    if let Err(refused) = allowed(&d, &user, "review.read") {
-        return *refused;
-    }
-    let q = query.map(|Query(q)| q).unwrap_or_default();
     let statuses = match q.show.as_str() {
         "all" => vec![],
         "resolved" => vec![ReviewStatus::Resolved],
         _ => vec![ReviewStatus::Open, ReviewStatus::Claimed],
     };
-    let filter = ReviewFilter { system: Some(q.system.clone()).filter(|s| !s.is_empty()), statuses };
-    let page = match List::Reviews.after(Some(&q.after)) {
-        Ok(after) => d.gov_read(move |gov, _| gov.review_page(&filter, after, DEFAULT_LIMIT)).await,
-        Err(e) => Err(e),
-    };
-    let (mut items, next) = match page {
-        Ok(page) => (page.items, page.next.map(|id| List::Reviews.cursor(id))),
+    let filter = ReviewFilter { system: q.system_filter(), statuses };
+    let page = d.page(List::Reviews, &q, move |gov, after| gov.review_page(&filter, after, DEFAULT_LIMIT));
+    let (mut items, next) = match page.await {
+        Ok(page) => page,
         Err(e) => return error_page(&user, &e),
     };
     // On each page, oldest waiting first: the person behind it has waited longest.
@@ -319,22 +338,15 @@ pub(super) async fn incidents<S: Store + LedgerStatus + Send + Sync + 'static>(
     uri: Uri,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let user = match d.user(&headers, &uri) {
-        Ok(user) => user,
-        Err(to_login) => return *to_login,
+    let (user, q) = match d.list_request(&headers, &uri, "incident.read", query) {
+        Ok(request) => request,
+        Err(response) => return *response,
     };
-    if let Err(refused) = allowed(&d, &user, "incident.read") {
-        return *refused;
-    }
-    let q = query.map(|Query(q)| q).unwrap_or_default();
     let statuses = if q.show == "all" { vec![] } else { vec![IncidentStatus::Open, IncidentStatus::Acknowledged] };
-    let filter = IncidentFilter { system: Some(q.system.clone()).filter(|s| !s.is_empty()), statuses };
-    let page = match List::Incidents.after(Some(&q.after)) {
-        Ok(after) => d.gov_read(move |gov, _| gov.incident_page(&filter, after, DEFAULT_LIMIT, now())).await,
-        Err(e) => Err(e),
-    };
-    let (mut rows, next) = match page {
-        Ok(page) => (page.items, page.next.map(|id| List::Incidents.cursor(id))),
+    let filter = IncidentFilter { system: q.system_filter(), statuses };
+    let page = d.page(List::Incidents, &q, move |gov, after| gov.incident_page(&filter, after, DEFAULT_LIMIT, now()));
+    let (mut rows, next) = match page.await {
+        Ok(page) => page,
         Err(e) => return error_page(&user, &e),
     };
     // On each page, most severe first, then oldest.
