@@ -323,6 +323,9 @@ async fn the_review_queue_and_incidents_are_paged_with_next_page_links() {
         assert_eq!(seen, (1..=total).collect::<Vec<u64>>(), "{list}: every item once");
         assert_eq!(pages, 2, "{list}");
     }
+    // The inventory counts what is unresolved, past the first page.
+    let inventory = get(&s.base, "/ui/", &session).await.text().await.expect("html");
+    assert!(inventory.contains("61 项待复核") && inventory.contains("51 个未解决事件"), "{inventory}");
     // The pending tab pages too, and a cursor that is not one is a clear 400.
     let html = get(&s.base, "/ui/reviews", &session).await.text().await.expect("html");
     assert_eq!(items_and_next(&html, "review").0.len(), 50);

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use lunli_governance::Governance;
-use lunli_governance::store::{ApiKey, Event, Store};
+use lunli_governance::store::{ApiKey, Event, IncidentFilter, ReviewFilter, Store};
 use lunli_governance::tiering::Tiering;
 use lunli_norms::Lang;
 use lunli_store::LedgerStatus;
@@ -451,20 +451,21 @@ async fn inventory<S: Store + LedgerStatus + Send + Sync + 'static>(
     let loaded = d
         .gov_read(move |gov, _| {
             let mut attention: HashMap<String, views::Attention> = HashMap::new();
+            // Only what is unresolved is read: the resolved history grows without bound.
             if see_reviews {
-                for item in gov.reviews(None)? {
-                    if item.status != lunli_governance::review::ReviewStatus::Resolved {
-                        attention.entry(item.system).or_default().reviews += 1;
-                    }
+                use lunli_governance::review::ReviewStatus::{Claimed, Open};
+                let pending = ReviewFilter { system: None, statuses: vec![Open, Claimed] };
+                for item in gov.review_page(&pending, 0, u32::MAX)?.items {
+                    attention.entry(item.system).or_default().reviews += 1;
                 }
             }
             if see_incidents {
-                for row in gov.incidents(now())? {
-                    if row.incident.status != lunli_governance::incident::IncidentStatus::Resolved {
-                        let entry = attention.entry(row.incident.system).or_default();
-                        entry.incidents += 1;
-                        entry.overdue |= row.overdue.is_some();
-                    }
+                use lunli_governance::incident::IncidentStatus::{Acknowledged, Open};
+                let unresolved = IncidentFilter { system: None, statuses: vec![Open, Acknowledged] };
+                for row in gov.incident_page(&unresolved, 0, u32::MAX, now())?.items {
+                    let entry = attention.entry(row.incident.system).or_default();
+                    entry.incidents += 1;
+                    entry.overdue |= row.overdue.is_some();
                 }
             }
             Ok((gov.status(today)?, attention))
