@@ -206,3 +206,61 @@ fn newest_first_lists_sort_ids_as_numbers<S: Backend>() {
     let window = store.read(|tx| tx.recent_outcomes("a", 3)).expect("outcomes");
     assert_eq!(window.iter().filter_map(|o| o.decision.as_deref()).collect::<Vec<_>>(), ["d9", "d10", "d11"]);
 }
+
+/// Not a test: how long a page takes at the start and deep in a long list, against reading the
+/// whole list (what `GET /v1/reviews` did before paging). Run with
+/// `cargo test -p lunli-store --release --test paging -- --ignored --nocapture page_cost`.
+fn page_cost<S: Backend>() {
+    const ITEMS: u64 = 50_000;
+    let place = S::place();
+    let store = S::open(&place);
+    let statuses = [ReviewStatus::Open, ReviewStatus::Claimed, ReviewStatus::Resolved];
+    store
+        .write(|tx| {
+            for n in 0..ITEMS {
+                tx.add_review(&records::review(n, "a", statuses[(n % 3) as usize]))?;
+            }
+            Ok(())
+        })
+        .expect("queue");
+    let catalogue = Catalogue::bundled().expect("catalogue");
+    let gov = Governance::new(&catalogue, &store);
+    let median = |f: &dyn Fn() -> usize| {
+        let mut times: Vec<std::time::Duration> = (0..15)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                assert!(f() > 0);
+                started.elapsed()
+            })
+            .collect();
+        times.sort_unstable();
+        times[times.len() / 2]
+    };
+    let pending = ReviewFilter { system: None, statuses: vec![ReviewStatus::Open, ReviewStatus::Claimed] };
+    let all = ReviewFilter::default();
+    let rows = [
+        ("first page of 50", median(&|| gov.review_page(&all, 0, 50).expect("page").items.len())),
+        ("page of 50 after id 49 900", median(&|| gov.review_page(&all, ITEMS - 100, 50).expect("page").items.len())),
+        ("pending, after id 49 900", median(&|| gov.review_page(&pending, ITEMS - 100, 50).expect("page").items.len())),
+        ("whole list (before paging)", median(&|| gov.reviews(None).expect("all").len())),
+    ];
+    for (what, time) in rows {
+        println!(
+            "{:<10} {ITEMS} reviews, {what:<28} median {:>9.3} ms",
+            std::any::type_name::<S>().rsplit("::").next().unwrap_or("?"),
+            time.as_secs_f64() * 1e3
+        );
+    }
+}
+
+#[test]
+#[ignore = "a speed figure, not a test"]
+fn page_cost_sqlite() {
+    page_cost::<SqliteStore>();
+}
+
+#[test]
+#[ignore = "a speed figure, not a test"]
+fn page_cost_postgres() {
+    page_cost::<PostgresStore>();
+}
