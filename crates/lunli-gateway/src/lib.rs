@@ -95,12 +95,9 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
         Ok(Self { state, writer })
     }
 
-    /// The JSON API and, under `/ui/`, the dashboard; every request knows its client
-    /// ([`forwarded::Forwarded`]).
+    /// The JSON API and, under `/ui/`, the dashboard.
     pub fn router(&self) -> axum::Router {
-        api::router(self.state.clone())
-            .merge(dashboard::router(self.state.clone()))
-            .layer(axum::middleware::from_fn_with_state(self.state.config.clone(), forwarded::layer))
+        api::router(self.state.clone()).merge(dashboard::router(self.state.clone()))
     }
 
     /// Serves until `shutdown` resolves, then stops taking requests, lets those in flight

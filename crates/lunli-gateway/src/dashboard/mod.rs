@@ -72,6 +72,8 @@ pub fn router<S: Store + LedgerStatus + Send + Sync + 'static>(app: Arc<AppState
         .route("/ui/ledger", get(ledger_page::<S>))
         .route("/ui/ledger/verify", post(verify::<S>))
         .layer(DefaultBodyLimit::max(16 * 1024))
+        // Every request knows its client (whether its cookies get `Secure`): `crate::forwarded`.
+        .layer(axum::middleware::from_fn_with_state(state.app.config.clone(), crate::forwarded::layer))
         .with_state(state)
 }
 
