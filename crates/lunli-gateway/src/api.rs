@@ -63,6 +63,8 @@ pub fn router<S: Store + Send + Sync + 'static>(state: Arc<AppState<S>>) -> Rout
         .merge(crate::oversight::routes::<S>(&state.config))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        // Every request knows its client (the feedback limit's key): `crate::forwarded`.
+        .layer(axum::middleware::from_fn_with_state(state.config.clone(), crate::forwarded::layer))
         .with_state(state)
 }
 

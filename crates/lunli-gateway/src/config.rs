@@ -35,6 +35,14 @@ pub struct GatewayConfig {
     pub feedback_burst: u32,
     /// Largest feedback body accepted; feedback needs no key, so it gets less than the rest.
     pub feedback_max_bytes: usize,
+    /// Reverse proxies in front of the gateway (CIDR or single addresses): only from these is
+    /// `X-Forwarded-For` believed (for the feedback limit) and `X-Forwarded-Proto` (for the
+    /// dashboard's `Secure` cookies). See [`crate::forwarded`].
+    #[serde(deserialize_with = "crate::forwarded::deserialize_cidrs")]
+    pub trusted_proxies: Vec<crate::forwarded::IpNet>,
+    /// The dashboard's cookies always get `Secure`: the gateway is reached over HTTPS (through
+    /// a proxy that terminates TLS).
+    pub secure_cookies: bool,
 }
 
 impl Default for GatewayConfig {
@@ -52,6 +60,8 @@ impl Default for GatewayConfig {
             feedback_per_minute: 6,
             feedback_burst: 3,
             feedback_max_bytes: 8 * 1024,
+            trusted_proxies: Vec::new(),
+            secure_cookies: false,
         }
     }
 }
@@ -106,5 +116,16 @@ mod tests {
         assert!(err.to_string().starts_with("c.toml:2"), "{err}");
         let err = GatewayConfig::parse("c.toml", "listne = \"0.0.0.0:1\"\n").expect_err("typo");
         assert!(err.to_string().contains("unknown field `listne`"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_or_addresses_and_a_bad_one_names_its_line() {
+        let c = GatewayConfig::parse("c.toml", "secure_cookies = true\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n")
+            .expect("valid");
+        assert!(c.secure_cookies);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.trusted_proxies[1].prefix_len(), 128);
+        let err = GatewayConfig::parse("c.toml", "\ntrusted_proxies = [\"10.0.0.0/99\"]\n").expect_err("bad");
+        assert!(err.to_string().starts_with("c.toml:2") && err.to_string().contains("`10.0.0.0/99`"), "{err}");
     }
 }

@@ -11,8 +11,10 @@ pub mod access;
 pub mod api;
 pub mod config;
 pub mod dashboard;
+pub mod forwarded;
 pub mod metrics;
 pub mod oversight;
+pub mod paging;
 pub mod recorder;
 pub mod state;
 
@@ -107,7 +109,7 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
     ) -> Result<(), GatewayError> {
         let refresher = tokio::spawn(refresh(self.state.clone()));
         let router = self.router();
-        // Client addresses reach handlers, for the per-client feedback limit.
+        // Peer addresses reach handlers (through `forwarded`), for the per-client feedback limit.
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(GatewayError::Serve);
         refresher.abort();

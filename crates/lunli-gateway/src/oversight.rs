@@ -3,35 +3,39 @@
 //! rules are `lunli_governance`'s; this is HTTP around them.
 //!
 //! `POST /v1/feedback` is the one endpoint that needs no key: anyone a system serves may tell
-//! about it. It is limited per client address (a token bucket, `governor`) and by body size, with
+//! about it. It is limited per client address (a token bucket, `governor`; the address a trusted
+//! proxy forwarded for, see `crate::forwarded`) and by body size, with
 //! 429 and 413 answers that say what the limit is; refusals are logged, not written to the
 //! ledger, so a flood cannot fill it.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
-use axum::http::{Extensions, HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use lunli_governance::Governance;
-use lunli_governance::incident::{Feedback, FeedbackKind, Incident, NewIncident};
+use lunli_governance::incident::{Feedback, FeedbackKind, Incident, IncidentStatus, NewIncident};
 use lunli_governance::monitoring::OutcomeReport;
 use lunli_governance::playbook::Playbook;
 use lunli_governance::review::{HumanOutcome, NewReview, ReviewItem, ReviewStatus};
 use lunli_governance::runtime::{DecisionRequest, Reason};
-use lunli_governance::store::{ApiKey, Store};
-use serde::Deserialize;
+use lunli_governance::service::{IncidentStep, Page};
+use lunli_governance::store::{ApiKey, ListFilter, Store};
+use lunli_governance::{Governance, GovernanceError};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::api::{ApiError, AppState, actor, authorize, blocking, now, reload};
 use crate::config::GatewayConfig;
+use crate::forwarded::Forwarded;
 use crate::metrics::ReasonLabel;
+use crate::paging::{self, List};
 
 type Shared<S> = State<Arc<AppState<S>>>;
 
@@ -81,8 +85,8 @@ pub(crate) fn routes<S: Store + Send + Sync + 'static>(config: &GatewayConfig) -
         )
         .route("/v1/incidents", get(list_incidents::<S>).post(open_incident::<S>))
         .route("/v1/incidents/{id}", get(get_incident::<S>))
-        .route("/v1/incidents/{id}/acknowledge", post(acknowledge_incident::<S>))
-        .route("/v1/incidents/{id}/resolve", post(resolve_incident::<S>))
+        .route("/v1/incidents/{id}/acknowledge", post(advance_incident::<S, false>))
+        .route("/v1/incidents/{id}/resolve", post(advance_incident::<S, true>))
         .route("/v1/outcomes", post(report_outcomes::<S>))
         .route("/v1/alerts", get(list_alerts::<S>))
         .route("/v1/systems/{system}/playbook", get(get_playbook::<S>).put(put_playbook::<S>))
@@ -104,24 +108,54 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(t)| t).map_err(|e| ApiError::BadRequest(e.body_text()))
 }
 
-// ── reviews ───────────────────────────────────────────────────────────────────────────────────
-
+/// The query of a paged list: filters (`status` where the list has one, `system`) and the page.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ReviewQuery {
-    status: Option<ReviewStatus>,
+struct ListQuery<Status> {
+    status: Option<Status>,
+    system: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
 }
+
+/// The status of a list that has none: no value is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+enum NoStatus {}
+
+/// A paged list: `{"<list>": [...], "next": cursor or null}` for a key allowed `action`.
+async fn list_page<S, Status, T>(
+    app: &AppState<S>,
+    headers: &HeaderMap,
+    action: &str,
+    list: List,
+    q: Result<Query<ListQuery<Status>>, QueryRejection>,
+    read: impl FnOnce(&Governance<'_, S>, ListFilter<Status>, u64, u32) -> Result<Page<T>, GovernanceError> + Send + 'static,
+) -> Result<Json<Value>, ApiError>
+where
+    S: Store + Send + Sync + 'static,
+    Status: Send + 'static,
+    T: Serialize + Send + 'static,
+{
+    authorize(app, headers, action)?;
+    let q = query(q)?;
+    let (limit, after) = (paging::limit(q.limit.as_deref())?, list.after(q.after.as_deref())?);
+    let filter = ListFilter { system: q.system, statuses: q.status.into_iter().collect() };
+    let (store, catalogue) = gov(app);
+    let page = blocking(move || read(&Governance::new(&catalogue, &*store), filter, after, limit)).await?;
+    Ok(Json(json!({ list.name(): page.items, "next": page.next.map(|id| list.cursor(id)) })))
+}
+
+// ── reviews ───────────────────────────────────────────────────────────────────────────────────
 
 async fn list_reviews<S: Store + Send + Sync + 'static>(
     State(app): Shared<S>,
     headers: HeaderMap,
-    q: Result<Query<ReviewQuery>, QueryRejection>,
+    q: Result<Query<ListQuery<ReviewStatus>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&app, &headers, "review.read")?;
-    let status = query(q)?.status;
-    let (store, catalogue) = gov(&app);
-    let items = blocking(move || Governance::new(&catalogue, &*store).reviews(status)).await?;
-    Ok(Json(json!({ "reviews": items })))
+    list_page(&app, &headers, "review.read", List::Reviews, q, |gov, filter, after, limit| {
+        gov.review_page(&filter, after, limit)
+    })
+    .await
 }
 
 async fn get_review<S: Store + Send + Sync + 'static>(
@@ -218,13 +252,9 @@ fn too_many(message: String, retry_after: u64) -> Response {
 /// Public: no key. Limited per client address and by size.
 async fn submit_feedback<S: Store + Send + Sync + 'static>(
     State(app): Shared<S>,
-    extensions: Extensions,
+    Extension(Forwarded { client, .. }): Extension<Forwarded>,
     body: Result<Json<FeedbackRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let client = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let limits = &app.oversight;
     if let Err(not_until) = limits.feedback.check_key(&client) {
         let wait = not_until.wait_time_from(limits.clock.now()).as_secs().max(1);
@@ -288,11 +318,12 @@ async fn list_feedback<S: Store + Send + Sync + 'static>(
 async fn list_incidents<S: Store + Send + Sync + 'static>(
     State(app): Shared<S>,
     headers: HeaderMap,
+    q: Result<Query<ListQuery<IncidentStatus>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&app, &headers, "incident.read")?;
-    let (store, catalogue) = gov(&app);
-    let rows = blocking(move || Governance::new(&catalogue, &*store).incidents(now())).await?;
-    Ok(Json(json!({ "incidents": rows })))
+    list_page(&app, &headers, "incident.read", List::Incidents, q, |gov, filter, after, limit| {
+        gov.incident_page(&filter, after, limit, now())
+    })
+    .await
 }
 
 async fn get_incident<S: Store + Send + Sync + 'static>(
@@ -329,53 +360,34 @@ struct Note {
     note: String,
 }
 
-async fn acknowledge_incident<S: Store + Send + Sync + 'static>(
+/// `acknowledge` (`RESOLVE` false; the body, with its note, is optional) or `resolve` (a JSON
+/// body with the note is required) an incident.
+async fn advance_incident<S: Store + Send + Sync + 'static, const RESOLVE: bool>(
     State(app): Shared<S>,
     headers: HeaderMap,
     Path(id): Path<u64>,
     body: Result<Json<Note>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let key = authorize(&app, &headers, "incident.write")?;
+    let step = if RESOLVE { IncidentStep::Resolve } else { IncidentStep::Acknowledge };
     let note = body.map(|Json(n)| n.note).or_else(|e| match e {
-        JsonRejection::MissingJsonContentType(_) => Ok(String::new()),
+        JsonRejection::MissingJsonContentType(_) if step == IncidentStep::Acknowledge => Ok(String::new()),
         other => Err(ApiError::from(other)),
     })?;
-    let incident = acknowledge_incident_as(&app, &key, id, note).await?;
+    let incident = advance_incident_as(&app, &key, id, step, note).await?;
     Ok(Json(json!(incident)))
 }
 
-/// Acknowledges an incident for an authorised key (shared with the dashboard).
-pub(crate) async fn acknowledge_incident_as<S: Store + Send + Sync + 'static>(
+/// Acknowledges or resolves an incident for an authorised key (shared with the dashboard).
+pub(crate) async fn advance_incident_as<S: Store + Send + Sync + 'static>(
     app: &AppState<S>,
     key: &ApiKey,
     id: u64,
+    step: IncidentStep,
     note: String,
 ) -> Result<Incident, ApiError> {
     let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(key));
-    blocking(move || Governance::new(&catalogue, &*store).acknowledge_incident(&by, id, &note, now())).await
-}
-
-async fn resolve_incident<S: Store + Send + Sync + 'static>(
-    State(app): Shared<S>,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-    body: Result<Json<Note>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let key = authorize(&app, &headers, "incident.write")?;
-    let Json(Note { note }) = body?;
-    let incident = resolve_incident_as(&app, &key, id, note).await?;
-    Ok(Json(json!(incident)))
-}
-
-/// Resolves an incident for an authorised key (shared with the dashboard).
-pub(crate) async fn resolve_incident_as<S: Store + Send + Sync + 'static>(
-    app: &AppState<S>,
-    key: &ApiKey,
-    id: u64,
-    note: String,
-) -> Result<Incident, ApiError> {
-    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(key));
-    blocking(move || Governance::new(&catalogue, &*store).resolve_incident(&by, id, &note, now())).await
+    blocking(move || Governance::new(&catalogue, &*store).advance_incident(step, &by, id, &note, now())).await
 }
 
 // ── outcomes and alerts ───────────────────────────────────────────────────────────────────────
@@ -405,22 +417,15 @@ async fn report_outcomes<S: Store + Send + Sync + 'static>(
     Ok(Json(json!(result)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AlertQuery {
-    system: Option<String>,
-}
-
 async fn list_alerts<S: Store + Send + Sync + 'static>(
     State(app): Shared<S>,
     headers: HeaderMap,
-    q: Result<Query<AlertQuery>, QueryRejection>,
+    q: Result<Query<ListQuery<NoStatus>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&app, &headers, "alert.read")?;
-    let system = query(q)?.system;
-    let (store, catalogue) = gov(&app);
-    let alerts = blocking(move || Governance::new(&catalogue, &*store).alerts(system.as_deref())).await?;
-    Ok(Json(json!({ "alerts": alerts })))
+    list_page(&app, &headers, "alert.read", List::Alerts, q, |gov, filter, after, limit| {
+        gov.alert_page(filter.system.as_deref(), after, limit)
+    })
+    .await
 }
 
 // ── playbooks ─────────────────────────────────────────────────────────────────────────────────

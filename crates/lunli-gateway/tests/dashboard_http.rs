@@ -16,6 +16,9 @@ use lunli_store::SqliteStore;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
+#[path = "../../lunli-store/tests/records/mod.rs"]
+mod records;
+
 const SYSTEM: &str = include_str!("../../../examples/meeting-notes/system.yaml");
 
 fn t0() -> Timestamp {
@@ -32,6 +35,10 @@ struct Setup {
 
 /// The meeting-notes example registered (owner zhou-qing), served on a loopback port.
 async fn setup() -> Setup {
+    setup_with(GatewayConfig::default()).await
+}
+
+async fn setup_with(config: GatewayConfig) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
     let catalogue = Arc::new(Catalogue::bundled().expect("catalogue"));
@@ -46,7 +53,7 @@ async fn setup() -> Setup {
     gov.add_person("admin", person, t0()).expect("person");
     let system: System = serde_yaml_ng::from_str(SYSTEM).expect("system");
     gov.register_system("zhou-qing", system, t0()).expect("register");
-    let config = GatewayConfig { refresh_millis: 50, ..GatewayConfig::default() };
+    let config = GatewayConfig { refresh_millis: 50, ..config };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let gateway = Gateway::new(store.clone(), catalogue.clone(), config).expect("gateway");
@@ -252,4 +259,131 @@ async fn revoking_a_key_ends_its_sessions() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = s.shutdown.send(());
+}
+
+/// The ids of the items (`id="<kind>-N"`) a dashboard page shows, and its next-page link.
+fn items_and_next(html: &str, kind: &str) -> (Vec<u64>, Option<String>) {
+    let marker = format!("id=\"{kind}-");
+    let ids = html
+        .match_indices(&marker)
+        .map(|(at, _)| html[at + marker.len()..].split('"').next().expect("id").parse().expect("numeric id"))
+        .collect();
+    let next = html.find("class=\"next-page\" href=\"").map(|at| {
+        let rest = &html[at + "class=\"next-page\" href=\"".len()..];
+        rest.split('"').next().expect("href").replace("&amp;", "&")
+    });
+    (ids, next)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_queue_and_incidents_are_paged_with_next_page_links() {
+    use lunli_governance::incident::{IncidentStatus, Severity};
+    use lunli_governance::review::ReviewStatus;
+    use lunli_governance::store::Store;
+    let s = setup().await;
+    let (_, auditor) = s.key("auditor", None).await;
+    s.store
+        .write(|tx| {
+            for n in 0..61 {
+                tx.add_review(&records::review(n, "meeting-notes", ReviewStatus::Open))?;
+            }
+            for n in 0..51 {
+                let severity = if n % 2 == 0 { Severity::Low } else { Severity::High };
+                tx.add_incident(&records::incident(n, "meeting-notes", severity, IncidentStatus::Open))?;
+            }
+            Ok(())
+        })
+        .expect("queue");
+    let session = sign_in(&s.base, &auditor).await;
+    for (list, kind, total) in [("reviews", "review", 61), ("incidents", "incident", 51)] {
+        let mut seen = Vec::new();
+        let mut path = format!("/ui/{list}?show=all&system=meeting-notes");
+        let mut pages = 0;
+        loop {
+            let page = get(&s.base, &path, &session).await;
+            assert_eq!(page.status(), 200, "{path}");
+            let html = page.text().await.expect("html");
+            let (ids, next) = items_and_next(&html, kind);
+            assert!(ids.len() <= 50, "{path}: {} items", ids.len());
+            seen.extend(ids);
+            pages += 1;
+            match next {
+                Some(next) => {
+                    assert!(html.contains("下一页"), "the link is in the page's language");
+                    assert!(next.contains("show=all") && next.contains("system=meeting-notes"), "{next}");
+                    path = next;
+                }
+                None => {
+                    assert!(html.contains("class=\"first-page\""), "the last page links back to the first");
+                    break;
+                }
+            }
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=total).collect::<Vec<u64>>(), "{list}: every item once");
+        assert_eq!(pages, 2, "{list}");
+    }
+    // The inventory counts what is unresolved, past the first page.
+    let inventory = get(&s.base, "/ui/", &session).await.text().await.expect("html");
+    assert!(inventory.contains("61 项待复核") && inventory.contains("51 个未解决事件"), "{inventory}");
+    // The pending tab pages too, and a cursor that is not one is a clear 400.
+    let html = get(&s.base, "/ui/reviews", &session).await.text().await.expect("html");
+    assert_eq!(items_and_next(&html, "review").0.len(), 50);
+    let bad = get(&s.base, "/ui/incidents?after=zz", &session).await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.expect("html").contains("`after`"));
+    let _ = s.shutdown.send(());
+}
+
+/// The `Set-Cookie` lines of the sign-in page, fetched with `X-Forwarded-Proto` when given.
+async fn login_cookie(base: &str, proto: Option<&str>) -> String {
+    let mut request = client().get(format!("{base}/ui/login"));
+    if let Some(proto) = proto {
+        request = request.header("x-forwarded-proto", proto);
+    }
+    let page = request.send().await.expect("login page");
+    let (_, line) = set_cookie(page.headers(), "lunli_login").expect("login cookie");
+    assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict"), "{line}");
+    line
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_when_served_over_https_and_only_a_trusted_proxy_can_say_so() {
+    // Plain HTTP, no proxy: no `Secure`, and a client's own X-Forwarded-Proto changes nothing.
+    let plain = setup().await;
+    assert!(!login_cookie(&plain.base, None).await.contains("Secure"));
+    assert!(!login_cookie(&plain.base, Some("https")).await.contains("Secure"), "untrusted header");
+    let _ = plain.shutdown.send(());
+    // Behind a trusted proxy (loopback): `Secure` exactly when it says the browser used HTTPS.
+    let trusted = vec![lunli_gateway::forwarded::parse_cidr("127.0.0.1").expect("cidr")];
+    let proxied = setup_with(GatewayConfig { trusted_proxies: trusted, ..GatewayConfig::default() }).await;
+    assert!(login_cookie(&proxied.base, Some("https")).await.contains("; Secure"));
+    assert!(!login_cookie(&proxied.base, Some("http")).await.contains("Secure"));
+    assert!(!login_cookie(&proxied.base, None).await.contains("Secure"));
+    // Every cookie of the sign-in, the session's too, and the language switch's.
+    let (_, secret) = proxied.key("auditor", None).await;
+    let c = client();
+    let page = c.get(format!("{}/ui/login", proxied.base)).header("x-forwarded-proto", "https").send().await;
+    let page = page.expect("login page");
+    let (login, _) = set_cookie(page.headers(), "lunli_login").expect("login cookie");
+    let form = field(&page.text().await.expect("html"), "form");
+    let signed_in = c
+        .post(format!("{}/ui/login", proxied.base))
+        .header("cookie", format!("lunli_login={login}"))
+        .header("x-forwarded-proto", "https")
+        .form(&[("form", form.as_str()), ("key", secret.as_str()), ("next", "/ui/")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 303);
+    let (_, session) = set_cookie(signed_in.headers(), "lunli_session").expect("session cookie");
+    assert!(session.contains("; Secure") && session.contains("HttpOnly") && session.contains("SameSite=Strict"));
+    let lang = c.get(format!("{}/ui/lang/en?back=/ui/", proxied.base)).header("x-forwarded-proto", "https");
+    let lang = lang.send().await.expect("switch");
+    assert!(set_cookie(lang.headers(), "lunli_lang").expect("lang cookie").1.contains("; Secure"));
+    let _ = proxied.shutdown.send(());
+    // `secure_cookies` (serve --secure-cookies): always, with no proxy header at all.
+    let forced = setup_with(GatewayConfig { secure_cookies: true, ..GatewayConfig::default() }).await;
+    assert!(login_cookie(&forced.base, None).await.contains("; Secure"));
+    let _ = forced.shutdown.send(());
 }

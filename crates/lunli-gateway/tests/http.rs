@@ -623,6 +623,56 @@ async fn feedback_is_public_but_size_limited_and_rate_limited_per_client() {
     server.stop().await;
 }
 
+/// Posts feedback with an `X-Forwarded-For` header; returns the status.
+async fn feedback_from(server: &Server, forwarded_for: &str) -> u16 {
+    reqwest::Client::new()
+        .post(url(server, "/v1/feedback"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "system": "credit-scoring", "message": "m" }))
+        .send()
+        .await
+        .expect("send")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feedback_limit_keys_on_the_client_a_trusted_proxy_forwards_for_and_ignores_spoofing() {
+    let f = Fixture::new();
+    let limits = GatewayConfig { feedback_burst: 2, feedback_per_minute: 1, ..Default::default() };
+    // No trusted proxy: every request is the peer's (127.0.0.1), whatever it claims.
+    let direct = Server::start_with(f.store.clone(), f.catalogue.clone(), limits.clone()).await;
+    assert_eq!(feedback_from(&direct, "203.0.113.1").await, 201);
+    assert_eq!(feedback_from(&direct, "203.0.113.2").await, 201);
+    assert_eq!(feedback_from(&direct, "203.0.113.3").await, 429, "a spoofed header does not buy a new bucket");
+    direct.stop().await;
+    // Behind a trusted proxy on loopback: each forwarded client has its own bucket.
+    let trusted = vec![lunli_gateway::forwarded::parse_cidr("127.0.0.0/8").expect("cidr")];
+    let config = GatewayConfig { trusted_proxies: trusted, ..limits };
+    let proxied = Server::start_with(f.store.clone(), f.catalogue.clone(), config).await;
+    for _ in 0..2 {
+        assert_eq!(feedback_from(&proxied, "198.51.100.7, 203.0.113.1").await, 201);
+    }
+    let (status, body) = {
+        let response = reqwest::Client::new()
+            .post(url(&proxied, "/v1/feedback"))
+            .header("x-forwarded-for", "198.51.100.8, 203.0.113.1")
+            .json(&json!({ "system": "credit-scoring", "message": "m" }))
+            .send()
+            .await
+            .expect("send");
+        (response.status().as_u16(), response.text().await.expect("body"))
+    };
+    assert_eq!(status, 429, "only the right-most untrusted address counts: {body}");
+    assert!(body.contains("203.0.113.1"), "the refusal names the client: {body}");
+    assert_eq!(feedback_from(&proxied, "203.0.113.2").await, 201, "another client behind the proxy");
+    // A malformed header is the proxy's own request, not a panic and not a new client.
+    assert_eq!(feedback_from(&proxied, "bogus").await, 201);
+    assert_eq!(feedback_from(&proxied, "999.0.0.1, ").await, 201);
+    assert_eq!(feedback_from(&proxied, "not an address").await, 429, "all three were the proxy's");
+    proxied.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incident_past_its_acknowledgement_target_shows_as_overdue() {
     let f = Fixture::new();

@@ -17,7 +17,7 @@ use crate::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion
 use crate::tiering::{self, Tiering};
 
 mod oversight;
-pub use oversight::{IncidentRow, OutcomeResult, PLAYBOOK_ACTOR};
+pub use oversight::{IncidentRow, IncidentStep, OutcomeResult, PLAYBOOK_ACTOR, Page};
 
 /// Governance work for one catalogue over one store.
 pub struct Governance<'a, S> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::GovernanceError;
 use crate::assessment::Assessment;
-use crate::incident::{Feedback, Incident};
+use crate::incident::{Feedback, Incident, IncidentStatus};
 use crate::monitoring::{Alert, OutcomeReport};
 use crate::registry::{Person, System, Vendor};
 use crate::review::{ReviewItem, ReviewStatus};
@@ -32,6 +32,38 @@ pub struct ApiKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<Timestamp>,
 }
+
+/// One keyset page of an oversight list: the records whose id is greater than `after`, in id
+/// order, at most `limit` of them. Paging by key rather than by offset keeps each page one
+/// index range scan however long the list grows, and a record added meanwhile is neither skipped
+/// nor shown twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyset {
+    pub after: u64,
+    pub limit: u32,
+}
+
+impl Keyset {
+    /// The whole list, for callers that need every record (reports, the command line).
+    pub const ALL: Keyset = Keyset { after: 0, limit: u32::MAX };
+}
+
+/// Which records of an oversight list a page holds: those of one system when `system` is given,
+/// those in one of `statuses` when it is not empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter<Status> {
+    pub system: Option<String>,
+    pub statuses: Vec<Status>,
+}
+
+impl<Status> Default for ListFilter<Status> {
+    fn default() -> Self {
+        Self { system: None, statuses: Vec::new() }
+    }
+}
+
+pub type ReviewFilter = ListFilter<ReviewStatus>;
+pub type IncidentFilter = ListFilter<IncidentStatus>;
 
 /// One stored version of a system's record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,11 +170,20 @@ pub trait Tx {
     fn add_review(&mut self, item: &ReviewItem) -> Result<u64, GovernanceError>;
     fn review(&mut self, id: u64) -> Result<Option<ReviewItem>, GovernanceError>;
     /// Review items in id order, those with `status` only when given.
-    fn reviews(&mut self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, GovernanceError>;
+    fn reviews(&mut self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, GovernanceError> {
+        self.review_page(&ReviewFilter { system: None, statuses: status.into_iter().collect() }, Keyset::ALL)
+    }
+    /// A keyset page of the review items the filter selects, in id order.
+    fn review_page(&mut self, filter: &ReviewFilter, page: Keyset) -> Result<Vec<ReviewItem>, GovernanceError>;
     fn put_review(&mut self, item: &ReviewItem) -> Result<(), GovernanceError>;
     fn add_incident(&mut self, incident: &Incident) -> Result<u64, GovernanceError>;
     fn incident(&mut self, id: u64) -> Result<Option<Incident>, GovernanceError>;
-    fn incidents(&mut self) -> Result<Vec<Incident>, GovernanceError>;
+    /// Every incident, in id order.
+    fn incidents(&mut self) -> Result<Vec<Incident>, GovernanceError> {
+        self.incident_page(&IncidentFilter::default(), Keyset::ALL)
+    }
+    /// A keyset page of the incidents the filter selects, in id order.
+    fn incident_page(&mut self, filter: &IncidentFilter, page: Keyset) -> Result<Vec<Incident>, GovernanceError>;
     fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError>;
     fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError>;
     /// The newest `limit` feedback items (of one system when given), newest first.
@@ -153,7 +194,11 @@ pub trait Tx {
     fn recent_outcomes(&mut self, system: &str, limit: u32) -> Result<Vec<OutcomeReport>, GovernanceError>;
     fn add_alert(&mut self, alert: &Alert) -> Result<u64, GovernanceError>;
     /// Alerts in id order, of one system when given.
-    fn alerts(&mut self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError>;
+    fn alerts(&mut self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError> {
+        self.alert_page(system, Keyset::ALL)
+    }
+    /// A keyset page of the alerts (of one system when given), in id order.
+    fn alert_page(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Alert>, GovernanceError>;
     fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError>;
 
     /// The active norm packs, in the order they are layered (first activation first).

@@ -17,6 +17,7 @@ mod any;
 mod chain;
 mod health;
 mod ledger;
+mod paging;
 mod postgres;
 mod sqlite;
 

@@ -25,9 +25,11 @@ use std::time::Duration;
 
 use lunli_governance::incident::{Feedback, Incident};
 use lunli_governance::monitoring::{Alert, OutcomeReport};
-use lunli_governance::review::{ReviewItem, ReviewStatus};
+use lunli_governance::review::ReviewItem;
 use lunli_governance::runtime::{Consent, Suspension};
-use lunli_governance::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
+use lunli_governance::store::{
+    ActivePack, ApiKey, Event, IncidentFilter, IntakeRecord, Keyset, ReviewFilter, Store, SystemVersion, Tx,
+};
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
 use lunli_ledger::Hash;
 use postgres::types::ToSql;
@@ -40,6 +42,7 @@ use serde::de::DeserializeOwned;
 use crate::StoreError;
 use crate::chain;
 use crate::ledger::LedgerRow;
+use crate::paging::Page;
 use crate::sqlite::{to_i64, to_u64};
 
 mod embedded {
@@ -401,6 +404,19 @@ impl PostgresTx<'_, '_> {
         text.map(|t| from_json(table, key, &t)).transpose()
     }
 
+    fn page<T: DeserializeOwned>(&mut self, page: &Page<'_>) -> Result<Vec<T>, GovernanceError> {
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&page.after];
+        if let Some(system) = &page.system {
+            values.push(system);
+        }
+        for status in &page.statuses {
+            values.push(status);
+        }
+        values.push(&page.limit);
+        let sql = page.sql("id::text", |n| format!("${n}"));
+        self.all(page.table, &sql, &values)
+    }
+
     fn all<T: DeserializeOwned>(
         &mut self,
         table: &str,
@@ -739,15 +755,9 @@ impl Tx for PostgresTx<'_, '_> {
         self.one("reviews", &id.to_string(), "SELECT record FROM reviews WHERE id = $1", &[&to_i64(id)?])
     }
 
-    fn reviews(&mut self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, GovernanceError> {
-        match status {
-            Some(status) => self.all(
-                "reviews",
-                "SELECT id::text, record FROM reviews WHERE status = $1 ORDER BY id",
-                &[&status.as_str()],
-            ),
-            None => self.all("reviews", "SELECT id::text, record FROM reviews ORDER BY id", &[]),
-        }
+    fn review_page(&mut self, filter: &ReviewFilter, page: Keyset) -> Result<Vec<ReviewItem>, GovernanceError> {
+        let statuses = filter.statuses.iter().map(|s| s.as_str()).collect();
+        self.page(&Page::new("reviews", filter.system.as_deref(), statuses, page)?)
     }
 
     fn put_review(&mut self, item: &ReviewItem) -> Result<(), GovernanceError> {
@@ -769,8 +779,9 @@ impl Tx for PostgresTx<'_, '_> {
         self.one("incidents", &id.to_string(), "SELECT record FROM incidents WHERE id = $1", &[&to_i64(id)?])
     }
 
-    fn incidents(&mut self) -> Result<Vec<Incident>, GovernanceError> {
-        self.all("incidents", "SELECT id::text, record FROM incidents ORDER BY id", &[])
+    fn incident_page(&mut self, filter: &IncidentFilter, page: Keyset) -> Result<Vec<Incident>, GovernanceError> {
+        let statuses = filter.statuses.iter().map(|s| s.as_str()).collect();
+        self.page(&Page::new("incidents", filter.system.as_deref(), statuses, page)?)
     }
 
     fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError> {
@@ -793,10 +804,14 @@ impl Tx for PostgresTx<'_, '_> {
         match system {
             Some(system) => self.all(
                 "feedback",
-                "SELECT id::text, record FROM feedback WHERE system = $1 ORDER BY id DESC LIMIT $2",
+                "SELECT id::text AS id_text, record FROM feedback WHERE system = $1 ORDER BY id DESC LIMIT $2",
                 &[&system, &limit],
             ),
-            None => self.all("feedback", "SELECT id::text, record FROM feedback ORDER BY id DESC LIMIT $1", &[&limit]),
+            None => self.all(
+                "feedback",
+                "SELECT id::text AS id_text, record FROM feedback ORDER BY id DESC LIMIT $1",
+                &[&limit],
+            ),
         }
     }
 
@@ -817,7 +832,7 @@ impl Tx for PostgresTx<'_, '_> {
     fn recent_outcomes(&mut self, system: &str, limit: u32) -> Result<Vec<OutcomeReport>, GovernanceError> {
         let mut newest: Vec<OutcomeReport> = self.all(
             "outcomes",
-            "SELECT id::text, record FROM outcomes WHERE system = $1 ORDER BY id DESC LIMIT $2",
+            "SELECT id::text AS id_text, record FROM outcomes WHERE system = $1 ORDER BY id DESC LIMIT $2",
             &[&system, &i64::from(limit)],
         )?;
         newest.reverse();
@@ -835,13 +850,8 @@ impl Tx for PostgresTx<'_, '_> {
         Ok(alert.id)
     }
 
-    fn alerts(&mut self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError> {
-        match system {
-            Some(system) => {
-                self.all("alerts", "SELECT id::text, record FROM alerts WHERE system = $1 ORDER BY id", &[&system])
-            }
-            None => self.all("alerts", "SELECT id::text, record FROM alerts ORDER BY id", &[]),
-        }
+    fn alert_page(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Alert>, GovernanceError> {
+        self.page(&Page::new("alerts", system, vec![], page)?)
     }
 
     fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError> {

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use lunli_governance::incident::{Feedback, Incident};
 use lunli_governance::monitoring::{Alert, OutcomeReport};
-use lunli_governance::review::{ReviewItem, ReviewStatus};
+use lunli_governance::review::ReviewItem;
 use lunli_governance::runtime::{Consent, Suspension};
-use lunli_governance::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
+use lunli_governance::store::{
+    ActivePack, ApiKey, Event, IncidentFilter, IntakeRecord, Keyset, ReviewFilter, Store, SystemVersion, Tx,
+};
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -17,6 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::StoreError;
 use crate::ledger;
+use crate::paging::Page;
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -165,6 +168,16 @@ impl SqliteTx<'_> {
 
 impl SqliteTx<'_> {
     /// The next id of one of the oversight tables (their names are constants, never input).
+    fn page<T: DeserializeOwned>(&self, page: &Page<'_>) -> Result<Vec<T>, GovernanceError> {
+        use rusqlite::types::Value;
+        let mut values = vec![Value::Integer(page.after)];
+        values.extend(page.system.map(|s| Value::Text(s.to_string())));
+        values.extend(page.statuses.iter().map(|s| Value::Text(s.to_string())));
+        values.push(Value::Integer(page.limit));
+        let sql = page.sql("CAST(id AS TEXT)", |n| format!("?{n}"));
+        self.all(page.table, &sql, rusqlite::params_from_iter(values))
+    }
+
     fn next_id(&self, table: &str) -> Result<u64, GovernanceError> {
         let id: i64 = self
             .conn
@@ -467,15 +480,9 @@ impl Tx for SqliteTx<'_> {
         self.one("reviews", &id.to_string(), "SELECT record FROM reviews WHERE id = ?1", params![to_i64(id)?])
     }
 
-    fn reviews(&mut self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, GovernanceError> {
-        match status {
-            Some(status) => self.all(
-                "reviews",
-                "SELECT CAST(id AS TEXT), record FROM reviews WHERE status = ?1 ORDER BY id",
-                params![status.as_str()],
-            ),
-            None => self.all("reviews", "SELECT CAST(id AS TEXT), record FROM reviews ORDER BY id", []),
-        }
+    fn review_page(&mut self, filter: &ReviewFilter, page: Keyset) -> Result<Vec<ReviewItem>, GovernanceError> {
+        let statuses = filter.statuses.iter().map(|s| s.as_str()).collect();
+        self.page(&Page::new("reviews", filter.system.as_deref(), statuses, page)?)
     }
 
     fn put_review(&mut self, item: &ReviewItem) -> Result<(), GovernanceError> {
@@ -498,8 +505,9 @@ impl Tx for SqliteTx<'_> {
         self.one("incidents", &id.to_string(), "SELECT record FROM incidents WHERE id = ?1", params![to_i64(id)?])
     }
 
-    fn incidents(&mut self) -> Result<Vec<Incident>, GovernanceError> {
-        self.all("incidents", "SELECT CAST(id AS TEXT), record FROM incidents ORDER BY id", [])
+    fn incident_page(&mut self, filter: &IncidentFilter, page: Keyset) -> Result<Vec<Incident>, GovernanceError> {
+        let statuses = filter.statuses.iter().map(|s| s.as_str()).collect();
+        self.page(&Page::new("incidents", filter.system.as_deref(), statuses, page)?)
     }
 
     fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError> {
@@ -569,15 +577,8 @@ impl Tx for SqliteTx<'_> {
         Ok(alert.id)
     }
 
-    fn alerts(&mut self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError> {
-        match system {
-            Some(system) => self.all(
-                "alerts",
-                "SELECT CAST(id AS TEXT), record FROM alerts WHERE system = ?1 ORDER BY id",
-                params![system],
-            ),
-            None => self.all("alerts", "SELECT CAST(id AS TEXT), record FROM alerts ORDER BY id", []),
-        }
+    fn alert_page(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Alert>, GovernanceError> {
+        self.page(&Page::new("alerts", system, vec![], page)?)
     }
 
     fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError> {

@@ -205,6 +205,15 @@ pub struct ServeArgs {
     /// Log format on standard error.
     #[arg(long, value_parser = ["text", "json"], default_value = "text", env = "LUNLI_LOG_FORMAT")]
     pub log_format: String,
+    /// A reverse proxy in front of the gateway (CIDR like 10.0.0.0/8, or one address); repeat
+    /// for several. Only from these are X-Forwarded-For and X-Forwarded-Proto believed. Added to
+    /// `trusted_proxies` of the configuration file.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = lunli_gateway::forwarded::parse_cidr, env = "LUNLI_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<lunli_gateway::forwarded::IpNet>,
+    /// Mark the dashboard's cookies `Secure`: the gateway is reached over HTTPS through a proxy.
+    /// (A trusted proxy sending `X-Forwarded-Proto: https` has the same effect per request.)
+    #[arg(long, env = "LUNLI_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]

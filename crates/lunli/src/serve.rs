@@ -21,6 +21,8 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
+    config.trusted_proxies.extend(args.trusted_proxies.iter().copied());
+    config.secure_cookies |= args.secure_cookies;
     let store = Arc::new(ctx.store()?);
     let catalogue = Arc::new(ctx.catalogue.clone());
     let signer = start_head_signer(store.clone());

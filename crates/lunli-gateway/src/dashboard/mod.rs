@@ -22,9 +22,9 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
 use lunli_governance::Governance;
-use lunli_governance::store::{ApiKey, Event, Store};
+use lunli_governance::store::{ApiKey, Event, IncidentFilter, ReviewFilter, Store};
 use lunli_governance::tiering::Tiering;
 use lunli_norms::Lang;
 use lunli_store::LedgerStatus;
@@ -34,6 +34,7 @@ use serde_json::json;
 
 use crate::access::hash_secret;
 use crate::api::{self, ApiError, AppState, authorize_hash, blocking, now, refuse};
+use crate::forwarded::Forwarded;
 pub use session::{LANG_COOKIE, LOGIN_COOKIE, SESSION_COOKIE};
 use session::{Sessions, clear_cookie, cookie, random_token, same_token, set_cookie};
 use views::{Banner, Chrome, t};
@@ -61,16 +62,18 @@ pub fn router<S: Store + LedgerStatus + Send + Sync + 'static>(app: Arc<AppState
         .route("/ui/style.css", get(style))
         .route("/ui/login", get(login_page::<S>).post(login::<S>))
         .route("/ui/logout", post(logout::<S>))
-        .route("/ui/lang/{lang}", get(switch_language))
+        .route("/ui/lang/{lang}", get(switch_language::<S>))
         .route("/ui/systems/{system}", get(system_page::<S>))
         .route("/ui/systems/{system}/{verb}", get(confirm::<S>).post(act::<S>))
         .route("/ui/reviews", get(oversight::reviews::<S>))
-        .route("/ui/reviews/{id}/{verb}", post(oversight::review_action::<S>))
+        .route("/ui/reviews/{id}/{verb}", post(oversight::item_action::<S, false>))
         .route("/ui/incidents", get(oversight::incidents::<S>))
-        .route("/ui/incidents/{id}/{verb}", post(oversight::incident_action::<S>))
+        .route("/ui/incidents/{id}/{verb}", post(oversight::item_action::<S, true>))
         .route("/ui/ledger", get(ledger_page::<S>))
         .route("/ui/ledger/verify", post(verify::<S>))
         .layer(DefaultBodyLimit::max(16 * 1024))
+        // Every request knows its client (whether its cookies get `Secure`): `crate::forwarded`.
+        .layer(axum::middleware::from_fn_with_state(state.app.config.clone(), crate::forwarded::layer))
         .with_state(state)
 }
 
@@ -180,6 +183,12 @@ impl User {
 }
 
 impl<S: Store + LedgerStatus + Send + Sync + 'static> Dashboard<S> {
+    /// Whether cookies set in answer to a request get `Secure`: always with `secure_cookies`,
+    /// else when a trusted proxy says the browser came over HTTPS.
+    fn secure(&self, forwarded: &Forwarded) -> bool {
+        self.app.config.secure_cookies || forwarded.https
+    }
+
     /// The person behind the session cookie, if their key still grants reading state; else the
     /// way to the sign-in page. Keys are looked up afresh on every request, so revoking a key or
     /// taking a role away ends its sessions at once.
@@ -282,6 +291,7 @@ struct Next {
 
 async fn login_page<S: Store + LedgerStatus + Send + Sync + 'static>(
     State(d): Shared<S>,
+    Extension(forwarded): Extension<Forwarded>,
     headers: HeaderMap,
     uri: Uri,
     query: Result<Query<Next>, QueryRejection>,
@@ -291,10 +301,17 @@ async fn login_page<S: Store + LedgerStatus + Send + Sync + 'static>(
         return see_other(safe_next(&query.next), &[]);
     }
     let lang = language(&headers);
-    login_form(lang, &here(&uri), &query.next, StatusCode::OK, None)
+    login_form(lang, &here(&uri), &query.next, StatusCode::OK, None, d.secure(&forwarded))
 }
 
-fn login_form(lang: Lang, here: &str, next: &str, status: StatusCode, banner: Option<&Banner>) -> Response {
+fn login_form(
+    lang: Lang,
+    here: &str,
+    next: &str,
+    status: StatusCode,
+    banner: Option<&Banner>,
+    secure: bool,
+) -> Response {
     let Ok(form_token) = random_token() else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "the operating system's random source failed").into_response();
     };
@@ -303,7 +320,7 @@ fn login_form(lang: Lang, here: &str, next: &str, status: StatusCode, banner: Op
     html(
         status,
         views::layout(&chrome, t(lang, "登录", "Sign in"), banner, body),
-        &[set_cookie(LOGIN_COOKIE, &form_token, Some(std::time::Duration::from_secs(3600)))],
+        &[set_cookie(LOGIN_COOKIE, &form_token, Some(std::time::Duration::from_secs(3600)), secure)],
     )
 }
 
@@ -317,17 +334,19 @@ struct LoginForm {
 
 async fn login<S: Store + LedgerStatus + Send + Sync + 'static>(
     State(d): Shared<S>,
+    Extension(forwarded): Extension<Forwarded>,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let lang = language(&headers);
+    let secure = d.secure(&forwarded);
     let here = "/ui/login";
     let Ok(Form(form)) = form else {
         let banner = Banner::Error {
             title: t(lang, "请输入 API 密钥。", "Enter an API key.").into(),
             detail: String::new(),
         };
-        return login_form(lang, here, "", StatusCode::BAD_REQUEST, Some(&banner));
+        return login_form(lang, here, "", StatusCode::BAD_REQUEST, Some(&banner), secure);
     };
     // The form must come from a page this browser loaded (SameSite=Strict cookie).
     if !cookie(&headers, LOGIN_COOKIE).is_some_and(|c| same_token(&c, &form.form)) {
@@ -335,7 +354,7 @@ async fn login<S: Store + LedgerStatus + Send + Sync + 'static>(
             title: t(lang, "登录表单已失效。", "The sign-in form has expired.").into(),
             detail: t(lang, "请再试一次。", "Please try again.").into(),
         };
-        return login_form(lang, here, &form.next, StatusCode::FORBIDDEN, Some(&banner));
+        return login_form(lang, here, &form.next, StatusCode::FORBIDDEN, Some(&banner), secure);
     }
     let sha256 = hash_secret(form.key.trim());
     let key = match authorize_hash(&d.app, &sha256, "state.read") {
@@ -345,7 +364,7 @@ async fn login<S: Store + LedgerStatus + Send + Sync + 'static>(
             if let (ApiError::Unauthorized(_), Banner::Error { title, .. }) = (&error, &mut banner) {
                 *title = t(lang, "密钥无效或已吊销。", "This key is unknown or revoked.").into();
             }
-            return login_form(lang, here, &form.next, status, Some(&banner));
+            return login_form(lang, here, &form.next, status, Some(&banner), secure);
         }
     };
     let token = match d.sessions.start(&sha256) {
@@ -364,7 +383,7 @@ async fn login<S: Store + LedgerStatus + Send + Sync + 'static>(
     }
     see_other(
         safe_next(&form.next),
-        &[set_cookie(SESSION_COOKIE, &token, Some(session::IDLE)), clear_cookie(LOGIN_COOKIE)],
+        &[set_cookie(SESSION_COOKIE, &token, Some(session::IDLE), secure), clear_cookie(LOGIN_COOKIE, secure)],
     )
 }
 
@@ -381,13 +400,15 @@ impl Posted for CsrfForm {
 
 async fn logout<S: Store + LedgerStatus + Send + Sync + 'static>(
     State(d): Shared<S>,
+    Extension(forwarded): Extension<Forwarded>,
     headers: HeaderMap,
     uri: Uri,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
+    let signed_out = [clear_cookie(SESSION_COOKIE, d.secure(&forwarded))];
     let user = match d.user(&headers, &uri) {
         Ok(user) => user,
-        Err(_) => return see_other("/ui/login", &[clear_cookie(SESSION_COOKIE)]),
+        Err(_) => return see_other("/ui/login", &signed_out),
     };
     let form = match form {
         Ok(Form(form)) => form,
@@ -399,16 +420,19 @@ async fn logout<S: Store + LedgerStatus + Send + Sync + 'static>(
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         d.sessions.end(&token);
     }
-    see_other("/ui/login", &[clear_cookie(SESSION_COOKIE)])
+    see_other("/ui/login", &signed_out)
 }
 
-async fn switch_language(Path(lang): Path<String>, query: Result<Query<Next>, QueryRejection>) -> Response {
+async fn switch_language<S: Store + LedgerStatus + Send + Sync + 'static>(
+    State(d): Shared<S>,
+    Extension(forwarded): Extension<Forwarded>,
+    Path(lang): Path<String>,
+    query: Result<Query<Next>, QueryRejection>,
+) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let value = if lang == "en" { "en" } else { "zh" };
-    see_other(
-        safe_next(&query.back),
-        &[set_cookie(LANG_COOKIE, value, Some(std::time::Duration::from_secs(365 * 24 * 3600)))],
-    )
+    let year = Some(std::time::Duration::from_secs(365 * 24 * 3600));
+    see_other(safe_next(&query.back), &[set_cookie(LANG_COOKIE, value, year, d.secure(&forwarded))])
 }
 
 async fn inventory<S: Store + LedgerStatus + Send + Sync + 'static>(
@@ -429,20 +453,21 @@ async fn inventory<S: Store + LedgerStatus + Send + Sync + 'static>(
     let loaded = d
         .gov_read(move |gov, _| {
             let mut attention: HashMap<String, views::Attention> = HashMap::new();
+            // Only what is unresolved is read: the resolved history grows without bound.
             if see_reviews {
-                for item in gov.reviews(None)? {
-                    if item.status != lunli_governance::review::ReviewStatus::Resolved {
-                        attention.entry(item.system).or_default().reviews += 1;
-                    }
+                use lunli_governance::review::ReviewStatus::{Claimed, Open};
+                let pending = ReviewFilter { system: None, statuses: vec![Open, Claimed] };
+                for item in gov.review_page(&pending, 0, u32::MAX)?.items {
+                    attention.entry(item.system).or_default().reviews += 1;
                 }
             }
             if see_incidents {
-                for row in gov.incidents(now())? {
-                    if row.incident.status != lunli_governance::incident::IncidentStatus::Resolved {
-                        let entry = attention.entry(row.incident.system).or_default();
-                        entry.incidents += 1;
-                        entry.overdue |= row.overdue.is_some();
-                    }
+                use lunli_governance::incident::IncidentStatus::{Acknowledged, Open};
+                let unresolved = IncidentFilter { system: None, statuses: vec![Open, Acknowledged] };
+                for row in gov.incident_page(&unresolved, 0, u32::MAX, now())?.items {
+                    let entry = attention.entry(row.incident.system).or_default();
+                    entry.incidents += 1;
+                    entry.overdue |= row.overdue.is_some();
                 }
             }
             Ok((gov.status(today)?, attention))

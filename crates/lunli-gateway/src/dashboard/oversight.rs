@@ -10,8 +10,9 @@ use axum::response::Response;
 use jiff::Timestamp;
 use lunli_governance::incident::{IncidentStatus, Overdue, Severity};
 use lunli_governance::review::{HumanOutcome, ReviewItem, ReviewStatus};
-use lunli_governance::service::IncidentRow;
-use lunli_governance::store::Store;
+use lunli_governance::service::{IncidentRow, IncidentStep, Page};
+use lunli_governance::store::{IncidentFilter, ReviewFilter, Store};
+use lunli_governance::{Governance, GovernanceError};
 use lunli_norms::Lang;
 use lunli_store::LedgerStatus;
 use maud::{Markup, html};
@@ -20,7 +21,8 @@ use serde::Deserialize;
 use super::views::{Banner, age, encode, t};
 use super::{Dashboard, Posted, Shared, User, error_page, explain, see_other};
 use crate::api::{ApiError, authorize_hash, now};
-use crate::oversight::{acknowledge_incident_as, claim_review_as, resolve_incident_as, resolve_review_as};
+use crate::oversight::{advance_incident_as, claim_review_as, resolve_review_as};
+use crate::paging::{DEFAULT_LIMIT, List};
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct ListQuery {
@@ -30,19 +32,75 @@ pub(super) struct ListQuery {
     system: String,
     #[serde(default)]
     done: String,
+    /// The cursor of the page to show; empty for the first.
+    #[serde(default)]
+    after: String,
+}
+
+impl ListQuery {
+    fn system_filter(&self) -> Option<String> {
+        Some(self.system.clone()).filter(|s| !s.is_empty())
+    }
+
+    /// This list's address with the same tab and system, at the page after `cursor` (the first
+    /// page when `None`).
+    fn href(&self, list: List, cursor: Option<&str>) -> String {
+        let mut href = format!("/ui/{}?show={}", list.name(), encode(&self.show));
+        if !self.system.is_empty() {
+            href.push_str(&format!("&system={}", encode(&self.system)));
+        }
+        if let Some(cursor) = cursor {
+            href.push_str(&format!("&after={}", encode(cursor)));
+        }
+        href
+    }
+}
+
+/// Links to the first page (when not on it) and the next page (when there is one).
+fn pager(lang: Lang, list: List, q: &ListQuery, next: Option<&str>) -> Markup {
+    html! {
+        @if !q.after.is_empty() || next.is_some() {
+            p.pager {
+                @if !q.after.is_empty() { a.first-page href=(q.href(list, None)) { (t(lang, "第一页", "First page")) } }
+                @if !q.after.is_empty() && next.is_some() { " · " }
+                @if let Some(next) = next { a.next-page href=(q.href(list, Some(next))) { (t(lang, "下一页", "Next page")) " →" } }
+            }
+        }
+    }
 }
 
 fn when(at: Timestamp) -> String {
     at.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A page that needs `action`, for the signed-in person; a refusal is recorded and shown.
-fn allowed<S: Store + LedgerStatus + Send + Sync + 'static>(
-    d: &Dashboard<S>,
-    user: &User,
-    action: &str,
-) -> Result<(), Box<Response>> {
-    authorize_hash(&d.app, &user.key.sha256, action).map(|_| ()).map_err(|e| Box::new(error_page(user, &e)))
+impl<S: Store + LedgerStatus + Send + Sync + 'static> Dashboard<S> {
+    /// The signed-in person, allowed `action`, and what the list's address asks for; or the
+    /// answer that ends the request (sign in; a refusal, recorded and shown).
+    fn list_request(
+        &self,
+        headers: &HeaderMap,
+        uri: &Uri,
+        action: &str,
+        query: Result<Query<ListQuery>, QueryRejection>,
+    ) -> Result<(User, ListQuery), Box<Response>> {
+        let user = self.user(headers, uri)?;
+        if let Err(e) = authorize_hash(&self.app, &user.key.sha256, action) {
+            return Err(Box::new(error_page(&user, &e)));
+        }
+        Ok((user, query.map(|Query(q)| q).unwrap_or_default()))
+    }
+
+    /// The page of a list the query's cursor asks for, and the cursor of the next.
+    async fn page<T: Send + 'static>(
+        &self,
+        list: List,
+        q: &ListQuery,
+        read: impl FnOnce(&Governance<'_, S>, u64) -> Result<Page<T>, GovernanceError> + Send + 'static,
+    ) -> Result<(Vec<T>, Option<String>), ApiError> {
+        let after = list.after(Some(&q.after))?;
+        let page = self.gov_read(move |gov, _| read(gov, after)).await?;
+        Ok((page.items, page.next.map(|id| list.cursor(id))))
+    }
 }
 
 // ── reviews ──────────────────────────────────────────────────────────────────────────────────
@@ -76,17 +134,15 @@ fn reviews_view(
     lang: Lang,
     items: &[ReviewItem],
     q: &ListQuery,
+    next: Option<&str>,
     me: Option<&str>,
     may_act: bool,
     csrf: &str,
 ) -> Markup {
     let tab = |value: &str, zh: &str, en: &str| {
-        let current = q.show == value;
-        let mut href = format!("/ui/reviews?show={value}");
-        if !q.system.is_empty() {
-            href.push_str(&format!("&system={}", encode(&q.system)));
-        }
-        html! { @if current { strong { (t(lang, zh, en)) } } @else { a href=(href) { (t(lang, zh, en)) } } }
+        let href = ListQuery { show: value.into(), system: q.system.clone(), ..ListQuery::default() }
+            .href(List::Reviews, None);
+        html! { @if q.show == value { strong { (t(lang, zh, en)) } } @else { a href=(href) { (t(lang, zh, en)) } } }
     };
     html! {
         h1 { (t(lang, "人工复核队列", "Human review queue")) }
@@ -144,6 +200,7 @@ fn reviews_view(
                 }
             }
         }
+        (pager(lang, List::Reviews, q, next))
     }
 }
 
@@ -153,28 +210,22 @@ pub(super) async fn reviews<S: Store + LedgerStatus + Send + Sync + 'static>(
     uri: Uri,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let user = match d.user(&headers, &uri) {
-        Ok(user) => user,
-        Err(to_login) => return *to_login,
+    let (user, q) = match d.list_request(&headers, &uri, "review.read", query) {
+        Ok(request) => request,
+        Err(response) => return *response,
     };
-    if let Err(refused) = allowed(&d, &user, "review.read") {
-        return *refused;
-    }
-    let q = query.map(|Query(q)| q).unwrap_or_default();
-    let items = match d.gov_read(|gov, _| gov.reviews(None)).await {
-        Ok(items) => items,
+    let statuses = match q.show.as_str() {
+        "all" => vec![],
+        "resolved" => vec![ReviewStatus::Resolved],
+        _ => vec![ReviewStatus::Open, ReviewStatus::Claimed],
+    };
+    let filter = ReviewFilter { system: q.system_filter(), statuses };
+    let page = d.page(List::Reviews, &q, move |gov, after| gov.review_page(&filter, after, DEFAULT_LIMIT));
+    let (mut items, next) = match page.await {
+        Ok(page) => page,
         Err(e) => return error_page(&user, &e),
     };
-    let mut items: Vec<ReviewItem> = items
-        .into_iter()
-        .filter(|i| q.system.is_empty() || i.system == q.system)
-        .filter(|i| match q.show.as_str() {
-            "all" => true,
-            "resolved" => i.status == ReviewStatus::Resolved,
-            _ => i.status != ReviewStatus::Resolved,
-        })
-        .collect();
-    // Oldest waiting first: the person behind it has waited longest.
+    // On each page, oldest waiting first: the person behind it has waited longest.
     items.sort_by_key(|i| (i.status == ReviewStatus::Resolved, i.created_at));
     let lang = user.lang;
     let banner = match q.done.as_str() {
@@ -187,72 +238,8 @@ pub(super) async fn reviews<S: Store + LedgerStatus + Send + Sync + 'static>(
         _ => None,
     };
     let may_act = d.app.policy.allows(&user.key, "review.resolve");
-    let body = reviews_view(lang, &items, &q, user.key.person.as_deref(), may_act, &user.csrf);
+    let body = reviews_view(lang, &items, &q, next.as_deref(), user.key.person.as_deref(), may_act, &user.csrf);
     user.page(StatusCode::OK, t(lang, "人工复核", "Human review"), banner.as_ref(), body)
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct ReviewForm {
-    csrf: String,
-    #[serde(default)]
-    outcome: String,
-    #[serde(default)]
-    note: String,
-}
-
-impl Posted for ReviewForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-/// `claim` or `resolve` a review item.
-pub(super) async fn review_action<S: Store + LedgerStatus + Send + Sync + 'static>(
-    State(d): Shared<S>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path((id, verb)): Path<(u64, String)>,
-    form: Result<Form<ReviewForm>, FormRejection>,
-) -> Response {
-    let (user, form) = match d.posted(&headers, &uri, form) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
-    let resolve = match verb.as_str() {
-        "claim" => false,
-        "resolve" => true,
-        other => return error_page(&user, &ApiError::NotFound(format!("no action `{other}` on a review"))),
-    };
-    let result = match authorize_hash(&d.app, &user.key.sha256, "review.resolve") {
-        Err(e) => Err(e),
-        Ok(key) if !resolve => claim_review_as(&d.app, &key, id).await.map(|_| "claimed"),
-        Ok(key) => {
-            let outcome = match form.outcome.as_str() {
-                "approve" => Ok(HumanOutcome::Approve),
-                "reject" => Ok(HumanOutcome::Reject),
-                other => Err(ApiError::BadRequest(format!("choose approve or reject, not `{other}`"))),
-            };
-            match outcome {
-                Ok(outcome) => {
-                    resolve_review_as(&d.app, &key, id, outcome, form.note.clone()).await.map(|_| "resolved")
-                }
-                Err(e) => Err(e),
-            }
-        }
-    };
-    match result {
-        Ok(done) => see_other(&format!("/ui/reviews?show=all&done={done}#review-{id}"), &[]),
-        Err(e) => {
-            let lang = user.lang;
-            let (status, banner) = explain(lang, &e);
-            let items = d.gov_read(|gov, _| gov.reviews(None)).await.unwrap_or_default();
-            let items: Vec<ReviewItem> = items.into_iter().filter(|i| i.id == id).collect();
-            let may_act = d.app.policy.allows(&user.key, "review.resolve");
-            let q = ListQuery { show: "all".into(), ..ListQuery::default() };
-            let body = reviews_view(lang, &items, &q, user.key.person.as_deref(), may_act, &user.csrf);
-            user.page(status, t(lang, "人工复核", "Human review"), Some(&banner), body)
-        }
-    }
 }
 
 // ── incidents ────────────────────────────────────────────────────────────────────────────────
@@ -274,9 +261,17 @@ fn incident_status(lang: Lang, s: IncidentStatus) -> &'static str {
     }
 }
 
-fn incidents_view(lang: Lang, rows: &[IncidentRow], q: &ListQuery, may_act: bool, csrf: &str) -> Markup {
+fn incidents_view(
+    lang: Lang,
+    rows: &[IncidentRow],
+    q: &ListQuery,
+    next: Option<&str>,
+    may_act: bool,
+    csrf: &str,
+) -> Markup {
     let tab = |value: &str, zh: &str, en: &str| {
-        let href = format!("/ui/incidents?show={value}");
+        let href = ListQuery { show: value.into(), system: q.system.clone(), ..ListQuery::default() }
+            .href(List::Incidents, None);
         html! { @if q.show == value { strong { (t(lang, zh, en)) } } @else { a href=(href) { (t(lang, zh, en)) } } }
     };
     html! {
@@ -333,6 +328,7 @@ fn incidents_view(lang: Lang, rows: &[IncidentRow], q: &ListQuery, may_act: bool
                 }
             }
         }
+        (pager(lang, List::Incidents, q, next))
     }
 }
 
@@ -342,24 +338,18 @@ pub(super) async fn incidents<S: Store + LedgerStatus + Send + Sync + 'static>(
     uri: Uri,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let user = match d.user(&headers, &uri) {
-        Ok(user) => user,
-        Err(to_login) => return *to_login,
+    let (user, q) = match d.list_request(&headers, &uri, "incident.read", query) {
+        Ok(request) => request,
+        Err(response) => return *response,
     };
-    if let Err(refused) = allowed(&d, &user, "incident.read") {
-        return *refused;
-    }
-    let q = query.map(|Query(q)| q).unwrap_or_default();
-    let rows = match d.gov_read(|gov, _| gov.incidents(now())).await {
-        Ok(rows) => rows,
+    let statuses = if q.show == "all" { vec![] } else { vec![IncidentStatus::Open, IncidentStatus::Acknowledged] };
+    let filter = IncidentFilter { system: q.system_filter(), statuses };
+    let page = d.page(List::Incidents, &q, move |gov, after| gov.incident_page(&filter, after, DEFAULT_LIMIT, now()));
+    let (mut rows, next) = match page.await {
+        Ok(page) => page,
         Err(e) => return error_page(&user, &e),
     };
-    let mut rows: Vec<IncidentRow> = rows
-        .into_iter()
-        .filter(|r| q.system.is_empty() || r.incident.system == q.system)
-        .filter(|r| q.show == "all" || r.incident.status != IncidentStatus::Resolved)
-        .collect();
-    // Most severe first, then oldest.
+    // On each page, most severe first, then oldest.
     rows.sort_by_key(|r| {
         (r.incident.status == IncidentStatus::Resolved, std::cmp::Reverse(r.incident.severity), r.incident.opened_at)
     });
@@ -377,60 +367,105 @@ pub(super) async fn incidents<S: Store + LedgerStatus + Send + Sync + 'static>(
         _ => None,
     };
     let may_act = d.app.policy.allows(&user.key, "incident.write");
-    let body = incidents_view(lang, &rows, &q, may_act, &user.csrf);
+    let body = incidents_view(lang, &rows, &q, next.as_deref(), may_act, &user.csrf);
     user.page(StatusCode::OK, t(lang, "事件", "Incidents"), banner.as_ref(), body)
 }
 
+// ── actions ──────────────────────────────────────────────────────────────────────────────────
+
+/// A form posted by an action on a review item or an incident.
 #[derive(Debug, Deserialize)]
-pub(super) struct NoteForm {
+pub(super) struct ActionForm {
     csrf: String,
+    #[serde(default)]
+    outcome: String,
     #[serde(default)]
     note: String,
 }
 
-impl Posted for NoteForm {
+impl Posted for ActionForm {
     fn csrf(&self) -> &str {
         &self.csrf
     }
 }
 
-/// `acknowledge` or `resolve` an incident.
-pub(super) async fn incident_action<S: Store + LedgerStatus + Send + Sync + 'static>(
+/// What a person does to an item of a list.
+enum Action {
+    Claim,
+    Resolve,
+    Incident(IncidentStep),
+}
+
+impl Action {
+    fn parse(list: List, verb: &str) -> Result<Self, ApiError> {
+        match (list, verb) {
+            (List::Reviews, "claim") => Ok(Self::Claim),
+            (List::Reviews, "resolve") => Ok(Self::Resolve),
+            (List::Incidents, verb) => IncidentStep::from_verb(verb)
+                .map(Self::Incident)
+                .ok_or_else(|| ApiError::NotFound(format!("no action `{verb}` on an incident"))),
+            (_, verb) => Err(ApiError::NotFound(format!("no action `{verb}` on a review"))),
+        }
+    }
+}
+
+/// `claim` or `resolve` a review item (`INCIDENT` false), `acknowledge` or `resolve` an incident
+/// (`INCIDENT` true): through the API's calls, then back to the list at the item, or the item
+/// alone with what went wrong.
+pub(super) async fn item_action<S: Store + LedgerStatus + Send + Sync + 'static, const INCIDENT: bool>(
     State(d): Shared<S>,
     headers: HeaderMap,
     uri: Uri,
     Path((id, verb)): Path<(u64, String)>,
-    form: Result<Form<NoteForm>, FormRejection>,
+    form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
     let (user, form) = match d.posted(&headers, &uri, form) {
         Ok(posted) => posted,
         Err(response) => return *response,
     };
-    let resolve = match verb.as_str() {
-        "acknowledge" => false,
-        "resolve" => true,
-        other => return error_page(&user, &ApiError::NotFound(format!("no action `{other}` on an incident"))),
+    let list = if INCIDENT { List::Incidents } else { List::Reviews };
+    let action = match Action::parse(list, &verb) {
+        Ok(action) => action,
+        Err(e) => return error_page(&user, &e),
     };
-    let result = match authorize_hash(&d.app, &user.key.sha256, "incident.write") {
+    let permission = if INCIDENT { "incident.write" } else { "review.resolve" };
+    let result = match authorize_hash(&d.app, &user.key.sha256, permission) {
         Err(e) => Err(e),
-        Ok(key) if resolve => resolve_incident_as(&d.app, &key, id, form.note).await.map(|_| "resolved"),
-        Ok(key) => acknowledge_incident_as(&d.app, &key, id, form.note).await.map(|_| "acknowledged"),
+        Ok(key) => match action {
+            Action::Claim => claim_review_as(&d.app, &key, id).await.map(|_| "claimed"),
+            Action::Resolve => {
+                let outcome = match form.outcome.as_str() {
+                    "approve" => Ok(HumanOutcome::Approve),
+                    "reject" => Ok(HumanOutcome::Reject),
+                    other => Err(ApiError::BadRequest(format!("choose approve or reject, not `{other}`"))),
+                };
+                match outcome {
+                    Ok(outcome) => resolve_review_as(&d.app, &key, id, outcome, form.note).await.map(|_| "resolved"),
+                    Err(e) => Err(e),
+                }
+            }
+            Action::Incident(step) => {
+                advance_incident_as(&d.app, &key, id, step, form.note).await.map(|_| step.status().as_str())
+            }
+        },
     };
-    match result {
-        Ok(done) => see_other(&format!("/ui/incidents?show=all&done={done}#incident-{id}"), &[]),
-        Err(e) => {
-            let lang = user.lang;
-            let (status, banner) = explain(lang, &e);
-            let rows = d.gov_read(|gov, _| gov.incidents(now())).await.unwrap_or_default();
-            let rows: Vec<IncidentRow> = rows.into_iter().filter(|r| r.incident.id == id).collect();
-            let may_act = d.app.policy.allows(&user.key, "incident.write");
-            let q = ListQuery { show: "all".into(), ..ListQuery::default() };
-            user.page(
-                status,
-                t(lang, "事件", "Incidents"),
-                Some(&banner),
-                incidents_view(lang, &rows, &q, may_act, &user.csrf),
-            )
-        }
-    }
+    let anchor = if INCIDENT { "incident" } else { "review" };
+    let e = match result {
+        Ok(done) => return see_other(&format!("/ui/{}?show=all&done={done}#{anchor}-{id}", list.name()), &[]),
+        Err(e) => e,
+    };
+    let lang = user.lang;
+    let (status, banner) = explain(lang, &e);
+    let q = ListQuery { show: "all".into(), ..ListQuery::default() };
+    let (title, body) = if INCIDENT {
+        let rows = d.gov_read(move |gov, _| gov.incident(id, now())).await.into_iter().collect::<Vec<_>>();
+        let may_act = d.app.policy.allows(&user.key, "incident.write");
+        (t(lang, "事件", "Incidents"), incidents_view(lang, &rows, &q, None, may_act, &user.csrf))
+    } else {
+        let items = d.gov_read(move |gov, _| gov.review(id)).await.into_iter().collect::<Vec<_>>();
+        let may_act = d.app.policy.allows(&user.key, "review.resolve");
+        let me = user.key.person.as_deref();
+        (t(lang, "人工复核", "Human review"), reviews_view(lang, &items, &q, None, me, may_act, &user.csrf))
+    };
+    user.page(status, title, Some(&banner), body)
 }

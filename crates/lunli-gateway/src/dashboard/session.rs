@@ -1,5 +1,5 @@
 //! Dashboard sessions: a person signs in once with an API key; the browser then holds only a
-//! random session token in an HttpOnly, SameSite=Strict cookie. The server keeps, per session,
+//! random session token in an HttpOnly, SameSite=Strict cookie (also Secure over HTTPS). The server keeps, per session,
 //! the SHA-256 of the key (never the key) and a CSRF token that every form must echo.
 //!
 //! Sessions live in this instance's memory: restarting the gateway signs everyone out, and a
@@ -101,9 +101,14 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_string())
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, for the dashboard's paths only.
-pub fn set_cookie(name: &str, value: &str, max_age: Option<Duration>) -> String {
-    let mut c = cookie::Cookie::build((name, value)).path("/ui").http_only(true).same_site(cookie::SameSite::Strict);
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, for the dashboard's paths only; `Secure`
+/// (sent back over HTTPS only) when the browser reached the gateway over HTTPS.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<Duration>, secure: bool) -> String {
+    let mut c = cookie::Cookie::build((name, value))
+        .path("/ui")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(secure);
     if let Some(age) = max_age {
         c = c.max_age(cookie::time::Duration::seconds(i64::try_from(age.as_secs()).unwrap_or(i64::MAX)));
     }
@@ -111,8 +116,8 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<Duration>) -> String 
 }
 
 /// A `Set-Cookie` value that removes a cookie.
-pub fn clear_cookie(name: &str) -> String {
-    set_cookie(name, "", Some(Duration::ZERO))
+pub fn clear_cookie(name: &str, secure: bool) -> String {
+    set_cookie(name, "", Some(Duration::ZERO), secure)
 }
 
 #[cfg(test)]
@@ -148,8 +153,12 @@ mod tests {
         assert_eq!(cookie(&headers, LANG_COOKIE).as_deref(), Some("zh"));
         assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("tok"));
         assert_eq!(cookie(&headers, "missing"), None);
-        let set = set_cookie(SESSION_COOKIE, "tok", None);
+        let set = set_cookie(SESSION_COOKIE, "tok", None, false);
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/ui"), "{set}");
-        assert!(clear_cookie(SESSION_COOKIE).contains("Max-Age=0"));
+        assert!(!set.contains("Secure"), "{set}");
+        let secure = set_cookie(SESSION_COOKIE, "tok", None, true);
+        assert!(secure.contains("; Secure") && secure.contains("HttpOnly") && secure.contains("SameSite=Strict"));
+        assert!(clear_cookie(SESSION_COOKIE, false).contains("Max-Age=0"));
+        assert!(clear_cookie(SESSION_COOKIE, true).contains("Secure"));
     }
 }

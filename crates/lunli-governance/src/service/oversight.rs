@@ -9,13 +9,13 @@ use serde_json::json;
 use super::{event, existing_person, existing_system, not_found};
 use crate::Governance;
 use crate::GovernanceError;
-use crate::incident::{Feedback, Incident, NewIncident, Overdue};
+use crate::incident::{Feedback, Incident, IncidentStatus, NewIncident, Overdue};
 use crate::monitoring::{self, Alert, OutcomeReport, Reading};
 use crate::playbook::Playbook;
 use crate::registry::System;
 use crate::review::{HumanOutcome, NewReview, ReviewItem, ReviewStatus};
 use crate::runtime::Suspension;
-use crate::store::{Event, Store, SystemVersion, Tx};
+use crate::store::{Event, IncidentFilter, Keyset, ReviewFilter, Store, SystemVersion, Tx};
 
 /// Who the ledger names when the playbook acts by itself (an automatic suspension).
 pub const PLAYBOOK_ACTOR: &str = "lunli:playbook";
@@ -27,6 +27,64 @@ pub struct IncidentRow {
     pub incident: Incident,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overdue: Option<Overdue>,
+}
+
+/// One page of a list and the id to continue after, `None` on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<u64>,
+}
+
+impl<T> Page<T> {
+    /// Reads `limit + 1` records with `read`, so that whether another page follows is known
+    /// without a second query; keeps `limit` of them.
+    fn read(
+        after: u64,
+        limit: u32,
+        read: impl FnOnce(Keyset) -> Result<Vec<T>, GovernanceError>,
+        id: impl Fn(&T) -> u64,
+    ) -> Result<Self, GovernanceError> {
+        let mut items = read(Keyset { after, limit: limit.saturating_add(1) })?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next = if more { items.last().map(&id) } else { None };
+        Ok(Self { items, next })
+    }
+}
+
+/// The two steps an open incident goes through (Art. 17): acknowledged, then resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentStep {
+    Acknowledge,
+    Resolve,
+}
+
+impl IncidentStep {
+    /// The step an action's name (`acknowledge`, `resolve`) asks for.
+    pub fn from_verb(verb: &str) -> Option<Self> {
+        match verb {
+            "acknowledge" => Some(Self::Acknowledge),
+            "resolve" => Some(Self::Resolve),
+            _ => None,
+        }
+    }
+
+    /// The ledger action that records the step.
+    pub fn action(self) -> &'static str {
+        match self {
+            Self::Acknowledge => "incident.acknowledge",
+            Self::Resolve => "incident.resolve",
+        }
+    }
+
+    /// The status the step leaves the incident in.
+    pub fn status(self) -> IncidentStatus {
+        match self {
+            Self::Acknowledge => IncidentStatus::Acknowledged,
+            Self::Resolve => IncidentStatus::Resolved,
+        }
+    }
 }
 
 /// What a batch of reported outcomes led to.
@@ -137,6 +195,16 @@ impl<S: Store> Governance<'_, S> {
         self.store.read(|tx| tx.reviews(status))
     }
 
+    /// The review items the filter selects with an id after `after`, `limit` at most, in id order.
+    pub fn review_page(
+        &self,
+        filter: &ReviewFilter,
+        after: u64,
+        limit: u32,
+    ) -> Result<Page<ReviewItem>, GovernanceError> {
+        Page::read(after, limit, |page| self.store.read(|tx| tx.review_page(filter, page)), |i| i.id)
+    }
+
     pub fn review(&self, id: u64) -> Result<ReviewItem, GovernanceError> {
         self.store.read(|tx| existing_review(tx, id))
     }
@@ -227,20 +295,7 @@ impl<S: Store> Governance<'_, S> {
         note: &str,
         at: Timestamp,
     ) -> Result<Incident, GovernanceError> {
-        self.store.write(|tx| {
-            let mut incident = existing_incident(tx, id)?;
-            incident.acknowledge(actor, note, at)?;
-            tx.put_incident(&incident)?;
-            let late = at > incident.acknowledge_by;
-            tx.record(&event(
-                actor,
-                "incident.acknowledge",
-                format!("incident:{id}"),
-                at,
-                json!({ "system": incident.system, "note": note.trim(), "late": late }),
-            ))?;
-            Ok(incident)
-        })
+        self.advance_incident(IncidentStep::Acknowledge, actor, id, note, at)
     }
 
     pub fn resolve_incident(
@@ -250,17 +305,38 @@ impl<S: Store> Governance<'_, S> {
         note: &str,
         at: Timestamp,
     ) -> Result<Incident, GovernanceError> {
+        self.advance_incident(IncidentStep::Resolve, actor, id, note, at)
+    }
+
+    /// Takes an incident one step on, recording in the ledger whether the step came after the
+    /// playbook's deadline for it.
+    pub fn advance_incident(
+        &self,
+        step: IncidentStep,
+        actor: &str,
+        id: u64,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<Incident, GovernanceError> {
         self.store.write(|tx| {
             let mut incident = existing_incident(tx, id)?;
-            incident.resolve(actor, note, at)?;
+            let deadline = match step {
+                IncidentStep::Acknowledge => {
+                    incident.acknowledge(actor, note, at)?;
+                    incident.acknowledge_by
+                }
+                IncidentStep::Resolve => {
+                    incident.resolve(actor, note, at)?;
+                    incident.resolve_by
+                }
+            };
             tx.put_incident(&incident)?;
-            let late = at > incident.resolve_by;
             tx.record(&event(
                 actor,
-                "incident.resolve",
+                step.action(),
                 format!("incident:{id}"),
                 at,
-                json!({ "system": incident.system, "note": note.trim(), "late": late }),
+                json!({ "system": incident.system, "note": note.trim(), "late": at > deadline }),
             ))?;
             Ok(incident)
         })
@@ -275,6 +351,20 @@ impl<S: Store> Governance<'_, S> {
     pub fn incidents(&self, now: Timestamp) -> Result<Vec<IncidentRow>, GovernanceError> {
         let all = self.store.read(|tx| tx.incidents())?;
         Ok(all.into_iter().map(|incident| IncidentRow { overdue: incident.overdue(now), incident }).collect())
+    }
+
+    /// The incidents the filter selects with an id after `after`, `limit` at most, in id order,
+    /// each with its overdue flag at `now`.
+    pub fn incident_page(
+        &self,
+        filter: &IncidentFilter,
+        after: u64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<Page<IncidentRow>, GovernanceError> {
+        let page = Page::read(after, limit, |page| self.store.read(|tx| tx.incident_page(filter, page)), |i| i.id)?;
+        let items = page.items.into_iter().map(|incident| IncidentRow { overdue: incident.overdue(now), incident });
+        Ok(Page { items: items.collect(), next: page.next })
     }
 
     // ── feedback ──────────────────────────────────────────────────────────────────────────
@@ -420,6 +510,11 @@ impl<S: Store> Governance<'_, S> {
 
     pub fn alerts(&self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError> {
         self.store.read(|tx| tx.alerts(system))
+    }
+
+    /// The alerts (of one system when given) with an id after `after`, `limit` at most.
+    pub fn alert_page(&self, system: Option<&str>, after: u64, limit: u32) -> Result<Page<Alert>, GovernanceError> {
+        Page::read(after, limit, |page| self.store.read(|tx| tx.alert_page(system, page)), |a| a.id)
     }
 }
 
