@@ -278,12 +278,27 @@ pub trait Ledger: Backend {
     /// Refuses ([`LedgerError::Tampered`]) when the entries since the latest head do not check
     /// out, so a head never vouches for altered entries, and ([`LedgerError::ForeignKey`]) when
     /// the latest head was signed with another key.
+    ///
+    /// Writers are held up only briefly: the entries since the latest head are read and checked
+    /// on a read snapshot first, and only the few appended meanwhile under the write lock, where
+    /// the head is signed and stored (see [`sign_after`]).
     fn sign_head(&self, now: Timestamp) -> Result<SignOutcome, LedgerError> {
+        self.sign_head_pausing(now, &mut || {})
+    }
+
+    /// [`Ledger::sign_head`], running `between` after the entries are read on a snapshot and
+    /// before the write lock is taken: for tests of what other writers do meanwhile.
+    #[doc(hidden)]
+    fn sign_head_pausing(&self, now: Timestamp, between: &mut dyn FnMut()) -> Result<SignOutcome, LedgerError> {
         let keys = self.ledger_keys()?;
-        self.write_ledger(|tables| {
-            let key = keys.signing_key()?;
-            sign(tables, &key, now, &keys)
-        })
+        let key = self.signing_key()?;
+        let folded = self.snapshot(|tables| {
+            let mut folded = start_fold(tables, &key, &keys)?;
+            fold(tables, &mut folded)?;
+            Ok(folded)
+        })?;
+        between();
+        self.write_ledger(|tables| sign_after(tables, &key, now, &keys, folded))
     }
 
     /// Every signed head, smallest size first.
@@ -500,17 +515,20 @@ fn verify(tables: &mut dyn Tables, key: &VerifyingKey) -> Result<Report, LedgerE
     Ok(report)
 }
 
-/// Signs a head over the whole log, inside the caller's write transaction. Starts from the
-/// compact tree stored with the latest head when its root is that head's signed root (so only
-/// the entries since are read), else from the first entry; checks every entry it reads, and that
-/// the log still has the latest head's root at its size, so that no head is ever signed over
-/// entries that were altered or over a history that does not extend the heads before.
-fn sign(
-    tables: &mut dyn Tables,
-    key: &SigningKey,
-    now: Timestamp,
-    keys: &LedgerKeys,
-) -> Result<SignOutcome, LedgerError> {
+/// A tree over the first entries of the log, each read and checked, ready to be extended.
+struct Folded {
+    /// The latest head when reading began; the tree extends it.
+    latest: Option<SignedTreeHead>,
+    tree: CompactTree,
+    /// The leaf hash of the tree's last entry (zero when it is empty), which the next entry must
+    /// record as its `prev_leaf_hash`.
+    last_leaf: Hash,
+}
+
+/// Where signing starts: the latest head (refused when another key signed it) and the compact
+/// tree stored with it when its root is that head's signed root (so only the entries since are
+/// read), else the empty tree.
+fn start_fold(tables: &mut dyn Tables, key: &SigningKey, keys: &LedgerKeys) -> Result<Folded, LedgerError> {
     let latest = match tables.latest_head()? {
         None => None,
         Some(Ok(head)) => Some(head),
@@ -522,27 +540,34 @@ fn sign(
         return Err(LedgerError::ForeignKey { size: latest.head.size, public: keys.public_key_path() });
     }
     let stored = tables.tree()?;
-    let mut tree = match (&latest, stored) {
+    let tree = match (&latest, stored) {
         (Some(latest), Some(tree)) if tree.size() == latest.head.size && tree.root() == latest.head.root => tree,
         _ => CompactTree::new(),
     };
-    // The entry before the first one read, whose leaf hash the next entry must record.
-    let mut prev = Hash::ZERO;
+    let mut last_leaf = Hash::ZERO;
     if tree.size() > 0 {
-        prev = checked_row(tables, tree.size() - 1, tree.size())?.leaf;
+        last_leaf = checked_row(tables, tree.size() - 1, tree.size())?.leaf;
     }
+    Ok(Folded { latest, tree, last_leaf })
+}
+
+/// Reads every entry after the folded ones, checks it on its own and its link to the one
+/// before, and folds it into the tree; checks on the way that the log has the latest head's
+/// root at its size, and after that no head covers more than the log holds.
+fn fold(tables: &mut dyn Tables, folded: &mut Folded) -> Result<(), LedgerError> {
+    let Folded { latest, tree, last_leaf } = folded;
     let mut problem = None;
     checked_rows(tables, tree.size(), |index, checked| {
         let expected = tree.size();
         let row = match checked {
             _ if index != expected => Err(Problem::Missing { index: expected, next: index }),
-            Ok(row) if row.entry.prev_leaf_hash != prev => Err(Problem::ChainBroken { index }),
+            Ok(row) if row.entry.prev_leaf_hash != *last_leaf => Err(Problem::ChainBroken { index }),
             other => other,
         };
         match row {
             Ok(row) => {
                 tree.push(row.leaf);
-                prev = row.leaf;
+                *last_leaf = row.leaf;
                 if let Some(latest) = latest.filter(|latest| latest.head.size == tree.size())
                     && latest.head.root != tree.root()
                 {
@@ -565,19 +590,79 @@ fn sign(
     if let Some(problem) = problem {
         return Err(LedgerError::Tampered { problem });
     }
-    if let Some(latest) = latest {
-        if latest.head.size == tree.size() {
-            return Ok(SignOutcome::AlreadySigned(latest));
-        }
-        if latest.head.size > tree.size() {
-            let problem = Problem::Truncated { index: tree.size(), head_size: latest.head.size };
-            return Err(LedgerError::Tampered { problem });
-        }
+    if let Some(latest) = latest
+        && latest.head.size > tree.size()
+    {
+        return Err(LedgerError::Tampered {
+            problem: Problem::Truncated { index: tree.size(), head_size: latest.head.size },
+        });
     }
+    Ok(())
+}
+
+/// Signs and stores a head over the folded tree, unless the latest head already covers it.
+fn finish(
+    tables: &mut dyn Tables,
+    key: &SigningKey,
+    now: Timestamp,
+    folded: Folded,
+) -> Result<SignOutcome, LedgerError> {
+    if let Some(latest) = folded.latest
+        && latest.head.size == folded.tree.size()
+    {
+        return Ok(SignOutcome::AlreadySigned(latest));
+    }
+    let tree = folded.tree;
     let signed = TreeHead { size: tree.size(), root: tree.root(), timestamp: now }.sign(key);
     tables.put_head(&signed)?;
     tables.put_tree(&tree)?;
     Ok(SignOutcome::New(signed))
+}
+
+/// Signs a head over the whole log in one go, inside the caller's write transaction: from the
+/// latest head's stored tree (see [`start_fold`]), every entry since is read and checked, so
+/// that no head is ever signed over entries that were altered or over a history that does not
+/// extend the heads before.
+fn sign(
+    tables: &mut dyn Tables,
+    key: &SigningKey,
+    now: Timestamp,
+    keys: &LedgerKeys,
+) -> Result<SignOutcome, LedgerError> {
+    let mut folded = start_fold(tables, key, keys)?;
+    fold(tables, &mut folded)?;
+    finish(tables, key, now, folded)
+}
+
+/// The second half of [`Ledger::sign_head`], inside the write transaction: `folded` was read and
+/// checked on an earlier snapshot, up to the size the log had then (N). When the latest head is
+/// still the one that reading started from, entry N - 1 is read again and must still hash as it
+/// did (so the log was not cut or rewritten at the seam meanwhile); then only the entries from N
+/// on — those appended since the snapshot, few — are read and checked, chained to it, and the
+/// head is signed over them all. When another head was signed meanwhile (by another instance
+/// sharing the store), this falls back to [`sign`] from that head: it is recent, so few entries
+/// follow it, and the guarantees are those of signing in one go.
+fn sign_after(
+    tables: &mut dyn Tables,
+    key: &SigningKey,
+    now: Timestamp,
+    keys: &LedgerKeys,
+    mut folded: Folded,
+) -> Result<SignOutcome, LedgerError> {
+    let latest = tables.latest_head()?.map(|head| head.map_err(unreadable_head)).transpose()?;
+    if latest != folded.latest {
+        return sign(tables, key, now, keys);
+    }
+    let size = folded.tree.size();
+    if size > 0 {
+        let seam = checked_row(tables, size - 1, size)?;
+        if seam.leaf != folded.last_leaf {
+            let problem = Problem::Modified { index: size - 1, change: Change::Content };
+            return Err(LedgerError::Tampered { problem });
+        }
+    }
+    fold(tables, &mut folded)?;
+    finish(tables, key, now, folded)
 }
 
 /// The leaf hashes stored beside the entries, as a [`LeafSource`] for building proofs: a
