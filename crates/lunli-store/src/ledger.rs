@@ -5,7 +5,8 @@
 //! Tables (see `migrations/`): `ledger_entries (idx, leaf_hash, entry)` holds entry `idx`'s
 //! canonical bytes and, beside them, their leaf hash; `ledger_heads (size, root, timestamp,
 //! signature)` the signed tree heads; `ledger_tree` the compact tree as of the latest head, so a
-//! new head reads only the entries appended since. The stored leaf hashes and the compact tree
+//! new head reads only the entries appended since — on a read snapshot, and under the write
+//! lock only those appended while that read ran. The stored leaf hashes and the compact tree
 //! are conveniences for appending, signing and proving: verification never trusts them and
 //! recomputes everything from the entries' bytes, checking the stored hashes on the way.
 //!
@@ -280,8 +281,10 @@ pub trait Ledger: Backend {
     /// the latest head was signed with another key.
     ///
     /// Writers are held up only briefly: the entries since the latest head are read and checked
-    /// on a read snapshot first, and only the few appended meanwhile under the write lock, where
-    /// the head is signed and stored (see [`sign_after`]).
+    /// on a read snapshot first, without the write lock; under it, only the last of them is read
+    /// again (it must hash as before) and the few appended meanwhile are read and checked, then
+    /// the head is signed and stored. When another instance signed a head in between, signing
+    /// starts over under the lock from that head (few entries follow it).
     fn sign_head(&self, now: Timestamp) -> Result<SignOutcome, LedgerError> {
         self.sign_head_pausing(now, &mut || {})
     }
