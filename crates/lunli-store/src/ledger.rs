@@ -281,10 +281,12 @@ pub trait Ledger: Backend {
     /// the latest head was signed with another key.
     ///
     /// Writers are held up only briefly: the entries since the latest head are read and checked
-    /// on a read snapshot first, without the write lock; under it, only the last of them is read
-    /// again (it must hash as before) and the few appended meanwhile are read and checked, then
-    /// the head is signed and stored. When another instance signed a head in between, signing
-    /// starts over under the lock from that head (few entries follow it).
+    /// on a read snapshot first, without the write lock — and when that took long, those
+    /// appended meanwhile on another snapshot, up to 8 rounds, until fewer than 1,024 were new.
+    /// Under the lock, only the last entry read is read again (it must hash as before) and the
+    /// few appended since are read and checked, then the head is signed and stored. When another
+    /// instance signed a head in between, reading starts over from that head (few entries follow
+    /// it).
     fn sign_head(&self, now: Timestamp) -> Result<SignOutcome, LedgerError> {
         self.sign_head_pausing(now, &mut || {})
     }
@@ -295,11 +297,22 @@ pub trait Ledger: Backend {
     fn sign_head_pausing(&self, now: Timestamp, between: &mut dyn FnMut()) -> Result<SignOutcome, LedgerError> {
         let keys = self.ledger_keys()?;
         let key = self.signing_key()?;
-        let folded = self.snapshot(|tables| {
+        let (mut folded, mut read) = self.snapshot(|tables| {
             let mut folded = start_fold(tables, &key, &keys)?;
+            let from = folded.tree.size();
             fold(tables, &mut folded)?;
-            Ok(folded)
+            let read = folded.tree.size() - from;
+            Ok((folded, read))
         })?;
+        // A long read leaves many entries appended meanwhile: read those on a new snapshot too,
+        // until few are left for the write lock.
+        let mut rounds = 1;
+        while read >= CATCH_UP && rounds < SNAPSHOT_ROUNDS {
+            let before = folded.tree.size();
+            folded = self.snapshot(|tables| catch_up(tables, &key, &keys, folded))?;
+            read = folded.tree.size().saturating_sub(before);
+            rounds += 1;
+        }
         between();
         self.write_ledger(|tables| sign_after(tables, &key, now, &keys, folded))
     }
@@ -622,42 +635,31 @@ fn finish(
     Ok(SignOutcome::New(signed))
 }
 
-/// Signs a head over the whole log in one go, inside the caller's write transaction: from the
-/// latest head's stored tree (see [`start_fold`]), every entry since is read and checked, so
-/// that no head is ever signed over entries that were altered or over a history that does not
-/// extend the heads before.
-fn sign(
-    tables: &mut dyn Tables,
-    key: &SigningKey,
-    now: Timestamp,
-    keys: &LedgerKeys,
-) -> Result<SignOutcome, LedgerError> {
-    let mut folded = start_fold(tables, key, keys)?;
-    fold(tables, &mut folded)?;
-    finish(tables, key, now, folded)
-}
+/// Entries a snapshot round of [`Ledger::sign_head`] may still have had to read for signing to go
+/// on to the write lock; past that, another round reads the entries appended meanwhile.
+const CATCH_UP: u64 = 1024;
+/// Snapshot rounds at most: when writers append as fast as a round reads, rounds would not get
+/// shorter, and the lock is taken after the last.
+const SNAPSHOT_ROUNDS: u32 = 8;
 
-/// The second half of [`Ledger::sign_head`], inside the write transaction: `folded` was read and
-/// checked on an earlier snapshot, up to the size the log had then (N). When the latest head is
-/// still the one that reading started from, entry N - 1 is read again and must still hash as it
-/// did (so the log was not cut or rewritten at the seam meanwhile); then only the entries from N
-/// on — those appended since the snapshot, few — are read and checked, chained to it, and the
-/// head is signed over them all. When another head was signed meanwhile (by another instance
-/// sharing the store), this falls back to [`sign`] from that head: it is recent, so few entries
-/// follow it, and the guarantees are those of signing in one go.
-fn sign_after(
+/// Extends `folded`, read and checked on an earlier snapshot up to the size the log had then
+/// (N), to the whole log as `tables` see it. When the latest head is still the one that reading
+/// started from, entry N - 1 is read again and must still hash as it did (so the log was not cut
+/// or rewritten at the seam meanwhile); then only the entries from N on — those appended since —
+/// are read and checked, chained to it. When another head was signed meanwhile (by another
+/// instance sharing the store), reading starts over from that head: it is recent, so few
+/// entries follow it.
+fn catch_up(
     tables: &mut dyn Tables,
     key: &SigningKey,
-    now: Timestamp,
     keys: &LedgerKeys,
     mut folded: Folded,
-) -> Result<SignOutcome, LedgerError> {
+) -> Result<Folded, LedgerError> {
     let latest = tables.latest_head()?.map(|head| head.map_err(unreadable_head)).transpose()?;
     if latest != folded.latest {
-        return sign(tables, key, now, keys);
-    }
-    let size = folded.tree.size();
-    if size > 0 {
+        folded = start_fold(tables, key, keys)?;
+    } else if folded.tree.size() > 0 {
+        let size = folded.tree.size();
         let seam = checked_row(tables, size - 1, size)?;
         if seam.leaf != folded.last_leaf {
             let problem = Problem::Modified { index: size - 1, change: Change::Content };
@@ -665,6 +667,20 @@ fn sign_after(
         }
     }
     fold(tables, &mut folded)?;
+    Ok(folded)
+}
+
+/// The last part of [`Ledger::sign_head`], inside the write transaction: [`catch_up`] with the
+/// entries appended since the last snapshot (few), then the head signed over them all, with the
+/// guarantees of signing in one go.
+fn sign_after(
+    tables: &mut dyn Tables,
+    key: &SigningKey,
+    now: Timestamp,
+    keys: &LedgerKeys,
+    folded: Folded,
+) -> Result<SignOutcome, LedgerError> {
+    let folded = catch_up(tables, key, keys, folded)?;
     finish(tables, key, now, folded)
 }
 

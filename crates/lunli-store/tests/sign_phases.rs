@@ -1,7 +1,7 @@
 //! Signing a head in two phases, on SQLite and on PostgreSQL: the entries since the latest head
 //! are read on a snapshot, then, under the write lock, only those appended meanwhile. What other
 //! writers do between the phases — append, tamper, sign a head of their own — is driven
-//! deterministically through `sign_head_pausing`, which runs a closure between them.
+//! deterministically through `sign_head_pausing`, which runs a closure just before the lock.
 
 mod backend;
 
@@ -283,6 +283,26 @@ fn a_head_signed_by_another_instance_meanwhile_is_built_on<P: Place>() {
     );
 }
 
+fn a_long_backlog_is_read_in_snapshot_rounds<P: Place>() {
+    // More than one snapshot round reads (1,024), written in one transaction to keep it quick.
+    let place = P::new();
+    let store = ledger(&place);
+    let backlog = 1_500;
+    store
+        .write(|tx| {
+            for i in BEFORE..BEFORE + backlog {
+                tx.record(&event(i))?;
+            }
+            Ok(())
+        })
+        .expect("record");
+    let outcome = store.sign_head_pausing(now(100), &mut || append(&store, BEFORE + backlog, BEFORE + backlog + 2));
+    assert!(matches!(outcome, Ok(SignOutcome::New(h)) if h.head.size == BEFORE + backlog + 2), "{outcome:?}");
+    let report = store.verify_ledger().expect("verify");
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.heads_verified, 2);
+}
+
 macro_rules! on_every_backend {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -300,4 +320,5 @@ on_every_backend!(
     tampering_with_entries_appended_meanwhile_is_refused,
     the_last_entry_read_first_is_read_again_under_the_lock,
     a_head_signed_by_another_instance_meanwhile_is_built_on,
+    a_long_backlog_is_read_in_snapshot_rounds,
 );
