@@ -3,8 +3,9 @@
 //! * appends per second, one writer, one transaction (one fsync) per append — what every CLI
 //!   command and every governance write does;
 //! * appends per second, 8 threads through [`GroupCommit`] (one fsync per batch);
-//! * loading N entries in batches of 10,000, signing the first head over them (a full scan),
-//!   then signing an incremental head after 1,000 more;
+//! * loading N entries in batches of 10,000, signing the first head over them (a full scan)
+//!   while another thread appends one entry per commit (how long those appends wait), then
+//!   signing an incremental head after 1,000 more;
 //! * verifying the N entries from SQLite, an inclusion proof at size N, and an export.
 //!
 //! `cargo bench -p lunli-store --bench ledger_store` (N = 1,000,000; a few minutes), or
@@ -14,6 +15,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use lunli_governance::store::{Event, Store};
@@ -118,15 +120,41 @@ fn main() {
         db_bytes as f64 / 1e6
     );
 
-    let start = Instant::now();
-    store.sign_head(now()).unwrap();
-    println!("first head (full scan)                 {entries:>9} entries {:>10.2?}", start.elapsed());
+    // The first head, while another thread appends one entry per commit: how long a write waits
+    // while a head is signed over many entries.
+    let signing = AtomicBool::new(true);
+    let (elapsed, mut waits) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut waits = Vec::new();
+            let mut i = entries;
+            while signing.load(Ordering::Relaxed) {
+                let start = Instant::now();
+                store.write(|tx| tx.record(&event(i))).unwrap();
+                waits.push(start.elapsed());
+                i += 1;
+            }
+            waits
+        });
+        let start = Instant::now();
+        store.sign_head(now()).unwrap();
+        let elapsed = start.elapsed();
+        signing.store(false, Ordering::Relaxed);
+        (elapsed, writer.join().unwrap())
+    });
+    println!("first head (full scan)                 {entries:>9} entries {elapsed:>10.2?}");
+    waits.sort_unstable();
+    let median = waits.get(waits.len() / 2).copied().unwrap_or_default();
+    let longest = waits.last().copied().unwrap_or_default();
+    println!(
+        "  appends meanwhile, 1 commit each     {:>9} appends median {median:.2?}, longest {longest:.2?}",
+        waits.len()
+    );
     let more: Vec<Event> = (entries..entries + 1_000).map(event).collect();
     store.append_batch(&more).unwrap();
     let start = Instant::now();
     store.sign_head(now()).unwrap();
     println!("next head (incremental)                     1000 entries {:>10.2?}", start.elapsed());
-    let total = entries + 1_000;
+    let total = store.ledger_size().unwrap();
 
     let start = Instant::now();
     let report = store.verify_ledger().unwrap();

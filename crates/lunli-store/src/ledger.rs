@@ -5,7 +5,8 @@
 //! Tables (see `migrations/`): `ledger_entries (idx, leaf_hash, entry)` holds entry `idx`'s
 //! canonical bytes and, beside them, their leaf hash; `ledger_heads (size, root, timestamp,
 //! signature)` the signed tree heads; `ledger_tree` the compact tree as of the latest head, so a
-//! new head reads only the entries appended since. The stored leaf hashes and the compact tree
+//! new head reads only the entries appended since — on a read snapshot, and under the write
+//! lock only those appended while that read ran. The stored leaf hashes and the compact tree
 //! are conveniences for appending, signing and proving: verification never trusts them and
 //! recomputes everything from the entries' bytes, checking the stored hashes on the way.
 //!
@@ -278,12 +279,42 @@ pub trait Ledger: Backend {
     /// Refuses ([`LedgerError::Tampered`]) when the entries since the latest head do not check
     /// out, so a head never vouches for altered entries, and ([`LedgerError::ForeignKey`]) when
     /// the latest head was signed with another key.
+    ///
+    /// Writers are held up only briefly: the entries since the latest head are read and checked
+    /// on a read snapshot first, without the write lock — and when that took long, those
+    /// appended meanwhile on another snapshot, up to 8 rounds, until fewer than 1,024 were new.
+    /// Under the lock, only the last entry read is read again (it must hash as before) and the
+    /// few appended since are read and checked, then the head is signed and stored. When another
+    /// instance signed a head in between, reading starts over from that head (few entries follow
+    /// it).
     fn sign_head(&self, now: Timestamp) -> Result<SignOutcome, LedgerError> {
+        self.sign_head_pausing(now, &mut || {})
+    }
+
+    /// [`Ledger::sign_head`], running `between` after the entries are read on a snapshot and
+    /// before the write lock is taken: for tests of what other writers do meanwhile.
+    #[doc(hidden)]
+    fn sign_head_pausing(&self, now: Timestamp, between: &mut dyn FnMut()) -> Result<SignOutcome, LedgerError> {
         let keys = self.ledger_keys()?;
-        self.write_ledger(|tables| {
-            let key = keys.signing_key()?;
-            sign(tables, &key, now, &keys)
-        })
+        let key = self.signing_key()?;
+        let (mut folded, mut read) = self.snapshot(|tables| {
+            let mut folded = start_fold(tables, &key, &keys)?;
+            let from = folded.tree.size();
+            fold(tables, &mut folded)?;
+            let read = folded.tree.size() - from;
+            Ok((folded, read))
+        })?;
+        // A long read leaves many entries appended meanwhile: read those on a new snapshot too,
+        // until few are left for the write lock.
+        let mut rounds = 1;
+        while read >= CATCH_UP && rounds < SNAPSHOT_ROUNDS {
+            let before = folded.tree.size();
+            folded = self.snapshot(|tables| catch_up(tables, &key, &keys, folded))?;
+            read = folded.tree.size().saturating_sub(before);
+            rounds += 1;
+        }
+        between();
+        self.write_ledger(|tables| sign_after(tables, &key, now, &keys, folded))
     }
 
     /// Every signed head, smallest size first.
@@ -500,17 +531,20 @@ fn verify(tables: &mut dyn Tables, key: &VerifyingKey) -> Result<Report, LedgerE
     Ok(report)
 }
 
-/// Signs a head over the whole log, inside the caller's write transaction. Starts from the
-/// compact tree stored with the latest head when its root is that head's signed root (so only
-/// the entries since are read), else from the first entry; checks every entry it reads, and that
-/// the log still has the latest head's root at its size, so that no head is ever signed over
-/// entries that were altered or over a history that does not extend the heads before.
-fn sign(
-    tables: &mut dyn Tables,
-    key: &SigningKey,
-    now: Timestamp,
-    keys: &LedgerKeys,
-) -> Result<SignOutcome, LedgerError> {
+/// A tree over the first entries of the log, each read and checked, ready to be extended.
+struct Folded {
+    /// The latest head when reading began; the tree extends it.
+    latest: Option<SignedTreeHead>,
+    tree: CompactTree,
+    /// The leaf hash of the tree's last entry (zero when it is empty), which the next entry must
+    /// record as its `prev_leaf_hash`.
+    last_leaf: Hash,
+}
+
+/// Where signing starts: the latest head (refused when another key signed it) and the compact
+/// tree stored with it when its root is that head's signed root (so only the entries since are
+/// read), else the empty tree.
+fn start_fold(tables: &mut dyn Tables, key: &SigningKey, keys: &LedgerKeys) -> Result<Folded, LedgerError> {
     let latest = match tables.latest_head()? {
         None => None,
         Some(Ok(head)) => Some(head),
@@ -522,27 +556,34 @@ fn sign(
         return Err(LedgerError::ForeignKey { size: latest.head.size, public: keys.public_key_path() });
     }
     let stored = tables.tree()?;
-    let mut tree = match (&latest, stored) {
+    let tree = match (&latest, stored) {
         (Some(latest), Some(tree)) if tree.size() == latest.head.size && tree.root() == latest.head.root => tree,
         _ => CompactTree::new(),
     };
-    // The entry before the first one read, whose leaf hash the next entry must record.
-    let mut prev = Hash::ZERO;
+    let mut last_leaf = Hash::ZERO;
     if tree.size() > 0 {
-        prev = checked_row(tables, tree.size() - 1, tree.size())?.leaf;
+        last_leaf = checked_row(tables, tree.size() - 1, tree.size())?.leaf;
     }
+    Ok(Folded { latest, tree, last_leaf })
+}
+
+/// Reads every entry after the folded ones, checks it on its own and its link to the one
+/// before, and folds it into the tree; checks on the way that the log has the latest head's
+/// root at its size, and after that no head covers more than the log holds.
+fn fold(tables: &mut dyn Tables, folded: &mut Folded) -> Result<(), LedgerError> {
+    let Folded { latest, tree, last_leaf } = folded;
     let mut problem = None;
     checked_rows(tables, tree.size(), |index, checked| {
         let expected = tree.size();
         let row = match checked {
             _ if index != expected => Err(Problem::Missing { index: expected, next: index }),
-            Ok(row) if row.entry.prev_leaf_hash != prev => Err(Problem::ChainBroken { index }),
+            Ok(row) if row.entry.prev_leaf_hash != *last_leaf => Err(Problem::ChainBroken { index }),
             other => other,
         };
         match row {
             Ok(row) => {
                 tree.push(row.leaf);
-                prev = row.leaf;
+                *last_leaf = row.leaf;
                 if let Some(latest) = latest.filter(|latest| latest.head.size == tree.size())
                     && latest.head.root != tree.root()
                 {
@@ -565,19 +606,82 @@ fn sign(
     if let Some(problem) = problem {
         return Err(LedgerError::Tampered { problem });
     }
-    if let Some(latest) = latest {
-        if latest.head.size == tree.size() {
-            return Ok(SignOutcome::AlreadySigned(latest));
-        }
-        if latest.head.size > tree.size() {
-            let problem = Problem::Truncated { index: tree.size(), head_size: latest.head.size };
-            return Err(LedgerError::Tampered { problem });
-        }
+    if let Some(latest) = latest
+        && latest.head.size > tree.size()
+    {
+        return Err(LedgerError::Tampered {
+            problem: Problem::Truncated { index: tree.size(), head_size: latest.head.size },
+        });
     }
+    Ok(())
+}
+
+/// Signs and stores a head over the folded tree, unless the latest head already covers it.
+fn finish(
+    tables: &mut dyn Tables,
+    key: &SigningKey,
+    now: Timestamp,
+    folded: Folded,
+) -> Result<SignOutcome, LedgerError> {
+    if let Some(latest) = folded.latest
+        && latest.head.size == folded.tree.size()
+    {
+        return Ok(SignOutcome::AlreadySigned(latest));
+    }
+    let tree = folded.tree;
     let signed = TreeHead { size: tree.size(), root: tree.root(), timestamp: now }.sign(key);
     tables.put_head(&signed)?;
     tables.put_tree(&tree)?;
     Ok(SignOutcome::New(signed))
+}
+
+/// Entries a snapshot round of [`Ledger::sign_head`] may still have had to read for signing to go
+/// on to the write lock; past that, another round reads the entries appended meanwhile.
+const CATCH_UP: u64 = 1024;
+/// Snapshot rounds at most: when writers append as fast as a round reads, rounds would not get
+/// shorter, and the lock is taken after the last.
+const SNAPSHOT_ROUNDS: u32 = 8;
+
+/// Extends `folded`, read and checked on an earlier snapshot up to the size the log had then
+/// (N), to the whole log as `tables` see it. When the latest head is still the one that reading
+/// started from, entry N - 1 is read again and must still hash as it did (so the log was not cut
+/// or rewritten at the seam meanwhile); then only the entries from N on — those appended since —
+/// are read and checked, chained to it. When another head was signed meanwhile (by another
+/// instance sharing the store), reading starts over from that head: it is recent, so few
+/// entries follow it.
+fn catch_up(
+    tables: &mut dyn Tables,
+    key: &SigningKey,
+    keys: &LedgerKeys,
+    mut folded: Folded,
+) -> Result<Folded, LedgerError> {
+    let latest = tables.latest_head()?.map(|head| head.map_err(unreadable_head)).transpose()?;
+    if latest != folded.latest {
+        folded = start_fold(tables, key, keys)?;
+    } else if folded.tree.size() > 0 {
+        let size = folded.tree.size();
+        let seam = checked_row(tables, size - 1, size)?;
+        if seam.leaf != folded.last_leaf {
+            let problem = Problem::Modified { index: size - 1, change: Change::Content };
+            return Err(LedgerError::Tampered { problem });
+        }
+    }
+    fold(tables, &mut folded)?;
+    Ok(folded)
+}
+
+/// The last part of [`Ledger::sign_head`], inside the write transaction: [`catch_up`] with the
+/// entries appended since the last snapshot (few), then the head signed over them all, with the
+/// guarantees of signing in one go.
+fn sign_after(
+    tables: &mut dyn Tables,
+    key: &SigningKey,
+    now: Timestamp,
+    keys: &LedgerKeys,
+    folded: Folded,
+) -> Result<SignOutcome, LedgerError> {
+    let folded = catch_up(tables, key, keys, folded)?;
+    finish(tables, key, now, folded)
 }
 
 /// The leaf hashes stored beside the entries, as a [`LeafSource`] for building proofs: a

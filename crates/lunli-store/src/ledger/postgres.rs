@@ -1,6 +1,7 @@
 //! The ledger's tables in PostgreSQL: the [`Tables`] view the ledger's algorithms run on.
 //! Reads run in one REPEATABLE READ, read-only transaction (one snapshot, no locks held against
-//! writers); signing takes the store's write lock, so heads are signed in turn with appends.
+//! writers); signing reads on such a snapshot first and then takes the store's write lock for
+//! the entries appended meanwhile, so heads are signed in turn with appends.
 //! Appends themselves go through the store's `Tx::record`.
 
 use lunli_ledger::{CompactTree, SignedTreeHead};
