@@ -12,9 +12,11 @@
 #   bash bench/fairness.sh [ROWS...]            # default: 1000000 10000000
 #   SKIP_QUALITY=1 bash bench/fairness.sh       # fairness only
 #   QUALITY_ROWS=5000000 bash bench/fairness.sh
+#   PROFILE=release bash bench/fairness.sh      # the release build instead of the shipped dist build
 #
 # Needs: python3 with venv and pip (PyPI reachable: fairlearn, pandas, ydata-profiling are
 # installed into a virtual environment under $BENCH_DIR), /usr/bin/time (Debian: time), cargo.
+# The first dist build takes about 30 minutes on 2 cores.
 # Data and the environment live in $BENCH_DIR (default /tmp/lunli-bench), reused between runs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,9 +33,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lunli/target}"
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 mkdir -p "$BENCH_DIR"
 
-echo "bench: building lunli (release)" >&2
-cargo build -q --release -p lunli
-LUNLI="$CARGO_TARGET_DIR/release/lunli"
+# The shipped build (see bench/build-lunli.sh); PROFILE=release measures the plain release build.
+LUNLI=$(bash bench/build-lunli.sh "${PROFILE:-dist}")
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "bench: creating $VENV with fairlearn, pandas and ydata-profiling from PyPI" >&2

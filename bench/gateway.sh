@@ -5,7 +5,8 @@
 #   bash bench/gateway.sh [DURATION_SECONDS] [CONNECTIONS]
 #   BENCH_POSTGRES="host=127.0.0.1 user=postgres dbname=test" bash bench/gateway.sh …   # on PostgreSQL
 #
-# Needs wrk (Debian: apt-get install wrk). Builds lunli in release. Runs two scenarios: a
+# Needs wrk (Debian: apt-get install wrk). Builds lunli in release (PROFILE=dist: the shipped
+# build, see bench/build-lunli.sh). Runs two scenarios: a
 # medium-tier system (answer first, ledger entry in the next group commit) and a high-tier
 # system (answer only after the entry is durable), on the embedded SQLite store, or with
 # BENCH_POSTGRES (key=value form) in a fresh schema of that database, dropped afterwards.
@@ -14,8 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION="${1:-15}"
 CONNECTIONS="${2:-64}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lunli/target}"
-cargo build -q --release -p lunli
-LUNLI="$CARGO_TARGET_DIR/release/lunli"
+LUNLI=$(bash bench/build-lunli.sh "${PROFILE:-release}")
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
 DATA="$(mktemp -d)"
