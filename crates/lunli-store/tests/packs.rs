@@ -2,6 +2,7 @@
 //! transaction, in activation order, and a new version replaces the old in its place — on
 //! SQLite and on PostgreSQL.
 
+#[macro_use]
 mod backend;
 
 use jiff::Timestamp;
@@ -12,18 +13,7 @@ use lunli_store::{PostgresStore, SqliteStore};
 
 use backend::Backend;
 
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $test() { super::$test::<super::SqliteStore>() } )*
-        }
-        mod postgres {
-            $( #[test] fn $test() { super::$test::<super::PostgresStore>() } )*
-        }
-    };
-}
-
-on_every_backend!(activation_is_stored_in_order_with_its_ledger_entry);
+on_every_backend!(SqliteStore, PostgresStore: activation_is_stored_in_order_with_its_ledger_entry);
 
 fn pack(id: &str, version: &str, at: i64) -> ActivePack {
     ActivePack {

@@ -4,6 +4,7 @@
 //!
 //! Every test runs on each backend: `sqlite::<test>` and `postgres::<test>` (see `backend`).
 
+#[macro_use]
 mod backend;
 mod records;
 
@@ -17,18 +18,8 @@ use lunli_store::{PostgresStore, SqliteStore};
 
 use backend::Backend;
 
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $test() { super::$test::<super::SqliteStore>() } )*
-        }
-        mod postgres {
-            $( #[test] fn $test() { super::$test::<super::PostgresStore>() } )*
-        }
-    };
-}
-
 on_every_backend!(
+    SqliteStore, PostgresStore:
     review_pages_hold_every_selected_item_once,
     incident_pages_hold_every_selected_incident_once,
     alert_pages_hold_every_alert_of_the_system_once,

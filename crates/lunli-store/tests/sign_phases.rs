@@ -3,6 +3,7 @@
 //! writers do between the phases — append, tamper, sign a head of their own — is driven
 //! deterministically through `sign_head_pausing`, which runs a closure just before the lock.
 
+#[macro_use]
 mod backend;
 
 use std::cell::Cell;
@@ -303,18 +304,8 @@ fn a_long_backlog_is_read_in_snapshot_rounds<P: Place>() {
     assert_eq!(report.heads_verified, 2);
 }
 
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $test() { super::$test::<super::SqlitePlace>() } )*
-        }
-        mod postgres {
-            $( #[test] fn $test() { super::$test::<super::PgPlace>() } )*
-        }
-    };
-}
-
 on_every_backend!(
+    SqlitePlace, PgPlace:
     entries_appended_between_the_phases_are_covered,
     tampering_before_the_snapshot_is_refused_before_the_lock,
     tampering_with_entries_appended_meanwhile_is_refused,

@@ -5,6 +5,7 @@
 //! Every test runs on each backend: `sqlite::<test>` on the embedded store in a temporary
 //! directory, `postgres::<test>` on PostgreSQL in a schema of its own (see `backend`).
 
+#[macro_use]
 mod backend;
 
 use jiff::Timestamp;
@@ -33,19 +34,9 @@ fn day(ts: Timestamp) -> Date {
     ts.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
 }
 
-/// Each test, once per backend.
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $test() { super::$test::<super::SqliteStore>() } )*
-        }
-        mod postgres {
-            $( #[test] fn $test() { super::$test::<super::PostgresStore>() } )*
-        }
-    };
-}
-
+// Each test, once per backend.
 on_every_backend!(
+    SqliteStore, PostgresStore:
     a_high_tier_system_is_approved_only_after_every_control_and_every_role,
     one_person_cannot_fill_two_roles,
     a_sign_off_with_lapsed_training_is_refused_with_that_reason,

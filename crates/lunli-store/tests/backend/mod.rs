@@ -15,6 +15,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use lunli_governance::store::Store;
 use lunli_store::{PostgresOptions, PostgresStore, SqliteStore};
 
+/// Runs each generic test `fn name<B>()` once per backend, as `sqlite::name` and
+/// `postgres::name`; the first two arguments name the test crate's SQLite and PostgreSQL types.
+#[allow(unused_macros)]
+macro_rules! on_every_backend {
+    ($sqlite:ident, $postgres:ident: $($test:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $test() { super::$test::<super::$sqlite>() } )*
+        }
+        mod postgres {
+            $( #[test] fn $test() { super::$test::<super::$postgres>() } )*
+        }
+    };
+}
+
 /// The variable naming the PostgreSQL server tests use, and its default.
 pub const POSTGRES_ENV: &str = "LUNLI_TEST_POSTGRES";
 pub const POSTGRES_DEFAULT: &str = "host=127.0.0.1 user=postgres dbname=test";
