@@ -297,7 +297,8 @@ async fn submit_feedback<S: Store + Send + Sync + 'static>(
 #[serde(deny_unknown_fields)]
 struct FeedbackQuery {
     system: Option<String>,
-    limit: Option<u32>,
+    limit: Option<String>,
+    after: Option<String>,
 }
 
 async fn list_feedback<S: Store + Send + Sync + 'static>(
@@ -307,10 +308,12 @@ async fn list_feedback<S: Store + Send + Sync + 'static>(
 ) -> Result<Json<Value>, ApiError> {
     authorize(&app, &headers, "feedback.read")?;
     let q = query(q)?;
-    let limit = q.limit.unwrap_or(100).min(1000);
+    let list = List::Feedback;
+    let (limit, after) = (paging::limit(q.limit.as_deref())?, list.after(q.after.as_deref())?);
     let (store, catalogue) = gov(&app);
-    let items = blocking(move || Governance::new(&catalogue, &*store).feedback(q.system.as_deref(), limit)).await?;
-    Ok(Json(json!({ "feedback": items })))
+    let page =
+        blocking(move || Governance::new(&catalogue, &*store).feedback_page(q.system.as_deref(), after, limit)).await?;
+    Ok(Json(json!({ list.name(): page.items, "next": page.next.map(|id| list.cursor(id)) })))
 }
 
 // ── incidents ─────────────────────────────────────────────────────────────────────────────────

@@ -19,6 +19,8 @@ pub enum List {
     Reviews,
     Incidents,
     Alerts,
+    /// Newest first: its cursors continue below the id they hold.
+    Feedback,
 }
 
 impl List {
@@ -28,6 +30,7 @@ impl List {
             Self::Reviews => "reviews",
             Self::Incidents => "incidents",
             Self::Alerts => "alerts",
+            Self::Feedback => "feedback",
         }
     }
 

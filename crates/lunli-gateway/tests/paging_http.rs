@@ -17,7 +17,7 @@ use lunli_gateway::Gateway;
 use lunli_gateway::access::new_key;
 use lunli_gateway::config::GatewayConfig;
 use lunli_governance::Governance;
-use lunli_governance::incident::{IncidentStatus, Severity};
+use lunli_governance::incident::{Feedback, FeedbackKind, IncidentStatus, Severity};
 use lunli_governance::review::ReviewStatus;
 use lunli_norms::Catalogue;
 use lunli_store::{LedgerStatus, PostgresStore, SqliteStore};
@@ -59,6 +59,7 @@ use records::at as t0;
 const REVIEWS: usize = 53;
 const INCIDENTS: usize = 12;
 const ALERTS: usize = 7;
+const FEEDBACK: usize = 23;
 
 fn system(n: usize) -> String {
     if n % 4 == 3 { "b".into() } else { "a".into() }
@@ -86,6 +87,13 @@ fn fill<S: Backend>(store: &S) -> String {
             }
             for n in 0..ALERTS {
                 tx.add_alert(&records::alert(&system(n)))?;
+            }
+            for n in 0..FEEDBACK {
+                let message = format!("feedback {n}");
+                let kind = FeedbackKind::Other;
+                let feedback =
+                    Feedback { id: 0, system: system(n), kind, message, decision: None, contact: None, at: t0() };
+                tx.add_feedback(&feedback)?;
             }
             Ok(())
         })
@@ -174,6 +182,12 @@ async fn lists_are_paged_to_the_end_with_every_item_once(s: Served) {
     let pages = s.walk("alerts", "limit=2&system=a").await;
     assert_eq!(pages.concat(), ids(0..ALERTS, |n| n % 4 != 3));
     assert_eq!(s.walk("alerts", "system=nobody").await, [Vec::<u64>::new()]);
+    // Feedback comes newest first; its pages go on below the last id, past ids 9 and 10.
+    let pages = s.walk("feedback", "limit=5").await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [5, 5, 5, 5, 3]);
+    assert_eq!(pages.concat(), ids((0..FEEDBACK).rev(), |_| true));
+    let pages = s.walk("feedback", "limit=4&system=b").await;
+    assert_eq!(pages.concat(), ids((0..FEEDBACK).rev(), |n| n % 4 == 3));
     // Incidents keep their overdue flag in pages.
     let (_, body) = s.get("/v1/incidents?limit=1").await;
     assert_eq!(body["incidents"][0]["overdue"], "acknowledge", "{body}");
@@ -193,6 +207,7 @@ async fn bad_paging_parameters_are_named(s: Served) {
         ("/v1/reviews?after=not-a-cursor".to_string(), "reviews"),
         (format!("/v1/incidents?after={review_cursor}"), "incidents"),
         (format!("/v1/alerts?after={review_cursor}"), "alerts"),
+        (format!("/v1/feedback?after={review_cursor}"), "feedback"),
     ] {
         let (status, body) = s.get(&path).await;
         assert_eq!(status, 400, "{path}: {body}");

@@ -186,8 +186,9 @@ pub trait Tx {
     fn incident_page(&mut self, filter: &IncidentFilter, page: Keyset) -> Result<Vec<Incident>, GovernanceError>;
     fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError>;
     fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError>;
-    /// The newest `limit` feedback items (of one system when given), newest first.
-    fn feedback(&mut self, system: Option<&str>, limit: u32) -> Result<Vec<Feedback>, GovernanceError>;
+    /// A keyset page of the feedback (of one system when given), newest first: the items with ids
+    /// below `page.after` (all when it is 0), at most `page.limit` of them.
+    fn feedback(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Feedback>, GovernanceError>;
     fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError>;
     fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError>;
     /// The newest `limit` outcomes of a system, oldest first.

@@ -52,6 +52,18 @@ impl<'a> Page<'a> {
     }
 }
 
+/// The id a newest-first page stays below: the previous page's last id, or no bound on the
+/// first page (`after` 0).
+pub(crate) fn newest_first_bound(page: Keyset) -> Result<i64, GovernanceError> {
+    match page.after {
+        0 => Ok(i64::MAX),
+        after => i64::try_from(after).map_err(|_| GovernanceError::Invalid {
+            field: "after".into(),
+            reason: format!("{after} is beyond the largest id a store holds"),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,7 +42,7 @@ use serde::de::DeserializeOwned;
 use crate::StoreError;
 use crate::chain;
 use crate::ledger::LedgerRow;
-use crate::paging::Page;
+use crate::paging::{Page, newest_first_bound};
 use crate::sqlite::{to_i64, to_u64};
 
 mod embedded {
@@ -799,18 +799,18 @@ impl Tx for PostgresTx<'_, '_> {
         Ok(feedback.id)
     }
 
-    fn feedback(&mut self, system: Option<&str>, limit: u32) -> Result<Vec<Feedback>, GovernanceError> {
-        let limit = i64::from(limit);
+    fn feedback(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Feedback>, GovernanceError> {
+        let (before, limit) = (newest_first_bound(page)?, i64::from(page.limit));
         match system {
             Some(system) => self.all(
                 "feedback",
-                "SELECT id::text AS id_text, record FROM feedback WHERE system = $1 ORDER BY id DESC LIMIT $2",
-                &[&system, &limit],
+                "SELECT id::text AS id_text, record FROM feedback WHERE system = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+                &[&system, &before, &limit],
             ),
             None => self.all(
                 "feedback",
-                "SELECT id::text AS id_text, record FROM feedback ORDER BY id DESC LIMIT $1",
-                &[&limit],
+                "SELECT id::text AS id_text, record FROM feedback WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                &[&before, &limit],
             ),
         }
     }

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::StoreError;
 use crate::ledger;
-use crate::paging::Page;
+use crate::paging::{Page, newest_first_bound};
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -526,17 +526,18 @@ impl Tx for SqliteTx<'_> {
         Ok(feedback.id)
     }
 
-    fn feedback(&mut self, system: Option<&str>, limit: u32) -> Result<Vec<Feedback>, GovernanceError> {
+    fn feedback(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Feedback>, GovernanceError> {
+        let (before, limit) = (newest_first_bound(page)?, i64::from(page.limit));
         match system {
             Some(system) => self.all(
                 "feedback",
-                "SELECT CAST(id AS TEXT), record FROM feedback WHERE system = ?1 ORDER BY id DESC LIMIT ?2",
-                params![system, limit],
+                "SELECT CAST(id AS TEXT), record FROM feedback WHERE system = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+                params![system, before, limit],
             ),
             None => self.all(
                 "feedback",
-                "SELECT CAST(id AS TEXT), record FROM feedback ORDER BY id DESC LIMIT ?1",
-                params![limit],
+                "SELECT CAST(id AS TEXT), record FROM feedback WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+                params![before, limit],
             ),
         }
     }

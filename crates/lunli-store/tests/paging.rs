@@ -12,7 +12,7 @@ use lunli_governance::Governance;
 use lunli_governance::incident::{IncidentStatus, Severity};
 use lunli_governance::review::ReviewStatus;
 use lunli_governance::service::Page;
-use lunli_governance::store::{IncidentFilter, ReviewFilter};
+use lunli_governance::store::{IncidentFilter, Keyset, ReviewFilter};
 use lunli_norms::Catalogue;
 use lunli_store::{PostgresStore, SqliteStore};
 
@@ -190,10 +190,15 @@ fn newest_first_lists_sort_ids_as_numbers<S: Backend>() {
             Ok(())
         })
         .expect("store");
-    let newest = store.read(|tx| tx.feedback(None, 3)).expect("feedback");
+    let first = Keyset { after: 0, limit: 3 };
+    let newest = store.read(|tx| tx.feedback(None, first)).expect("feedback");
     assert_eq!(newest.iter().map(|f| f.message.as_str()).collect::<Vec<_>>(), ["m11", "m10", "m9"]);
-    let newest = store.read(|tx| tx.feedback(Some("a"), 3)).expect("feedback");
+    let newest = store.read(|tx| tx.feedback(Some("a"), first)).expect("feedback");
     assert_eq!(newest.iter().map(|f| f.message.as_str()).collect::<Vec<_>>(), ["m11", "m10", "m9"]);
+    // The next page goes on below the last id of the first, still comparing ids as numbers.
+    let after = newest.last().expect("a page").id;
+    let older = store.read(|tx| tx.feedback(Some("a"), Keyset { after, limit: 3 })).expect("feedback");
+    assert_eq!(older.iter().map(|f| f.message.as_str()).collect::<Vec<_>>(), ["m8", "m7", "m6"]);
     let window = store.read(|tx| tx.recent_outcomes("a", 3)).expect("outcomes");
     assert_eq!(window.iter().filter_map(|o| o.decision.as_deref()).collect::<Vec<_>>(), ["d9", "d10", "d11"]);
 }

@@ -387,7 +387,18 @@ impl<S: Store> Governance<'_, S> {
     }
 
     pub fn feedback(&self, system: Option<&str>, limit: u32) -> Result<Vec<Feedback>, GovernanceError> {
-        self.store.read(|tx| tx.feedback(system, limit))
+        Ok(self.feedback_page(system, 0, limit)?.items)
+    }
+
+    /// A page of the feedback, newest first: `after` is the id the previous page ended on (0 for
+    /// the newest).
+    pub fn feedback_page(
+        &self,
+        system: Option<&str>,
+        after: u64,
+        limit: u32,
+    ) -> Result<Page<Feedback>, GovernanceError> {
+        Page::read(after, limit, |page| self.store.read(|tx| tx.feedback(system, page)), |f| f.id)
     }
 
     // ── outcomes and early warning ────────────────────────────────────────────────────────
