@@ -293,27 +293,15 @@ async fn submit_feedback<S: Store + Send + Sync + 'static>(
     Ok((StatusCode::CREATED, Json(thanks)).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FeedbackQuery {
-    system: Option<String>,
-    limit: Option<String>,
-    after: Option<String>,
-}
-
 async fn list_feedback<S: Store + Send + Sync + 'static>(
     State(app): Shared<S>,
     headers: HeaderMap,
-    q: Result<Query<FeedbackQuery>, QueryRejection>,
+    q: Result<Query<ListQuery<NoStatus>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&app, &headers, "feedback.read")?;
-    let q = query(q)?;
-    let list = List::Feedback;
-    let (limit, after) = (paging::limit(q.limit.as_deref())?, list.after(q.after.as_deref())?);
-    let (store, catalogue) = gov(&app);
-    let page =
-        blocking(move || Governance::new(&catalogue, &*store).feedback_page(q.system.as_deref(), after, limit)).await?;
-    Ok(Json(json!({ list.name(): page.items, "next": page.next.map(|id| list.cursor(id)) })))
+    list_page(&app, &headers, "feedback.read", List::Feedback, q, |gov, filter, after, limit| {
+        gov.feedback_page(filter.system.as_deref(), after, limit)
+    })
+    .await
 }
 
 // ── incidents ─────────────────────────────────────────────────────────────────────────────────
