@@ -21,11 +21,7 @@ impl<'a> Page<'a> {
         statuses: Vec<&'static str>,
         page: Keyset,
     ) -> Result<Self, GovernanceError> {
-        let after = i64::try_from(page.after).map_err(|_| GovernanceError::Invalid {
-            field: "after".into(),
-            reason: format!("{} is beyond the largest id a store holds", page.after),
-        })?;
-        Ok(Self { table, after, system, statuses, limit: i64::from(page.limit) })
+        Ok(Self { table, after: stored_id(page.after)?, system, statuses, limit: i64::from(page.limit) })
     }
 
     /// The query, with the first column the id as text (for error messages) and the second the
@@ -57,11 +53,16 @@ impl<'a> Page<'a> {
 pub(crate) fn newest_first_bound(page: Keyset) -> Result<i64, GovernanceError> {
     match page.after {
         0 => Ok(i64::MAX),
-        after => i64::try_from(after).map_err(|_| GovernanceError::Invalid {
-            field: "after".into(),
-            reason: format!("{after} is beyond the largest id a store holds"),
-        }),
+        after => stored_id(after),
     }
+}
+
+/// A page's `after` as the stores' signed id column holds it.
+fn stored_id(after: u64) -> Result<i64, GovernanceError> {
+    i64::try_from(after).map_err(|_| GovernanceError::Invalid {
+        field: "after".into(),
+        reason: format!("{after} is beyond the largest id a store holds"),
+    })
 }
 
 #[cfg(test)]
