@@ -24,7 +24,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, T
 use datafusion::common::ScalarValue;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::functions::regex::expr_fn::regexp_like;
-use datafusion::functions::string::expr_fn::{btrim, contains, octet_length};
+use datafusion::functions::string::expr_fn::{contains, octet_length};
 use datafusion::functions_aggregate::expr_fn::{approx_distinct, approx_percentile_cont, avg, count, max, min, sum};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, GroupingSet, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -635,7 +635,8 @@ async fn run(
         }
         if let Some(allowed) = &rule.allowed {
             let list: Vec<Expr> = allowed.iter().map(|v| lit(v.trim().to_string())).collect();
-            let violation = text().is_not_null().and(btrim(vec![text()]).in_list(list, true));
+            // The text is trimmed already (typed columns print without padding).
+            let violation = text().is_not_null().and(text().in_list(list, true));
             add(format!("{column}.allowed"), Dimension::Normativeness, violation)?;
         }
         if let Some(pattern) = &rule.pattern {
