@@ -18,7 +18,7 @@ use toml::Spanned;
 
 use crate::error::{CatalogueError, Problem};
 use crate::model::Text;
-use crate::source::SourceFile;
+use crate::source::{SourceFile, read_tree};
 
 /// The file that makes a directory a pack.
 pub const MANIFEST: &str = "pack.toml";
@@ -91,31 +91,10 @@ fn base() -> String {
 impl Pack {
     /// Reads the pack in `dir`: `pack.toml` and every `*.toml`, `*.yaml` and `*.yml` below it.
     pub fn read(dir: &Path) -> Result<Self, CatalogueError> {
-        let mut paths = Vec::new();
-        walk(dir, &mut paths)?;
-        let mut files = Vec::with_capacity(paths.len());
-        for path in paths {
-            let bytes = std::fs::read(&path).map_err(|source| CatalogueError::Io { path: path.clone(), source })?;
-            let contents = String::from_utf8(bytes).map_err(|e| {
-                CatalogueError::Invalid(vec![Problem {
-                    file: path.display().to_string(),
-                    line: 1,
-                    column: 1,
-                    reason: format!(
-                        "file is not valid UTF-8 (first bad byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                }])
-            })?;
-            let relative = path
-                .strip_prefix(dir)
-                .unwrap_or(&path)
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
-            files.push(PackFile { path: relative, contents });
-        }
+        let files = read_tree(dir, &["toml", "yaml", "yml"])?
+            .into_iter()
+            .map(|file| PackFile { path: file.relative, contents: file.contents })
+            .collect();
         Self::from_files(&dir.display().to_string(), files)
     }
 
@@ -222,18 +201,4 @@ fn digest(files: &[PackFile]) -> String {
         }
     }
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), CatalogueError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| CatalogueError::Io { path: dir.to_path_buf(), source })?;
-    for entry in entries {
-        let entry = entry.map_err(|source| CatalogueError::Io { path: dir.to_path_buf(), source })?;
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "toml" || e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }

@@ -58,8 +58,14 @@ pub(crate) fn embedded() -> Vec<SourceFile> {
 
 /// Every `*.toml` file under `dir`, recursively, sorted by relative path.
 pub(crate) fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, CatalogueError> {
+    read_tree(dir, &["toml"])
+}
+
+/// Every file under `dir` whose extension is one of `extensions`, recursively, sorted by
+/// relative path; each must be UTF-8 text.
+pub(crate) fn read_tree(dir: &Path, extensions: &[&str]) -> Result<Vec<SourceFile>, CatalogueError> {
     let mut paths = Vec::new();
-    walk(dir, &mut paths)?;
+    walk(dir, extensions, &mut paths)?;
     paths.sort();
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
@@ -84,14 +90,14 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, CatalogueError> {
     Ok(files)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogueError> {
+fn walk(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>) -> Result<(), CatalogueError> {
     let entries = std::fs::read_dir(dir).map_err(|source| CatalogueError::Io { path: dir.to_path_buf(), source })?;
     for entry in entries {
         let entry = entry.map_err(|source| CatalogueError::Io { path: dir.to_path_buf(), source })?;
         let path = entry.path();
         if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "toml") {
+            walk(&path, extensions, out)?;
+        } else if path.extension().is_some_and(|e| extensions.iter().any(|x| e == *x)) {
             out.push(path);
         }
     }
