@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use lunli_governance::Actor;
 use lunli_governance::store::ApiKey;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -39,6 +40,7 @@ pub const ACTIONS: &[&str] = &[
     "consent.read",
     "consent.write",
     "resume.own",
+    "system.any",
     "review.read",
     "review.resolve",
     "feedback.read",
@@ -93,6 +95,17 @@ impl AccessPolicy {
 
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.contains_key(role)
+    }
+
+    /// Who a key acts as, for the governance rules that depend on it (four eyes, owner scope,
+    /// who may pause): the person behind it, or the key itself, with what its roles allow.
+    pub fn actor(&self, key: &ApiKey) -> Actor {
+        Actor {
+            name: key.person.clone().unwrap_or_else(|| format!("key:{}", key.id)),
+            person: key.person.clone(),
+            any_system: self.allows(key, "system.any"),
+            resume_own: self.allows(key, "resume.own"),
+        }
     }
 
     /// Whether any of the key's roles grants `action`.

@@ -102,6 +102,7 @@ impl From<GovernanceError> for ApiError {
         match &e {
             GovernanceError::Invalid { .. } | GovernanceError::Answers(_) => Self::BadRequest(e.to_string()),
             GovernanceError::NotFound { .. } => Self::NotFound(e.to_string()),
+            GovernanceError::Forbidden { .. } => Self::Forbidden(e.to_string()),
             GovernanceError::Refused { .. } | GovernanceError::Exists { .. } => Self::Conflict(e.to_string()),
             GovernanceError::Storage { .. } => Self::Unavailable(e.to_string()),
         }
@@ -345,7 +346,7 @@ pub(crate) async fn suspend_system<S: Store + Send + Sync + 'static>(
     purpose: Option<String>,
     reason: String,
 ) -> Result<Suspension, ApiError> {
-    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(key));
+    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), app.policy.actor(key));
     let suspension = blocking(move || {
         Governance::new(&catalogue, &*store).suspend(&by, &system, purpose.as_deref(), &reason, now())
     })
@@ -366,7 +367,8 @@ async fn resume<S: Store + Send + Sync + 'static>(
     Ok(Json(json!({ "resumed": lifted })))
 }
 
-/// Lifts a suspension for an authorised key, shared by the API and the dashboard.
+/// Lifts a suspension for an authorised key, shared by the API and the dashboard. The four-eyes
+/// rule is the governance layer's (`Governance::resume`); a refusal is also logged here.
 pub(crate) async fn resume_system<S: Store + Send + Sync + 'static>(
     app: &Arc<AppState<S>>,
     key: &ApiKey,
@@ -374,26 +376,20 @@ pub(crate) async fn resume_system<S: Store + Send + Sync + 'static>(
     purpose: Option<String>,
     reason: String,
 ) -> Result<Suspension, ApiError> {
-    let who = actor(key);
-    // Four eyes on turning an AI back on: whoever pulled the switch does not also release it,
-    // unless their role allows it (Art. 3(5), Art. 7).
-    let snapshot = app.runtime.load();
-    let pulled_by = snapshot
-        .suspensions
-        .get(&system)
-        .and_then(|all| all.iter().find(|s| s.purpose == purpose))
-        .map(|s| s.by.clone());
-    if pulled_by.as_deref() == Some(who.as_str()) && !app.policy.allows(key, "resume.own") {
-        refuse(app, key, "system.resume", "the same person suspended it");
-        return Err(ApiError::Forbidden(format!(
-            "{who} suspended {system} and cannot also resume it; another owner or an admin must"
-        )));
-    }
-    let (store, catalogue) = (app.store.clone(), app.catalogue.clone());
-    let lifted = blocking(move || {
+    let (store, catalogue, who) = (app.store.clone(), app.catalogue.clone(), app.policy.actor(key));
+    let lifted = tokio::task::spawn_blocking(move || {
         Governance::new(&catalogue, &*store).resume(&who, &system, purpose.as_deref(), &reason, now())
     })
-    .await?;
+    .await
+    .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?;
+    let lifted = match lifted {
+        Ok(lifted) => lifted,
+        Err(e @ GovernanceError::Forbidden { .. }) => {
+            refuse(app, key, "system.resume", &e.to_string());
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     reload(app).await?;
     Ok(lifted)
 }

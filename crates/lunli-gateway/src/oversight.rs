@@ -335,7 +335,7 @@ async fn open_incident<S: Store + Send + Sync + 'static>(
 ) -> Result<Response, ApiError> {
     let key = authorize(&app, &headers, "incident.write")?;
     let Json(new) = body?;
-    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(&key));
+    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), app.policy.actor(&key));
     let incident = blocking(move || Governance::new(&catalogue, &*store).open_incident(&by, new, now())).await?;
     if incident.suspended_system {
         // The suspension is obeyed here at once; other instances pick it up on their refresh.
@@ -440,7 +440,7 @@ async fn put_playbook<S: Store + Send + Sync + 'static>(
 ) -> Result<Json<Value>, ApiError> {
     let key = authorize(&app, &headers, "playbook.write")?;
     let Json(playbook) = body?;
-    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(&key));
+    let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), app.policy.actor(&key));
     let version =
         blocking(move || Governance::new(&catalogue, &*store).set_playbook(&by, &system, playbook, now())).await?;
     // New review thresholds apply to the next decision.

@@ -11,7 +11,7 @@ use lunli_gateway::access::new_key;
 use lunli_gateway::config::GatewayConfig;
 use lunli_governance::incident::{NewIncident, Severity};
 use lunli_governance::intake::{Answer, Answers};
-use lunli_governance::{ControlStatus, Governance, Person, System, Training};
+use lunli_governance::{Actor, ControlStatus, Governance, Person, System, Training};
 use lunli_norms::Catalogue;
 use lunli_store::SqliteStore;
 use serde_json::{Value, json};
@@ -688,7 +688,7 @@ async fn an_incident_past_its_acknowledgement_target_shows_as_overdue() {
         controls: vec![],
         feedback: None,
     };
-    let old = f.gov().open_incident("op", new("old"), t0()).expect("incident");
+    let old = f.gov().open_incident(&Actor::person("op"), new("old"), t0()).expect("incident");
     let server = Server::start(&f).await;
     use reqwest::Method;
     let (status, fresh) = call(
@@ -843,4 +843,69 @@ async fn the_playbooks_review_thresholds_override_the_gateways_on_the_next_decis
     assert_eq!((d["outcome"].as_str(), codes(&d)), (Some("human_review"), vec!["low_confidence".to_string()]), "{d}");
     assert!(d["reasons"][0]["text"]["en"].as_str().expect("text").contains("0.95"), "{d}");
     server.stop().await;
+}
+
+// ── hardening (issue 15): an attacker holding a valid key of each role ─────────────────────
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_role_takes_over_a_playbook_or_resumes_its_own_suspension_through_another_instance() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let owner = f.key(&["owner"], Some("wang-fang"));
+    let intruder = f.key(&["owner"], Some("sun-li"));
+    let admin = f.key(&["admin"], Some("liu-yang"));
+    let other = Arc::new(SqliteStore::open(f.dir.path()).expect("second connection"));
+    let a = Server::start(&f).await;
+    let b = Server::start_with(other, f.catalogue.clone(), GatewayConfig::default()).await;
+    use reqwest::Method;
+    let playbook = |server: &Server| url(server, "/v1/systems/credit-scoring/playbook");
+
+    // An owner of nothing here: neither seizing the kill switch nor dropping human review lands.
+    for takeover in [json!({ "may_pause": ["sun-li"] }), json!({ "review": { "below_confidence": 0 } })] {
+        let (status, body) = call(Method::PUT, playbook(&a), Some(&intruder), Some(takeover)).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body["error"]["message"].as_str().expect("message").contains("only the owner"), "{body}");
+    }
+    let mut unsure = request("u");
+    unsure["confidence"] = json!(0.01);
+    let (_, d) = decide(&a, &service, unsure).await;
+    assert_eq!(d["outcome"], "human_review", "the default threshold still holds: {d}");
+    // The owner locks the switch to themself: an admin is still never locked out.
+    let (status, body) =
+        call(Method::PUT, playbook(&a), Some(&owner), Some(json!({ "may_pause": ["wang-fang"] }))).await;
+    assert_eq!(status, 200, "{body}");
+    let stop = json!({ "reason": "admin stop" });
+    let (status, body) =
+        call(Method::POST, url(&b, "/v1/systems/credit-scoring/suspend"), Some(&admin), Some(stop.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = call(Method::POST, url(&a, "/v1/systems/credit-scoring/resume"), Some(&owner), Some(stop)).await;
+    assert_eq!(status, 200, "the owner resumes the admin's suspension");
+
+    // The owner suspends on one instance and tries to resume on the other, and both at once.
+    let body = json!({ "reason": "drift" });
+    let (status, _) =
+        call(Method::POST, url(&a, "/v1/systems/credit-scoring/suspend"), Some(&owner), Some(body.clone())).await;
+    assert_eq!(status, 200);
+    for server in [&b, &a] {
+        let (status, answer) =
+            call(Method::POST, url(server, "/v1/systems/credit-scoring/resume"), Some(&owner), Some(body.clone()))
+                .await;
+        assert_eq!(status, 403, "{answer}");
+    }
+    let (_, admin_resumed) =
+        call(Method::POST, url(&a, "/v1/systems/credit-scoring/resume"), Some(&admin), Some(body.clone())).await;
+    assert!(admin_resumed["resumed"].is_object(), "{admin_resumed}");
+    for _ in 0..10 {
+        let suspend =
+            call(Method::POST, url(&a, "/v1/systems/credit-scoring/suspend"), Some(&owner), Some(body.clone()));
+        let resume = call(Method::POST, url(&b, "/v1/systems/credit-scoring/resume"), Some(&owner), Some(body.clone()));
+        let ((suspended, _), (resumed, answer)) = tokio::join!(suspend, resume);
+        assert_eq!(suspended, 200);
+        assert!(resumed == 403 || resumed == 409, "the suspender resumed their own suspension: {resumed} {answer}");
+        let (status, _) =
+            call(Method::POST, url(&a, "/v1/systems/credit-scoring/resume"), Some(&admin), Some(body.clone())).await;
+        assert_eq!(status, 200);
+    }
+    a.stop().await;
+    b.stop().await;
 }

@@ -17,6 +17,11 @@ pub enum GovernanceError {
     #[error("refused: {reason}")]
     Refused { reason: String },
 
+    /// The person or key asking may not do this (four eyes, owner scope, who may pause); the
+    /// reason names the rule and who may.
+    #[error("not permitted: {reason}")]
+    Forbidden { reason: String },
+
     /// Intake answers that do not fit the questionnaire.
     #[error(transparent)]
     Answers(#[from] crate::intake::AnswersError),

@@ -21,6 +21,7 @@
 //! the human [`review`] queue, [`incident`]s and public feedback, and [`monitoring`] of reported
 //! outcomes with alerts; their workflows are on [`Governance`] too (`service/oversight.rs`).
 
+pub mod actor;
 pub mod assessment;
 pub mod crosswalk;
 mod error;
@@ -37,6 +38,7 @@ pub mod service;
 pub mod store;
 pub mod tiering;
 
+pub use actor::Actor;
 pub use assessment::{Approval, Assessment, ControlState, ControlStatus, Evidence, EvidenceItem, SignOff};
 pub use error::GovernanceError;
 pub use registry::{

@@ -213,6 +213,84 @@ impl Playbook {
     }
 }
 
+/// One way a playbook change weakens human control over its system: fewer decisions go to a
+/// human, fewer people may pull the kill switch, or fewer incidents stop the system. Any change
+/// to these that is not known to tighten them counts, because the gateway's defaults (which an
+/// unset threshold falls back to) are not the playbook's to know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Loosening {
+    /// The confidence below which a human reviews changed other than upwards (`None`: the
+    /// gateway's default).
+    ReviewConfidence { from: Option<f64>, to: Option<f64> },
+    /// The impact from which a human reviews changed other than downwards.
+    ReviewImpact { from: Option<Impact>, to: Option<Impact> },
+    /// Fewer people may pause the system (`from` empty: anyone the access policy allows).
+    MayPause { from: Vec<String>, to: Vec<String> },
+    /// Severities that no longer suspend the system when an incident of theirs is opened.
+    SuspendOn { removed: Vec<Severity> },
+}
+
+impl Loosening {
+    /// What weakened, in Chinese and English, for status lines and reports.
+    pub fn describe(&self) -> (String, String) {
+        let confidence = |c: &Option<f64>| c.map_or_else(|| "default".to_string(), |c| c.to_string());
+        let impact = |i: &Option<Impact>| i.map_or_else(|| "default".to_string(), |i| format!("{i:?}").to_lowercase());
+        let people = |p: &Vec<String>| if p.is_empty() { "anyone".to_string() } else { p.join(", ") };
+        match self {
+            Self::ReviewConfidence { from, to } => (
+                format!("人工复核置信度阈值 {} → {}", confidence(from), confidence(to)),
+                format!("review below confidence {} → {}", confidence(from), confidence(to)),
+            ),
+            Self::ReviewImpact { from, to } => (
+                format!("人工复核影响阈值 {} → {}", impact(from), impact(to)),
+                format!("review at impact {} → {}", impact(from), impact(to)),
+            ),
+            Self::MayPause { from, to } => (
+                format!("可暂停者 {} → {}", people(from), people(to)),
+                format!("may pause {} → {}", people(from), people(to)),
+            ),
+            Self::SuspendOn { removed } => {
+                let removed: Vec<&str> = removed.iter().map(|s| s.as_str()).collect();
+                (
+                    format!("不再自动暂停的事件级别：{}", removed.join(", ")),
+                    format!("no longer suspends on incidents of: {}", removed.join(", ")),
+                )
+            }
+        }
+    }
+}
+
+/// How `after` weakens human control compared with `before` (empty when it does not).
+pub fn loosenings(before: &Playbook, after: &Playbook) -> Vec<Loosening> {
+    let mut found = Vec::new();
+    let (b, a) = (&before.review, &after.review);
+    // A higher confidence threshold sends more decisions to a human; anything else loosens.
+    let confidence_tightened = matches!((b.below_confidence, a.below_confidence), (Some(x), Some(y)) if y >= x);
+    if b.below_confidence != a.below_confidence && !confidence_tightened {
+        found.push(Loosening::ReviewConfidence { from: b.below_confidence, to: a.below_confidence });
+    }
+    // A lower impact threshold sends more decisions to a human.
+    let impact_tightened = matches!((b.at_impact, a.at_impact), (Some(x), Some(y)) if y <= x);
+    if b.at_impact != a.at_impact && !impact_tightened {
+        found.push(Loosening::ReviewImpact { from: b.at_impact, to: a.at_impact });
+    }
+    // An empty list lets anyone pause; a list that drops someone, or a first list, lets fewer.
+    let fewer_may_pause = if before.may_pause.is_empty() {
+        !after.may_pause.is_empty()
+    } else {
+        !after.may_pause.is_empty() && before.may_pause.iter().any(|p| !after.may_pause.contains(p))
+    };
+    if fewer_may_pause {
+        found.push(Loosening::MayPause { from: before.may_pause.clone(), to: after.may_pause.clone() });
+    }
+    let removed: Vec<Severity> = before.suspend_on.iter().filter(|s| !after.suspend_on.contains(s)).copied().collect();
+    if !removed.is_empty() {
+        found.push(Loosening::SuspendOn { removed });
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +341,34 @@ mod tests {
             assert!(err.to_string().contains(field), "{yaml}: {err}");
         }
         assert!(serde_yaml_ng::from_str::<Playbook>("pause: [x]").is_err(), "unknown keys are errors");
+    }
+
+    #[test]
+    fn weakening_human_control_is_found_and_tightening_is_not() {
+        let before = parse(
+            "may_pause: [a, b]\nreview: {below_confidence: 0.7, at_impact: medium}\nsuspend_on: [critical, high]\n",
+        );
+        let tighter = parse(
+            "may_pause: [a, b, c]\nreview: {below_confidence: 0.9, at_impact: low}\nsuspend_on: [critical, high, medium]\n",
+        );
+        assert_eq!(loosenings(&before, &tighter), vec![]);
+        let looser = parse("may_pause: [a]\nreview: {below_confidence: 0}\nsuspend_on: [critical]\n");
+        let found = loosenings(&before, &looser);
+        assert_eq!(
+            found,
+            vec![
+                Loosening::ReviewConfidence { from: Some(0.7), to: Some(0.0) },
+                Loosening::ReviewImpact { from: Some(Impact::Medium), to: None },
+                Loosening::MayPause { from: vec!["a".into(), "b".into()], to: vec!["a".into()] },
+                Loosening::SuspendOn { removed: vec![Severity::High] },
+            ]
+        );
+        // From the gateway's defaults to an explicit threshold cannot be known to tighten.
+        let explicit = parse("review: {below_confidence: 0.01}\n");
+        assert_eq!(loosenings(&Playbook::default(), &explicit).len(), 1);
+        // A first pause list takes the kill switch from everyone else.
+        let first = parse("may_pause: [mallory]\n");
+        assert!(matches!(loosenings(&Playbook::default(), &first)[..], [Loosening::MayPause { .. }]));
+        assert!(found[0].describe().1.contains("0.7 → 0"), "{:?}", found[0].describe());
     }
 }

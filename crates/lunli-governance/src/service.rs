@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::GovernanceError;
+use crate::actor::Actor;
 use crate::assessment::{Approval, Assessment, ControlState, ControlStatus, EvidenceItem};
 use crate::intake::Answers;
+use crate::playbook::{self, Loosening};
 use crate::registry::{DueDiligenceAnswer, Person, System, Training, Vendor};
 use crate::runtime::{Consent, Impact, Mode, Suspension, SystemPolicy};
 use crate::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
@@ -45,6 +47,9 @@ pub struct StatusRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_due: Option<Date>,
     pub overdue: bool,
+    /// How the playbook now weakens human control compared with the approved version's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub playbook_loosened: Vec<Loosening>,
 }
 
 impl<'a, S: Store> Governance<'a, S> {
@@ -195,10 +200,13 @@ impl<'a, S: Store> Governance<'a, S> {
     }
 
     /// Changes a system's record, making a new version. `change` edits the record and says in
-    /// a few words what changed.
+    /// a few words what changed. A change to the playbook is the owner's or an admin's to make;
+    /// one that weakens human control over an approved system (see [`playbook::loosenings`]) is
+    /// recorded as such in the same transaction, and shown in status and reports until the
+    /// system is approved again.
     pub fn update_system(
         &self,
-        actor: &str,
+        actor: &Actor,
         id: &str,
         at: Timestamp,
         change: impl FnOnce(&mut System) -> Result<String, GovernanceError>,
@@ -217,16 +225,34 @@ impl<'a, S: Store> Governance<'a, S> {
             if system == current.system {
                 return Err(GovernanceError::Refused { reason: "nothing changed; no new version recorded".into() });
             }
+            let playbook_changed = system.playbook != current.system.playbook;
+            if playbook_changed {
+                oversight::check_playbook_scope(&current.system, actor)?;
+            }
             check_references(tx, &system)?;
+            let loosened = if playbook_changed && oversight::approved(tx, &current)? {
+                playbook::loosenings(&current.system.playbook, &system.playbook)
+            } else {
+                Vec::new()
+            };
             let version = SystemVersion {
                 version: current.version + 1,
                 system,
                 change: description,
-                created_by: actor.to_string(),
+                created_by: actor.name.clone(),
                 created_at: at,
             };
             tx.add_system_version(&version)?;
-            tx.record(&event(actor, "system.update", format!("system:{id}"), at, json!(version)))?;
+            tx.record(&event(&actor.name, "system.update", format!("system:{id}"), at, json!(version)))?;
+            if !loosened.is_empty() {
+                tx.record(&event(
+                    &actor.name,
+                    "playbook.loosen",
+                    format!("system:{id}"),
+                    at,
+                    json!({ "version": version.version, "loosened": loosened }),
+                ))?;
+            }
             Ok(version)
         })
     }
@@ -540,6 +566,7 @@ impl<'a, S: Store> Governance<'a, S> {
                     approval: assessment.as_ref().map(Assessment::approval),
                     review_due: assessment.as_ref().and_then(Assessment::review_due),
                     overdue: assessment.as_ref().is_some_and(|a| a.is_overdue(today)),
+                    playbook_loosened: oversight::loosened_since_approval(tx, &current)?,
                     system: id,
                 });
             }
@@ -577,11 +604,12 @@ pub struct RuntimeSnapshot {
 impl<'a, S: Store> Governance<'a, S> {
     // ── runtime human control ──────────────────────────────────────────────────────────────
 
-    /// Pulls the kill switch on a system or one of its purposes (Art. 3(4), Art. 17). Any
-    /// authorised person may; it takes effect on the next decision.
+    /// Pulls the kill switch on a system or one of its purposes (Art. 3(4), Art. 17). Anyone
+    /// the access policy lets suspend may, unless the playbook names who may pause (admins
+    /// always may); it takes effect on the next decision.
     pub fn suspend(
         &self,
-        actor: &str,
+        actor: &Actor,
         system: &str,
         purpose: Option<&str>,
         reason: &str,
@@ -599,19 +627,22 @@ impl<'a, S: Store> Governance<'a, S> {
                 system: system.to_string(),
                 purpose: purpose.map(str::to_string),
                 reason: reason.trim().to_string(),
-                by: actor.to_string(),
+                by: actor.name.clone(),
                 at,
             };
             tx.put_suspension(&suspension)?;
-            tx.record(&event(actor, "system.suspend", format!("system:{system}"), at, json!(suspension)))?;
+            tx.record(&event(&actor.name, "system.suspend", format!("system:{system}"), at, json!(suspension)))?;
             Ok(suspension)
         })
     }
 
-    /// Lifts a suspension, with a reason.
+    /// Lifts a suspension, with a reason. Four eyes on turning an AI back on (Art. 3(5),
+    /// Art. 7): whoever pulled the switch does not also release it unless their role allows it,
+    /// checked in the transaction that reads the suspension, so no second instance or
+    /// concurrent request can get round it.
     pub fn resume(
         &self,
-        actor: &str,
+        actor: &Actor,
         system: &str,
         purpose: Option<&str>,
         reason: &str,
@@ -630,8 +661,16 @@ impl<'a, S: Store> Governance<'a, S> {
                     None => format!("{system} is not suspended"),
                 },
             })?;
+            if lifted.by == actor.name && !actor.resume_own {
+                return Err(GovernanceError::Forbidden {
+                    reason: format!(
+                        "{} suspended {system} and cannot also resume it; another owner or an admin must",
+                        actor.name
+                    ),
+                });
+            }
             tx.record(&event(
-                actor,
+                &actor.name,
                 "system.resume",
                 format!("system:{system}"),
                 at,
@@ -719,12 +758,7 @@ impl<'a, S: Store> Governance<'a, S> {
             for current in tx.systems()? {
                 let id = current.system.id.clone();
                 let tier = oversight::current_tier(tx, &current)?;
-                let approved = match tx.latest_assessment(&id)? {
-                    Some(a) if a.approved_at.is_some() => {
-                        a.version == current.version || oversight::only_playbook_changed(tx, &current, a.version)?
-                    }
-                    _ => false,
-                };
+                let approved = oversight::approved(tx, &current)?;
                 let s = current.system;
                 policies.push(SystemPolicy {
                     id,
@@ -803,6 +837,9 @@ fn check_references(tx: &mut dyn Tx, system: &System) -> Result<(), GovernanceEr
             id: system.owner.clone(),
             hint: "register the accountable owner first with `lunli person add`".into(),
         });
+    }
+    for person in &system.playbook.may_pause {
+        existing_person(tx, person)?;
     }
     for vendor in system.vendors() {
         if tx.vendor(vendor)?.is_none() {

@@ -16,7 +16,7 @@ use lunli_governance::monitoring::OutcomeReport;
 use lunli_governance::playbook::Playbook;
 use lunli_governance::review::{HumanOutcome, NewReview, ReviewStatus};
 use lunli_governance::{
-    Approval, ControlStatus, EvidenceItem, Governance, GovernanceError, Person, Stage, System, Training,
+    Actor, Approval, ControlStatus, EvidenceItem, Governance, GovernanceError, Person, Stage, System, Training,
 };
 use lunli_norms::{Catalogue, Tier};
 use lunli_store::{PostgresStore, SqliteStore};
@@ -129,7 +129,7 @@ impl<S: Backend> World<S> {
 
 fn refused(result: Result<impl std::fmt::Debug, GovernanceError>, needle: &str) {
     match result {
-        Err(GovernanceError::Refused { reason }) => {
+        Err(GovernanceError::Refused { reason } | GovernanceError::Forbidden { reason }) => {
             assert!(reason.contains(needle), "reason {reason:?} lacks {needle:?}")
         }
         other => panic!("expected a refusal mentioning {needle:?}, got {other:?}"),
@@ -277,7 +277,7 @@ fn a_new_version_makes_the_assessment_stale_and_needs_a_new_intake<S: Backend>()
     world.credit_scoring();
     let v2 = world
         .gov()
-        .update_system("wang-fang", "credit-scoring", t0(), |s| {
+        .update_system(&Actor::person("wang-fang"), "credit-scoring", t0(), |s| {
             s.stage = Stage::Deployed;
             Ok("stage testing → deployed".into())
         })
@@ -289,7 +289,7 @@ fn a_new_version_makes_the_assessment_stale_and_needs_a_new_intake<S: Backend>()
     assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(versions[0].system.stage, Stage::Testing, "old versions are kept as they were");
     refused(
-        world.gov().update_system("wang-fang", "credit-scoring", t0(), |_| Ok("nothing".into())),
+        world.gov().update_system(&Actor::person("wang-fang"), "credit-scoring", t0(), |_| Ok("nothing".into())),
         "nothing changed",
     );
 }
@@ -303,7 +303,7 @@ fn a_prohibited_system_cannot_be_assessed<S: Backend>() {
     answers.insert("Q-PROHIBITED-PURPOSE", lunli_governance::intake::Answer::Choices(vec![option]));
     world
         .gov()
-        .update_system("wang-fang", "credit-scoring", t0(), |s| {
+        .update_system(&Actor::person("wang-fang"), "credit-scoring", t0(), |s| {
             s.purpose = "something else".into();
             Ok("purpose".into())
         })
@@ -326,7 +326,7 @@ fn a_refused_or_failed_change_leaves_nothing_behind<S: Backend>() {
     assert!(matches!(err, GovernanceError::NotFound { .. }), "{err}");
     assert!(world.gov().system("orphan").is_err());
     // A change that fails after writing inside the same unit of work is rolled back whole.
-    let err = world.gov().update_system("admin", "credit-scoring", t0(), |s| {
+    let err = world.gov().update_system(&Actor::person("admin"), "credit-scoring", t0(), |s| {
         s.owner = "nobody".into();
         Ok("owner".into())
     });
@@ -438,7 +438,8 @@ fn a_critical_incident_suspends_the_system_when_the_playbook_says_so<S: Backend>
          escalation: [{name: On call, reach: oncall@example.cn, from: high}]\n",
     )
     .expect("playbook");
-    let version = world.gov().set_playbook("wang-fang", "credit-scoring", playbook, t0()).expect("playbook");
+    let version =
+        world.gov().set_playbook(&Actor::person("wang-fang"), "credit-scoring", playbook, t0()).expect("playbook");
     assert_eq!((version.version, version.change.as_str()), (2, "playbook"));
     // A playbook-only change keeps the tier and the assessment of the version before it.
     let row = world.gov().status(day(t0())).expect("status").pop().expect("row");
@@ -453,10 +454,11 @@ fn a_critical_incident_suspends_the_system_when_the_playbook_says_so<S: Backend>
         controls: vec!["C-17-01".into()],
         feedback: None,
     };
-    let high = world.gov().open_incident("li-wei", new(Severity::High), t0()).expect("high");
+    let high = world.gov().open_incident(&Actor::person("li-wei"), new(Severity::High), t0()).expect("high");
     assert!(!high.suspended_system);
     assert!(world.store.read(|tx| tx.suspensions()).expect("suspensions").is_empty());
-    let critical = world.gov().open_incident("li-wei", new(Severity::Critical), t0()).expect("critical");
+    let critical =
+        world.gov().open_incident(&Actor::person("li-wei"), new(Severity::Critical), t0()).expect("critical");
     assert!(critical.suspended_system);
     assert_eq!(critical.owner, "wang-fang", "the system's owner unless named");
     let suspensions = world.store.read(|tx| tx.suspensions()).expect("suspensions");
@@ -476,7 +478,7 @@ fn a_critical_incident_suspends_the_system_when_the_playbook_says_so<S: Backend>
     assert_eq!(done.status, IncidentStatus::Resolved);
     assert_eq!(done.history.len(), 3);
     let err = world.gov().open_incident(
-        "li-wei",
+        &Actor::person("li-wei"),
         NewIncident { controls: vec!["C-99-99".into()], ..new(Severity::Low) },
         t0(),
     );
@@ -501,7 +503,7 @@ fn outcomes_raise_an_alert_when_a_disparity_crosses_the_threshold_and_not_before
         "monitors:\n  - {metric: selection-rate-difference, attribute: region, threshold: 0.2, window: 40, min_count: 10, incident: high}\n",
     )
     .expect("playbook");
-    world.gov().set_playbook("wang-fang", "credit-scoring", playbook, t0()).expect("playbook");
+    world.gov().set_playbook(&Actor::person("wang-fang"), "credit-scoring", playbook, t0()).expect("playbook");
     // 20 outcomes: north 7 of 10 selected, south 5 of 10: difference 0.2, at the threshold.
     let mut batch = Vec::new();
     for i in 0..10 {
@@ -557,7 +559,7 @@ fn feedback_is_kept_newest_first_and_the_playbook_says_who_may_pause<S: Backend>
     let raised = world
         .gov()
         .open_incident(
-            "li-wei",
+            &Actor::person("li-wei"),
             NewIncident {
                 system: "credit-scoring".into(),
                 title: "declines without reasons".into(),
@@ -573,7 +575,7 @@ fn feedback_is_kept_newest_first_and_the_playbook_says_who_may_pause<S: Backend>
         .expect("incident from feedback");
     assert_eq!(raised.source, format!("feedback:{}", list[0].id));
     let err = world.gov().open_incident(
-        "li-wei",
+        &Actor::person("li-wei"),
         NewIncident {
             feedback: Some(99),
             ..serde_json::from_value(serde_json::json!({
@@ -590,13 +592,13 @@ fn feedback_is_kept_newest_first_and_the_playbook_says_who_may_pause<S: Backend>
     // A playbook naming who may pause it.
     let playbook: Playbook = serde_yaml_ng::from_str("may_pause: [li-wei]").expect("playbook");
     let err = world.gov().set_playbook(
-        "wang-fang",
+        &Actor::person("wang-fang"),
         "credit-scoring",
         serde_yaml_ng::from_str("may_pause: [nobody]").expect("p"),
         t0(),
     );
     assert!(matches!(err, Err(GovernanceError::NotFound { .. })), "{err:?}");
-    world.gov().set_playbook("wang-fang", "credit-scoring", playbook, t0()).expect("playbook");
-    refused(world.gov().suspend("zhao-min", "credit-scoring", None, "drift", t0()), "only li-wei");
-    world.gov().suspend("li-wei", "credit-scoring", None, "drift", t0()).expect("li-wei may");
+    world.gov().set_playbook(&Actor::person("wang-fang"), "credit-scoring", playbook, t0()).expect("playbook");
+    refused(world.gov().suspend(&Actor::person("zhao-min"), "credit-scoring", None, "drift", t0()), "only li-wei");
+    world.gov().suspend(&Actor::person("li-wei"), "credit-scoring", None, "drift", t0()).expect("li-wei may");
 }

@@ -136,7 +136,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
             return match e {
                 GovernanceError::Invalid { .. } | GovernanceError::Answers(_) => exit::INVALID_INPUT,
                 GovernanceError::NotFound { .. } => exit::NOT_FOUND,
-                GovernanceError::Refused { .. } | GovernanceError::Exists { .. } => exit::REFUSED,
+                GovernanceError::Refused { .. }
+                | GovernanceError::Forbidden { .. }
+                | GovernanceError::Exists { .. } => exit::REFUSED,
                 GovernanceError::Storage { .. } => exit::FAILURE,
             };
         }

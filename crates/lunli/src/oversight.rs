@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
-use lunli_governance::Governance;
 use lunli_governance::incident::{Feedback, Incident, NewIncident};
 use lunli_governance::playbook::Playbook;
 use lunli_governance::review::ReviewItem;
+use lunli_governance::{Actor, Governance};
 use serde::de::DeserializeOwned;
 
 use crate::context::{Context, now, read_input};
@@ -212,7 +212,7 @@ pub fn incident(ctx: &Context, command: &IncidentCommand, out: &mut Out) -> Resu
                 controls: controls.clone(),
                 feedback: *feedback,
             };
-            let incident = gov.open_incident(&ctx.actor, new, now())?;
+            let incident = gov.open_incident(&Actor::person(&ctx.actor), new, now())?;
             if !out.is_table() {
                 return out.data(&incident);
             }
@@ -221,6 +221,18 @@ pub fn incident(ctx: &Context, command: &IncidentCommand, out: &mut Out) -> Resu
                 out.line(out.label(
                     &format!("按预案，系统 {} 已暂停。", incident.system),
                     &format!("As its playbook says, {} is now suspended.", incident.system),
+                ));
+            } else if gov.playbook(&incident.system)?.suspend_on.contains(&incident.severity) {
+                out.line(out.label(
+                    &format!(
+                        "预案要求暂停 {}，但预案未授权 {} 暂停它：系统未暂停，请联系可暂停者。",
+                        incident.system, ctx.actor
+                    ),
+                    &format!(
+                        "Its playbook suspends {} on such incidents, but does not let {} pause it: the system was not \
+                         suspended; ask someone it names.",
+                        incident.system, ctx.actor
+                    ),
                 ));
             }
         }
@@ -384,7 +396,7 @@ pub fn playbook(ctx: &Context, command: &PlaybookCommand, out: &mut Out) -> Resu
         PlaybookCommand::Set { system, file } => {
             let text = read_input(file)?;
             let playbook: Playbook = parse_yaml(&file.display().to_string(), &text)?;
-            let version = gov.set_playbook(&ctx.actor, system, playbook, now())?;
+            let version = gov.set_playbook(&Actor::person(&ctx.actor), system, playbook, now())?;
             if !out.is_table() {
                 return out.data(&version);
             }

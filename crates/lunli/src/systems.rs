@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result};
 use jiff::ToSpan;
 use jiff::civil::Date;
 use lunli_governance::store::SystemVersion;
-use lunli_governance::{DueDiligenceAnswer, Governance, Person, Stage, System, Training, Vendor, VendorKind};
+use lunli_governance::{Actor, DueDiligenceAnswer, Governance, Person, Stage, System, Training, Vendor, VendorKind};
 use serde::Serialize;
 
 use crate::cli::{PersonCommand, SystemCommand, VendorCommand};
@@ -91,13 +91,13 @@ pub fn system(ctx: &Context, command: &SystemCommand, out: &mut Out) -> Result<(
             let version = if let Some(file) = file {
                 let text = read_input(file)?;
                 let replacement: System = parse_yaml(&file.display().to_string(), &text)?;
-                gov.update_system(&ctx.actor, id, now(), |system| {
+                gov.update_system(&Actor::person(&ctx.actor), id, now(), |system| {
                     *system = replacement;
                     Ok("record replaced".into())
                 })?
             } else {
                 let stage: Stage = stage.as_deref().unwrap_or_default().parse()?;
-                gov.update_system(&ctx.actor, id, now(), |system| {
+                gov.update_system(&Actor::person(&ctx.actor), id, now(), |system| {
                     let change = format!("stage {} → {}", system.stage, stage);
                     system.stage = stage;
                     Ok(change)

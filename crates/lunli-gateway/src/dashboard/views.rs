@@ -757,6 +757,7 @@ mod tests {
             approval,
             review_due: None,
             overdue,
+            playbook_loosened: vec![],
         }
     }
 

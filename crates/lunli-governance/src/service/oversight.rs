@@ -9,9 +9,10 @@ use serde_json::json;
 use super::{event, existing_person, existing_system, not_found};
 use crate::Governance;
 use crate::GovernanceError;
+use crate::actor::Actor;
 use crate::incident::{Feedback, Incident, IncidentStatus, NewIncident, Overdue};
 use crate::monitoring::{self, Alert, OutcomeReport, Reading};
-use crate::playbook::Playbook;
+use crate::playbook::{Loosening, Playbook};
 use crate::registry::System;
 use crate::review::{HumanOutcome, NewReview, ReviewItem, ReviewStatus};
 use crate::runtime::Suspension;
@@ -102,16 +103,36 @@ pub struct OutcomeResult {
 }
 
 /// Only the people a playbook names may pause its system, when it names any (the kill switch
-/// has owners, like everything else; Art. 3(5)).
-pub(super) fn check_may_pause(system: &System, actor: &str) -> Result<(), GovernanceError> {
+/// has owners, like everything else; Art. 3(5)). No playbook locks out an admin.
+pub(super) fn check_may_pause(system: &System, actor: &Actor) -> Result<(), GovernanceError> {
     let may = &system.playbook.may_pause;
-    if may.is_empty() || actor == PLAYBOOK_ACTOR || may.iter().any(|p| p == actor) {
+    if may.is_empty() || actor.any_system || actor.person.as_ref().is_some_and(|p| may.contains(p)) {
         Ok(())
     } else {
-        Err(GovernanceError::Refused {
-            reason: format!("the playbook of {} lets only {} pause it, not {actor}", system.id, may.join(", ")),
+        Err(GovernanceError::Forbidden {
+            reason: format!("the playbook of {} lets only {} pause it, not {}", system.id, may.join(", "), actor.name),
         })
     }
+}
+
+/// Only a system's owner changes how it is operated: its playbook (who may pause it, when a
+/// human reviews). An admin may change any system's.
+pub(super) fn check_playbook_scope(system: &System, actor: &Actor) -> Result<(), GovernanceError> {
+    if actor.any_system || actor.is(&system.owner) {
+        Ok(())
+    } else {
+        Err(GovernanceError::Forbidden {
+            reason: format!(
+                "only the owner of {} ({}) or an admin may change its playbook, not {}",
+                system.id, system.owner, actor.name
+            ),
+        })
+    }
+}
+
+/// Who the ledger names when the playbook acts by itself: it may pause any system it belongs to.
+pub(super) fn playbook_actor() -> Actor {
+    Actor { name: PLAYBOOK_ACTOR.to_string(), person: None, any_system: true, resume_own: false }
 }
 
 /// Whether every version after `assessed` changed only the playbook: operating the system
@@ -125,6 +146,30 @@ pub(super) fn only_playbook_changed(
     let Some(then) = tx.system_version(&current.system.id, assessed)? else { return Ok(false) };
     let strip = |s: &System| System { playbook: Playbook::default(), ..s.clone() };
     Ok(assessed < current.version && strip(&then.system) == strip(&current.system))
+}
+
+/// Whether the system as it now runs is approved: its latest assessment was approved for the
+/// current version, or for one before a run of playbook-only changes.
+pub(super) fn approved(tx: &mut dyn Tx, current: &SystemVersion) -> Result<bool, GovernanceError> {
+    Ok(match tx.latest_assessment(&current.system.id)? {
+        Some(a) if a.approved_at.is_some() => {
+            a.version == current.version || only_playbook_changed(tx, current, a.version)?
+        }
+        _ => false,
+    })
+}
+
+/// How the current playbook weakens human control compared with the one the approval saw.
+pub(super) fn loosened_since_approval(
+    tx: &mut dyn Tx,
+    current: &SystemVersion,
+) -> Result<Vec<Loosening>, GovernanceError> {
+    let Some(a) = tx.latest_assessment(&current.system.id)? else { return Ok(Vec::new()) };
+    if a.approved_at.is_none() || a.version >= current.version || !only_playbook_changed(tx, current, a.version)? {
+        return Ok(Vec::new());
+    }
+    let Some(then) = tx.system_version(&current.system.id, a.version)? else { return Ok(Vec::new()) };
+    Ok(crate::playbook::loosenings(&then.system.playbook, &current.system.playbook))
 }
 
 /// The tier of the system as it now runs: the latest intake of the current version, or of the
@@ -148,21 +193,17 @@ pub(super) fn current_tier(
 impl<S: Store> Governance<'_, S> {
     // ── playbooks ─────────────────────────────────────────────────────────────────────────
 
-    /// Replaces a system's playbook, making a new version of its record.
+    /// Replaces a system's playbook, making a new version of its record. Only the system's
+    /// owner or an admin may; see [`Governance::update_system`] for what else is checked and
+    /// recorded.
     pub fn set_playbook(
         &self,
-        actor: &str,
+        actor: &Actor,
         system: &str,
         playbook: Playbook,
         at: Timestamp,
     ) -> Result<SystemVersion, GovernanceError> {
         playbook.validate()?;
-        self.store.read(|tx| {
-            for person in &playbook.may_pause {
-                existing_person(tx, person)?;
-            }
-            Ok(())
-        })?;
         self.update_system(actor, system, at, |s| {
             s.playbook = playbook;
             Ok("playbook".into())
@@ -261,7 +302,7 @@ impl<S: Store> Governance<'_, S> {
 
     /// Opens an incident with the targets of the system's playbook; a severity the playbook
     /// lists under `suspend_on` suspends the system in the same transaction.
-    pub fn open_incident(&self, actor: &str, new: NewIncident, at: Timestamp) -> Result<Incident, GovernanceError> {
+    pub fn open_incident(&self, actor: &Actor, new: NewIncident, at: Timestamp) -> Result<Incident, GovernanceError> {
         new.validate()?;
         for control in &new.controls {
             if self.catalogue.control(control).is_none() {
@@ -491,7 +532,7 @@ impl<S: Store> Governance<'_, S> {
                                 feedback: None,
                             };
                             let incident =
-                                open_incident_in(tx, PLAYBOOK_ACTOR, new, format!("alert:{}", alert.id), at)?;
+                                open_incident_in(tx, &playbook_actor(), new, format!("alert:{}", alert.id), at)?;
                             alert.incident = Some(incident.id);
                             tx.put_alert(&alert)?;
                             result.incidents.push(incident);
@@ -539,7 +580,7 @@ fn existing_incident(tx: &mut dyn Tx, id: u64) -> Result<Incident, GovernanceErr
 
 fn open_incident_in(
     tx: &mut dyn Tx,
-    actor: &str,
+    actor: &Actor,
     new: NewIncident,
     source: String,
     at: Timestamp,
@@ -548,29 +589,33 @@ fn open_incident_in(
     let owner = new.owner.clone().unwrap_or_else(|| system.owner.clone());
     existing_person(tx, &owner)?;
     let severity = new.severity;
-    let mut incident = Incident::open(new, owner, actor, source, system.playbook.target(severity), at);
-    // Art. 17: a severity the playbook names stops the system at once, in the same transaction.
-    let suspend = system.playbook.suspend_on.contains(&severity);
+    let mut incident = Incident::open(new, owner, &actor.name, source, system.playbook.target(severity), at);
+    // Art. 17: a severity the playbook names stops the system at once, in the same transaction,
+    // as pulled by whoever opened the incident: the four-eyes rule on resuming applies to them,
+    // and someone the playbook does not let pause the system cannot pause it this way. Their
+    // incident is still opened (reporting is never refused); the suspension is withheld and the
+    // ledger says why.
+    let wanted = system.playbook.suspend_on.contains(&severity);
+    let withheld = if wanted { check_may_pause(&system, actor).err().map(|e| e.to_string()) } else { None };
+    let suspend = wanted && withheld.is_none();
     incident.suspended_system = suspend;
     incident.id = tx.add_incident(&incident)?;
-    tx.record(&event(
-        actor,
-        "incident.open",
-        format!("incident:{}", incident.id),
-        at,
-        json!({ "incident": incident, "contacts": system.playbook.contacts_for(severity) }),
-    ))?;
+    let mut payload = json!({ "incident": incident, "contacts": system.playbook.contacts_for(severity) });
+    if let Some(why) = &withheld {
+        payload["suspension_withheld"] = json!(why);
+    }
+    tx.record(&event(&actor.name, "incident.open", format!("incident:{}", incident.id), at, payload))?;
     if suspend {
         let suspension = Suspension {
             system: system.id.clone(),
             purpose: None,
             reason: format!("incident {} ({}): {}", incident.id, severity.as_str(), incident.title),
-            by: PLAYBOOK_ACTOR.to_string(),
+            by: actor.name.clone(),
             at,
         };
         tx.put_suspension(&suspension)?;
         tx.record(&event(
-            PLAYBOOK_ACTOR,
+            &actor.name,
             "system.suspend",
             format!("system:{}", system.id),
             at,

@@ -11,7 +11,7 @@ use lunli_governance::incident::{NewIncident, Severity};
 use lunli_governance::intake::Answers;
 use lunli_governance::review::{HumanOutcome, NewReview};
 use lunli_governance::runtime::Mode;
-use lunli_governance::{Governance, Person, System, Training};
+use lunli_governance::{Actor, Governance, Person, System, Training};
 use lunli_norms::Catalogue;
 use lunli_store::SqliteStore;
 use serde_json::json;
@@ -166,8 +166,14 @@ impl Fixture {
         let gov = self.gov();
         gov.set_consent("svc", "faq-router", "u-1", true, Mode::Ai, at("2026-03-03T08:00:00Z")).expect("consent");
         gov.set_consent("svc", "faq-router", "u-2", false, Mode::Human, at("2026-03-03T08:01:00Z")).expect("consent");
-        gov.suspend("wang-fang", "faq-router", None, "complaints about wrong routing", at("2026-03-03T09:00:00Z"))
-            .expect("suspend");
+        gov.suspend(
+            &Actor::person("wang-fang"),
+            "faq-router",
+            None,
+            "complaints about wrong routing",
+            at("2026-03-03T09:00:00Z"),
+        )
+        .expect("suspend");
         let new = NewIncident {
             system: "faq-router".into(),
             title: "routes refund questions to the wrong page".into(),
@@ -178,7 +184,7 @@ impl Fixture {
             controls: vec![],
             feedback: None,
         };
-        gov.open_incident("zhao-min", new, at("2026-03-03T09:30:00Z")).expect("incident");
+        gov.open_incident(&Actor::person("zhao-min"), new, at("2026-03-03T09:30:00Z")).expect("incident");
         let decision = |id: &str| {
             let event = lunli_governance::store::Event {
                 actor: "key:svc".into(),

@@ -42,6 +42,12 @@ pub trait Backend: Store + Sized {
     fn open(place: &Self::Place) -> Self;
     fn ledger_size(&self) -> u64;
     fn schema_version(&self) -> u32;
+    /// Every ledger entry, in index order.
+    fn ledger_entries(&self) -> Vec<lunli_ledger::Entry>;
+}
+
+fn decode(rows: Vec<lunli_store::LedgerRow>) -> Vec<lunli_ledger::Entry> {
+    rows.iter().map(|row| serde_json::from_slice(&row.entry).expect("a stored ledger entry")).collect()
 }
 
 impl Backend for SqliteStore {
@@ -63,6 +69,10 @@ impl Backend for SqliteStore {
     fn schema_version(&self) -> u32 {
         SqliteStore::schema_version(self).expect("schema version")
     }
+
+    fn ledger_entries(&self) -> Vec<lunli_ledger::Entry> {
+        decode(self.ledger_rows(0, 1_000_000).expect("ledger rows"))
+    }
 }
 
 impl Backend for PostgresStore {
@@ -82,6 +92,10 @@ impl Backend for PostgresStore {
 
     fn schema_version(&self) -> u32 {
         PostgresStore::schema_version(self).expect("schema version")
+    }
+
+    fn ledger_entries(&self) -> Vec<lunli_ledger::Entry> {
+        decode(self.ledger_rows(0, 1_000_000).expect("ledger rows"))
     }
 }
 
