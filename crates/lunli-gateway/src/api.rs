@@ -2,7 +2,6 @@
 //! to HTTP in one place.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
@@ -36,9 +35,6 @@ pub struct AppState<S> {
     pub policy: Arc<AccessPolicy>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<GatewayConfig>,
-    /// Makes decision ids unique across instances: a random prefix and a counter.
-    pub instance: String,
-    pub counter: AtomicU64,
     /// Review, incident, feedback and monitoring endpoints' own state (the feedback limiter).
     pub oversight: crate::oversight::OversightState,
 }
@@ -93,7 +89,12 @@ impl IntoResponse for ApiError {
             Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             Self::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
         };
-        (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+        let body = Json(json!({ "error": { "code": code, "message": message } }));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Overload and storage outages pass; say when to come back rather than fail for good.
+            return (status, [(header::RETRY_AFTER, "1")], body).into_response();
+        }
+        (status, body).into_response()
     }
 }
 
@@ -148,22 +149,33 @@ async fn openapi() -> Response {
 /// The key presented, if the access policy grants it `action`; refusals are counted and
 /// recorded in the ledger.
 pub(crate) fn authorize<S>(app: &AppState<S>, headers: &HeaderMap, action: &str) -> Result<ApiKey, ApiError> {
+    let key = authenticate(app, headers)?;
+    authorize_hash(app, &key.sha256, action)
+}
+
+/// The key presented, if it is known and not revoked, whatever it may do.
+fn authenticate<S>(app: &AppState<S>, headers: &HeaderMap) -> Result<ApiKey, ApiError> {
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::Unauthorized("send an API key as `Authorization: Bearer lk_…`".into()))?;
-    authorize_hash(app, &hash_secret(secret.trim()), action)
+    known_key(app, &hash_secret(secret.trim()))
 }
 
-/// As [`authorize`], for a key known by the SHA-256 of its secret (a dashboard session keeps
-/// only that), so revoking the key ends its sessions at once.
-pub(crate) fn authorize_hash<S>(app: &AppState<S>, sha256: &str, action: &str) -> Result<ApiKey, ApiError> {
+fn known_key<S>(app: &AppState<S>, sha256: &str) -> Result<ApiKey, ApiError> {
     let snapshot = app.runtime.load();
     let key = snapshot.keys.get(sha256).cloned().ok_or_else(|| ApiError::Unauthorized("unknown API key".into()))?;
     if key.revoked_at.is_some() {
         return Err(ApiError::Unauthorized(format!("API key {} was revoked", key.id)));
     }
+    Ok(key)
+}
+
+/// As [`authorize`], for a key known by the SHA-256 of its secret (a dashboard session keeps
+/// only that), so revoking the key ends its sessions at once.
+pub(crate) fn authorize_hash<S>(app: &AppState<S>, sha256: &str, action: &str) -> Result<ApiKey, ApiError> {
+    let key = known_key(app, sha256)?;
     if !app.policy.allows(&key, action) {
         refuse(app, &key, action, "the key's roles do not grant it");
         return Err(ApiError::Forbidden(format!(
@@ -221,7 +233,8 @@ pub(crate) async fn reload<S: Store + Send + Sync + 'static>(app: &Arc<AppState<
 }
 
 async fn whoami<S>(State(app): Shared<S>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
-    let key = authorize(&app, &headers, "state.read").or_else(|_| authorize(&app, &headers, "decision.create"))?;
+    // Any valid key may ask who it is: no action is refused, so nothing is logged as refused.
+    let key = authenticate(&app, &headers)?;
     Ok(Json(json!({ "key": key.id, "name": key.name, "person": key.person, "roles": key.roles })))
 }
 
@@ -243,13 +256,14 @@ async fn decide<S>(
     let started = Instant::now();
     let key = authorize(&app, &headers, "decision.create")?;
     let Json(request) = body?;
-    if request.subject.is_empty() || request.subject.len() > 200 || request.system.is_empty() {
+    if request.subject.is_empty() || request.subject.chars().count() > 200 || request.system.is_empty() {
         return Err(ApiError::BadRequest(
             "`system` and `subject` (1–200 characters, pseudonymous) are required".into(),
         ));
     }
     let snapshot = app.runtime.load();
-    let id = format!("{}-{}", app.instance, app.counter.fetch_add(1, Ordering::Relaxed));
+    // UUIDv7: time-ordered with 74 random bits, so ids never collide across restarts or instances.
+    let id = uuid::Uuid::now_v7().to_string();
     let policy = snapshot.policies.get(&request.system);
     let suspensions = snapshot.suspensions.get(&request.system).map(Vec::as_slice).unwrap_or(&[]);
     let consent = snapshot.consents.get(&(request.system.clone(), request.subject.clone()));
@@ -274,10 +288,12 @@ async fn decide<S>(
     // Art. 3(4): a decision sent to a human joins the review queue in the same group commit.
     let review = (decision.outcome == Outcome::HumanReview)
         .then(|| crate::oversight::new_review(&request, &id, &decision.reasons, event.at));
+    // A decision sent to a human is answered only once its review item is durable, whatever the
+    // tier: answering first would let a crash lose the only trace that a person must look.
     let waiting = match review {
         Some(review) => {
             app.metrics.reviews_queued.inc();
-            app.recorder.record_with_review(event, review, durable)?
+            Some(app.recorder.record_with_review(event, review)?)
         }
         None if durable => Some(app.recorder.record(event)?),
         None => {
@@ -286,11 +302,9 @@ async fn decide<S>(
         }
     };
     let ledger_index = match waiting {
-        Some(done) => Some(
-            done.await
-                .map_err(|_| ApiError::Unavailable("the ledger writer stopped before committing".into()))?
-                .map_err(ApiError::Unavailable)?,
-        ),
+        Some(done) => {
+            Some(done.await.map_err(|_| ApiError::Unavailable("the ledger writer stopped before committing".into()))?)
+        }
         None => None,
     };
     let outcome = match decision.outcome {

@@ -19,7 +19,6 @@ pub mod recorder;
 pub mod state;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use lunli_governance::Governance;
@@ -78,8 +77,6 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
         let metrics = Arc::new(Metrics::new());
         let (recorder, writer) =
             Recorder::start(store.clone(), catalogue.clone(), metrics.clone()).map_err(GatewayError::Writer)?;
-        let mut instance = [0u8; 4];
-        getrandom::fill(&mut instance).map_err(|e| GatewayError::Random(e.to_string()))?;
         let state = Arc::new(AppState {
             store,
             catalogue,
@@ -89,8 +86,6 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
             metrics,
             oversight: crate::oversight::OversightState::new(&config),
             config: Arc::new(config),
-            instance: hex::encode(instance),
-            counter: AtomicU64::new(0),
         });
         Ok(Self { state, writer })
     }

@@ -3,9 +3,15 @@
 //! decision durable before answering waits for its batch to commit; others do not wait. A
 //! decision sent to a human carries its review-queue item, stored in the same batch and linked
 //! to the decision's ledger index, so escalation costs the decision path no extra write.
+//!
+//! Nothing acknowledged is dropped: a batch whose transaction fails (the database locked, down,
+//! or out of connections) is retried, with back-off, until it commits, while callers waiting for
+//! it keep waiting and new events queue behind it. The queue is bounded; once it is full, callers
+//! are refused at once (the API answers 503 with `Retry-After`) rather than accepted and lost.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::time::Duration;
 
 use lunli_governance::review::NewReview;
 use lunli_governance::store::{Event, Store};
@@ -17,8 +23,11 @@ use tokio::sync::oneshot;
 const MAX_BATCH: usize = 1024;
 /// Events waiting to be written before callers are refused (back-pressure).
 const QUEUE: usize = 65_536;
+/// First and longest wait before retrying a failed batch.
+const RETRY_FIRST: Duration = Duration::from_millis(10);
+const RETRY_MAX: Duration = Duration::from_secs(1);
 
-type Ack = oneshot::Sender<Result<u64, String>>;
+type Ack = oneshot::Sender<u64>;
 
 /// An event, the review it opens (if any) and who waits for its commit (if anyone).
 type Item = (Event, Option<NewReview>, Option<Ack>);
@@ -51,7 +60,7 @@ impl Recorder {
     }
 
     /// Queues an event; the returned receiver resolves with its ledger index once committed.
-    pub fn record(&self, event: Event) -> Result<oneshot::Receiver<Result<u64, String>>, GovernanceError> {
+    pub fn record(&self, event: Event) -> Result<oneshot::Receiver<u64>, GovernanceError> {
         let (ack, done) = oneshot::channel();
         self.send((event, None, Some(ack)))?;
         Ok(done)
@@ -62,22 +71,16 @@ impl Recorder {
         self.send((event, None, None))
     }
 
-    /// Queues a decision together with the review-queue item it opens; with `wait`, the
-    /// receiver resolves once both are committed.
+    /// Queues a decision together with the review-queue item it opens; the receiver resolves
+    /// once both are committed.
     pub fn record_with_review(
         &self,
         event: Event,
         review: NewReview,
-        wait: bool,
-    ) -> Result<Option<oneshot::Receiver<Result<u64, String>>>, GovernanceError> {
-        if wait {
-            let (ack, done) = oneshot::channel();
-            self.send((event, Some(review), Some(ack)))?;
-            Ok(Some(done))
-        } else {
-            self.send((event, Some(review), None))?;
-            Ok(None)
-        }
+    ) -> Result<oneshot::Receiver<u64>, GovernanceError> {
+        let (ack, done) = oneshot::channel();
+        self.send((event, Some(review), Some(ack)))?;
+        Ok(done)
     }
 
     fn send(&self, item: Item) -> Result<(), GovernanceError> {
@@ -110,21 +113,23 @@ fn write_loop<S: Store>(store: &S, catalogue: &Catalogue, rx: &Receiver<Item>, o
                 (event, review)
             })
             .collect();
-        match gov.record_decisions(&events) {
-            Ok(indices) => {
-                observer.batch(acks.len());
-                for (ack, index) in acks.into_iter().zip(indices) {
-                    if let Some(ack) = ack {
-                        let _ = ack.send(Ok(index));
-                    }
+        // A failed transaction stored nothing: write the same batch again until it commits.
+        let mut wait = RETRY_FIRST;
+        let indices = loop {
+            match gov.record_decisions(&events) {
+                Ok(indices) => break indices,
+                Err(e) => {
+                    observer.failed(acks.len());
+                    tracing::error!("ledger batch of {} failed; retrying in {wait:?}: {e}", acks.len());
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(RETRY_MAX);
                 }
             }
-            Err(e) => {
-                observer.failed(acks.len());
-                tracing::error!("ledger batch of {} failed: {e}", acks.len());
-                for ack in acks.into_iter().flatten() {
-                    let _ = ack.send(Err(e.to_string()));
-                }
+        };
+        observer.batch(acks.len());
+        for (ack, index) in acks.into_iter().zip(indices) {
+            if let Some(ack) = ack {
+                let _ = ack.send(index);
             }
         }
     }

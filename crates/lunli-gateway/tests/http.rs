@@ -909,3 +909,62 @@ async fn no_role_takes_over_a_playbook_or_resumes_its_own_suspension_through_ano
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_sent_to_a_human_is_answered_only_once_its_review_item_is_durable() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    // No tier is durable: allow decisions are answered before their commit, reviews never are.
+    let config = GatewayConfig { durable_tiers: vec![], ..GatewayConfig::default() };
+    let server = Server::start_with(f.store.clone(), f.catalogue.clone(), config).await;
+    let (_, allowed) = decide(&server, &service, request("u1")).await;
+    assert_eq!(allowed["outcome"], "allow");
+    assert!(allowed.get("ledger_index").is_none(), "{allowed}");
+    let mut unsure = request("u2");
+    unsure["confidence"] = json!(0.1);
+    let (_, sent) = decide(&server, &service, unsure).await;
+    assert_eq!(sent["outcome"], "human_review", "{sent}");
+    let index = sent["ledger_index"].as_u64().expect("answered after the commit, with its ledger index");
+    // Read at once, through another connection: the item is already there.
+    let other = SqliteStore::open(f.dir.path()).expect("second connection");
+    let queued = Governance::new(&f.catalogue, &other).reviews(None).expect("reviews");
+    assert!(queued.iter().any(|r| r.decision_index == index && r.decision == sent["id"]), "{queued:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_holes_stay_closed() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let owner = f.key(&["owner"], Some("wang-fang"));
+    let server = Server::start(&f).await;
+    use reqwest::Method;
+    // whoami with a service key answers without a false refusal in the ledger.
+    let before = f.store.ledger_size().expect("size");
+    let (status, who) = call(Method::GET, url(&server, "/v1/whoami"), Some(&service), None).await;
+    assert_eq!((status, who["roles"].clone()), (200, json!(["service"])), "{who}");
+    // The subject limit counts characters: 200 Chinese characters pass, 201 do not.
+    let (status, d) = decide(&server, &service, request(&"张".repeat(200))).await;
+    assert_eq!(status, 200, "{d}");
+    let (status, d) = decide(&server, &service, request(&"张".repeat(201))).await;
+    assert_eq!(status, 400, "{d}");
+    // Ids past what a store gives name nothing: 404, not 503.
+    for path in ["/v1/reviews/18446744073709551615", "/v1/incidents/9223372036854775808"] {
+        let (status, body) = call(Method::GET, url(&server, path), Some(&owner), None).await;
+        assert_eq!(status, 404, "{path}: {body}");
+    }
+    let (status, body) =
+        call(Method::POST, url(&server, "/v1/incidents/9223372036854775808/acknowledge"), Some(&owner), None).await;
+    assert_eq!(status, 404, "{body}");
+    // Decision ids are UUIDv7: unique across restarts and instances, ordered by time.
+    let (_, first) = decide(&server, &service, request("u1")).await;
+    server.stop().await;
+    let again = Server::start(&f).await;
+    let (_, second) = decide(&again, &service, request("u1")).await;
+    again.stop().await;
+    let ids: Vec<&str> = [&first, &second].iter().map(|d| d["id"].as_str().expect("id")).collect();
+    assert!(ids.iter().all(|id| id.len() == 36 && id.as_bytes()[14] == b'7'), "{ids:?}");
+    assert!(ids[0] < ids[1], "{ids:?}");
+    let rows = f.store.ledger_rows(before, 1_000).expect("rows");
+    assert!(!rows.iter().any(|r| String::from_utf8_lossy(&r.entry).contains("access.refused")));
+}

@@ -691,7 +691,7 @@ impl<'a, S: Store> Governance<'a, S> {
         mode: Mode,
         at: Timestamp,
     ) -> Result<Consent, GovernanceError> {
-        if subject.trim().is_empty() || subject.len() > 200 {
+        if subject.trim().is_empty() || subject.chars().count() > 200 {
             return Err(GovernanceError::Invalid {
                 field: "subject".into(),
                 reason: "a pseudonymous subject id of 1 to 200 characters".into(),

@@ -65,6 +65,19 @@ impl<Status> Default for ListFilter<Status> {
 pub type ReviewFilter = ListFilter<ReviewStatus>;
 pub type IncidentFilter = ListFilter<IncidentStatus>;
 
+/// What waits for people on one system, counted by the store (the lists behind it grow without
+/// bound, so they are never read whole to count them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingWork {
+    pub system: String,
+    /// Review items open or claimed.
+    pub reviews: u64,
+    /// Incidents open or acknowledged.
+    pub incidents: u64,
+    /// Of those, the ones past a deadline at the time asked about.
+    pub overdue_incidents: u64,
+}
+
 /// One stored version of a system's record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemVersion {
@@ -185,6 +198,9 @@ pub trait Tx {
     /// A keyset page of the incidents the filter selects, in id order.
     fn incident_page(&mut self, filter: &IncidentFilter, page: Keyset) -> Result<Vec<Incident>, GovernanceError>;
     fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError>;
+    /// Unresolved reviews and incidents per system (only systems with any), and how many of
+    /// those incidents are overdue at `now`; counted in the database.
+    fn pending_work(&mut self, now: Timestamp) -> Result<Vec<PendingWork>, GovernanceError>;
     fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError>;
     /// A keyset page of the feedback (of one system when given), newest first: the items with ids
     /// below `page.after` (all when it is 0), at most `page.limit` of them.

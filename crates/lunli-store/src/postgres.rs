@@ -28,7 +28,8 @@ use lunli_governance::monitoring::{Alert, OutcomeReport};
 use lunli_governance::review::ReviewItem;
 use lunli_governance::runtime::{Consent, Suspension};
 use lunli_governance::store::{
-    ActivePack, ApiKey, Event, IncidentFilter, IntakeRecord, Keyset, ReviewFilter, Store, SystemVersion, Tx,
+    ActivePack, ApiKey, Event, IncidentFilter, IntakeRecord, Keyset, PendingWork, ReviewFilter, Store, SystemVersion,
+    Tx,
 };
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
 use lunli_ledger::Hash;
@@ -786,6 +787,40 @@ impl Tx for PostgresTx<'_, '_> {
 
     fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError> {
         self.update("incidents", incident.id, Some(incident.status.as_str()), to_json(incident)?)
+    }
+
+    fn pending_work(&mut self, now: jiff::Timestamp) -> Result<Vec<PendingWork>, GovernanceError> {
+        let mut by_system: std::collections::BTreeMap<String, PendingWork> = Default::default();
+        let rows = self
+            .tx
+            .query("SELECT system, COUNT(*) FROM reviews WHERE status IN ('open', 'claimed') GROUP BY system", &[])
+            .map_err(pg("counting reviews"))?;
+        for row in rows {
+            let system: String = row.try_get(0).map_err(pg("counting reviews"))?;
+            let n: i64 = row.try_get(1).map_err(pg("counting reviews"))?;
+            let entry = by_system.entry(system.clone()).or_insert_with(|| PendingWork { system, ..Default::default() });
+            entry.reviews = to_u64(n, "count")?;
+        }
+        let now = now.to_string();
+        let rows = self
+            .tx
+            .query(
+                "SELECT system, COUNT(*), COUNT(*) FILTER (WHERE \
+                    (status = 'open' AND (record::jsonb ->> 'acknowledge_by')::timestamptz < $1::text::timestamptz) \
+                    OR (record::jsonb ->> 'resolve_by')::timestamptz < $1::text::timestamptz) \
+                 FROM incidents WHERE status IN ('open', 'acknowledged') GROUP BY system",
+                &[&now],
+            )
+            .map_err(pg("counting incidents"))?;
+        for row in rows {
+            let system: String = row.try_get(0).map_err(pg("counting incidents"))?;
+            let (n, overdue): (i64, i64) =
+                (row.try_get(1).map_err(pg("counting incidents"))?, row.try_get(2).map_err(pg("counting incidents"))?);
+            let entry = by_system.entry(system.clone()).or_insert_with(|| PendingWork { system, ..Default::default() });
+            entry.incidents = to_u64(n, "count")?;
+            entry.overdue_incidents = to_u64(overdue, "count")?;
+        }
+        Ok(by_system.into_values().collect())
     }
 
     fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError> {

@@ -10,7 +10,8 @@ use lunli_governance::monitoring::{Alert, OutcomeReport};
 use lunli_governance::review::ReviewItem;
 use lunli_governance::runtime::{Consent, Suspension};
 use lunli_governance::store::{
-    ActivePack, ApiKey, Event, IncidentFilter, IntakeRecord, Keyset, ReviewFilter, Store, SystemVersion, Tx,
+    ActivePack, ApiKey, Event, IncidentFilter, IntakeRecord, Keyset, PendingWork, ReviewFilter, Store, SystemVersion,
+    Tx,
 };
 use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -512,6 +513,44 @@ impl Tx for SqliteTx<'_> {
 
     fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError> {
         self.update("incidents", incident.id, Some(incident.status.as_str()), to_json(incident)?)
+    }
+
+    fn pending_work(&mut self, now: jiff::Timestamp) -> Result<Vec<PendingWork>, GovernanceError> {
+        let mut by_system: std::collections::BTreeMap<String, PendingWork> = Default::default();
+        let mut reviews = self
+            .conn
+            .prepare_cached("SELECT system, COUNT(*) FROM reviews WHERE status IN ('open', 'claimed') GROUP BY system")
+            .map_err(db("counting reviews"))?;
+        let rows = reviews
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(db("counting reviews"))?;
+        for row in rows {
+            let (system, n) = row.map_err(db("counting reviews"))?;
+            let entry = by_system.entry(system.clone()).or_insert_with(|| PendingWork { system, ..Default::default() });
+            entry.reviews = to_u64(n, "count")?;
+        }
+        // Deadlines are RFC 3339 instants in the record; julianday() compares them as times.
+        let mut incidents = self
+            .conn
+            .prepare_cached(
+                "SELECT system, COUNT(*), SUM(CASE WHEN \
+                    (status = 'open' AND julianday(json_extract(record, '$.acknowledge_by')) < julianday(?1)) \
+                    OR julianday(json_extract(record, '$.resolve_by')) < julianday(?1) THEN 1 ELSE 0 END) \
+                 FROM incidents WHERE status IN ('open', 'acknowledged') GROUP BY system",
+            )
+            .map_err(db("counting incidents"))?;
+        let rows = incidents
+            .query_map(params![now.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })
+            .map_err(db("counting incidents"))?;
+        for row in rows {
+            let (system, n, overdue) = row.map_err(db("counting incidents"))?;
+            let entry = by_system.entry(system.clone()).or_insert_with(|| PendingWork { system, ..Default::default() });
+            entry.incidents = to_u64(n, "count")?;
+            entry.overdue_incidents = to_u64(overdue, "count")?;
+        }
+        Ok(by_system.into_values().collect())
     }
 
     fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError> {

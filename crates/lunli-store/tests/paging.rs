@@ -24,6 +24,7 @@ on_every_backend!(
     incident_pages_hold_every_selected_incident_once,
     alert_pages_hold_every_alert_of_the_system_once,
     newest_first_lists_sort_ids_as_numbers,
+    pending_work_is_counted_by_the_store_as_the_lists_would_count_it,
 );
 
 use records::at as t0;
@@ -259,4 +260,53 @@ fn page_cost_sqlite() {
 #[ignore = "a speed figure, not a test"]
 fn page_cost_postgres() {
     page_cost::<PostgresStore>();
+}
+
+/// The dashboard's inventory counts what waits for people in SQL (issue 15, item 5); the counts
+/// must agree with reading the lists, overdue included, at any moment.
+fn pending_work_is_counted_by_the_store_as_the_lists_would_count_it<S: Backend>() {
+    let place = S::place();
+    let store = S::open(&place);
+    let reviews = [ReviewStatus::Open, ReviewStatus::Claimed, ReviewStatus::Resolved];
+    let incidents = [IncidentStatus::Open, IncidentStatus::Acknowledged, IncidentStatus::Resolved];
+    let severities = [Severity::Critical, Severity::High, Severity::Low];
+    store
+        .write(|tx| {
+            for n in 0..30 {
+                tx.add_review(&records::review(n as u64, &system(n), reviews[n % 3]))?;
+                tx.add_incident(&records::incident(n as u64, &system(n), severities[n % 3], incidents[(n / 3) % 3]))?;
+            }
+            Ok(())
+        })
+        .expect("records");
+    let catalogue = Catalogue::bundled().expect("catalogue");
+    let gov = Governance::new(&catalogue, &store);
+    // Before any deadline, 20 minutes on (critical incidents past acknowledgement), and a month on.
+    for minutes in [0, 20, 90, 60 * 24 * 40] {
+        let now = t0().checked_add(jiff::SignedDuration::from_mins(minutes)).expect("time");
+        let counted = gov.pending_work(now).expect("counts");
+        for name in ["a", "b"] {
+            let got = counted.iter().find(|w| w.system == name).expect("a system with pending work");
+            let reviews = gov.reviews(None).expect("reviews");
+            let open_reviews =
+                reviews.iter().filter(|r| r.system == name && r.status != ReviewStatus::Resolved).count() as u64;
+            let rows = gov.incidents(now).expect("incidents");
+            let unresolved: Vec<_> = rows
+                .iter()
+                .filter(|r| r.incident.system == name && r.incident.status != IncidentStatus::Resolved)
+                .collect();
+            let overdue = unresolved.iter().filter(|r| r.overdue.is_some()).count() as u64;
+            assert_eq!(
+                (got.reviews, got.incidents, got.overdue_incidents),
+                (open_reviews, unresolved.len() as u64, overdue),
+                "{name} at +{minutes} min"
+            );
+            if minutes == 0 {
+                assert_eq!(overdue, 0);
+            }
+            if minutes == 60 * 24 * 40 {
+                assert_eq!(overdue, unresolved.len() as u64);
+            }
+        }
+    }
 }

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use lunli_governance::Governance;
-use lunli_governance::store::{ApiKey, Event, IncidentFilter, ReviewFilter, Store};
+use lunli_governance::store::{ApiKey, Event, Store};
 use lunli_governance::tiering::Tiering;
 use lunli_norms::Lang;
 use lunli_store::LedgerStatus;
@@ -452,23 +452,20 @@ async fn inventory<S: Store + LedgerStatus + Send + Sync + 'static>(
         (d.app.policy.allows(&user.key, "review.read"), d.app.policy.allows(&user.key, "incident.read"));
     let loaded = d
         .gov_read(move |gov, _| {
+            // Counted by the database: the queues behind these numbers grow without bound.
             let mut attention: HashMap<String, views::Attention> = HashMap::new();
-            // Only what is unresolved is read: the resolved history grows without bound.
-            if see_reviews {
-                use lunli_governance::review::ReviewStatus::{Claimed, Open};
-                let pending = ReviewFilter { system: None, statuses: vec![Open, Claimed] };
-                for item in gov.review_page(&pending, 0, u32::MAX)?.items {
-                    attention.entry(item.system).or_default().reviews += 1;
+            if see_reviews || see_incidents {
+                for work in gov.pending_work(now())? {
+                    let entry = attention.entry(work.system).or_default();
+                    if see_reviews {
+                        entry.reviews = work.reviews;
+                    }
+                    if see_incidents {
+                        entry.incidents = work.incidents;
+                        entry.overdue = work.overdue_incidents > 0;
+                    }
                 }
-            }
-            if see_incidents {
-                use lunli_governance::incident::IncidentStatus::{Acknowledged, Open};
-                let unresolved = IncidentFilter { system: None, statuses: vec![Open, Acknowledged] };
-                for row in gov.incident_page(&unresolved, 0, u32::MAX, now())?.items {
-                    let entry = attention.entry(row.incident.system).or_default();
-                    entry.incidents += 1;
-                    entry.overdue |= row.overdue.is_some();
-                }
+                attention.retain(|_, a| a.reviews > 0 || a.incidents > 0);
             }
             Ok((gov.status(today)?, attention))
         })

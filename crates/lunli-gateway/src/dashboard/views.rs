@@ -212,9 +212,9 @@ fn select(name: &str, label: &str, current: &str, options: &[(&str, String)]) ->
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Attention {
     /// Review items not yet resolved.
-    pub reviews: usize,
+    pub reviews: u64,
     /// Incidents not yet resolved.
-    pub incidents: usize,
+    pub incidents: u64,
     /// Whether one of them is past a deadline.
     pub overdue: bool,
 }

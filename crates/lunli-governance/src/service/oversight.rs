@@ -16,7 +16,7 @@ use crate::playbook::{Loosening, Playbook};
 use crate::registry::System;
 use crate::review::{HumanOutcome, NewReview, ReviewItem, ReviewStatus};
 use crate::runtime::Suspension;
-use crate::store::{Event, IncidentFilter, Keyset, ReviewFilter, Store, SystemVersion, Tx};
+use crate::store::{Event, IncidentFilter, Keyset, PendingWork, ReviewFilter, Store, SystemVersion, Tx};
 
 /// Who the ledger names when the playbook acts by itself (an automatic suspension).
 pub const PLAYBOOK_ACTOR: &str = "lunli:playbook";
@@ -46,7 +46,8 @@ impl<T> Page<T> {
         read: impl FnOnce(Keyset) -> Result<Vec<T>, GovernanceError>,
         id: impl Fn(&T) -> u64,
     ) -> Result<Self, GovernanceError> {
-        let mut items = read(Keyset { after, limit: limit.saturating_add(1) })?;
+        // A cursor past every id a store can give reads from the end: an empty page.
+        let mut items = read(Keyset { after: after.min(MAX_ID), limit: limit.saturating_add(1) })?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         let next = if more { items.last().map(&id) } else { None };
@@ -312,8 +313,10 @@ impl<S: Store> Governance<'_, S> {
         self.store.write(|tx| {
             let source = match new.feedback {
                 Some(id) => {
-                    let feedback = tx
-                        .feedback_item(id)?
+                    let feedback = (id <= MAX_ID)
+                        .then(|| tx.feedback_item(id))
+                        .transpose()?
+                        .flatten()
                         .ok_or_else(|| not_found("feedback", &id.to_string(), "`lunli feedback list`"))?;
                     if feedback.system != new.system {
                         return Err(GovernanceError::Invalid {
@@ -381,6 +384,12 @@ impl<S: Store> Governance<'_, S> {
             ))?;
             Ok(incident)
         })
+    }
+
+    /// Unresolved reviews and incidents per system, counted by the store, with the incidents
+    /// overdue at `now`.
+    pub fn pending_work(&self, now: Timestamp) -> Result<Vec<PendingWork>, GovernanceError> {
+        self.store.read(|tx| tx.pending_work(now))
     }
 
     pub fn incident(&self, id: u64, now: Timestamp) -> Result<IncidentRow, GovernanceError> {
@@ -570,12 +579,18 @@ impl<S: Store> Governance<'_, S> {
     }
 }
 
+/// The largest id a store gives a record (stores keep ids as signed 64-bit integers). A larger
+/// id in a request names no record; it is not a storage failure.
+const MAX_ID: u64 = i64::MAX as u64;
+
 fn existing_review(tx: &mut dyn Tx, id: u64) -> Result<ReviewItem, GovernanceError> {
-    tx.review(id)?.ok_or_else(|| not_found("review", &id.to_string(), "`lunli review list`"))
+    let found = if id <= MAX_ID { tx.review(id)? } else { None };
+    found.ok_or_else(|| not_found("review", &id.to_string(), "`lunli review list`"))
 }
 
 fn existing_incident(tx: &mut dyn Tx, id: u64) -> Result<Incident, GovernanceError> {
-    tx.incident(id)?.ok_or_else(|| not_found("incident", &id.to_string(), "`lunli incident list`"))
+    let found = if id <= MAX_ID { tx.incident(id)? } else { None };
+    found.ok_or_else(|| not_found("incident", &id.to_string(), "`lunli incident list`"))
 }
 
 fn open_incident_in(
