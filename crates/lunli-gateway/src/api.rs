@@ -21,7 +21,7 @@ use crate::access::{AccessPolicy, hash_secret};
 use crate::config::GatewayConfig;
 use crate::metrics::{ActionLabel, Metrics, OutcomeLabel};
 use crate::recorder::Recorder;
-use crate::state::RuntimeState;
+use crate::state::{Consents, RuntimeState};
 
 /// The OpenAPI document, kept in the repository and served as is.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -31,6 +31,8 @@ pub struct AppState<S> {
     pub store: Arc<S>,
     pub catalogue: Arc<Catalogue>,
     pub runtime: Arc<RuntimeState>,
+    /// Subjects' consents, followed change by change.
+    pub consents: Arc<Consents>,
     pub recorder: Recorder,
     pub policy: Arc<AccessPolicy>,
     pub metrics: Arc<Metrics>,
@@ -266,8 +268,8 @@ async fn decide<S>(
     let id = uuid::Uuid::now_v7().to_string();
     let policy = snapshot.policies.get(&request.system);
     let suspensions = snapshot.suspensions.get(&request.system).map(Vec::as_slice).unwrap_or(&[]);
-    let consent = snapshot.consents.get(&(request.system.clone(), request.subject.clone()));
-    let decision = runtime::decide(policy, suspensions, consent, &request, &id);
+    let consent = app.consents.get(&request.system, &request.subject);
+    let decision = runtime::decide(policy, suspensions, consent.as_ref(), &request, &id);
     let durable = policy.and_then(|p| p.tier).is_some_and(|t| app.config.durable_tiers.contains(&t));
     let event = Event {
         actor: actor(&key),
@@ -426,8 +428,7 @@ async fn get_consent<S>(
     Path((system, subject)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&app, &headers, "consent.read")?;
-    let snapshot = app.runtime.load();
-    match snapshot.consents.get(&(system.clone(), subject.clone())) {
+    match app.consents.get(&system, &subject) {
         Some(consent) => Ok(Json(json!(consent))),
         None => Err(ApiError::NotFound(format!("no consent recorded for subject {subject} on {system}"))),
     }
@@ -463,9 +464,15 @@ async fn set_consent<S: Store + Send + Sync + 'static>(
     mode: Mode,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (store, catalogue, by) = (app.store.clone(), app.catalogue.clone(), actor(key));
-    let consent =
-        blocking(move || Governance::new(&catalogue, &*store).set_consent(&by, &system, &subject, given, mode, now()))
-            .await?;
-    reload(app).await?;
+    let consents = app.consents.clone();
+    let consent = blocking(move || {
+        let gov = Governance::new(&catalogue, &*store);
+        let consent = gov.set_consent(&by, &system, &subject, given, mode, now())?;
+        // Obeyed here on the next decision: apply the changes since the last one applied
+        // (this one, and any another instance made meanwhile), not a reload of every consent.
+        consents.catch_up(&gov)?;
+        Ok(consent)
+    })
+    .await?;
     Ok(Json(json!(consent)))
 }

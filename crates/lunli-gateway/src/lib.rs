@@ -31,7 +31,7 @@ use crate::api::AppState;
 use crate::config::GatewayConfig;
 use crate::metrics::Metrics;
 use crate::recorder::Recorder;
-use crate::state::RuntimeState;
+use crate::state::{Consents, RuntimeState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -73,7 +73,10 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
             }
             None => AccessPolicy::default_policy()?,
         };
-        let snapshot = Governance::new(&catalogue, &*store).runtime_snapshot(&config.runtime_defaults())?;
+        let gov = Governance::new(&catalogue, &*store);
+        let snapshot = gov.runtime_snapshot(&config.runtime_defaults())?;
+        let consents = Consents::default();
+        consents.catch_up(&gov)?;
         let metrics = Arc::new(Metrics::new());
         let (recorder, writer) =
             Recorder::start(store.clone(), catalogue.clone(), metrics.clone()).map_err(GatewayError::Writer)?;
@@ -81,6 +84,7 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
             store,
             catalogue,
             runtime: Arc::new(RuntimeState::new(snapshot)),
+            consents: Arc::new(consents),
             recorder,
             policy: Arc::new(policy),
             metrics,
@@ -121,7 +125,8 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
 }
 
 /// Picks up changes other instances made to the shared store: a suspension pulled anywhere is
-/// obeyed here within one refresh interval.
+/// obeyed here within one refresh interval. Systems, suspensions and keys are reloaded whole when
+/// the runtime version moves; consents are read change by change from their feed.
 async fn refresh<S: Store + Send + Sync + 'static>(state: Arc<AppState<S>>) {
     let interval = Duration::from_millis(state.config.refresh_millis.max(10));
     loop {
@@ -129,8 +134,10 @@ async fn refresh<S: Store + Send + Sync + 'static>(state: Arc<AppState<S>>) {
         let (store, catalogue, defaults) =
             (state.store.clone(), state.catalogue.clone(), state.config.runtime_defaults());
         let known = state.runtime.load().version;
+        let consents = state.consents.clone();
         let snapshot = tokio::task::spawn_blocking(move || {
             let gov = Governance::new(&catalogue, &*store);
+            consents.catch_up(&gov)?;
             match gov.runtime_version() {
                 Ok(v) if v == known => Ok(None),
                 Ok(_) => gov.runtime_snapshot(&defaults).map(Some),

@@ -968,3 +968,39 @@ async fn small_holes_stay_closed() {
     let rows = f.store.ledger_rows(before, 1_000).expect("rows");
     assert!(!rows.iter().any(|r| String::from_utf8_lossy(&r.entry).contains("access.refused")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consent_withdrawn_on_one_instance_is_obeyed_here_at_once_and_there_within_a_second() {
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    // Consents already stored when an instance starts are loaded from the feed.
+    f.gov()
+        .set_consent("svc", "credit-scoring", "early", false, lunli_governance::runtime::Mode::Human, t0())
+        .expect("consent");
+    let other = Arc::new(SqliteStore::open(f.dir.path()).expect("second connection"));
+    let a = Server::start(&f).await;
+    let b = Server::start_with(other, f.catalogue.clone(), GatewayConfig::default()).await;
+    assert_eq!(codes(&decide(&b, &service, request("early")).await.1), ["opted_out"]);
+    assert_eq!(decide(&b, &service, request("u9")).await.1["outcome"], "allow");
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{}/v1/systems/credit-scoring/consents/u9/withdraw", a.base),
+        Some(&service),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(decide(&a, &service, request("u9")).await.1["outcome"], "deny", "obeyed at once where it was made");
+    let withdrawn = Instant::now();
+    loop {
+        let (_, d) = decide(&b, &service, request("u9")).await;
+        if d["outcome"] == "deny" {
+            assert_eq!(codes(&d), ["opted_out"]);
+            break;
+        }
+        assert!(withdrawn.elapsed() < Duration::from_secs(1), "instance b still allows after a second");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.stop().await;
+    b.stop().await;
+}

@@ -42,6 +42,14 @@ pub struct Consent {
     pub at: Timestamp,
 }
 
+/// One change to a consent, numbered by the store: changes after the last one a gateway applied
+/// are all it needs to read to stay current.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentChange {
+    pub seq: u64,
+    pub consent: Consent,
+}
+
 /// How much a decision matters to the person it concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -14,7 +14,7 @@ use crate::assessment::{Approval, Assessment, ControlState, ControlStatus, Evide
 use crate::intake::Answers;
 use crate::playbook::{self, Loosening};
 use crate::registry::{DueDiligenceAnswer, Person, System, Training, Vendor};
-use crate::runtime::{Consent, Impact, Mode, Suspension, SystemPolicy};
+use crate::runtime::{Consent, ConsentChange, Impact, Mode, Suspension, SystemPolicy};
 use crate::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 use crate::tiering::{self, Tiering};
 
@@ -593,11 +593,12 @@ impl Default for RuntimeDefaults {
 
 /// Everything the gateway needs in memory to decide: one snapshot of runtime state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Consents are not in it: there may be millions, and they are followed change by change through
+/// [`Governance::consent_changes`].
 pub struct RuntimeSnapshot {
     pub version: u64,
     pub policies: Vec<SystemPolicy>,
     pub suspensions: Vec<Suspension>,
-    pub consents: Vec<Consent>,
     pub keys: Vec<ApiKey>,
 }
 
@@ -778,14 +779,13 @@ impl<'a, S: Store> Governance<'a, S> {
                     provider: defaults.provider.clone(),
                 });
             }
-            Ok(RuntimeSnapshot {
-                version,
-                policies,
-                suspensions: tx.suspensions()?,
-                consents: tx.consents()?,
-                keys: tx.api_keys()?,
-            })
+            Ok(RuntimeSnapshot { version, policies, suspensions: tx.suspensions()?, keys: tx.api_keys()? })
         })
+    }
+
+    /// The consent changes after `after` (0: from the start), in order, at most `limit`.
+    pub fn consent_changes(&self, after: u64, limit: u32) -> Result<Vec<ConsentChange>, GovernanceError> {
+        self.store.read(|tx| tx.consent_changes(after, limit))
     }
 
     /// Appends events (runtime decisions) to the ledger in one transaction: the unit of a group

@@ -13,7 +13,7 @@ use crate::incident::{Feedback, Incident, IncidentStatus};
 use crate::monitoring::{Alert, OutcomeReport};
 use crate::registry::{Person, System, Vendor};
 use crate::review::{ReviewItem, ReviewStatus};
-use crate::runtime::{Consent, Suspension};
+use crate::runtime::{Consent, ConsentChange, Suspension};
 
 /// An API key of the runtime gateway. Only the SHA-256 of the secret is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,11 +171,16 @@ pub trait Tx {
     -> Result<Option<Suspension>, GovernanceError>;
     fn consent(&mut self, system: &str, subject: &str) -> Result<Option<Consent>, GovernanceError>;
     fn consents(&mut self) -> Result<Vec<Consent>, GovernanceError>;
+    /// Stores a consent as the next change of the consent feed.
     fn put_consent(&mut self, consent: &Consent) -> Result<(), GovernanceError>;
+    /// The consent changes numbered after `after`, in order, at most `limit`; each subject's
+    /// latest change only (an older one was replaced).
+    fn consent_changes(&mut self, after: u64, limit: u32) -> Result<Vec<ConsentChange>, GovernanceError>;
     fn api_keys(&mut self) -> Result<Vec<ApiKey>, GovernanceError>;
     fn put_api_key(&mut self, key: &ApiKey) -> Result<(), GovernanceError>;
-    /// A number that grows with every change to runtime state (suspensions, consents, keys,
-    /// systems, assessments), so gateway instances sharing a store know when to reload.
+    /// A number that grows with every change to runtime state (suspensions, keys, systems,
+    /// assessments), so gateway instances sharing a store know when to reload. Consents have a
+    /// feed of their own ([`Tx::consent_changes`]).
     fn runtime_version(&mut self) -> Result<u64, GovernanceError>;
 
     // Runtime oversight: review queue, incidents, feedback, outcomes and alerts. Records are

@@ -26,7 +26,7 @@ use std::time::Duration;
 use lunli_governance::incident::{Feedback, Incident};
 use lunli_governance::monitoring::{Alert, OutcomeReport};
 use lunli_governance::review::ReviewItem;
-use lunli_governance::runtime::{Consent, Suspension};
+use lunli_governance::runtime::{Consent, ConsentChange, Suspension};
 use lunli_governance::store::{
     ActivePack, ApiKey, Event, IncidentFilter, IntakeRecord, Keyset, PendingWork, ReviewFilter, Store, SystemVersion,
     Tx,
@@ -698,11 +698,33 @@ impl Tx for PostgresTx<'_, '_> {
     fn put_consent(&mut self, consent: &Consent) -> Result<(), GovernanceError> {
         self.execute(
             "storing a consent",
-            "INSERT INTO consents (system, subject, record) VALUES ($1, $2, $3) \
-             ON CONFLICT (system, subject) DO UPDATE SET record = excluded.record",
+            "INSERT INTO consents (system, subject, record, seq) \
+             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM consents)) \
+             ON CONFLICT (system, subject) DO UPDATE SET record = excluded.record, seq = excluded.seq",
             &[&consent.system, &consent.subject, &to_json(consent)?],
         )?;
         Ok(())
+    }
+
+    fn consent_changes(&mut self, after: u64, limit: u32) -> Result<Vec<ConsentChange>, GovernanceError> {
+        let rows = self
+            .tx
+            .query(
+                "SELECT seq, subject, record FROM consents WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[&to_i64(after)?, &i64::from(limit)],
+            )
+            .map_err(pg("reading consent changes"))?;
+        let mut changes = Vec::with_capacity(rows.len());
+        for row in rows {
+            let seq: i64 = row.try_get(0).map_err(pg("reading consent changes"))?;
+            let subject: String = row.try_get(1).map_err(pg("reading consent changes"))?;
+            let text: String = row.try_get(2).map_err(pg("reading consent changes"))?;
+            changes.push(ConsentChange {
+                seq: to_u64(seq, "consent seq")?,
+                consent: from_json("consents", &subject, &text)?,
+            });
+        }
+        Ok(changes)
     }
 
     fn api_keys(&mut self) -> Result<Vec<ApiKey>, GovernanceError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use lunli_governance::incident::{Feedback, Incident};
 use lunli_governance::monitoring::{Alert, OutcomeReport};
 use lunli_governance::review::ReviewItem;
-use lunli_governance::runtime::{Consent, Suspension};
+use lunli_governance::runtime::{Consent, ConsentChange, Suspension};
 use lunli_governance::store::{
     ActivePack, ApiKey, Event, IncidentFilter, IntakeRecord, Keyset, PendingWork, ReviewFilter, Store, SystemVersion,
     Tx,
@@ -414,12 +414,34 @@ impl Tx for SqliteTx<'_> {
     fn put_consent(&mut self, consent: &Consent) -> Result<(), GovernanceError> {
         self.conn
             .execute(
-                "INSERT INTO consents (system, subject, record) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (system, subject) DO UPDATE SET record = excluded.record",
+                "INSERT INTO consents (system, subject, record, seq) \
+                 VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM consents)) \
+                 ON CONFLICT (system, subject) DO UPDATE SET record = excluded.record, seq = excluded.seq",
                 params![consent.system, consent.subject, to_json(consent)?],
             )
             .map_err(db("storing a consent"))?;
         Ok(())
+    }
+
+    fn consent_changes(&mut self, after: u64, limit: u32) -> Result<Vec<ConsentChange>, GovernanceError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT seq, subject, record FROM consents WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(db("reading consent changes"))?;
+        let rows = statement
+            .query_map(params![to_i64(after)?, i64::from(limit)], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })
+            .map_err(db("reading consent changes"))?;
+        let mut changes = Vec::new();
+        for row in rows {
+            let (seq, subject, text) = row.map_err(db("reading consent changes"))?;
+            changes.push(ConsentChange {
+                seq: to_u64(seq, "consent seq")?,
+                consent: from_json("consents", &subject, &text)?,
+            });
+        }
+        Ok(changes)
     }
 
     fn api_keys(&mut self) -> Result<Vec<ApiKey>, GovernanceError> {

@@ -32,6 +32,7 @@ on_every_backend!(
     whoever_suspended_cannot_resume_through_any_instance,
     racing_suspend_and_resume_never_lets_the_suspender_resume,
     a_critical_incident_suspends_as_its_opener_and_respects_may_pause,
+    consent_changes_are_a_feed_and_reload_nothing_else,
 );
 
 fn t0() -> Timestamp {
@@ -280,4 +281,33 @@ fn a_critical_incident_suspends_as_its_opener_and_respects_may_pause<S: Backend>
     assert_eq!(suspension.by, "op-a");
     forbidden(world.gov().resume(&Actor::person("op-a"), SYSTEM, None, "mine", t0()), "cannot also resume");
     world.gov().resume(&Actor::person("zhou-qing"), SYSTEM, None, "checked", t0()).expect("another person");
+}
+
+fn consent_changes_are_a_feed_and_reload_nothing_else<S: Backend>() {
+    use lunli_governance::runtime::Mode;
+    let world = World::<S>::new();
+    let gov = world.gov();
+    let version = gov.runtime_version().expect("version");
+    assert!(gov.consent_changes(0, 100).expect("feed").is_empty());
+    gov.set_consent("svc", SYSTEM, "u1", true, Mode::Ai, t0()).expect("consent");
+    gov.set_consent("svc", SYSTEM, "u2", true, Mode::Ai, t0()).expect("consent");
+    gov.set_consent("svc", SYSTEM, "u1", false, Mode::Human, t0()).expect("withdraw");
+    // A consent change does not make gateways reload systems, suspensions and keys.
+    assert_eq!(gov.runtime_version().expect("version"), version);
+    let feed = gov.consent_changes(0, 100).expect("feed");
+    let seen: Vec<(&str, bool)> = feed.iter().map(|c| (c.consent.subject.as_str(), c.consent.given)).collect();
+    assert_eq!(seen, [("u2", true), ("u1", false)], "each subject's latest change, in order");
+    assert!(feed[0].seq < feed[1].seq);
+    let last = feed[1].seq;
+    assert!(gov.consent_changes(last, 100).expect("feed").is_empty());
+    gov.set_consent("svc", SYSTEM, "u3", true, Mode::Ai, t0()).expect("consent");
+    let next = gov.consent_changes(last, 100).expect("feed");
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].consent.subject, "u3");
+    // Paged: a limit smaller than the feed reads it in order.
+    let first = gov.consent_changes(0, 1).expect("feed");
+    assert_eq!(first[0].consent.subject, "u2");
+    // A suspension still moves the runtime version.
+    gov.suspend(&Actor::person("op-a"), SYSTEM, None, "stop", t0()).expect("suspend");
+    assert!(gov.runtime_version().expect("version") > version);
 }

@@ -1,0 +1,10 @@
+-- Consents are applied by gateways one change at a time (issue 15): every change gets the next
+-- sequence number, and a gateway reads only the changes after the last one it applied, instead
+-- of reloading every consent whenever one changes. So a consent change no longer bumps the
+-- runtime version (which makes gateways reload systems, suspensions and keys).
+DROP TRIGGER consents_changed ON consents;
+ALTER TABLE consents ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+UPDATE consents SET seq = numbered.n
+FROM (SELECT system, subject, row_number() OVER (ORDER BY system, subject) AS n FROM consents) AS numbered
+WHERE consents.system = numbered.system AND consents.subject = numbered.subject;
+CREATE UNIQUE INDEX consents_seq ON consents (seq);
