@@ -60,11 +60,14 @@ impl RuntimeState {
 /// Changes read from the feed per round trip.
 const FEED_PAGE: u32 = 10_000;
 
+/// Subjects' latest consent changes, by subject, with the feed position of each.
+type BySubject = HashMap<String, (u64, Consent)>;
+
 /// Every subject's standing choice, by system and subject, with the feed position of each.
 /// Applying a change costs the same however many consents there are.
 #[derive(Default)]
 pub struct Consents {
-    by_system: RwLock<HashMap<String, HashMap<String, (u64, Consent)>>>,
+    by_system: RwLock<HashMap<String, BySubject>>,
     /// The highest feed position applied; changes after it are read next.
     applied: AtomicU64,
 }

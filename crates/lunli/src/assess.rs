@@ -245,4 +245,12 @@ pub fn render_status(rows: &[StatusRow], out: &mut Out) {
         &format!("共 {} 个系统，{overdue} 个逾期复审。", rows.len()),
         &format!("{} systems, {overdue} overdue for re-review.", rows.len()),
     ));
+    // A playbook that weakens human control since approval is said under the table, each way.
+    for row in rows.iter().filter(|r| !r.playbook_loosened.is_empty()) {
+        let (zh, en): (Vec<String>, Vec<String>) = row.playbook_loosened.iter().map(|l| l.describe()).unzip();
+        out.line(out.label(
+            &format!("⚠ {} 的预案自批准以来放松了人工控制：{}", row.system, zh.join("；")),
+            &format!("⚠ {}'s playbook weakens human control since approval: {}", row.system, en.join("; ")),
+        ));
+    }
 }

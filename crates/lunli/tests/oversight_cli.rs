@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Data, write};
+use common::{Data, meeting_notes_approved, write};
 use lunli_governance::Governance;
 use lunli_governance::review::NewReview;
 use lunli_governance::store::Event;
@@ -43,6 +43,34 @@ fn playbooks_are_set_from_yaml_shown_and_validated() {
     let (code, stderr) = exit_code(&data, "wang-fang", &["playbook", "set", "credit-scoring", &range]);
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("playbook.review.below_confidence"), "{stderr}");
+}
+
+#[test]
+fn only_the_owner_changes_a_playbook_and_loosening_an_approved_one_shows_in_status() {
+    let data = Data::new();
+    meeting_notes_approved(&data);
+    let looser = write(
+        data.dir.path(),
+        "looser.yaml",
+        "review: {below_confidence: 0}
+",
+    );
+    // The second owner signed the approval but does not own the system.
+    let (code, stderr) = exit_code(&data, "wu-lei", &["playbook", "set", "meeting-notes", &looser]);
+    assert_eq!(code, 6, "{stderr}");
+    assert!(stderr.contains("only the owner of meeting-notes (zhou-qing)"), "{stderr}");
+    let status = data.ok("zhou-qing", &["status"]);
+    assert!(!status.contains("weakens human control"), "{status}");
+    data.ok("zhou-qing", &["playbook", "set", "meeting-notes", &looser]);
+    let status = data.ok("wu-lei", &["status"]);
+    assert!(
+        status.contains(
+            "meeting-notes's playbook weakens human control since approval: review below confidence default → 0"
+        ),
+        "{status}"
+    );
+    let rows = data.json("wu-lei", &["status"]);
+    assert_eq!(rows[0]["playbook_loosened"][0]["kind"], "review-confidence", "{rows}");
 }
 
 #[test]
