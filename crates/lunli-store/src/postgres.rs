@@ -815,7 +815,8 @@ impl Tx for PostgresTx<'_, '_> {
         let mut by_system: std::collections::BTreeMap<String, PendingWork> = Default::default();
         let rows = self
             .tx
-            .query("SELECT system, COUNT(*) FROM reviews WHERE status IN ('open', 'claimed') GROUP BY system", &[])
+            // Kept by a trigger (migration V8): one row per system, however long the queue.
+            .query("SELECT system, pending FROM review_counts WHERE pending > 0", &[])
             .map_err(pg("counting reviews"))?;
         for row in rows {
             let system: String = row.try_get(0).map_err(pg("counting reviews"))?;

@@ -539,9 +539,10 @@ impl Tx for SqliteTx<'_> {
 
     fn pending_work(&mut self, now: jiff::Timestamp) -> Result<Vec<PendingWork>, GovernanceError> {
         let mut by_system: std::collections::BTreeMap<String, PendingWork> = Default::default();
+        // Kept by triggers (migration V8): one row per system, however long the queue.
         let mut reviews = self
             .conn
-            .prepare_cached("SELECT system, COUNT(*) FROM reviews WHERE status IN ('open', 'claimed') GROUP BY system")
+            .prepare_cached("SELECT system, pending FROM review_counts WHERE pending > 0")
             .map_err(db("counting reviews"))?;
         let rows = reviews
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))

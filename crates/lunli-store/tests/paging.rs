@@ -281,6 +281,22 @@ fn pending_work_is_counted_by_the_store_as_the_lists_would_count_it<S: Backend>(
         .expect("records");
     let catalogue = Catalogue::bundled().expect("catalogue");
     let gov = Governance::new(&catalogue, &store);
+    // Reviews change status after they are queued: claimed, resolved, and (on a store that
+    // allows it) back to open; the counts follow.
+    store
+        .write(|tx| {
+            for mut item in tx.reviews(None)? {
+                item.status = match (item.id % 4, item.status) {
+                    (0, ReviewStatus::Open) => ReviewStatus::Claimed,
+                    (1, _) => ReviewStatus::Resolved,
+                    (2, ReviewStatus::Resolved) => ReviewStatus::Open,
+                    (_, status) => status,
+                };
+                tx.put_review(&item)?;
+            }
+            Ok(())
+        })
+        .expect("reviews change status");
     // Before any deadline, 20 minutes on (critical incidents past acknowledgement), and a month on.
     for minutes in [0, 20, 90, 60 * 24 * 40] {
         let now = t0().checked_add(jiff::SignedDuration::from_mins(minutes)).expect("time");
