@@ -38,7 +38,9 @@ fi
 cargo test -q --release -p lunli-gateway --test bench_fixture -- --ignored --exact prepare_bench_store >/dev/null
 SECRET="$(cat "$DATA/bench-key")"
 
-"$LUNLI" serve --listen 127.0.0.1:18751 > "$DATA/serve.log" 2>&1 &
+# The bench's key is a service key, which may not read /metrics: open them on this loopback run.
+echo 'metrics = "open"' > "$DATA/gateway.toml"
+"$LUNLI" serve --listen 127.0.0.1:18751 --config "$DATA/gateway.toml" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 50); do curl -fs http://127.0.0.1:18751/readyz >/dev/null && break; sleep 0.1; done
 

@@ -50,6 +50,7 @@ pub const ACTIONS: &[&str] = &[
     "alert.read",
     "playbook.read",
     "playbook.write",
+    "metrics.read",
 ];
 
 /// Roles and the actions they grant.
@@ -177,6 +178,10 @@ mod tests {
         assert!(policy.allows(&key(&["operator"]), "system.suspend"));
         assert!(!policy.allows(&key(&["operator"]), "system.resume"));
         assert!(policy.allows(&key(&["reviewer", "owner"]), "system.resume"));
+        for role in ["operator", "auditor", "admin"] {
+            assert!(policy.allows(&key(&[role]), "metrics.read"), "{role}");
+        }
+        assert!(!policy.allows(&key(&["service"]), "metrics.read"));
         let mut revoked = key(&["admin"]);
         revoked.revoked_at = Some(jiff::Timestamp::UNIX_EPOCH);
         assert!(!policy.allows(&revoked, "state.read"));

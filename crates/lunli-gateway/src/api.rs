@@ -139,7 +139,13 @@ async fn readyz<S: Store + Send + Sync + 'static>(State(app): Shared<S>) -> Resu
     Ok("ready")
 }
 
-async fn metrics<S>(State(app): Shared<S>) -> Result<Response, ApiError> {
+/// The series tell decision volumes and outcomes, refusals and review load: by default only to
+/// a key granted `metrics.read`; `metrics = "open"` serves them to anyone who can reach the
+/// gateway (a scraper on a private network).
+async fn metrics<S>(State(app): Shared<S>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if app.config.metrics == crate::config::MetricsAccess::Key {
+        authorize(&app, &headers, "metrics.read")?;
+    }
     let text = app.metrics.encode().map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response())
 }

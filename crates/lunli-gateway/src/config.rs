@@ -43,6 +43,36 @@ pub struct GatewayConfig {
     /// The dashboard's cookies always get `Secure`: the gateway is reached over HTTPS (through
     /// a proxy that terminates TLS).
     pub secure_cookies: bool,
+    /// Once a client has sent the first byte of a request, the time it has to send all of its
+    /// headers; a slow client cannot hold a connection open by trickling them.
+    pub header_timeout_millis: u64,
+    /// Once a request's headers are in, the time its client has to send the whole body (`408`).
+    pub body_timeout_millis: u64,
+    /// A connection with no request under way for this long is closed: kept-alive connections
+    /// between requests, and new ones that send nothing.
+    pub idle_timeout_millis: u64,
+    /// Connections open at once; beyond it a new one is answered `503` and closed without its
+    /// request being read. Each costs a file descriptor, which the store needs too.
+    pub max_connections: usize,
+    /// Who may read `/metrics`: a key granted `metrics.read` (the default), or anyone who can
+    /// reach the gateway (`open`, for a scraper on a private network).
+    pub metrics: MetricsAccess,
+    /// A dashboard session unused this long ends.
+    pub session_idle_minutes: u64,
+    /// A dashboard session ends this long after sign-in, however much it is used.
+    pub session_lifetime_hours: u64,
+    /// Dashboard sessions kept at once; signing in beyond it ends the one unused longest.
+    pub max_sessions: usize,
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsAccess {
+    /// A key whose roles grant `metrics.read`: the series name systems and count refusals.
+    Key,
+    /// No key.
+    Open,
 }
 
 impl Default for GatewayConfig {
@@ -62,6 +92,14 @@ impl Default for GatewayConfig {
             feedback_max_bytes: 8 * 1024,
             trusted_proxies: Vec::new(),
             secure_cookies: false,
+            header_timeout_millis: 10_000,
+            body_timeout_millis: 30_000,
+            idle_timeout_millis: 60_000,
+            max_connections: 1024,
+            metrics: MetricsAccess::Key,
+            session_idle_minutes: 30,
+            session_lifetime_hours: 12,
+            max_sessions: 10_000,
         }
     }
 }
@@ -88,6 +126,23 @@ impl GatewayConfig {
                 line: None,
                 reason: "feedback_per_minute and feedback_burst must be at least 1".into(),
             });
+        }
+        for (name, value) in [
+            ("header_timeout_millis", config.header_timeout_millis),
+            ("body_timeout_millis", config.body_timeout_millis),
+            ("idle_timeout_millis", config.idle_timeout_millis),
+            ("max_connections", config.max_connections as u64),
+            ("session_idle_minutes", config.session_idle_minutes),
+            ("session_lifetime_hours", config.session_lifetime_hours),
+            ("max_sessions", config.max_sessions as u64),
+        ] {
+            if value == 0 {
+                return Err(GatewayError::Config {
+                    file: file.to_string(),
+                    line: None,
+                    reason: format!("{name} must be at least 1"),
+                });
+            }
         }
         Ok(config)
     }
@@ -116,6 +171,20 @@ mod tests {
         assert!(err.to_string().starts_with("c.toml:2"), "{err}");
         let err = GatewayConfig::parse("c.toml", "listne = \"0.0.0.0:1\"\n").expect_err("typo");
         assert!(err.to_string().contains("unknown field `listne`"), "{err}");
+    }
+
+    #[test]
+    fn limits_and_metrics_access_have_defaults_and_zero_is_refused() {
+        let c = GatewayConfig::default();
+        assert_eq!((c.header_timeout_millis, c.body_timeout_millis, c.idle_timeout_millis), (10_000, 30_000, 60_000));
+        assert_eq!((c.max_connections, c.metrics), (1024, MetricsAccess::Key));
+        assert_eq!((c.session_idle_minutes, c.session_lifetime_hours, c.max_sessions), (30, 12, 10_000));
+        let c = GatewayConfig::parse("c.toml", "metrics = \"open\"\nmax_connections = 8\n").expect("valid");
+        assert_eq!((c.metrics, c.max_connections), (MetricsAccess::Open, 8));
+        let err = GatewayConfig::parse("c.toml", "metrics = \"public\"\n").expect_err("unknown access");
+        assert!(err.to_string().starts_with("c.toml:1") && err.to_string().contains("`key`"), "{err}");
+        let err = GatewayConfig::parse("c.toml", "header_timeout_millis = 0\n").expect_err("zero");
+        assert!(err.to_string().contains("header_timeout_millis must be at least 1"), "{err}");
     }
 
     #[test]

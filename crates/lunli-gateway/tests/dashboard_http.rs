@@ -129,6 +129,7 @@ async fn sign_in(base: &str, secret: &str) -> String {
     assert_eq!(response.headers()[LOCATION], "/ui/systems/meeting-notes");
     let (session, line) = set_cookie(response.headers(), "lunli_session").expect("session cookie");
     assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict") && line.contains("Path=/ui"), "{line}");
+    assert!(line.contains("Max-Age=43200"), "the cookie lasts no longer than a session can (12 h): {line}");
     session
 }
 
@@ -194,6 +195,40 @@ async fn pages_need_a_session_and_sign_in_needs_the_form_from_this_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_next_or_back_with_control_characters_redirects_to_the_inventory() {
+    let s = setup().await;
+    let (_, owner) = s.key("owner", Some("zhou-qing")).await;
+    let session = sign_in(&s.base, &owner).await;
+    for path in [
+        "/ui/lang/en?back=/ui/%0d%0aSet-Cookie:%20x=1",
+        "/ui/lang/zh?back=/ui/%00",
+        "/ui/lang/en?back=/ui/systems/%7f",
+        "/ui/login?next=/ui/%0d%0a",
+    ] {
+        let response = get(&s.base, path, &session).await;
+        assert_eq!(response.status(), 303, "{path}");
+        assert_eq!(response.headers()[LOCATION], "/ui/", "{path}");
+        assert!(set_cookie(response.headers(), "x").is_none(), "{path}");
+    }
+    // The same through the sign-in form.
+    let c = client();
+    let page = c.get(format!("{}/ui/login", s.base)).send().await.expect("login page");
+    let (login, _) = set_cookie(page.headers(), "lunli_login").expect("login cookie");
+    let form = field(&page.text().await.expect("html"), "form");
+    let response = c
+        .post(format!("{}/ui/login", s.base))
+        .header("cookie", format!("lunli_login={login}"))
+        .form(&[("form", form.as_str()), ("key", owner.as_str()), ("next", "/ui/\r\n\0")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()[LOCATION], "/ui/");
+    assert!(set_cookie(response.headers(), "lunli_session").is_some());
+    let _ = s.shutdown.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dashboard_action_needs_the_session_csrf_token_and_the_api_sees_its_effect() {
     let s = setup().await;
     let (_, owner) = s.key("owner", Some("zhou-qing")).await;
@@ -216,7 +251,15 @@ async fn a_dashboard_action_needs_the_session_csrf_token_and_the_api_sees_its_ef
     let forged = post("0".repeat(64)).await;
     assert_eq!(forged.status(), 403);
     assert_eq!(state(&s.base, &auditor).await["suspensions"], Value::Array(vec![]), "nothing changed");
-    let metrics = reqwest::get(format!("{}/metrics", s.base)).await.expect("metrics").text().await.expect("text");
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", s.base))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
     assert!(metrics.contains("lunli_refused_requests_total{action=\"dashboard.form\"} 1"), "{metrics}");
 
     let done = post(csrf).await;

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use lunli_gateway::Gateway;
 use lunli_gateway::access::new_key;
-use lunli_gateway::config::GatewayConfig;
+use lunli_gateway::config::{GatewayConfig, MetricsAccess};
 use lunli_governance::incident::{NewIncident, Severity};
 use lunli_governance::intake::{Answer, Answers};
 use lunli_governance::{Actor, ControlStatus, Governance, Person, System, Training};
@@ -442,13 +442,18 @@ async fn bad_requests_get_clear_4xx_bodies() {
 async fn health_metrics_and_the_openapi_document() {
     let f = Fixture::new();
     let service = f.key(&["service"], None);
+    let operator = f.key(&["operator"], None);
     let server = Server::start(&f).await;
     let client = reqwest::Client::new();
     let get = |path: &str| client.get(format!("{}{path}", server.base)).send();
     assert_eq!(get("/healthz").await.expect("healthz").text().await.expect("text"), "ok");
     assert_eq!(get("/readyz").await.expect("readyz").status(), 200);
     decide(&server, &service, request("u1")).await;
-    let metrics = get("/metrics").await.expect("metrics").text().await.expect("text");
+    // By default the metrics need a key granted `metrics.read` (operator, auditor, admin).
+    assert_eq!(get("/metrics").await.expect("metrics").status(), 401);
+    let scrape = |key: &str| client.get(format!("{}/metrics", server.base)).bearer_auth(key).send();
+    assert_eq!(scrape(&service).await.expect("metrics").status(), 403);
+    let metrics = scrape(&operator).await.expect("metrics").text().await.expect("text");
     assert!(metrics.contains("lunli_decisions_total{outcome=\"allow\"} 1"), "{metrics}");
     assert!(
         metrics.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).all(|l| l.starts_with("lunli_")),
@@ -499,6 +504,13 @@ async fn a_suspension_on_one_instance_is_obeyed_by_another_within_a_second() {
 
 // ── oversight: reviews, feedback, incidents, outcomes, playbooks (issue 8) ──────────────────
 
+/// The metrics, read with a key granted `metrics.read`.
+async fn scrape(server: &Server, key: &str) -> String {
+    let response = reqwest::Client::new().get(url(server, "/metrics")).bearer_auth(key).send().await.expect("metrics");
+    assert_eq!(response.status(), 200);
+    response.text().await.expect("text")
+}
+
 fn url(server: &Server, path: &str) -> String {
     format!("{}{path}", server.base)
 }
@@ -510,6 +522,7 @@ async fn a_low_confidence_decision_is_queued_and_its_resolution_links_the_decisi
     let reviewer = f.key(&["reviewer"], Some("li-wei"));
     let owner_as_reviewer = f.key(&["reviewer"], Some("wang-fang"));
     let reviewer_service = f.key(&["reviewer"], None);
+    let auditor = f.key(&["auditor"], None);
     let server = Server::start(&f).await;
     use reqwest::Method;
 
@@ -558,7 +571,7 @@ async fn a_low_confidence_decision_is_queued_and_its_resolution_links_the_decisi
     assert_eq!(status, 200, "{body}");
     let resolution_index = body["resolution"]["ledger_index"].as_u64().expect("resolution index");
     assert!(resolution_index > decision_index);
-    let metrics = reqwest::get(url(&server, "/metrics")).await.expect("metrics").text().await.expect("text");
+    let metrics = scrape(&server, &auditor).await;
     assert!(metrics.contains("lunli_reviews_queued_total 1"), "{metrics}");
     server.stop().await;
 
@@ -580,8 +593,14 @@ async fn a_low_confidence_decision_is_queued_and_its_resolution_links_the_decisi
 async fn feedback_is_public_but_size_limited_and_rate_limited_per_client() {
     let f = Fixture::new();
     let reviewer = f.key(&["reviewer"], Some("li-wei"));
-    let config =
-        GatewayConfig { feedback_burst: 3, feedback_per_minute: 1, feedback_max_bytes: 1024, ..Default::default() };
+    // Metrics open to anyone, as for a scraper on a private network.
+    let config = GatewayConfig {
+        feedback_burst: 3,
+        feedback_per_minute: 1,
+        feedback_max_bytes: 1024,
+        metrics: MetricsAccess::Open,
+        ..Default::default()
+    };
     let server = Server::start_with(f.store.clone(), f.catalogue.clone(), config).await;
     use reqwest::Method;
     let post = |body: Value| call(Method::POST, url(&server, "/v1/feedback"), None, Some(body));

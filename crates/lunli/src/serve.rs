@@ -23,6 +23,7 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
     }
     config.trusted_proxies.extend(args.trusted_proxies.iter().copied());
     config.secure_cookies |= args.secure_cookies;
+    fit_connections_to_open_files(&mut config);
     let store = Arc::new(ctx.store()?);
     let catalogue = Arc::new(ctx.catalogue.clone());
     let signer = start_head_signer(store.clone());
@@ -49,6 +50,41 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
     drop(signer);
     sign_head(&last_head);
     Ok(())
+}
+
+/// File descriptors kept for everything but client connections: the store (SQLite's database,
+/// journal and WAL files, or a PostgreSQL pool of 8), the ledger's key files, the listener, logs
+/// and the async runtime's own, with room to spare.
+const RESERVED_FILES: u64 = 256;
+
+/// Each open connection takes a file descriptor. The soft limit on open files is raised to the
+/// hard one (often 1,024 → 524,288 on Linux), and `max_connections` is lowered, with a warning,
+/// when it would leave the store fewer than [`RESERVED_FILES`]: running out of descriptors
+/// fails the store's next open, not just the next connection.
+fn fit_connections_to_open_files(config: &mut GatewayConfig) {
+    let open_files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!("cannot read or raise the limit on open files: {e}");
+            return;
+        }
+    };
+    let allowed = connections_within(open_files, config.max_connections);
+    if allowed < config.max_connections {
+        tracing::warn!(
+            open_files,
+            max_connections = config.max_connections,
+            allowed,
+            "max_connections lowered to leave {RESERVED_FILES} file descriptors for the store"
+        );
+        config.max_connections = allowed;
+    }
+}
+
+/// The connections that fit under `open_files` besides [`RESERVED_FILES`]; at least one.
+fn connections_within(open_files: u64, requested: usize) -> usize {
+    let room = usize::try_from(open_files.saturating_sub(RESERVED_FILES)).unwrap_or(usize::MAX);
+    requested.min(room).max(1)
 }
 
 /// How often the running gateway signs a tree head over the decisions it appended (Art. 12).
@@ -181,4 +217,17 @@ pub fn key(ctx: &Context, command: &KeyCommand, out: &mut Out) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_leave_file_descriptors_for_the_store() {
+        assert_eq!(connections_within(1_024, 1_024), 768);
+        assert_eq!(connections_within(524_288, 1_024), 1_024);
+        assert_eq!(connections_within(100, 1_024), 1, "never none at all");
+        assert_eq!(connections_within(u64::MAX, 1_024), 1_024, "no limit at all");
+    }
 }

@@ -54,7 +54,8 @@ type Shared<S> = State<Arc<Dashboard<S>>>;
 
 /// The dashboard's routes; merged with the API's by [`crate::Gateway::router`].
 pub fn router<S: Store + LedgerStatus + Send + Sync + 'static>(app: Arc<AppState<S>>) -> Router {
-    let state = Arc::new(Dashboard { app, sessions: Sessions::default() });
+    let sessions = Sessions::new(session::Limits::from_config(&app.config));
+    let state = Arc::new(Dashboard { app, sessions });
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
@@ -90,9 +91,12 @@ fn language(headers: &HeaderMap) -> Lang {
     if accept.trim_start().to_ascii_lowercase().starts_with("en") { Lang::En } else { Lang::Zh }
 }
 
-/// Only paths inside the dashboard are followed after sign-in or a language switch.
+/// Only paths inside the dashboard are followed after sign-in or a language switch; one with a
+/// control character (a decoded `%0d%0a` or `%00`) is no path a page links to, and could not be
+/// sent in a `Location` header.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with("/ui/") && !next.contains("//") && !next.contains('\\') { next } else { "/ui/" }
+    let inside = next.starts_with("/ui/") && !next.contains("//") && !next.contains('\\');
+    if inside && !next.chars().any(char::is_control) { next } else { "/ui/" }
 }
 
 /// This page, to come back to; without a one-off `done=` message, which should not show again.
@@ -125,8 +129,11 @@ fn html(status: StatusCode, markup: Markup, cookies: &[String]) -> Response {
     response
 }
 
+/// A `303 See Other` to `to`, or to the inventory when `to` cannot be a header value: a
+/// redirect never turns into an error page.
 fn see_other(to: &str, cookies: &[String]) -> Response {
-    let mut response = Redirect::to(to).into_response();
+    let location = HeaderValue::from_str(to).unwrap_or_else(|_| HeaderValue::from_static("/ui/"));
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     for c in cookies {
         if let Ok(value) = HeaderValue::from_str(c) {
             response.headers_mut().append(header::SET_COOKIE, value);
@@ -383,7 +390,10 @@ async fn login<S: Store + LedgerStatus + Send + Sync + 'static>(
     }
     see_other(
         safe_next(&form.next),
-        &[set_cookie(SESSION_COOKIE, &token, Some(session::IDLE), secure), clear_cookie(LOGIN_COOKIE, secure)],
+        &[
+            set_cookie(SESSION_COOKIE, &token, Some(d.sessions.cookie_age()), secure),
+            clear_cookie(LOGIN_COOKIE, secure),
+        ],
     )
 }
 
@@ -734,6 +744,22 @@ mod tests {
         assert_eq!(safe_next("//evil.example/ui/"), "/ui/");
         assert_eq!(safe_next("/ui//evil.example"), "/ui/");
         assert_eq!(safe_next("/v1/decisions"), "/ui/");
+        for control in ["/ui/\r\nSet-Cookie: x=1", "/ui/\0", "/ui/a\tb", "/ui/\u{85}"] {
+            assert_eq!(safe_next(control), "/ui/", "{control:?}");
+        }
+        assert_eq!(safe_next("/ui/systems/会议纪要"), "/ui/systems/会议纪要", "non-ASCII is not control");
+    }
+
+    #[test]
+    fn a_redirect_to_a_value_no_header_can_carry_goes_to_the_inventory() {
+        let response = see_other("/ui/systems/x\r\n", &["a=1".into()]);
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()[header::LOCATION], "/ui/");
+        assert_eq!(response.headers()[header::SET_COOKIE], "a=1");
+        assert_eq!(
+            see_other("/ui/systems/x?done=suspended", &[]).headers()[header::LOCATION],
+            "/ui/systems/x?done=suspended"
+        );
     }
 
     #[test]

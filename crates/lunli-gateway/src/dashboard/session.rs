@@ -3,7 +3,9 @@
 //! the SHA-256 of the key (never the key) and a CSRF token that every form must echo.
 //!
 //! Sessions live in this instance's memory: restarting the gateway signs everyone out, and a
-//! person using two instances signs in on each.
+//! person using two instances signs in on each. A session ends when unused for a while (30
+//! minutes by default) and at the latest a fixed time after sign-in (12 hours); at most so many
+//! are kept (10,000), and signing in beyond that ends the one unused longest. See [`Limits`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,13 +22,41 @@ pub const SESSION_COOKIE: &str = "lunli_session";
 pub const LOGIN_COOKIE: &str = "lunli_login";
 /// The language cookie.
 pub const LANG_COOKIE: &str = "lunli_lang";
-/// A session unused this long ends.
-pub const IDLE: Duration = Duration::from_secs(8 * 60 * 60);
+/// How long sessions last and how many are kept; from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A session unused this long ends.
+    pub idle: Duration,
+    /// A session ends this long after sign-in, however much it is used: a stolen cookie is not
+    /// good for ever.
+    pub lifetime: Duration,
+    /// Sessions kept at once. Signing in needs no prior session, so without a bound anyone
+    /// holding a key could fill the memory by signing in again and again.
+    pub max: usize,
+}
+
+impl Limits {
+    pub fn from_config(config: &crate::config::GatewayConfig) -> Self {
+        Self {
+            idle: Duration::from_secs(config.session_idle_minutes.saturating_mul(60)),
+            lifetime: Duration::from_secs(config.session_lifetime_hours.saturating_mul(3600)),
+            max: config.max_sessions.max(1),
+        }
+    }
+}
 
 struct Session {
     key_sha256: String,
     csrf: String,
+    started: Instant,
     last_used: Instant,
+}
+
+impl Session {
+    fn live(&self, now: Instant, limits: &Limits) -> bool {
+        now.saturating_duration_since(self.last_used) < limits.idle
+            && now.saturating_duration_since(self.started) < limits.lifetime
+    }
 }
 
 /// What a live session holds.
@@ -37,30 +67,51 @@ pub struct SessionData {
 }
 
 /// Every live session of this instance, by SHA-256 of its token.
-#[derive(Default)]
 pub struct Sessions {
     live: Mutex<HashMap<String, Session>>,
+    limits: Limits,
 }
 
 impl Sessions {
+    pub fn new(limits: Limits) -> Self {
+        Self { live: Mutex::new(HashMap::new()), limits }
+    }
+
+    /// How long the session cookie is kept: no longer than the session can live.
+    pub fn cookie_age(&self) -> Duration {
+        self.limits.lifetime
+    }
+
     /// Starts a session for a key; returns the token for the cookie.
     pub fn start(&self, key_sha256: &str) -> Result<String, GatewayError> {
+        self.start_at(key_sha256, Instant::now())
+    }
+
+    fn start_at(&self, key_sha256: &str, now: Instant) -> Result<String, GatewayError> {
         let token = random_token()?;
         let csrf = random_token()?;
         let mut live = self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = Instant::now();
-        live.retain(|_, s| now.duration_since(s.last_used) < IDLE);
-        live.insert(digest(&token), Session { key_sha256: key_sha256.to_string(), csrf, last_used: now });
+        live.retain(|_, s| s.live(now, &self.limits));
+        while live.len() >= self.limits.max {
+            let Some(unused_longest) = live.iter().min_by_key(|(_, s)| s.last_used).map(|(id, _)| id.clone()) else {
+                break;
+            };
+            live.remove(&unused_longest);
+        }
+        live.insert(digest(&token), Session { key_sha256: key_sha256.to_string(), csrf, started: now, last_used: now });
         Ok(token)
     }
 
-    /// The session behind a token, if live; using it keeps it alive.
+    /// The session behind a token, if live; using it keeps it alive (up to its lifetime).
     pub fn get(&self, token: &str) -> Option<SessionData> {
+        self.get_at(token, Instant::now())
+    }
+
+    fn get_at(&self, token: &str, now: Instant) -> Option<SessionData> {
         let mut live = self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let id = digest(token);
-        let now = Instant::now();
         let session = live.get_mut(&id)?;
-        if now.duration_since(session.last_used) >= IDLE {
+        if !session.live(now, &self.limits) {
             live.remove(&id);
             return None;
         }
@@ -70,6 +121,11 @@ impl Sessions {
 
     pub fn end(&self, token: &str) {
         self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&digest(token));
+    }
+
+    #[cfg(test)]
+    fn count(&self) -> usize {
+        self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
     }
 }
 
@@ -124,9 +180,13 @@ pub fn clear_cookie(name: &str, secure: bool) -> String {
 mod tests {
     use super::*;
 
+    fn limits() -> Limits {
+        Limits { idle: Duration::from_secs(30 * 60), lifetime: Duration::from_secs(12 * 3600), max: 3 }
+    }
+
     #[test]
     fn a_session_is_found_by_its_token_only_and_ends_on_sign_out() {
-        let sessions = Sessions::default();
+        let sessions = Sessions::new(limits());
         let token = sessions.start("keyhash").expect("start");
         let data = sessions.get(&token).expect("live");
         assert_eq!(data.key_sha256, "keyhash");
@@ -135,6 +195,47 @@ mod tests {
         assert!(sessions.get(&token[..63]).is_none());
         sessions.end(&token);
         assert!(sessions.get(&token).is_none());
+    }
+
+    #[test]
+    fn a_session_ends_when_unused_for_the_idle_time_or_at_its_lifetime() {
+        let sessions = Sessions::new(limits());
+        let t0 = Instant::now();
+        let minutes = |m: u64| t0 + Duration::from_secs(m * 60);
+        let idle = sessions.start_at("a", t0).expect("start");
+        assert!(sessions.get_at(&idle, minutes(29)).is_some(), "used within 30 minutes");
+        assert!(sessions.get_at(&idle, minutes(58)).is_some(), "the idle time counts from the last use");
+        assert!(sessions.get_at(&idle, minutes(88)).is_none(), "unused for 30 minutes");
+        assert!(sessions.get_at(&idle, minutes(89)).is_none(), "and it stays ended");
+
+        let busy = sessions.start_at("b", t0).expect("start");
+        let mut at = 0;
+        while at + 20 < 12 * 60 {
+            at += 20;
+            assert!(sessions.get_at(&busy, minutes(at)).is_some(), "in use at minute {at}");
+        }
+        assert!(sessions.get_at(&busy, minutes(12 * 60)).is_none(), "12 hours after sign-in, however busy");
+    }
+
+    #[test]
+    fn sessions_are_bounded_the_one_unused_longest_goes_first_and_expired_ones_are_pruned() {
+        let sessions = Sessions::new(limits());
+        let t0 = Instant::now();
+        let s = |secs: u64| t0 + Duration::from_secs(secs);
+        let first = sessions.start_at("a", s(0)).expect("start");
+        let second = sessions.start_at("b", s(1)).expect("start");
+        let third = sessions.start_at("c", s(2)).expect("start");
+        assert!(sessions.get_at(&first, s(3)).is_some(), "the first is used again");
+        let fourth = sessions.start_at("d", s(4)).expect("start");
+        assert_eq!(sessions.count(), 3);
+        assert!(sessions.get_at(&second, s(5)).is_none(), "unused longest, so evicted");
+        for token in [&first, &third, &fourth] {
+            assert!(sessions.get_at(token, s(5)).is_some());
+        }
+        // An hour later all three are expired; the next sign-in prunes them.
+        let fifth = sessions.start_at("e", s(3600)).expect("start");
+        assert_eq!(sessions.count(), 1);
+        assert_eq!(sessions.get_at(&fifth, s(3601)).map(|d| d.key_sha256), Some("e".to_string()));
     }
 
     #[test]
