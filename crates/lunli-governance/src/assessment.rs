@@ -91,6 +91,24 @@ pub enum EvidenceItem {
     },
 }
 
+/// The URL schemes a link may be followed by: web pages and mail.
+const LINK_SCHEMES: [&str; 3] = ["http://", "https://", "mailto:"];
+
+/// Whether a link given as evidence may be rendered as one a reader can follow (`<a href>`): only
+/// `http:`, `https:` and `mailto:`. Anything else — `javascript:`, `data:`, `vbscript:`, `file:`, a
+/// relative or scheme-less link, one with control characters a browser would strip — is shown as
+/// inert text, because evidence URLs are typed by people and a report or the dashboard must not
+/// run or open whatever they name (a page's CSP is a second line, not the rule).
+pub fn is_safe_link(url: &str) -> bool {
+    // Browsers drop tabs and newlines inside a URL (`java\tscript:` is `javascript:`) and strip
+    // leading control characters; refusing any control character keeps the check simple.
+    if url.chars().any(char::is_control) {
+        return false;
+    }
+    let head: String = url.chars().take(8).collect::<String>().to_ascii_lowercase();
+    LINK_SCHEMES.iter().any(|scheme| head.starts_with(scheme))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     pub id: u32,
@@ -391,5 +409,34 @@ impl Assessment {
 fn prohibited() -> GovernanceError {
     GovernanceError::Refused {
         reason: "the system is tiered prohibited (Art. 20): it is blocked and cannot be assessed or approved".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_safe_link;
+
+    #[test]
+    fn only_web_and_mail_links_are_safe() {
+        for safe in ["https://example.org/dpia.pdf", "HTTP://intranet/policy", "mailto:dpo@example.org"] {
+            assert!(is_safe_link(safe), "{safe}");
+        }
+        for unsafe_link in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "\u{1}https://example.org",
+            "https://example.org/\nx",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+            "//evil.example/x",
+            "docs/dpia.pdf",
+            "https:",
+            "",
+        ] {
+            assert!(!is_safe_link(unsafe_link), "{unsafe_link:?}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use lunli_governance::store::{Event, Store};
-use lunli_ledger::Timestamp as LedgerTime;
+use lunli_ledger::{Hash, Timestamp as LedgerTime};
 use lunli_store::Ledger;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -22,7 +22,8 @@ pub struct Document<T> {
 
 /// Records `report` (about `subject`, e.g. `system:credit-scoring` or `organisation`) in the
 /// ledger in one transaction, signs a tree head covering it, and returns the document with the
-/// entry's inclusion proof against that head.
+/// entry's inclusion proof against that head. For an HTML page, [`crate::html::anchor_page`]
+/// records the page's bytes with it.
 pub fn anchor<T: Serialize, S: Store + Ledger>(
     store: &S,
     report: T,
@@ -30,16 +31,28 @@ pub fn anchor<T: Serialize, S: Store + Ledger>(
     actor: &str,
     at: Timestamp,
 ) -> Result<Document<T>, ReportError> {
+    record(store, report, subject, actor, at, None)
+}
+
+/// [`anchor`], with the SHA-256 of the rendered page (proof section empty) as `html_sha256` when
+/// there is one, so that every byte a reader sees is covered, not only the content.
+pub(crate) fn record<T: Serialize, S: Store + Ledger>(
+    store: &S,
+    report: T,
+    subject: &str,
+    actor: &str,
+    at: Timestamp,
+    page: Option<Hash>,
+) -> Result<Document<T>, ReportError> {
     let content = serde_json::to_value(&report).map_err(|e| ReportError::Encode(e.to_string()))?;
     let digest = content_digest(&content).map_err(|e| ReportError::Encode(e.to_string()))?;
     let kind = content.pointer("/header/kind").and_then(Value::as_str).unwrap_or("report").to_string();
-    let event = Event {
-        actor: actor.to_string(),
-        action: REPORT_ACTION.into(),
-        subject: subject.to_string(),
-        at,
-        payload: json!({ "kind": kind, "content_sha256": digest.to_hex(), "format": crate::REPORT_FORMAT }),
-    };
+    let mut payload = json!({ "kind": kind, "content_sha256": digest.to_hex(), "format": crate::REPORT_FORMAT });
+    if let (Some(page), Some(fields)) = (page, payload.as_object_mut()) {
+        fields.insert("html_sha256".into(), Value::String(page.to_hex()));
+    }
+    let event =
+        Event { actor: actor.to_string(), action: REPORT_ACTION.into(), subject: subject.to_string(), at, payload };
     let index = store.write(|tx| tx.record(&event))?;
     let now = LedgerTime::from_unix_millis(at.as_millisecond()).map_err(|e| ReportError::Encode(e.to_string()))?;
     let head = *store.sign_head(now)?.head();

@@ -1,21 +1,48 @@
 //! Self-contained HTML: inline CSS and inline SVG charts, no script, no font or image from the
 //! network, so the file opens anywhere and prints the same. In `both` the Chinese and the English
-//! stand side by side. The signed JSON document is embedded as an inert data block, so the HTML
-//! file verifies with `lunli report verify` exactly like the JSON one.
+//! stand side by side.
+//!
+//! A page is recorded byte for byte: [`system_page`] / [`org_page`] render everything but the
+//! proof section (the report's content included, as an inert JSON block), [`anchor_page`]
+//! records the SHA-256 of those bytes with the report in the ledger, and [`Unsealed::seal`] fills
+//! the proof section between `<!--lunli-proof lang=…-->` and `<!--/lunli-proof-->` in. That
+//! section is rendered from the proof alone, so [`crate::verify::verify_html`] can render it again
+//! and require the same bytes. Evidence links are links only when
+//! [`lunli_governance::assessment::is_safe_link`] allows.
 
 use std::fmt::Write as _;
 
+use jiff::Timestamp;
+use lunli_governance::assessment::is_safe_link;
+use lunli_governance::store::Store;
+use lunli_ledger::Hash;
 use lunli_norms::Text;
+use lunli_store::Ledger;
 use serde::Serialize;
 
+use crate::ReportError;
 use crate::anchor::Document;
 use crate::audit::{AuditResult, Estimate};
 use crate::model::{AssessmentSection, Named, Progress, SystemReport};
 use crate::org::OrgReport;
 use crate::verify::Verification;
 
-/// The id of the `<script type="application/json">` element holding the signed document.
+/// The id of the `<script type="application/json">` element holding the whole signed document
+/// in pages written before pages were recorded; [`embedded_document`] still reads it.
 pub const EMBEDDED_ID: &str = "lunli-report";
+
+/// The id of the data block holding the report's content, among the recorded bytes.
+pub const CONTENT_ID: &str = "lunli-report-content";
+
+/// The id of the data block holding the proof, inside the proof section.
+pub const PROOF_ID: &str = "lunli-report-proof";
+
+/// The proof section's opening marker, before the languages' name; `-->` and a newline follow.
+/// Report text never holds `<` unescaped, so the markers cannot come from a report's content.
+const PROOF_BEGIN: &str = "<!--lunli-proof lang=";
+const PROOF_BEGIN_CLOSE: &str = "-->\n";
+const PROOF_END: &str = "<!--/lunli-proof-->\n";
+const PAGE_END: &str = "</body>\n</html>\n";
 
 /// Which languages a page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +131,91 @@ impl Page {
         }
         self.push("</table>\n");
     }
+}
+
+impl Languages {
+    /// The name in a page's proof marker.
+    fn name(self) -> &'static str {
+        match self {
+            Languages::Zh => "zh",
+            Languages::En => "en",
+            Languages::Both => "both",
+        }
+    }
+}
+
+/// A page rendered but not yet recorded: every byte of it except its proof section.
+#[derive(Debug, Clone)]
+pub struct Unsealed {
+    lang: Languages,
+    body: String,
+}
+
+impl Unsealed {
+    /// SHA-256 of the page with its proof section empty: what the ledger records as `html_sha256`.
+    pub fn digest(&self) -> Hash {
+        Hash::sha256(self.with_section("").as_bytes())
+    }
+
+    /// The finished page, its proof section rendered from `verification`.
+    pub fn seal(&self, verification: &Verification) -> String {
+        self.with_section(&proof_section(self.lang, verification))
+    }
+
+    fn with_section(&self, section: &str) -> String {
+        format!("{}{PROOF_BEGIN}{}{PROOF_BEGIN_CLOSE}{section}{PROOF_END}{PAGE_END}", self.body, self.lang.name())
+    }
+}
+
+/// Records `report` in the ledger with the SHA-256 of its rendered `page` (see
+/// [`crate::anchor()`]), and returns the document and the finished page.
+pub fn anchor_page<T: Serialize, S: Store + Ledger>(
+    store: &S,
+    report: T,
+    page: &Unsealed,
+    subject: &str,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(Document<T>, String), ReportError> {
+    let document = crate::anchor::record(store, report, subject, actor, at, Some(page.digest()))?;
+    let html = page.seal(&document.verification);
+    Ok((document, html))
+}
+
+/// A page split at its proof section, for [`crate::verify::verify_html`].
+pub(crate) struct ProofParts<'a> {
+    pub lang: Languages,
+    /// The page with the section empty: the bytes whose SHA-256 the ledger records.
+    pub unsealed: String,
+    pub section: &'a str,
+}
+
+/// Splits a page at its proof section; `None` when it has none (a page from before pages were
+/// recorded, or not a report).
+pub(crate) fn proof_parts(page: &str) -> Option<ProofParts<'_>> {
+    let begin = page.find(PROOF_BEGIN)? + PROOF_BEGIN.len();
+    let close = page[begin..].find(PROOF_BEGIN_CLOSE)? + begin;
+    let lang = crate::verify::parse_languages(&page[begin..close])?;
+    let start = close + PROOF_BEGIN_CLOSE.len();
+    let end = page[start..].find(PROOF_END)? + start;
+    let mut unsealed = String::with_capacity(page.len() - (end - start));
+    unsealed.push_str(&page[..start]);
+    unsealed.push_str(&page[end..]);
+    Some(ProofParts { lang, unsealed, section: &page[start..end] })
+}
+
+/// The proof section of a page: what a reader sees of the proof, and the proof as data.
+pub(crate) fn proof_section(lang: Languages, verification: &Verification) -> String {
+    let mut page = Page::new(lang);
+    verification_section(&mut page, verification);
+    page.push(format!("<script type=\"application/json\" id=\"{PROOF_ID}\">{}</script>\n", data_block(verification)));
+    page.out
+}
+
+/// JSON for an inert data block. `<` only occurs inside JSON strings, where `\u003c` means the
+/// same: the block can then never close early or open a comment, whatever the report's text holds.
+fn data_block<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default().replace('<', "\\u003c")
 }
 
 fn html_lang(lang: Languages) -> &'static str {
@@ -482,12 +594,10 @@ fn start(page: &mut Page, title: &str) {
     ));
 }
 
-fn finish<T: Serialize>(page: &mut Page, document: &Document<T>) {
-    verification_section(page, &document.verification);
-    // `<` only occurs inside JSON strings, where `\u003c` means the same: the block can then
-    // never close early or open a comment, whatever the report's text holds.
-    let json = serde_json::to_string(document).unwrap_or_default().replace('<', "\\u003c");
-    page.push(format!("<script type=\"application/json\" id=\"{EMBEDDED_ID}\">{json}</script>\n</body>\n</html>\n"));
+/// Ends the page before its proof section: the report's content as an inert data block.
+fn finish<T: Serialize>(mut page: Page, report: &T) -> Unsealed {
+    page.push(format!("<script type=\"application/json\" id=\"{CONTENT_ID}\">{}</script>\n", data_block(report)));
+    Unsealed { lang: page.lang, body: page.out }
 }
 
 fn verification_section(page: &mut Page, v: &Verification) {
@@ -497,13 +607,18 @@ fn verification_section(page: &mut Page, v: &Verification) {
         "Verification: this report is recorded in the tamper-evident ledger",
     );
     let text = Text {
-        zh: "本报告内容（RFC 8785 规范化 JSON）的 SHA-256 已作为一条台账记录写入 lunli 的默克尔树台账；下面的签名树头覆盖该记录，包含证明可由任何人离线核验：lunli report verify 本文件 --public-key ledger-key.pub.pem。内容的任何改动都会使核验失败。".into(),
-        en: "The SHA-256 of this report's content (canonical RFC 8785 JSON) is recorded as an entry in lunli's Merkle-tree ledger; the signed tree head below covers that entry, and anyone can check the inclusion proof offline: lunli report verify THIS-FILE --public-key ledger-key.pub.pem. Any change to the content makes the check fail.".into(),
+        zh: "本报告内容（RFC 8785 规范化 JSON）的 SHA-256 与本页面（除本核验部分外的每一个字节）的 SHA-256 已作为一条台账记录写入 lunli 的默克尔树台账；下面的签名树头覆盖该记录，包含证明可由任何人离线核验：lunli report verify 本文件 --public-key ledger-key.pub.pem。页面上任何一个字节的改动都会使核验失败。".into(),
+        en: "The SHA-256 of this report's content (canonical RFC 8785 JSON) and that of this page (every byte but this verification section) are recorded as an entry in lunli's Merkle-tree ledger; the signed tree head below covers that entry, and anyone can check the inclusion proof offline: lunli report verify THIS-FILE --public-key ledger-key.pub.pem. A change to any byte of the page makes the check fail.".into(),
     };
     page.push(page.block(&text, "muted"));
     let path: Vec<String> = v.inclusion.path.iter().map(|h| h.to_hex()).collect();
+    let page_digest = v.entry.payload.get("html_sha256").and_then(serde_json::Value::as_str).unwrap_or("—");
     let rows = vec![
         (page.l("内容 SHA-256", "Content SHA-256"), format!("<span class=\"mono\">{}</span>", v.content_sha256)),
+        (
+            page.l("页面 SHA-256（本部分留空）", "Page SHA-256 (this section empty)"),
+            format!("<span class=\"mono\">{}</span>", esc(page_digest)),
+        ),
         (
             page.l("台账记录", "Ledger entry"),
             format!("#{} · {} · {}", v.entry.index, esc(&v.entry.action), esc(&v.entry.subject)),
@@ -534,9 +649,8 @@ fn verification_section(page: &mut Page, v: &Verification) {
     page.push(format!("<footer>{by} · {}</footer>\n", esc(&v.entry.time.to_string())));
 }
 
-/// Renders the report on one system.
-pub fn system_html(document: &Document<SystemReport>, lang: Languages) -> String {
-    let r = &document.report;
+/// Renders the report on one system, all but its proof section.
+pub fn system_page(r: &SystemReport, lang: Languages) -> Unsealed {
     let mut page = Page::new(lang);
     start(&mut page, &format!("{} — lunli", r.system.name));
     let kicker = page.l("AI 系统伦理治理报告", "AI system ethics governance report");
@@ -800,8 +914,7 @@ pub fn system_html(document: &Document<SystemReport>, lang: Languages) -> String
     }
 
     crosswalks(&mut page, &r.crosswalks);
-    finish(&mut page, document);
-    page.out
+    finish(page, r)
 }
 
 /// The assessment in other frameworks' terms: a summary row per framework, and per framework
@@ -1086,6 +1199,10 @@ fn render_assessment(page: &mut Page, a: &AssessmentSection) {
                             },
                             e.rows.map(|n| format!(" · {n} {}", page.l("行", "rows"))).unwrap_or_default()
                         ),
+                        // A link is followable only if it is web or mail; `javascript:` & co. stay text.
+                        _ if e.kind == "link" && is_safe_link(&e.description) => {
+                            format!("<a href=\"{0}\" rel=\"noreferrer noopener\">{0}</a>", esc(&e.description))
+                        }
                         _ => esc(&e.description),
                     };
                     format!(
@@ -1116,9 +1233,8 @@ fn render_assessment(page: &mut Page, a: &AssessmentSection) {
     }
 }
 
-/// Renders the organisation report.
-pub fn org_html(document: &Document<OrgReport>, lang: Languages) -> String {
-    let r = &document.report;
+/// Renders the organisation report, all but its proof section.
+pub fn org_page(r: &OrgReport, lang: Languages) -> Unsealed {
     let mut page = Page::new(lang);
     start(&mut page, "lunli — organisation report");
     let kicker = page.l("AI 伦理治理 · 全组织报告", "AI ethics governance · organisation report");
@@ -1244,13 +1360,21 @@ pub fn org_html(document: &Document<OrgReport>, lang: Languages) -> String {
     }
     page.push("</tbody></table>\n");
 
-    finish(&mut page, document);
-    page.out
+    finish(page, r)
 }
 
-/// The signed JSON document embedded in an HTML report, if the page has one.
-pub fn embedded_document(html: &str) -> Option<&str> {
-    let marker = format!("<script type=\"application/json\" id=\"{EMBEDDED_ID}\">");
+/// The signed JSON document an HTML report carries, if the page has one: its content and proof
+/// blocks joined, or the single block of a page from before pages were recorded.
+pub fn embedded_document(html: &str) -> Option<String> {
+    match (data_block_text(html, CONTENT_ID), data_block_text(html, PROOF_ID)) {
+        (Some(report), Some(proof)) => Some(format!("{{\"report\":{report},\"verification\":{proof}}}")),
+        _ => data_block_text(html, EMBEDDED_ID).map(str::to_string),
+    }
+}
+
+/// The text of the data block with this id.
+fn data_block_text<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let marker = format!("<script type=\"application/json\" id=\"{id}\">");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find("</script>")? + start;
     Some(&html[start..end])
@@ -1271,7 +1395,7 @@ mod tests {
         let escaped = serde_json::to_string(&json).expect("json").replace('<', "\\u003c");
         let page = format!("<p>x</p><script type=\"application/json\" id=\"{EMBEDDED_ID}\">{escaped}</script>");
         let found = embedded_document(&page).expect("found");
-        let back: serde_json::Value = serde_json::from_str(found).expect("json");
+        let back: serde_json::Value = serde_json::from_str(&found).expect("json");
         assert_eq!(back, json);
         assert_eq!(embedded_document("<p>no report</p>"), None);
     }

@@ -1,12 +1,23 @@
 //! PDF by printing the report's own HTML with headless Chromium, so the PDF and the HTML never
 //! disagree and Chinese text is set by a real layout engine with the system's CJK fonts.
+//!
+//! A printed PDF cannot carry the proof of its own bytes, so [`record_file`] records its SHA-256
+//! in the ledger after printing (a `report.file` entry naming the report it was printed from),
+//! and [`find_file`] finds that entry again by digest for [`crate::verify::verify_file`].
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use jiff::Timestamp;
+use lunli_governance::store::{Event, Store};
+use lunli_ledger::{Hash, Timestamp as LedgerTime};
+use lunli_store::Ledger;
+use serde_json::json;
+
 use crate::ReportError;
+use crate::verify::{FILE_ACTION, FileProof, Inclusion, Verification, records_file};
 
 /// Names Chromium goes by on the distributions lunli runs on.
 const CANDIDATES: [&str; 5] = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
@@ -89,6 +100,61 @@ pub fn print_pdf(chromium: &Path, html: &Path, out: &Path, scratch: &Path) -> Re
         return Err(failed(format!("exit {status}; no PDF written; {}", tail.join(" | "))));
     }
     Ok(())
+}
+
+/// Records that the file of SHA-256 `sha256` (`format`: `pdf`) was written from the report
+/// `verification` proves, in its own transaction, and signs a tree head covering it.
+pub fn record_file<S: Store + Ledger>(
+    store: &S,
+    verification: &Verification,
+    format: &str,
+    sha256: &Hash,
+    actor: &str,
+    at: Timestamp,
+) -> Result<FileProof, ReportError> {
+    let report = &verification.entry;
+    let kind = report.payload.get("kind").cloned().unwrap_or_else(|| json!("report"));
+    let event = Event {
+        actor: actor.to_string(),
+        action: FILE_ACTION.into(),
+        subject: report.subject.clone(),
+        at,
+        payload: json!({
+            "kind": kind,
+            "format": format,
+            "file_sha256": sha256.to_hex(),
+            "content_sha256": verification.content_sha256.to_hex(),
+            "report_entry": report.index,
+        }),
+    };
+    let index = store.write(|tx| tx.record(&event))?;
+    let now = LedgerTime::from_unix_millis(at.as_millisecond()).map_err(|e| ReportError::Encode(e.to_string()))?;
+    let head = *store.sign_head(now)?.head();
+    let proof = store.inclusion_proof(index, Some(head.head.size))?;
+    Ok(FileProof {
+        entry: proof.entry,
+        inclusion: Inclusion { index, size: proof.size, path: proof.path },
+        head: Some(head),
+    })
+}
+
+/// The proof for the file of SHA-256 `sha256` from the store's ledger, against the latest signed
+/// head covering its entry; `None` when no entry records such a file.
+pub fn find_file(store: &impl Ledger, sha256: &Hash) -> Result<Option<FileProof>, ReportError> {
+    let mut found = None;
+    store.scan_entries(0, &mut |entry| {
+        if records_file(&entry, sha256) {
+            found = Some(entry.index);
+        }
+        found.is_none()
+    })?;
+    let Some(index) = found else { return Ok(None) };
+    let proof = store.inclusion_proof(index, None)?;
+    Ok(Some(FileProof {
+        entry: proof.entry,
+        inclusion: Inclusion { index, size: proof.size, path: proof.path },
+        head: proof.head,
+    }))
 }
 
 #[cfg(test)]

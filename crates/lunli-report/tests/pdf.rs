@@ -47,8 +47,10 @@ fn the_system_report_prints_to_pdf_with_its_text() {
     let issue = Issue { at: at("2026-03-04T08:00:00Z"), by: "chen-jie".into() };
     let report =
         lunli_report::system_report(&f.catalogue, &f.store, "faq-router", Default::default(), &issue).expect("report");
-    let document = lunli_report::anchor(&f.store, report, "system:faq-router", "chen-jie", issue.at).expect("anchor");
-    let html = lunli_report::html::system_html(&document, Languages::En);
+    let page = lunli_report::html::system_page(&report, Languages::En);
+    let (document, html) =
+        lunli_report::html::anchor_page(&f.store, report, &page, "system:faq-router", "chen-jie", issue.at)
+            .expect("anchor");
     let pdf = print(&html, f.dir.path(), "system");
     let pages = page_texts(&pdf);
     assert_eq!(pages.len(), EXPECTED_SYSTEM_PAGES, "pages: {}", pages.len());
@@ -72,8 +74,9 @@ fn the_organisation_report_prints_in_chinese() {
     f.faq_router();
     let issue = Issue { at: at("2026-03-04T08:00:00Z"), by: "chen-jie".into() };
     let report = lunli_report::org_report(&f.catalogue, &f.store, &issue).expect("org");
-    let document = lunli_report::anchor(&f.store, report, "organisation", "chen-jie", issue.at).expect("anchor");
-    let html = lunli_report::html::org_html(&document, Languages::Zh);
+    let page = lunli_report::html::org_page(&report, Languages::Zh);
+    let (_, html) =
+        lunli_report::html::anchor_page(&f.store, report, &page, "organisation", "chen-jie", issue.at).expect("anchor");
     let pdf = print(&html, f.dir.path(), "org");
     let pages = page_texts(&pdf);
     assert_eq!(pages.len(), EXPECTED_ORG_PAGES, "pages: {}", pages.len());

@@ -4,8 +4,9 @@
 mod common;
 
 use common::{Fixture, at};
+use lunli_governance::assessment::EvidenceItem;
 use lunli_ledger::Hash;
-use lunli_report::verify::{VerifyError, verify_document};
+use lunli_report::verify::{Covers, VerifyError, verify_document, verify_html};
 use lunli_report::{DecisionCounts, Document, Issue, Languages, SystemReport};
 use lunli_store::Ledger as _;
 use serde_json::Value;
@@ -19,6 +20,16 @@ fn system_document(f: &Fixture) -> Document<SystemReport> {
     let report =
         lunli_report::system_report(&f.catalogue, &f.store, "faq-router", decisions, &issue()).expect("report");
     lunli_report::anchor(&f.store, report, "system:faq-router", "chen-jie", issue().at).expect("anchor")
+}
+
+/// The system report recorded with its page in `lang`, and the finished page.
+fn system_page(f: &Fixture, lang: Languages) -> (Document<SystemReport>, String) {
+    let decisions = lunli_report::ledger_decisions(&f.store, "faq-router").expect("decisions");
+    let report =
+        lunli_report::system_report(&f.catalogue, &f.store, "faq-router", decisions, &issue()).expect("report");
+    let page = lunli_report::html::system_page(&report, lang);
+    lunli_report::html::anchor_page(&f.store, report, &page, "system:faq-router", "chen-jie", issue().at)
+        .expect("anchor")
 }
 
 /// Replaces what changes from run to run (the signing key, so every digest and signature, and
@@ -238,10 +249,10 @@ fn html_is_self_contained_and_bilingual() {
     let controls = f.faq_router();
     f.approve_faq_router(&controls);
     f.runtime();
-    let document = system_document(&f);
     let art5 = f.catalogue.article(5).expect("art 5");
+    let key = f.store.verifying_key().expect("key");
     for lang in [Languages::Zh, Languages::En, Languages::Both] {
-        let html = lunli_report::html::system_html(&document, lang);
+        let (document, html) = system_page(&f, lang);
         assert_eq!(external_references(&html), Vec::<String>::new(), "{lang:?}");
         assert!(html.contains("<svg"), "charts are inline SVG");
         match lang {
@@ -266,19 +277,94 @@ fn html_is_self_contained_and_bilingual() {
                 assert!(html.contains("class=\"pair norm\""), "article texts side by side");
             }
         }
-        // The embedded document is the signed one, and still verifies.
+        // The embedded document is the signed one, and still verifies; so does the whole page.
         let embedded = lunli_report::html::embedded_document(&html).expect("embedded document");
-        let value: Value = serde_json::from_str(embedded).expect("json");
-        assert!(verify_document(&value, Some(&f.store.verifying_key().expect("key"))).is_ok());
+        let value: Value = serde_json::from_str(&embedded).expect("json");
+        assert_eq!(value["report"], serde_json::to_value(&document.report).expect("report"));
+        assert!(verify_document(&value, Some(&key)).is_ok());
+        assert_eq!(verify_html(&html, Some(&key)).expect("the page verifies").covers, Covers::Page, "{lang:?}");
     }
-    let both = lunli_report::html::system_html(&document, Languages::Both);
+    let (_, both) = system_page(&f, Languages::Both);
     assert!(both.contains(&art5.text.zh.replace('"', "&quot;")), "Art. 5 verbatim");
     assert!(both.contains("完整性 completeness"), "the quality chart names Art. 11's dimensions");
     let org = lunli_report::org_report(&f.catalogue, &f.store, &issue()).expect("org");
-    let org = lunli_report::anchor(&f.store, org, "organisation", "chen-jie", issue().at).expect("anchor");
-    let html = lunli_report::html::org_html(&org, Languages::Both);
+    let page = lunli_report::html::org_page(&org, Languages::Both);
+    let (_, html) =
+        lunli_report::html::anchor_page(&f.store, org, &page, "organisation", "chen-jie", issue().at).expect("anchor");
     assert_eq!(external_references(&html), Vec::<String>::new());
+    assert_eq!(verify_html(&html, Some(&key)).expect("the page verifies").covers, Covers::Page);
     assert!(html.contains("faq-router") && html.contains("第五条"));
+}
+
+#[test]
+fn every_byte_of_a_page_is_covered() {
+    let f = Fixture::new();
+    let controls = f.faq_router();
+    f.approve_faq_router(&controls);
+    let key = f.store.verifying_key().expect("key");
+    let (document, html) = system_page(&f, Languages::Both);
+    let verified = verify_html(&html, Some(&key)).expect("a fresh page verifies");
+    assert_eq!(verified.covers, Covers::Page);
+    let recorded = document.verification.entry.payload["html_sha256"].as_str().expect("the page digest is recorded");
+    assert_eq!(verified.file_sha256.map(|h| h.to_hex()).as_deref(), Some(recorded));
+    assert!(html.contains(recorded), "the page shows the digest it was recorded with");
+
+    let page_altered = |changed: String, what: &str| {
+        assert_ne!(changed, html, "{what}: the edit must change the page");
+        match verify_html(&changed, Some(&key)) {
+            Err(VerifyError::PageAltered(_)) => {}
+            other => panic!("{what}: expected PageAltered, got {other:?}"),
+        }
+    };
+    // Visible text, an attribute, a style, each outside the data blocks.
+    page_altered(html.replacen("FAQ router", "FAQ routers", 1), "visible text");
+    page_altered(html.replacen("class=\"pair norm\"", "class=\"pair\"", 1), "an attribute");
+    page_altered(html.replacen("--fail:#c62828", "--fail:#2e7d32", 1), "a style");
+    // The verification section a reader sees, and the proof's bytes as data.
+    page_altered(html.replacen("内容 SHA-256", "内容 SHA256", 1), "the verification section");
+    page_altered(html.replacen("{\"method\":", "{ \"method\":", 1), "the proof block's bytes");
+    // Without its proof section, the page is not taken for a page from before pages were recorded.
+    page_altered(html.replacen("<!--lunli-proof lang=both-->\n", "", 1), "the proof marker removed");
+    // The report's content in its data block: the content digest no longer holds.
+    let content = html.replacen("\"purpose\":\"", "\"purpose\":\"Not ", 1);
+    assert_ne!(content, html);
+    assert!(matches!(verify_html(&content, Some(&key)), Err(VerifyError::ContentAltered { .. })));
+
+    // A page whose report was recorded without a page (a JSON run): the page is not covered.
+    let plain = system_document(&f);
+    let unrecorded = lunli_report::html::system_page(&plain.report, Languages::Both).seal(&plain.verification);
+    assert!(matches!(verify_html(&unrecorded, Some(&key)), Err(VerifyError::PageAltered(_))));
+
+    // A page from before pages were recorded (one data block with the whole document): its data
+    // verifies as before, and the result says only the data block is covered.
+    let json = serde_json::to_string(&plain).expect("json").replace('<', "\\u003c");
+    let legacy = format!(
+        "<!DOCTYPE html>\n<html><body><h1>Anything at all</h1><script type=\"application/json\" id=\"lunli-report\">{json}</script>\n</body>\n</html>\n"
+    );
+    assert_eq!(verify_html(&legacy, Some(&key)).expect("old page").covers, Covers::DataBlock);
+}
+
+#[test]
+fn only_web_and_mail_evidence_links_are_links_in_the_report() {
+    let f = Fixture::new();
+    let controls = f.faq_router();
+    let gov = f.gov();
+    let control = controls
+        .iter()
+        .find(|c| f.catalogue.control(c).expect("control").evidence.accepts.contains(&lunli_norms::EvidenceType::Link))
+        .expect("a control that accepts links");
+    for url in ["javascript:alert(document.domain)", "https://example.org/dpia.pdf", "data:text/html,x"] {
+        let item = EvidenceItem::Link { url: url.into() };
+        gov.add_evidence("li-wei", "faq-router", control, item, "", at("2026-03-02T10:00:00Z")).expect("evidence");
+    }
+    for lang in [Languages::Zh, Languages::En, Languages::Both] {
+        let (_, html) = system_page(&f, lang);
+        assert!(html.contains("<a href=\"https://example.org/dpia.pdf\" rel=\"noreferrer noopener\">"), "{lang:?}");
+        assert!(html.contains("javascript:alert(document.domain)"), "still shown, as text");
+        let lower = html.to_ascii_lowercase();
+        assert!(!lower.contains("href=\"javascript:") && !lower.contains("href=\"data:"), "{lang:?}");
+        assert_eq!(lower.matches("<a ").count(), 1, "one link only: {lang:?}");
+    }
 }
 
 #[test]
@@ -299,8 +385,9 @@ fn re_reviews_fall_due_and_the_reports_say_so() {
     let assessment = report.assessment.as_ref().expect("assessment");
     assert!(assessment.overdue);
     assert_eq!(assessment.review_due.map(|d| d.to_string()).as_deref(), Some("2027-03-02"));
-    let document = lunli_report::anchor(&f.store, report, "system:faq-router", "chen-jie", later.at).expect("anchor");
-    let html = lunli_report::html::system_html(&document, Languages::En);
+    let page = lunli_report::html::system_page(&report, Languages::En);
+    let (_, html) = lunli_report::html::anchor_page(&f.store, report, &page, "system:faq-router", "chen-jie", later.at)
+        .expect("anchor");
     assert!(html.contains("Needs attention") && html.contains("The re-review is overdue (Art. 5, Art. 8)."));
 }
 

@@ -102,7 +102,20 @@ fn html_report_carries_the_audit_and_verifies_too() {
     assert!(page.contains("Female") && page.contains("Male") && page.contains("<svg"));
     assert!(page.contains("差别影响比"), "disparities named in Chinese");
     assert!(!page.contains(" src=") && !page.contains("<link"), "self-contained");
-    data.ok("auditor", &["report", "verify", &html]);
+    let said = data.ok("auditor", &["report", "verify", &html]);
+    assert!(said.contains("every byte of"), "{said}");
+
+    // One visible byte edited, outside the embedded data: the page no longer verifies.
+    let edited = out(&data, "edited.html");
+    let changed = page.replacen("Fairness audit (Art. 13)", "Fairness audit (Art. 14)", 1);
+    assert_ne!(changed, page);
+    std::fs::write(&edited, changed).expect("write");
+    let key = data.dir.path().join("ledger-key.pub.pem").display().to_string();
+    data.lunli("auditor")
+        .args(["report", "verify", &edited, "--public-key", &key])
+        .assert()
+        .code(7)
+        .stderr(contains("the page was altered"));
 
     // The JSON of the same run reads the fairness summary's groups and intervals.
     let document = data.json("chen-jie", &["report", "credit-scoring"]);
@@ -163,4 +176,34 @@ fn pdf_needs_chromium_and_says_so() {
     data.ok("x", &["report", "credit-scoring", "--out", &pdf]);
     let bytes = std::fs::read(&pdf).expect("PDF written");
     assert!(bytes.starts_with(b"%PDF-"));
+
+    // The PDF's own SHA-256 is in the ledger: it verifies from the data directory's ledger, and
+    // offline from an export with the key.
+    let said = data.ok("auditor", &["report", "verify", &pdf]);
+    assert!(said.contains("is the file ledger entry") && said.contains("no --public-key given"), "{said}");
+    let key = data.dir.path().join("ledger-key.pub.pem").display().to_string();
+    let bundle = out(&data, "ledger.json");
+    data.ok("admin", &["ledger", "export", "--out", &bundle]);
+    let offline = data.json("auditor", &["report", "verify", &pdf, "--bundle", &bundle, "--public-key", &key]);
+    assert_eq!(offline["covers"], "file");
+    assert_eq!(offline["trusted_key"], true);
+    assert_eq!(offline["file_sha256"], lunli_ledger::Hash::sha256(&bytes).to_hex());
+
+    // One byte changed: no entry records that file.
+    let mut altered = bytes.clone();
+    let middle = altered.len() / 2;
+    altered[middle] ^= 0x01;
+    let altered_pdf = out(&data, "altered.pdf");
+    std::fs::write(&altered_pdf, &altered).expect("write");
+    for args in [
+        vec!["report", "verify", &altered_pdf],
+        vec!["report", "verify", &altered_pdf, "--bundle", &bundle, "--public-key", &key],
+    ] {
+        data.lunli("auditor").args(&args).assert().code(7).stderr(contains("no ledger entry records a file"));
+    }
+    data.lunli("auditor")
+        .args(["report", "verify", &pdf, "--bundle", &bundle])
+        .assert()
+        .failure()
+        .stderr(contains("--bundle needs --public-key"));
 }

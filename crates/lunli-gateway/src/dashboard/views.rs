@@ -2,6 +2,7 @@
 //! English. Pages receive plain data; they never read the store.
 
 use jiff::Timestamp;
+use lunli_governance::assessment::is_safe_link;
 use lunli_governance::playbook::Playbook;
 use lunli_governance::runtime::{Impact, Suspension};
 use lunli_governance::store::{ApiKey, SystemVersion};
@@ -518,7 +519,11 @@ fn evidence_line(lang: Lang, item: &EvidenceItem) -> Markup {
         EvidenceItem::File { name, sha256, .. } => html! {
             (t(lang, "文件", "file")) " " code { (name) } " " span.muted.mono title=(sha256) { "sha256:" (sha256.get(..12).unwrap_or(sha256)) "…" }
         },
-        EvidenceItem::Link { url } => html! { (t(lang, "链接", "link")) " " a href=(url) rel="noreferrer" { (url) } },
+        // Only web and mail links are followable; anything else (`javascript:` …) stays text.
+        EvidenceItem::Link { url } if is_safe_link(url) => {
+            html! { (t(lang, "链接", "link")) " " a href=(url) rel="noreferrer" { (url) } }
+        }
+        EvidenceItem::Link { url } => html! { (t(lang, "链接", "link")) " " code.inert-link { (url) } },
         EvidenceItem::Attestation { text } => html! { (t(lang, "声明", "attestation")) " “" (text) "”" },
         EvidenceItem::Audit { audit, passed, .. } => html! {
             (t(lang, "审计", "audit")) " " code { (audit) } " "
@@ -743,6 +748,17 @@ pub fn problem(lang: Lang, heading: &str, detail: &str) -> Markup {
 mod tests {
     use super::*;
     use lunli_governance::Stage;
+
+    #[test]
+    fn only_web_and_mail_evidence_links_are_links() {
+        let web = evidence_line(Lang::En, &EvidenceItem::Link { url: "https://example.org/dpia".into() }).into_string();
+        assert!(web.contains("<a href=\"https://example.org/dpia\""), "{web}");
+        for url in ["javascript:alert(document.cookie)", "data:text/html,x", "vbscript:x", "file:///etc/passwd"] {
+            let line = evidence_line(Lang::En, &EvidenceItem::Link { url: url.into() }).into_string();
+            assert!(!line.contains("<a") && !line.contains("href"), "{line}");
+            assert!(line.contains(url.split(',').next().unwrap_or(url)), "the link is still shown as text: {line}");
+        }
+    }
 
     fn row(id: &str, tier: Option<Tier>, stage: Stage, approval: Option<Approval>, overdue: bool) -> StatusRow {
         StatusRow {
