@@ -19,7 +19,7 @@ use crate::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion
 use crate::tiering::{self, Tiering};
 
 mod oversight;
-pub use oversight::{IncidentRow, IncidentStep, OutcomeResult, PLAYBOOK_ACTOR, Page};
+pub use oversight::{IncidentRow, IncidentStep, OutcomeResult, PLAYBOOK_ACTOR, Page, loosened_since_approval};
 
 /// Governance work for one catalogue over one store.
 pub struct Governance<'a, S> {

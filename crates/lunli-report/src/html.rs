@@ -1066,6 +1066,14 @@ fn attention(page: &mut Page, r: &SystemReport) {
     for s in &r.runtime.suspensions {
         items.push(format!("{} {}", page.l("已暂停：", "Suspended:"), esc(&s.reason)));
     }
+    for loosening in &r.runtime.playbook_loosened {
+        let (zh, en) = loosening.describe();
+        items.push(format!(
+            "{} {}",
+            page.l("预案自批准以来放松了人工控制：", "The playbook weakens human control since approval:"),
+            page.l(&zh, &en)
+        ));
+    }
     for i in &r.runtime.open_incidents {
         let overdue = i.overdue.as_ref().map(|o| format!(" ({})", page.t(&o.name))).unwrap_or_default();
         items.push(format!(

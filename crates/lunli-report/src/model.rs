@@ -263,6 +263,9 @@ pub struct RuntimeSection {
     pub resolved_incidents: usize,
     /// The human-review queue (Art. 3(4)).
     pub reviews: ReviewCounts,
+    /// How the playbook now weakens human control compared with the approved version's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub playbook_loosened: Vec<lunli_governance::playbook::Loosening>,
 }
 
 /// An incident as a report lists it.
@@ -729,5 +732,9 @@ fn runtime_section(
         open_incidents: open_incidents(&incidents, Some(system), now),
         resolved_incidents: incidents.iter().filter(|i| i.status == IncidentStatus::Resolved).count(),
         reviews,
+        playbook_loosened: match tx.system(system)? {
+            Some(current) => lunli_governance::service::loosened_since_approval(tx, &current)?,
+            None => Vec::new(),
+        },
     })
 }

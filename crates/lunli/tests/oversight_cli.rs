@@ -71,6 +71,12 @@ fn only_the_owner_changes_a_playbook_and_loosening_an_approved_one_shows_in_stat
     );
     let rows = data.json("wu-lei", &["status"]);
     assert_eq!(rows[0]["playbook_loosened"][0]["kind"], "review-confidence", "{rows}");
+    // The system's report says so under "Needs attention", in both languages.
+    let html = data.dir.path().join("notes.html").display().to_string();
+    data.ok("wu-lei", &["--lang", "both", "report", "meeting-notes", "--out", &html]);
+    let page = std::fs::read_to_string(&html).expect("report");
+    assert!(page.contains("The playbook weakens human control since approval:"), "no loosening in the report");
+    assert!(page.contains("预案自批准以来放松了人工控制") && page.contains("review below confidence default → 0"));
 }
 
 #[test]

@@ -160,8 +160,9 @@ pub(super) fn approved(tx: &mut dyn Tx, current: &SystemVersion) -> Result<bool,
     })
 }
 
-/// How the current playbook weakens human control compared with the one the approval saw.
-pub(super) fn loosened_since_approval(
+/// How the current playbook weakens human control compared with the one the approval saw
+/// (empty when the system is not approved, or was approved as it now runs).
+pub fn loosened_since_approval(
     tx: &mut dyn Tx,
     current: &SystemVersion,
 ) -> Result<Vec<Loosening>, GovernanceError> {
