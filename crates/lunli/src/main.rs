@@ -56,7 +56,13 @@ pub struct InputError {
 pub struct MayNotShip(String);
 
 /// Reads YAML (or JSON, which is YAML) into `T`, naming the file, line and field on failure.
+/// Text over lunli's size or nesting limits is refused before it is parsed.
 pub fn parse_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, InputError> {
+    lunli_norms::check_yaml_bounds(text).map_err(|e| InputError {
+        file: file.to_string(),
+        line: e.line(),
+        reason: e.to_string(),
+    })?;
     serde_yaml_ng::from_str(text).map_err(|e| InputError {
         file: file.to_string(),
         line: e.location().map(|l| l.line()),
