@@ -75,10 +75,11 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // Errors quote what was given and stored, so they are escaped like all other output.
             if err.downcast_ref::<MayNotShip>().is_none() {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", output::escape(&format!("{err:#}"), output::Breaks::Keep));
             } else {
-                eprintln!("{err}");
+                eprintln!("{}", output::escape(&err.to_string(), output::Breaks::Keep));
             }
             ExitCode::from(exit_code(&err))
         }
