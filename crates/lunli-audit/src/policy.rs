@@ -175,12 +175,22 @@ impl Policy {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        serde_yaml_ng::from_str(text).map_err(|e| definition_error(file, &e))
+        read_yaml(file, text)
     }
 }
 
+/// Parses a policy or rules file, refusing text over lunli's size or nesting limits first.
+pub(crate) fn read_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, AuditError> {
+    lunli_norms::check_yaml_bounds(text).map_err(|e| AuditError::Definition {
+        file: file.to_string(),
+        line: e.line(),
+        reason: e.to_string(),
+    })?;
+    serde_yaml_ng::from_str(text).map_err(|e| definition_error(file, &e))
+}
+
 /// A YAML error as a definition error with the file and line.
-pub(crate) fn definition_error(file: &str, e: &serde_yaml_ng::Error) -> AuditError {
+fn definition_error(file: &str, e: &serde_yaml_ng::Error) -> AuditError {
     AuditError::Definition {
         file: file.to_string(),
         line: e.location().map(|l| l.line()),
@@ -267,6 +277,19 @@ mod tests {
         let text = e.to_string();
         assert!(text.starts_with("p.yaml:2"), "{text}");
         assert!(text.contains("min_grup_size"), "{text}");
+    }
+
+    #[test]
+    fn policies_and_rules_over_the_yaml_limits_are_refused_with_their_line() {
+        let deep = format!("fairness:\n  groups: {}{}\n", "[".repeat(80), "]".repeat(80));
+        let text = Policy::from_yaml("p.yaml", &deep).unwrap_err().to_string();
+        assert!(text.starts_with("p.yaml:2: "), "{text}");
+        assert!(text.contains("more than 64 levels deep"), "{text}");
+        let text = crate::quality::Rules::from_yaml("r.yaml", &deep).unwrap_err().to_string();
+        assert!(text.starts_with("r.yaml:2: "), "{text}");
+        let large = format!("# {}\n", "x".repeat(lunli_norms::YAML_MAX_BYTES));
+        let text = Policy::from_yaml("p.yaml", &large).unwrap_err().to_string();
+        assert!(text.starts_with("p.yaml: ") && text.contains("-byte limit"), "{text}");
     }
 
     #[test]

@@ -134,7 +134,7 @@ impl Rules {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        let rules: Rules = serde_yaml_ng::from_str(text).map_err(|e| policy::definition_error(file, &e))?;
+        let rules: Rules = policy::read_yaml(file, text)?;
         let bad = |reason: String| AuditError::Definition { file: file.to_string(), line: None, reason };
         for (column, rule) in &rules.columns {
             if let Some(pattern) = &rule.pattern {

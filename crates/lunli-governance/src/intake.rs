@@ -197,6 +197,11 @@ impl Answers {
     /// catalogue's questionnaire. A key with no value (`Q-X:` or `Q-X: ~`) counts as not
     /// answered. Every problem names its question and its line.
     pub fn from_yaml(text: &str, catalogue: &Catalogue) -> Result<Self, AnswersError> {
+        lunli_norms::check_yaml_bounds(text).map_err(|e| AnswersError::Unreadable {
+            line: e.line().unwrap_or(1),
+            column: 1,
+            reason: e.to_string(),
+        })?;
         let mapping: serde_yaml_ng::Mapping = serde_yaml_ng::from_str(text).map_err(|e| unreadable(text, &e))?;
         let mut answers = Self::new();
         let mut problems = Vec::new();

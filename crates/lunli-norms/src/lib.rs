@@ -16,6 +16,9 @@
 //! ISO/IEC 42001, China's generative-AI and labelling measures); [`Framework::coverage`] says
 //! which of their items the controls cover and how strongly.
 //!
+//! [`check_yaml_bounds`] holds the size and nesting limits every crate applies to a YAML file a
+//! person wrote before parsing it, so that they are the same everywhere.
+//!
 //! Start from [`Catalogue::bundled`], then [`Catalogue::controls_matching`] or
 //! [`Catalogue::search`].
 
@@ -27,6 +30,7 @@ mod model;
 mod pack;
 mod query;
 mod source;
+mod yaml;
 
 pub use catalogue::{ARTICLES, Catalogue, SPECIFIC_NORMS};
 pub use crosswalk::{
@@ -41,3 +45,4 @@ pub use model::{
 };
 pub use pack::{BASE as PACK_BASE, MANIFEST as PACK_MANIFEST, Pack, PackFile, PackManifest, PackRef};
 pub use query::{ControlFilter, HitKind, SearchHit, field_lang};
+pub use yaml::{YAML_MAX_BYTES, YAML_MAX_DEPTH, YamlLimit, check_yaml_bounds};

@@ -35,11 +35,47 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+/// Creates `dir` (and missing parents) unless it exists; `dir` itself is made 0700 on Unix,
+/// its parents with the usual mode.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    match builder.create(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
+    ///
+    /// The store holds feedback contact details and who did what, so a data directory or
+    /// database file it creates is its owner's only (0700 and 0600 on Unix), like the signing
+    /// key; SQLite gives the `-wal` and `-shm` files the database file's mode. An existing
+    /// directory or file keeps the mode it has: its owner may have chosen it.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io { path: data_dir.to_path_buf(), source })?;
+        create_private_dir(data_dir).map_err(|source| StoreError::Io { path: data_dir.to_path_buf(), source })?;
         let path = data_dir.join(DATABASE_FILE);
+        let mut new_file = std::fs::OpenOptions::new();
+        new_file.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            new_file.mode(0o600);
+        }
+        // An empty file is an empty database. When it exists already, or cannot be made,
+        // SQLite's own open below uses it or reports why not, naming the file.
+        let _ = new_file.open(&path);
         let sql = |source| StoreError::Sqlite { path: path.clone(), source };
         let mut conn = Connection::open(&path).map_err(sql)?;
         // WAL lets readers work while a writer commits; FULL makes every commit fsync the WAL.

@@ -65,6 +65,33 @@ fn flip(bytes: &mut [u8], needle: &str) {
     bytes[at + needle.len() - 1] ^= 0x01;
 }
 
+#[cfg(unix)]
+#[test]
+fn the_database_and_its_directory_are_their_owners_only_when_lunli_makes_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("state/lunli");
+    let store = SqliteStore::open(&dir).unwrap();
+    store.write(|tx| tx.record(&event(0))).unwrap();
+    assert_eq!(mode(&dir), 0o700, "the data directory lunli made");
+    // The database holds feedback contact details: not for other users, nor are its WAL files.
+    for file in ["lunli.db", "lunli.db-wal", "lunli.db-shm"] {
+        assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+    }
+    drop(store);
+
+    // A directory and file that exist keep the mode their owner gave them.
+    let chosen = root.path().join("chosen");
+    std::fs::create_dir(&chosen).unwrap();
+    std::fs::set_permissions(&chosen, std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::fs::write(chosen.join("lunli.db"), b"").unwrap();
+    std::fs::set_permissions(chosen.join("lunli.db"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    SqliteStore::open(&chosen).unwrap();
+    assert_eq!(mode(&chosen), 0o750);
+    assert_eq!(mode(&chosen.join("lunli.db")), 0o640);
+}
+
 #[test]
 fn keys_are_created_once_on_first_use_readable_only_by_their_owner() {
     let dir = tempfile::tempdir().unwrap();

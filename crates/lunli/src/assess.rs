@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::{AssessArgs, ControlCommand, EvidenceCommand, SignoffArgs};
 use crate::context::{Context, now, today};
-use crate::output::Out;
+use crate::output::{Lines, Out, row};
 
 pub fn assess(ctx: &Context, args: &AssessArgs, out: &mut Out) -> Result<()> {
     let store = ctx.store()?;
@@ -43,9 +43,9 @@ pub fn render_assessment(catalogue: &Catalogue, a: &Assessment, out: &mut Out) {
     for state in &a.controls {
         let (articles, title) = match catalogue.control(&state.control) {
             Some(c) => (c.articles.iter().map(u8::to_string).collect::<Vec<_>>().join(","), out.cell(&c.title)),
-            None => (String::new(), out.label("（目录中已无此控制项）", "(no longer in the catalogue)")),
+            None => (String::new(), Lines::new([out.label("（目录中已无此控制项）", "(no longer in the catalogue)")])),
         };
-        table.add_row(vec![
+        table.add_row(row![
             state.control.clone(),
             articles,
             out.short(&state.status.name()),

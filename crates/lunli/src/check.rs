@@ -10,7 +10,7 @@ use lunli_norms::Catalogue;
 
 use crate::cli::CheckArgs;
 use crate::context::read_input;
-use crate::output::Out;
+use crate::output::{Out, row};
 
 pub fn run(catalogue: &Catalogue, args: &CheckArgs, out: &mut Out) -> Result<()> {
     let file = args.file.display().to_string();
@@ -49,7 +49,7 @@ pub fn run(catalogue: &Catalogue, args: &CheckArgs, out: &mut Out) -> Result<()>
                 out.label("原因", "Why unmet"),
             ]);
             for unmet in &report.unmet {
-                table.add_row(vec![unmet.control.clone(), out.cell(&unmet.title), unmet.reason.clone()]);
+                table.add_row(row![unmet.control.clone(), out.cell(&unmet.title), unmet.reason.clone()]);
             }
             out.push_table(&table);
         }

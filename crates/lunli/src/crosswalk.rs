@@ -10,7 +10,7 @@ use lunli_norms::{Catalogue, Coverage, CoverageSummary, NotFound, Text};
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::output::Out;
+use crate::output::{Lines, Out, row};
 
 #[derive(Debug, Args)]
 pub struct CrosswalkArgs {
@@ -106,7 +106,7 @@ fn list(catalogue: &Catalogue, out: &mut Out) -> Result<()> {
     ]);
     for f in &view.frameworks {
         let s = &f.summary;
-        table.add_row(vec![
+        table.add_row(row![
             f.id.clone(),
             out.cell(&f.title),
             s.items.to_string(),
@@ -129,9 +129,9 @@ fn render_coverage(coverage: &Coverage, uncovered_only: bool, out: &mut Out) {
     ]);
     for item in &coverage.items {
         let own = if item.own { out.label("（摘要）", " (summary)") } else { String::new() };
-        let title = format!("{}{own}", out.cell(&item.title));
+        let title = out.cell(&item.title).suffixed(&own);
         if !item.leaf {
-            table.add_row(vec![item.id.clone(), title, String::new(), String::new()]);
+            table.add_row(row![item.id.clone(), title, String::new(), String::new()]);
             continue;
         }
         let strength = match item.strength {
@@ -140,7 +140,7 @@ fn render_coverage(coverage: &Coverage, uncovered_only: bool, out: &mut Out) {
         };
         let controls: Vec<String> =
             item.controls.iter().map(|c| format!("{} ({})", c.control, out.short(&c.strength.name()))).collect();
-        table.add_row(vec![item.id.clone(), title, strength, controls.join("\n")]);
+        table.add_row(row![item.id.clone(), title, strength, Lines::new(controls)]);
     }
     out.push_table(&table);
     if uncovered_only {

@@ -17,7 +17,7 @@ use lunli_norms::{ActivityId, Catalogue, ControlFilter, ControlKind, Text, Tier}
 use lunli_store::{Ledger as _, SqliteStore};
 
 use crate::context::{Context, now, today};
-use crate::output::Out;
+use crate::output::{Lines, Out, row};
 
 /// The bundled example: a consumer credit-scoring model at a bank.
 const EXAMPLE_SYSTEM: &str = include_str!("../../../examples/credit-scoring/system.yaml");
@@ -81,7 +81,7 @@ fn tour(catalogue: &Catalogue, out: &mut Out) {
         let n = catalogue
             .controls_matching(&ControlFilter { principle: Some(principle.id.clone()), ..Default::default() })
             .len();
-        table.add_row(vec![principle.id.clone(), out.cell(&principle.name), n.to_string()]);
+        table.add_row(row![principle.id.clone(), out.cell(&principle.name), n.to_string()]);
     }
     out.push_table(&table);
 
@@ -94,12 +94,11 @@ fn tour(catalogue: &Catalogue, out: &mut Out) {
     for id in ActivityId::ALL {
         let Some(activity) = catalogue.activity(id) else { continue };
         let Some(chapter) = catalogue.chapter(activity.chapter) else { continue };
-        let titles: Vec<String> = (chapter.articles[0]..=chapter.articles[1])
+        let titles = (chapter.articles[0]..=chapter.articles[1])
             .filter_map(|n| catalogue.article(n))
-            .map(|a| format!("{} {}", a.number, out.cell(&a.title)))
-            .collect();
+            .map(|a| out.cell(&a.title).prefixed(&format!("{} ", a.number)));
         let n = catalogue.controls_matching(&ControlFilter { activity: Some(id), ..Default::default() }).len();
-        table.add_row(vec![out.short(&activity.name), titles.join("\n"), n.to_string()]);
+        table.add_row(row![out.short(&activity.name), Lines::concat(titles), n.to_string()]);
     }
     out.push_table(&table);
 
@@ -144,7 +143,7 @@ fn tour(catalogue: &Catalogue, out: &mut Out) {
         out.blank();
         let mut table = out.table(vec![out.label("编号", "Id"), out.label("等级", "Tier"), out.label("标题", "Title")]);
         for control in catalogue.controls_for_article(EXAMPLE_ARTICLE) {
-            table.add_row(vec![control.id.clone(), out.short(&control.tier.name()), out.cell(&control.title)]);
+            table.add_row(row![control.id.clone(), out.short(&control.tier.name()), out.cell(&control.title)]);
         }
         out.push_table(&table);
     }

@@ -52,6 +52,6 @@ pub fn run(ctx: &Context, command: &FilingCommand, out: &mut Out) -> Result<()> 
     if !out.is_table() {
         return out.data(&filing);
     }
-    out.line(markdown(&filing));
+    out.block(markdown(&filing));
     Ok(())
 }

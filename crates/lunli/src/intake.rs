@@ -13,7 +13,7 @@ use lunli_norms::QuestionKind;
 
 use crate::cli::IntakeArgs;
 use crate::context::{Context, now, read_input};
-use crate::output::Out;
+use crate::output::{Out, row};
 
 pub fn run(ctx: &Context, args: &IntakeArgs, out: &mut Out) -> Result<()> {
     let answers = match &args.answers {
@@ -89,7 +89,7 @@ pub fn render_tiering(catalogue: &Catalogue, system: &str, tiering: &Tiering, ou
         ]);
         for rule in &tiering.fired {
             let articles: Vec<String> = rule.articles.iter().map(u8::to_string).collect();
-            table.add_row(vec![
+            table.add_row(row![
                 rule.id.clone(),
                 out.short(&rule.tier.name()),
                 out.cell(&rule.reason),

@@ -171,7 +171,7 @@ pub fn run(global: &GlobalArgs, command: &LedgerCommand, out: &mut Out) -> Resul
             let pem = lunli_ledger::key::verifying_key_to_pem(&key)?;
             match path {
                 None => {
-                    out.line(pem.trim_end());
+                    out.block(pem.trim_end());
                     Ok(())
                 }
                 Some(path) => {

@@ -56,7 +56,13 @@ pub struct InputError {
 pub struct MayNotShip(String);
 
 /// Reads YAML (or JSON, which is YAML) into `T`, naming the file, line and field on failure.
+/// Text over lunli's size or nesting limits is refused before it is parsed.
 pub fn parse_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, InputError> {
+    lunli_norms::check_yaml_bounds(text).map_err(|e| InputError {
+        file: file.to_string(),
+        line: e.line(),
+        reason: e.to_string(),
+    })?;
     serde_yaml_ng::from_str(text).map_err(|e| InputError {
         file: file.to_string(),
         line: e.location().map(|l| l.line()),
@@ -69,10 +75,11 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // Errors quote what was given and stored, so they are escaped like all other output.
             if err.downcast_ref::<MayNotShip>().is_none() {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", output::escape(&format!("{err:#}"), output::Breaks::Keep));
             } else {
-                eprintln!("{err}");
+                eprintln!("{}", output::escape(&err.to_string(), output::Breaks::Keep));
             }
             ExitCode::from(exit_code(&err))
         }

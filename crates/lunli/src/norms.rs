@@ -9,7 +9,7 @@ use lunli_norms::{
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{ControlsArgs, NormsCommand};
-use crate::output::Out;
+use crate::output::{Out, row};
 
 pub fn run(catalogue: &Catalogue, command: &NormsCommand, out: &mut Out) -> Result<()> {
     match command {
@@ -218,7 +218,7 @@ fn render_control_table(out: &mut Out, controls: &[Control], caption: &str) {
         out.label("标题", "Title"),
     ]);
     for control in controls {
-        table.add_row(vec![
+        table.add_row(row![
             control.id.clone(),
             out.short(&control.tier.name()),
             out.short(&control.kind.name()),
@@ -298,7 +298,7 @@ fn search(catalogue: &Catalogue, query: &str, out: &mut Out) -> Result<()> {
             }
             _ => hit.id.clone(),
         };
-        table.add_row(vec![item, out.cell(&hit.title), hit.snippet.clone()]);
+        table.add_row(row![item, out.cell(&hit.title), hit.snippet.clone()]);
     }
     out.push_table(&table);
     Ok(())
@@ -333,7 +333,7 @@ fn controls(catalogue: &Catalogue, args: &ControlsArgs, out: &mut Out) -> Result
     ]);
     for control in &view.controls {
         let articles: Vec<String> = control.articles.iter().map(u8::to_string).collect();
-        table.add_row(vec![
+        table.add_row(row![
             control.id.clone(),
             articles.join(","),
             control.principles.join(","),

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::InputError;
 use crate::cli::GlobalArgs;
 use crate::context::{Context, now};
-use crate::output::Out;
+use crate::output::{Lines, Out, row};
 
 /// The audit policy file a pack may carry (the format of `lunli audit --policy`).
 pub const AUDIT_POLICY: &str = "audit-policy.yaml";
@@ -126,7 +126,7 @@ pub fn run(global: &GlobalArgs, command: &PackCommand, out: &mut Out) -> Result<
                 out.label("启用", "Activated"),
             ]);
             for p in &view.packs {
-                table.add_row(vec![
+                table.add_row(row![
                     p.id.clone(),
                     p.version.clone(),
                     out.cell(&p.title),
@@ -284,36 +284,29 @@ fn render_report(report: &PackReport, activated: bool, out: &mut Out) -> Result<
         out.label("检查通过：此包只增加或收紧要求。", "Valid: the pack only adds or tightens requirements.")
     });
     let rows = [
-        (out.label("新增控制项", "Added controls"), report.added_controls.join(", ")),
-        (out.label("收紧的控制项", "Tightened controls"), report.tightened_controls.join(", ")),
-        (out.label("新增问题", "Added questions"), report.added_questions.join(", ")),
-        (out.label("新增规则", "Added rules"), report.added_rules.join(", ")),
-        (out.label("新增角色", "Added roles"), report.added_roles.join(", ")),
+        (out.label("新增控制项", "Added controls"), Lines::new([report.added_controls.join(", ")])),
+        (out.label("收紧的控制项", "Tightened controls"), Lines::new([report.tightened_controls.join(", ")])),
+        (out.label("新增问题", "Added questions"), Lines::new([report.added_questions.join(", ")])),
+        (out.label("新增规则", "Added rules"), Lines::new([report.added_rules.join(", ")])),
+        (out.label("新增角色", "Added roles"), Lines::new([report.added_roles.join(", ")])),
         (
             out.label("收紧的等级", "Tightened tiers"),
-            report
-                .tightened_tiers
-                .iter()
-                .map(|t| {
-                    format!(
-                        "{}: {} / {}",
-                        t.tier,
-                        t.signoff_roles.join(", "),
-                        t.review_months
-                            .map_or_else(|| "-".into(), |m| out.label(&format!("{m} 个月"), &format!("{m} months")))
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Lines::new(report.tightened_tiers.iter().map(|t| {
+                format!(
+                    "{}: {} / {}",
+                    t.tier,
+                    t.signoff_roles.join(", "),
+                    t.review_months
+                        .map_or_else(|| "-".into(), |m| out.label(&format!("{m} 个月"), &format!("{m} months")))
+                )
+            })),
         ),
-        (
-            out.label("审计阈值", "Audit thresholds"),
-            if report.audit_policy { AUDIT_POLICY.to_string() } else { "-".into() },
-        ),
+        (out.label("审计阈值", "Audit thresholds"), Lines::new([if report.audit_policy { AUDIT_POLICY } else { "-" }])),
     ];
     let mut table = out.table(vec![out.label("项目", "What"), out.label("内容", "Which")]);
     for (what, which) in rows {
-        table.add_row(vec![what, if which.is_empty() { "-".into() } else { which }]);
+        let which = if which.is_blank() { Lines::new(["-"]) } else { which };
+        table.add_row(row![what, which]);
     }
     out.push_table(&table);
     out.line(format!("sha256 {}", report.digest));

@@ -250,7 +250,7 @@ fn render_pii(report: &PiiReport, out: &mut Out) {
     };
     let mut table = out.table(header());
     let mut rows = 0;
-    let mut add = |place: &str, e: &pii::EntityReport, table: &mut comfy_table::Table| {
+    let mut add = |place: &str, e: &pii::EntityReport, table: &mut crate::output::Grid| {
         let confidence = match e.confidence {
             Confidence::High => out.label("高", "high"),
             Confidence::Likely => out.label("较可能", "likely"),

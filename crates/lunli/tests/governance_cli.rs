@@ -186,3 +186,43 @@ fn check_passes_a_complete_manifest_and_catches_changed_evidence() {
         .stderr(contains(format!("lunli.yaml:{line}")))
         .stderr(contains("finished"));
 }
+
+#[test]
+fn deeply_nested_or_oversized_yaml_is_refused_before_parsing() {
+    let data = Data::new();
+    // 200 KB of nested brackets: the YAML scanner's time grows with the square of the depth,
+    // so this took minutes to reject; the bound refuses it at once, naming the line and limit.
+    let nested = format!("# a lunli.yaml\nsystem: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let file = write(data.dir.path(), "nested.yaml", &nested);
+    data.lunli("ci")
+        .args(["check", &file])
+        .assert()
+        .code(3)
+        .stderr(contains("nested.yaml:2:"))
+        .stderr(contains("more than 64 levels deep"));
+    data.lunli("admin")
+        .args(["system", "add", "--file", &file])
+        .assert()
+        .code(3)
+        .stderr(contains("nested.yaml:2:"))
+        .stderr(contains("64"));
+    data.credit_scoring();
+    let answers = format!("Q-PI: true\nQ-LAWFUL-BASIS: {}{}\n", "{a: ".repeat(70), "}".repeat(70));
+    let file = write(data.dir.path(), "answers.yaml", &answers);
+    data.lunli("wang-fang")
+        .args(["intake", "credit-scoring", "--answers", &file])
+        .assert()
+        .code(3)
+        .stderr(contains("answers.yaml"))
+        .stderr(contains("line 2"))
+        .stderr(contains("more than 64 levels deep"));
+    // Over the size limit, even when shallow.
+    let large = format!("system:\n  description: '{}'\n", "x".repeat(1024 * 1024));
+    let file = write(data.dir.path(), "large.yaml", &large);
+    data.lunli("ci")
+        .args(["check", &file])
+        .assert()
+        .code(3)
+        .stderr(contains("large.yaml:"))
+        .stderr(contains("1048576-byte limit"));
+}

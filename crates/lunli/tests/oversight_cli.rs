@@ -181,3 +181,38 @@ fn a_playbook_in_lunli_yaml_is_checked_with_the_system() {
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("bad.yaml:9") && stderr.contains("playbook.review.below_confidence"), "{stderr}");
 }
+
+#[test]
+fn stored_text_reaches_the_terminal_escaped() {
+    let data = Data::new();
+    data.credit_scoring();
+    // What anyone may send as feedback: retitle the window, clear the screen, fake a row, and
+    // reverse the text after it.
+    let hostile = "\x1b]0;pwned\x07\x1b[2J";
+    let message = format!("{hostile}real\nfake row\u{202e}gnp.exe");
+    data.ok("li-wei", &["feedback", "submit", "--system", "credit-scoring", "--message", &message]);
+    let wide = |args: &[&str]| {
+        let output = data.lunli("li-wei").env("COLUMNS", "240").args(args).output().expect("runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let table = wide(&["feedback", "list"]);
+    assert!(!table.contains(['\x1b', '\x07', '\u{202e}']), "raw control characters in:\n{table}");
+    assert!(table.contains(r"\x1b]0;pwned\x07\x1b[2Jreal\nfake row\u{202e}gnp.exe"), "{table}");
+    assert!(!table.lines().any(|l| l.trim_start_matches(['│', ' ']).starts_with("fake row")), "{table}");
+    // Scripts get the text as stored; JSON escapes it in its own way.
+    let list = data.json("li-wei", &["feedback", "list"]);
+    assert_eq!(list[0]["message"].as_str(), Some(message.as_str()));
+
+    // An operator's system name, in the overview and in the system's own page.
+    let system = std::fs::read_to_string(common::example("system.yaml")).expect("example");
+    let system = system
+        .replace("name: 个人信贷评分模型 Consumer credit scoring", "name: \"\\e]0;pwned\\a\\e[2J\\r个人信贷评分模型\"");
+    let file = write(data.dir.path(), "renamed.yaml", &system);
+    data.ok("wang-fang", &["system", "update", "credit-scoring", "--file", &file]);
+    for args in [&["status"][..], &["system", "show", "credit-scoring"]] {
+        let shown = wide(args);
+        assert!(!shown.contains(['\x1b', '\x07', '\r']), "raw control characters in {args:?}:\n{shown}");
+        assert!(shown.contains(r"\x1b]0;pwned\x07\x1b[2J\r个人信贷评分模型"), "{args:?}:\n{shown}");
+    }
+}
