@@ -162,10 +162,7 @@ pub(super) fn approved(tx: &mut dyn Tx, current: &SystemVersion) -> Result<bool,
 
 /// How the current playbook weakens human control compared with the one the approval saw
 /// (empty when the system is not approved, or was approved as it now runs).
-pub fn loosened_since_approval(
-    tx: &mut dyn Tx,
-    current: &SystemVersion,
-) -> Result<Vec<Loosening>, GovernanceError> {
+pub fn loosened_since_approval(tx: &mut dyn Tx, current: &SystemVersion) -> Result<Vec<Loosening>, GovernanceError> {
     let Some(a) = tx.latest_assessment(&current.system.id)? else { return Ok(Vec::new()) };
     if a.approved_at.is_none() || a.version >= current.version || !only_playbook_changed(tx, current, a.version)? {
         return Ok(Vec::new());
