@@ -203,6 +203,7 @@ impl ContextWords {
         let mut meaning: Vec<Option<EntitySet>> = WORDS.iter().map(|(_, e)| Some(EntitySet::of(e))).collect();
         meaning.extend(LOOK_ALIKES.iter().map(|_| None));
         let ascii = patterns.iter().map(|p| p.is_ascii()).collect();
+        #[expect(clippy::expect_used, reason = "built from constant word lists, tested in this module")]
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)

@@ -94,6 +94,7 @@ impl Default for Recogniser {
 
 impl Recogniser {
     pub fn new() -> Recogniser {
+        #[expect(clippy::expect_used, reason = "constant patterns, compiled by every test of this module")]
         let candidates = Regex::new_many(&PATTERNS).expect("the candidate patterns are valid");
         Recogniser { candidates, words: ContextWords::new() }
     }

@@ -109,6 +109,7 @@ impl Key {
     }
 
     fn digest(&self, value: &str) -> String {
+        #[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         mac.update(value.as_bytes());
         let bytes = mac.finalize().into_bytes();
