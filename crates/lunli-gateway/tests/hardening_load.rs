@@ -65,9 +65,15 @@ fn percentiles(mut micros: Vec<u64>) -> String {
     format!("n {} p50 {:.2} ms p99 {:.2} ms max {:.2} ms", micros.len(), pct(0.5), pct(0.99), pct(1.0))
 }
 
-/// Durable (high-tier) decisions from `connections` tasks for the bench's duration, while
-/// `side` runs; returns the decisions' latencies and how many were answered 2xx / otherwise.
-async fn durable_decisions_while<F>(base: &str, secret: &str, seconds: u64, side: F) -> (Vec<u64>, u64, u64, F::Output)
+/// Decisions for `system` from 16 tasks for `seconds`, while `side` runs; returns the answered
+/// decisions' latencies, how many were answered 2xx and how many otherwise, and `side`'s output.
+async fn decisions_while<F>(
+    base: &str,
+    secret: &str,
+    system: &'static str,
+    seconds: u64,
+    side: F,
+) -> (Vec<u64>, u64, u64, F::Output)
 where
     F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
@@ -85,7 +91,7 @@ where
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
-                let body = serde_json::json!({ "system": "bench-high", "subject": format!("s{}", n % 1000),
+                let body = serde_json::json!({ "system": system, "subject": format!("s{}", n % 1000),
                     "purpose": "support", "confidence": 0.9, "impact": "low" });
                 let t = Instant::now();
                 let response =
@@ -222,7 +228,7 @@ fn durable_decisions_while_300k_reviews_are_open_and_the_inventory_loads() {
             all
         };
         let (latencies, ok, failed, ui) =
-            durable_decisions_while(&base, &bench.service, bench.seconds, inventory).await;
+            decisions_while(&base, &bench.service, "bench-high", bench.seconds, inventory).await;
         println!("bench-reviews: durable decisions {} ; {ok} answered 2xx, {failed} not", percentiles(latencies));
         println!("bench-reviews: /ui/ inventory loads (4 in parallel) {}", percentiles(ui));
         println!("bench-reviews: peak RSS {:.0} MiB before the run, {:.0} MiB after", rss_before, peak_rss_mib());
@@ -280,7 +286,7 @@ fn durable_decisions_while_consents_change_among_300k() {
             latencies
         };
         let (latencies, ok, failed, consent) =
-            durable_decisions_while(&base, &bench.service, bench.seconds, changes).await;
+            decisions_while(&base, &bench.service, "bench-high", bench.seconds, changes).await;
         println!("bench-consents: durable decisions {} ; {ok} answered 2xx, {failed} not", percentiles(latencies));
         println!("bench-consents: consent withdrawals (20/s) {}", percentiles(consent));
         let _ = stop.send(());
@@ -299,50 +305,20 @@ fn decisions_while_the_database_is_locked() {
         let (base, stop, server) = start(&bench).await;
         // Another process's long write transaction: the ledger writer cannot commit meanwhile.
         let path = bench.dir.join(lunli_store::DATABASE_FILE);
-        let locker = std::thread::spawn(move || {
+        let locker = tokio::task::spawn_blocking(move || {
             std::thread::sleep(Duration::from_secs(1));
             let conn = rusqlite::Connection::open(path).expect("open");
             conn.execute_batch("BEGIN EXCLUSIVE").expect("lock");
             std::thread::sleep(Duration::from_secs(lock_seconds));
             conn.execute_batch("COMMIT").expect("unlock");
         });
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(bench.seconds);
-        let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-        let mut tasks = Vec::new();
-        for _ in 0..16 {
-            let (client, base, secret, ok, failed) =
-                (client.clone(), base.clone(), bench.service.clone(), ok.clone(), failed.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut n = 0u64;
-                while Instant::now() < deadline {
-                    n += 1;
-                    // Medium tier: answered before the commit; the entry follows.
-                    let body = serde_json::json!({ "system": "bench-medium", "subject": format!("s{n}"),
-                        "purpose": "support", "confidence": 0.9, "impact": "low" });
-                    let t = Instant::now();
-                    match client.post(format!("{base}/v1/decisions")).bearer_auth(&secret).json(&body).send().await {
-                        Ok(r) if r.status().is_success() => {
-                            ok.fetch_add(1, Ordering::Relaxed);
-                            latencies.push(t.elapsed().as_micros() as u64);
-                        }
-                        _ => {
-                            failed.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
-                latencies
-            }));
-        }
-        let mut latencies = Vec::new();
-        for task in tasks {
-            latencies.extend(task.await.expect("load task"));
-        }
-        locker.join().expect("locker");
+        // Medium tier: answered before the commit; the entry follows.
+        let (latencies, ok, failed, locked) =
+            decisions_while(&base, &bench.service, "bench-medium", bench.seconds, locker).await;
+        locked.expect("locker");
         let _ = stop.send(());
         server.await.expect("server");
-        (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed), latencies)
+        (ok, failed, latencies)
     });
     let written = bench.store.ledger_size().expect("size") - before;
     println!(
