@@ -31,6 +31,16 @@ use crate::{RunOptions, engine};
 /// The name given to a missing value of a sensitive attribute; such rows form their own group.
 pub const MISSING_GROUP: &str = "(missing)";
 
+/// The longest value of a sensitive column taken as a group's name, in characters. Group names
+/// are printed in tables, findings and reports; a longer value is almost always a wrong column
+/// (free text, a document), and cutting it short could merge different groups, so it is refused.
+pub const MAX_GROUP_LABEL: usize = 1024;
+
+/// The most bootstrap replicates: 100,000 puts the 2.5 % and 97.5 % percentiles 2,500
+/// replicates from each end, far more than the intervals' precision needs, while the replicate
+/// values held (8 bytes per replicate, metric and group) stay bounded.
+pub const MAX_BOOTSTRAP_REPLICATES: u32 = 100_000;
+
 /// What to audit: files, the columns in Fairlearn's vocabulary (`y_true`, `y_pred`, scores and
 /// sensitive features), the positive label and the bootstrap.
 #[derive(Debug, Clone, Default)]
@@ -169,6 +179,12 @@ fn check_request(request: &FairnessRequest) -> Result<(), AuditError> {
     if let Some(b) = &request.bootstrap {
         if b.replicates == 0 {
             return Err(AuditError::request("--bootstrap needs at least one replicate"));
+        }
+        if b.replicates > MAX_BOOTSTRAP_REPLICATES {
+            return Err(AuditError::request(format!(
+                "--bootstrap {} is more than the {MAX_BOOTSTRAP_REPLICATES} replicates lunli draws; intervals are stable long before that (1,000 to 10,000 is usual)",
+                b.replicates
+            )));
         }
         if !(b.level > 0.0 && b.level < 1.0) {
             return Err(AuditError::request("the interval level must lie between 0 and 1, e.g. 0.95"));
@@ -457,6 +473,22 @@ async fn interpret(
                 quoted(&negatives)
             ),
         });
+    }
+
+    // Group names longer than the limit: an error at the first such row.
+    for (i, column) in sensitive.iter().enumerate() {
+        let too_long = |v: &str| v.len() > MAX_GROUP_LABEL && v.chars().count() > MAX_GROUP_LABEL;
+        if cells.iter().any(|c| c.key[i].as_deref().is_some_and(too_long)) {
+            let check = |v: Option<&str>| {
+                v.filter(|t| too_long(t)).map(|t| {
+                    format!(
+                        "a value of {} characters, longer than the {MAX_GROUP_LABEL} a group name may have; is this a sensitive attribute?",
+                        t.chars().count()
+                    )
+                })
+            };
+            return Err(located(dataset, column, &check).await);
+        }
     }
 
     // Sensitive attributes: missing values form their own group; one group alone is an error.

@@ -8,27 +8,35 @@
 //!    number, date or timestamp; min, max, mean, approximate quartiles (t-digest) and an
 //!    approximate distinct count (HyperLogLog); and one counter per rule;
 //! 2. *value counts* of every column with at most [`EXACT_DISTINCT_LIMIT`] distinct values
-//!    (one grouping-sets query): exact distinct counts, top values and group shares;
+//!    (one counting aggregate per column): exact distinct counts, top values and group shares;
 //! 3. *duplicate rows*: distinct rows counted by a 128-bit fingerprint of each row (XXH3), so the
 //!    engine holds 16 bytes per distinct row rather than the row;
 //! 4. one pass per *key* declared unique.
+//!
+//! Passes 1 and 2 take the columns in chunks ([`COLUMNS_PER_PASS`] at a time for the profile),
+//! so that a table of thousands of columns is planned in time proportional to its width.
 //!
 //! Every figure carries the dimension it measures ([`Dimension`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, FixedSizeBinaryBuilder, RecordBatch};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, FixedSizeBinaryBuilder, RecordBatch, StringArray, StructArray, UInt64Array,
+};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
-use datafusion::common::ScalarValue;
-use datafusion::functions::core::expr_fn::coalesce;
+use datafusion::arrow::datatypes::{
+    DataType, Field, FieldRef, Fields, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType, UInt64Type,
+};
+use datafusion::common::utils::SingleRowListArrayBuilder;
+use datafusion::common::{HashMap, ScalarValue};
 use datafusion::functions::regex::expr_fn::regexp_like;
 use datafusion::functions::string::expr_fn::{contains, octet_length};
 use datafusion::functions_aggregate::expr_fn::{approx_distinct, approx_percentile_cont, avg, count, max, min, sum};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, GroupingSet, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-    cast as cast_to, try_cast, when,
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility, cast as cast_to, try_cast, when,
 };
 use datafusion::prelude::{DataFrame, SessionContext, ident, lit};
 use serde::{Deserialize, Serialize};
@@ -476,24 +484,30 @@ fn int_value(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-async fn run(
-    request: &QualityRequest,
-    policy: &QualityPolicy,
-    now: jiff::Timestamp,
-    options: &RunOptions,
-) -> Result<QualityReport, AuditError> {
-    let rules = &request.rules;
-    let dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
-    dataset.require_columns(rules.columns())?;
-    let ctx = engine::session(options)?;
-    let fields: Vec<(String, DataType)> =
-        dataset.schema.fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
-    let index_of = |name: &str| fields.iter().position(|(n, _)| n == name);
+/// Columns profiled per query. The engine finds every column a plan names by a linear search of
+/// its input's columns, so one plan over all the columns of a wide table costs the square of
+/// their number (7,000 columns took minutes to plan). Chunks of this many columns keep each plan
+/// small, at one pass over the data per chunk; tables this narrow or narrower keep their single
+/// pass. Planning still grows faster than the chunk (a 256-column chunk plans half as fast per
+/// column as a 64-column one), and each chunk reads the whole file again: 128 balances the two.
+pub const COLUMNS_PER_PASS: usize = 128;
 
-    // The projection: per column its text, and what it parses as.
-    let null_values: Vec<Expr> = rules.null_values.iter().map(|v| lit(v.trim().to_string())).collect();
+/// Columns whose values are counted per query: these plans are small (one counting aggregate
+/// per column), so fewer, wider passes.
+const COUNTED_COLUMNS_PER_PASS: usize = 1024;
+
+/// The given columns (indexes into `fields`) as text: trimmed, the rules' null values made
+/// missing, and whether each value was padded. Typed columns are kept as they are too, for
+/// [`parsed_frame`].
+fn text_frame(
+    base: DataFrame,
+    fields: &[(String, DataType)],
+    columns: &[usize],
+    null_values: &[Expr],
+) -> Result<DataFrame, AuditError> {
     let mut projection = Vec::new();
-    for (i, (name, data_type)) in fields.iter().enumerate() {
+    for &i in columns {
+        let (name, data_type) = &fields[i];
         let n = names(i);
         let raw = ident(name);
         if is_text(data_type) {
@@ -505,7 +519,7 @@ async fn run(
             let text = if null_values.is_empty() {
                 trimmed.clone()
             } else {
-                when(trimmed.clone().in_list(null_values.clone(), false), lit(ScalarValue::Utf8View(None)))
+                when(trimmed.clone().in_list(null_values.to_vec(), false), lit(ScalarValue::Utf8View(None)))
                     .otherwise(trimmed.clone())?
             };
             projection.push(text.alias(&n.text));
@@ -514,10 +528,18 @@ async fn run(
         } else {
             projection.push(cast_to(raw, DataType::Utf8View).alias(&n.text));
             projection.push(lit(0i64).alias(&n.padded));
+            // The original stays available for the parsed forms of typed files.
+            projection.push(ident(name));
         }
     }
+    Ok(base.select(projection)?)
+}
+
+/// Over a [`text_frame`] of the same columns: per column its text and what it parses as.
+fn parsed_frame(text: DataFrame, fields: &[(String, DataType)], columns: &[usize]) -> Result<DataFrame, AuditError> {
     let mut parsed = Vec::new();
-    for (i, (name, data_type)) in fields.iter().enumerate() {
+    for &i in columns {
+        let (name, data_type) = &fields[i];
         let n = names(i);
         parsed.push(ident(&n.text));
         parsed.push(ident(&n.padded));
@@ -569,44 +591,65 @@ async fn run(
             boolean.alias(&n.boolean),
         ]);
     }
-    let base = dataset.frame(&ctx).await?;
-    // The original columns stay available for the parsed forms of typed files.
-    let mut first = projection;
-    for (name, data_type) in &fields {
-        if !is_text(data_type) {
-            first.push(ident(name));
-        }
-    }
-    let frame = base.select(first)?.select(parsed)?;
+    Ok(text.select(parsed)?)
+}
 
-    // Pass 1: the profile and the rules.
-    let mut aggregates = vec![count(lit(1)).alias("rows")];
-    for i in 0..fields.len() {
-        let n = names(i);
-        let p = |what: &str| format!("{what}{i}");
-        aggregates.extend([
-            count(ident(&n.text)).alias(p("present")),
-            sum(when(ident(&n.text).eq(lit("")), lit(1i64)).otherwise(lit(0i64))?).alias(p("blank")),
-            count(ident(&n.float)).alias(p("floats")),
-            count(ident(&n.int)).alias(p("ints")),
-            count(ident(&n.time)).alias(p("times")),
-            count(ident(&n.date)).alias(p("dates")),
-            sum(ident(&n.boolean)).alias(p("bools")),
-            sum(ident(&n.padded)).alias(p("padded")),
-            min(ident(&n.float)).alias(p("fmin")),
-            max(ident(&n.float)).alias(p("fmax")),
-            avg(ident(&n.float)).alias(p("fmean")),
-            min(ident(&n.time)).alias(p("tmin")),
-            max(ident(&n.time)).alias(p("tmax")),
-            min(ident(&n.text)).alias(p("smin")),
-            max(ident(&n.text)).alias(p("smax")),
-            approx_distinct(ident(&n.text)).alias(p("hll")),
-        ]);
-        for (q, label) in [(0.25, "q25_"), (0.5, "q50_"), (0.75, "q75_")] {
-            aggregates.push(approx_percentile_cont(ident(&n.float).sort(true, false), lit(q), None).alias(p(label)));
-        }
+/// The profile's aggregates of column `i` of a [`parsed_frame`].
+fn profile_aggregates(i: usize) -> Result<Vec<Expr>, AuditError> {
+    let mut aggregates = Vec::new();
+    let n = names(i);
+    let p = |what: &str| format!("{what}{i}");
+    aggregates.extend([
+        count(ident(&n.text)).alias(p("present")),
+        sum(when(ident(&n.text).eq(lit("")), lit(1i64)).otherwise(lit(0i64))?).alias(p("blank")),
+        count(ident(&n.float)).alias(p("floats")),
+        count(ident(&n.int)).alias(p("ints")),
+        count(ident(&n.time)).alias(p("times")),
+        count(ident(&n.date)).alias(p("dates")),
+        sum(ident(&n.boolean)).alias(p("bools")),
+        sum(ident(&n.padded)).alias(p("padded")),
+        min(ident(&n.float)).alias(p("fmin")),
+        max(ident(&n.float)).alias(p("fmax")),
+        avg(ident(&n.float)).alias(p("fmean")),
+        min(ident(&n.time)).alias(p("tmin")),
+        max(ident(&n.time)).alias(p("tmax")),
+        min(ident(&n.text)).alias(p("smin")),
+        max(ident(&n.text)).alias(p("smax")),
+        approx_distinct(ident(&n.text)).alias(p("hll")),
+    ]);
+    for (q, label) in [(0.25, "q25_"), (0.5, "q50_"), (0.75, "q75_")] {
+        aggregates.push(approx_percentile_cont(ident(&n.float).sort(true, false), lit(q), None).alias(p(label)));
     }
+    Ok(aggregates)
+}
+
+async fn run(
+    request: &QualityRequest,
+    policy: &QualityPolicy,
+    now: jiff::Timestamp,
+    options: &RunOptions,
+) -> Result<QualityReport, AuditError> {
+    let rules = &request.rules;
+    let dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
+    dataset.require_columns(rules.columns())?;
+    let ctx = engine::session(options)?;
+    let fields: Vec<(String, DataType)> =
+        dataset.schema.fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+    let index_of = |name: &str| fields.iter().position(|(n, _)| n == name);
+
+    let null_values: Vec<Expr> = rules.null_values.iter().map(|v| lit(v.trim().to_string())).collect();
+    let base = dataset.frame(&ctx).await?;
+    let all: Vec<usize> = (0..fields.len()).collect();
+    let mut chunks: Vec<&[usize]> = all.chunks(COLUMNS_PER_PASS).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
+
+    // Pass 1: the profile and the rules, one pass per chunk of columns; the rules go with the
+    // first chunk, whose projection also holds the columns they name.
+    let mut rule_aggregates = Vec::new();
     let mut rule_specs: Vec<(String, Dimension, String)> = Vec::new(); // (rule, dimension, alias)
+    let aggregates = &mut rule_aggregates;
     for (column, rule) in &rules.columns {
         let Some(i) = index_of(column) else { continue };
         let n = names(i);
@@ -683,8 +726,24 @@ async fn run(
         aggregates.push(min(when(violation, ident(&na.text)).end()?).alias(format!("{alias}_example")));
         rule_specs.push((label, Dimension::Consistency, alias));
     }
-    options.progress.next_pass();
-    let profile = collect_one(frame.clone().aggregate(vec![], aggregates)?, &dataset).await?;
+    let mut rule_columns: Vec<usize> = rules.columns().into_iter().filter_map(index_of).collect();
+    rule_columns.sort_unstable();
+    rule_columns.dedup();
+    let mut profile = Figures::default();
+    for (k, chunk) in chunks.iter().enumerate() {
+        let mut aggregates = vec![count(lit(1)).alias("rows")];
+        for &i in *chunk {
+            aggregates.extend(profile_aggregates(i)?);
+        }
+        let mut columns = chunk.to_vec();
+        if k == 0 {
+            aggregates.append(&mut rule_aggregates);
+            columns.extend(rule_columns.iter().filter(|i| !chunk.contains(i)));
+        }
+        options.progress.next_pass();
+        let frame = parsed_frame(text_frame(base.clone(), &fields, &columns, &null_values)?, &fields, &columns)?;
+        profile.add(collect_one(frame.aggregate(vec![], aggregates)?, &dataset).await?);
+    }
     let rows = get_int(&profile, "rows")?;
     if rows == 0 {
         let files: Vec<String> = dataset.files.iter().map(|f| f.name()).collect();
@@ -705,9 +764,10 @@ async fn run(
         })
         .collect();
     let mut value_counts: BTreeMap<usize, Vec<(String, u64)>> = BTreeMap::new();
-    if !counted.is_empty() {
+    for chunk in counted.chunks(COUNTED_COLUMNS_PER_PASS) {
         options.progress.next_pass();
-        value_counts = count_values(&frame, &counted, &dataset).await?;
+        let frame = text_frame(base.clone(), &fields, chunk, &null_values)?;
+        value_counts.append(&mut count_values(frame, chunk, &dataset).await?);
     }
     for (i, counts) in &value_counts {
         let column = &mut columns[*i];
@@ -748,7 +808,8 @@ async fn run(
     for key in key_sets {
         options.progress.next_pass();
         let indexes: Vec<usize> = key.iter().filter_map(|c| index_of(c)).collect();
-        keys.push(key_report(&frame, &key, &indexes, &dataset).await?);
+        let frame = text_frame(base.clone(), &fields, &indexes, &null_values)?;
+        keys.push(key_report(frame, &key, &indexes, &dataset).await?);
     }
 
     // Rules.
@@ -842,6 +903,27 @@ async fn run(
     })
 }
 
+/// The figures of aggregate queries without groups (one row each), found by name in constant
+/// time: a wide table's profile has hundreds of thousands of them, and a search of the result's
+/// schema per figure took longer than the queries.
+#[derive(Debug, Default)]
+struct Figures {
+    columns: HashMap<String, ArrayRef>,
+}
+
+impl Figures {
+    fn add(&mut self, batch: RecordBatch) {
+        let schema = batch.schema();
+        for (field, array) in schema.fields().iter().zip(batch.columns()) {
+            self.columns.insert(field.name().clone(), array.clone());
+        }
+    }
+
+    fn column(&self, name: &str) -> Result<&ArrayRef, AuditError> {
+        self.columns.get(name).ok_or_else(|| AuditError::Engine(format!("no `{name}` in the result")))
+    }
+}
+
 /// Runs a query with one result row.
 async fn collect_one(frame: DataFrame, dataset: &Dataset) -> Result<RecordBatch, AuditError> {
     let batches = engine::collect(frame, dataset).await?;
@@ -852,30 +934,33 @@ async fn collect_one(frame: DataFrame, dataset: &Dataset) -> Result<RecordBatch,
     }
 }
 
-fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef, AuditError> {
-    batch.column_by_name(name).cloned().ok_or_else(|| AuditError::Engine(format!("no `{name}` in the result")))
+/// Runs a query with one result row, for its figures.
+async fn collect_figures(frame: DataFrame, dataset: &Dataset) -> Result<Figures, AuditError> {
+    let mut figures = Figures::default();
+    figures.add(collect_one(frame, dataset).await?);
+    Ok(figures)
 }
 
-fn get_int(batch: &RecordBatch, name: &str) -> Result<u64, AuditError> {
-    let a = cast(&column(batch, name)?, &DataType::Int64)?;
+fn get_int(figures: &Figures, name: &str) -> Result<u64, AuditError> {
+    let a = cast(figures.column(name)?, &DataType::Int64)?;
     let a = a.as_primitive::<Int64Type>();
     Ok(if a.is_null(0) { 0 } else { int_value(a.value(0)) })
 }
 
-fn get_float(batch: &RecordBatch, name: &str) -> Result<Option<f64>, AuditError> {
-    let a = cast(&column(batch, name)?, &DataType::Float64)?;
+fn get_float(figures: &Figures, name: &str) -> Result<Option<f64>, AuditError> {
+    let a = cast(figures.column(name)?, &DataType::Float64)?;
     let a = a.as_primitive::<Float64Type>();
     Ok((!a.is_null(0)).then(|| a.value(0)).filter(|v| v.is_finite()))
 }
 
-fn get_time(batch: &RecordBatch, name: &str) -> Result<Option<i64>, AuditError> {
-    let a = cast(&column(batch, name)?, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+fn get_time(figures: &Figures, name: &str) -> Result<Option<i64>, AuditError> {
+    let a = cast(figures.column(name)?, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
     let a = a.as_primitive::<TimestampMicrosecondType>();
     Ok((!a.is_null(0)).then(|| a.value(0)))
 }
 
-fn get_text(batch: &RecordBatch, name: &str) -> Result<Option<String>, AuditError> {
-    let a = cast(&column(batch, name)?, &DataType::Utf8)?;
+fn get_text(figures: &Figures, name: &str) -> Result<Option<String>, AuditError> {
+    let a = cast(figures.column(name)?, &DataType::Utf8)?;
     let a = a.as_string::<i32>();
     Ok((!a.is_null(0)).then(|| a.value(0).to_string()))
 }
@@ -918,7 +1003,7 @@ fn number(v: f64) -> String {
 }
 
 fn column_profile(
-    profile: &RecordBatch,
+    profile: &Figures,
     i: usize,
     name: &str,
     data_type: &DataType,
@@ -1025,37 +1110,34 @@ fn column_profile(
     })
 }
 
-/// Exact counts of every value of the given columns in one grouping-sets query. A missing value
-/// is counted under a marker so that it is not mistaken for "another column's set".
+/// Exact counts of every value of the given columns (of a [`text_frame`]) in one pass, each
+/// column's sorted by value; columns without any value are left out.
 async fn count_values(
-    frame: &DataFrame,
+    frame: DataFrame,
     columns: &[usize],
     dataset: &Dataset,
 ) -> Result<BTreeMap<usize, Vec<(String, u64)>>, AuditError> {
-    const MISSING: &str = "\u{1}missing";
-    let projection: Vec<Expr> =
-        columns.iter().map(|&i| coalesce(vec![ident(names(i).text), lit(MISSING)]).alias(format!("v{i}"))).collect();
-    let sets: Vec<Vec<Expr>> = columns.iter().map(|&i| vec![ident(format!("v{i}"))]).collect();
-    let group = if sets.len() == 1 {
-        sets.into_iter().flatten().collect()
-    } else {
-        vec![Expr::GroupingSet(GroupingSet::GroupingSets(sets))]
-    };
-    let query = frame.clone().select(projection)?.aggregate(group, vec![count(lit(1)).alias("n")])?;
-    let batches = engine::collect(query, dataset).await?;
-    let mut counts: BTreeMap<usize, Vec<(String, u64)>> = BTreeMap::new();
-    for batch in &batches {
-        let n = cast(&column(batch, "n")?, &DataType::Int64)?;
+    let counter = AggregateUDF::from(ValueCounts::new());
+    let aggregates: Vec<Expr> =
+        columns.iter().map(|&i| counter.call(vec![ident(names(i).text)]).alias(format!("v{i}"))).collect();
+    let figures = collect_figures(frame.aggregate(vec![], aggregates)?, dataset).await?;
+    let mut counts = BTreeMap::new();
+    for &i in columns {
+        let list = figures.column(&format!("v{i}"))?;
+        let list = list.as_list_opt::<i32>().ok_or_else(|| AuditError::Engine("value counts are not a list".into()))?;
+        if list.is_null(0) {
+            continue;
+        }
+        let entries = list.value(0);
+        let entries = entries.as_struct();
+        let values = cast(entries.column(0), &DataType::Utf8)?;
+        let values = values.as_string::<i32>();
+        let n = cast(entries.column(1), &DataType::Int64)?;
         let n = n.as_primitive::<Int64Type>();
-        for &i in columns {
-            let values = cast(&column(batch, &format!("v{i}"))?, &DataType::Utf8)?;
-            let values = values.as_string::<i32>();
-            for r in 0..batch.num_rows() {
-                if values.is_null(r) || values.value(r) == MISSING {
-                    continue;
-                }
-                counts.entry(i).or_default().push((values.value(r).to_string(), int_value(n.value(r))));
-            }
+        let column: Vec<(String, u64)> =
+            (0..entries.len()).map(|r| (values.value(r).to_string(), int_value(n.value(r)))).collect();
+        if !column.is_empty() {
+            counts.insert(i, column);
         }
     }
     Ok(counts)
@@ -1074,20 +1156,20 @@ async fn distinct_rows(
         .select(vec![fingerprint.call(args).alias("h")])?
         .aggregate(vec![ident("h")], vec![count(lit(1)).alias("n")])?
         .aggregate(vec![], vec![count(lit(1)).alias("distinct_rows")])?;
-    let batch = collect_one(query, dataset).await?;
-    get_int(&batch, "distinct_rows")
+    let figures = collect_figures(query, dataset).await?;
+    get_int(&figures, "distinct_rows")
 }
 
 /// Rows that repeat a key, distinct keys repeated, and one example.
 async fn key_report(
-    frame: &DataFrame,
+    frame: DataFrame,
     key: &[String],
     indexes: &[usize],
     dataset: &Dataset,
 ) -> Result<KeyReport, AuditError> {
     let group: Vec<Expr> = indexes.iter().map(|&i| ident(names(i).text)).collect();
     let first = indexes.first().map(|&i| names(i).text).unwrap_or_default();
-    let query = frame.clone().aggregate(group, vec![count(lit(1)).alias("n")])?.aggregate(
+    let query = frame.aggregate(group, vec![count(lit(1)).alias("n")])?.aggregate(
         vec![],
         vec![
             count(lit(1)).alias("keys"),
@@ -1096,7 +1178,7 @@ async fn key_report(
             min(when(ident("n").gt(lit(1i64)), ident(&first)).end()?).alias("example"),
         ],
     )?;
-    let batch = collect_one(query, dataset).await?;
+    let batch = collect_figures(query, dataset).await?;
     let (keys, rows) = (get_int(&batch, "keys")?, get_int(&batch, "rows")?);
     Ok(KeyReport {
         columns: key.to_vec(),
@@ -1105,6 +1187,138 @@ async fn key_report(
         example: get_text(&batch, "example")?,
         dimension: Dimension::Consistency,
     })
+}
+
+/// An aggregate counting each distinct value of one text column: a list of (value, count),
+/// sorted by value, missing values left out. Counting every column of a chunk this way takes one
+/// pass whatever the number of columns, where the engine's grouping sets stop at 64 columns
+/// and cost each row as many group keys as there are columns.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ValueCounts {
+    signature: Signature,
+}
+
+impl ValueCounts {
+    fn new() -> Self {
+        Self { signature: Signature::exact(vec![DataType::Utf8View], Volatility::Immutable) }
+    }
+
+    fn entry_fields() -> Fields {
+        Fields::from(vec![Field::new("value", DataType::Utf8, false), Field::new("n", DataType::UInt64, false)])
+    }
+}
+
+impl AggregateUDFImpl for ValueCounts {
+    fn name(&self) -> &str {
+        "lunli_value_counts"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Struct(Self::entry_fields()), true))))
+    }
+
+    fn accumulator(&self, _: AccumulatorArgs) -> datafusion::error::Result<Box<dyn Accumulator>> {
+        Ok(Box::new(ValueCounter::default()))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> datafusion::error::Result<Vec<FieldRef>> {
+        Ok(vec![
+            Arc::new(Field::new_list(
+                format!("{}[values]", args.name),
+                Field::new_list_field(DataType::Utf8, true),
+                true,
+            )),
+            Arc::new(Field::new_list(
+                format!("{}[counts]", args.name),
+                Field::new_list_field(DataType::UInt64, true),
+                true,
+            )),
+        ])
+    }
+}
+
+#[derive(Debug, Default)]
+struct ValueCounter {
+    counts: HashMap<String, u64>,
+    /// Bytes of the values held, for the engine's memory accounting.
+    bytes: usize,
+}
+
+impl ValueCounter {
+    fn add(&mut self, value: &str, n: u64) {
+        match self.counts.get_mut(value) {
+            Some(count) => *count += n,
+            None => {
+                self.bytes += value.len();
+                self.counts.insert(value.to_string(), n);
+            }
+        }
+    }
+
+    fn sorted(&self) -> Vec<(&String, u64)> {
+        let mut entries: Vec<(&String, u64)> = self.counts.iter().map(|(v, n)| (v, *n)).collect();
+        entries.sort_unstable();
+        entries
+    }
+}
+
+impl Accumulator for ValueCounter {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> datafusion::error::Result<()> {
+        for array in values {
+            let text = cast(array, &DataType::Utf8View)?;
+            for value in text.as_string_view().iter().flatten() {
+                self.add(value, 1);
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> datafusion::error::Result<()> {
+        let [values, counts] = states else {
+            return Err(datafusion::error::DataFusionError::Internal(
+                "value counts: two state columns expected".into(),
+            ));
+        };
+        let (values, counts) = (values.as_list::<i32>(), counts.as_list::<i32>());
+        for row in 0..values.len() {
+            if values.is_null(row) {
+                continue;
+            }
+            let (v, n) = (values.value(row), counts.value(row));
+            let (v, n) = (v.as_string::<i32>(), n.as_primitive::<UInt64Type>());
+            for k in 0..v.len() {
+                self.add(v.value(k), n.value(k));
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> datafusion::error::Result<Vec<ScalarValue>> {
+        let entries = self.sorted();
+        let values = StringArray::from_iter_values(entries.iter().map(|(v, _)| v.as_str()));
+        let counts = UInt64Array::from_iter_values(entries.iter().map(|(_, n)| *n));
+        Ok(vec![
+            SingleRowListArrayBuilder::new(Arc::new(values)).build_list_scalar(),
+            SingleRowListArrayBuilder::new(Arc::new(counts)).build_list_scalar(),
+        ])
+    }
+
+    fn evaluate(&mut self) -> datafusion::error::Result<ScalarValue> {
+        let entries = self.sorted();
+        let values = StringArray::from_iter_values(entries.iter().map(|(v, _)| v.as_str()));
+        let counts = UInt64Array::from_iter_values(entries.iter().map(|(_, n)| *n));
+        let entries =
+            StructArray::try_new(ValueCounts::entry_fields(), vec![Arc::new(values), Arc::new(counts)], None)?;
+        Ok(SingleRowListArrayBuilder::new(Arc::new(entries)).build_list_scalar())
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self) + self.bytes + self.counts.capacity() * std::mem::size_of::<(String, u64)>()
+    }
 }
 
 /// The engine's `btrim` on string views, except that a batch in which no value starts or ends

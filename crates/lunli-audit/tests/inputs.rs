@@ -397,3 +397,80 @@ fn quoted_line_breaks_in_values_give_the_same_numbers() {
     assert_eq!(spanning.rows, (16281 * COPIES) as u64);
     assert_eq!(figures(&spanning), figures(&flat));
 }
+
+#[test]
+fn a_header_longer_than_the_sample_is_read_whole() {
+    // 45,000 columns c0 … c44999 make a 290 KB header: cut at the 256 KB sample it ended in
+    // half a name such as `c4`, reported as a duplicate column.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut header: Vec<String> = (0..45_000).map(|j| format!("c{j}")).collect();
+    header.extend(["y".to_string(), "p".to_string(), "s".to_string()]);
+    let mut text = header.join(",") + "\n";
+    assert!(text.len() > 256 * 1024);
+    let filler = vec!["0"; 45_000].join(",");
+    for (y, p, s) in [(1, 1, "a"), (0, 1, "a"), (0, 0, "b"), (1, 0, "b"), (1, 1, "b")] {
+        text.push_str(&format!("{filler},{y},{p},{s}\n"));
+    }
+    let path = write(dir.path(), "long-header.csv", text.as_bytes());
+    let request = FairnessRequest {
+        inputs: vec![path.display().to_string()],
+        label: "y".into(),
+        prediction: "p".into(),
+        sensitive: vec!["s".into()],
+        ..FairnessRequest::default()
+    };
+    let report = audit_with(&request, EncodingChoice::Auto).expect("audit");
+    assert_eq!(report.rows, 5);
+    assert_eq!(report.attribute("s").and_then(|a| a.group("b")).map(|g| g.metrics.count), Some(3));
+}
+
+#[test]
+fn a_header_over_the_limit_is_refused_with_the_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::with_capacity(lunli_audit::source::HEADER_LIMIT + 16);
+    let mut j = 0;
+    while text.len() <= lunli_audit::source::HEADER_LIMIT {
+        text.push_str(&format!("column_{j},"));
+        j += 1;
+    }
+    text.push_str("y\n1\n");
+    let path = write(dir.path(), "huge-header.csv", text.as_bytes());
+    let (location, reason) = input_error(audit(&path));
+    assert_eq!((location.file, location.line), (path.display().to_string(), Some(1)));
+    assert!(reason.contains("header line is longer than 8 MiB"), "{reason}");
+}
+
+#[test]
+fn group_names_up_to_the_limit_are_kept_and_longer_ones_refused() {
+    use lunli_audit::fairness::MAX_GROUP_LABEL;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let request = |path: &Path| FairnessRequest {
+        inputs: vec![path.display().to_string()],
+        label: "y".into(),
+        prediction: "p".into(),
+        sensitive: vec!["s".into()],
+        ..FairnessRequest::default()
+    };
+    // Characters, not bytes: 1,024 Chinese characters are 3,072 bytes and still a group name.
+    let longest = "长".repeat(MAX_GROUP_LABEL);
+    let table = |name: &str| format!("y,p,s\n1,1,a\n0,1,a\n0,0,{name}\n1,0,{name}\n");
+    let path = write(dir.path(), "ok.csv", table(&longest).as_bytes());
+    let report = audit_with(&request(&path), EncodingChoice::Auto).expect("audit");
+    assert_eq!(report.attribute("s").and_then(|a| a.group(&longest)).map(|g| g.metrics.count), Some(2));
+    let path = write(dir.path(), "long.csv", table(&format!("{longest}长")).as_bytes());
+    let (location, reason) = input_error(audit_with(&request(&path), EncodingChoice::Auto));
+    assert_eq!((location.line, location.row, location.column.as_deref()), (Some(4), Some(3), Some("s")));
+    assert!(reason.contains("1025 characters, longer than the 1024"), "{reason}");
+}
+
+#[test]
+fn bootstrap_replicates_are_capped() {
+    use lunli_audit::fairness::MAX_BOOTSTRAP_REPLICATES;
+    let mut r = request(&adult());
+    r.bootstrap =
+        Some(lunli_audit::bootstrap::BootstrapSpec { replicates: MAX_BOOTSTRAP_REPLICATES + 1, seed: 1, level: 0.95 });
+    match audit_with(&r, EncodingChoice::Auto) {
+        Err(AuditError::Request { reason }) => assert!(reason.contains("more than the 100000 replicates"), "{reason}"),
+        other => panic!("expected a refused request, got {other:?}"),
+    }
+}

@@ -202,3 +202,97 @@ fn typed_parquet_columns_keep_their_types() {
     assert_eq!(report.keys[0].duplicates, 1);
     assert_eq!(report.rule("income.max").expect("rule").violations, 2);
 }
+
+/// A table of `columns` columns and `rows` rows (plus a copy of the first row at the end):
+/// column j holds (i + j) mod (j mod 5 + 2), as text `x…` when j ends in 9, else as a number.
+fn wide_table(columns: usize, rows: usize) -> (String, Vec<Vec<String>>) {
+    let value = |i: usize, j: usize| {
+        let v = (i + j) % (j % 5 + 2);
+        if j % 10 == 9 { format!("x{v}") } else { v.to_string() }
+    };
+    let mut table: Vec<Vec<String>> = (0..rows).map(|i| (0..columns).map(|j| value(i, j)).collect()).collect();
+    table.push(table[0].clone());
+    let header: Vec<String> = (0..columns).map(|j| format!("c{j}")).collect();
+    let mut text = header.join(",") + "\n";
+    for row in &table {
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    (text, table)
+}
+
+/// Each column's exact value counts, as the report's top values list them (most frequent first,
+/// then by value).
+fn expected_top(table: &[Vec<String>], j: usize) -> Vec<(String, u64)> {
+    let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for row in table {
+        *counts.entry(row[j].clone()).or_default() += 1;
+    }
+    let mut top: Vec<(String, u64)> = counts.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    top
+}
+
+fn assert_column(report: &QualityReport, table: &[Vec<String>], j: usize) {
+    let column = report.column(&format!("c{j}")).unwrap_or_else(|| panic!("column c{j}"));
+    let top: Vec<(String, u64)> = column.top_values.iter().map(|t| (t.value.clone(), t.count)).collect();
+    assert_eq!(top, expected_top(table, j), "top values of c{j}");
+    assert!(column.distinct_exact, "c{j} counted exactly");
+    assert_eq!(column.distinct, (j % 5 + 2) as u64, "distinct values of c{j}");
+    assert_eq!(column.kind, if j % 10 == 9 { Kind::String } else { Kind::Integer }, "type of c{j}");
+    assert_eq!(column.nulls, 0);
+}
+
+#[test]
+fn a_hundred_low_cardinality_columns_are_all_counted() {
+    // The engine's grouping sets refused more than 64 such columns.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (text, table) = wide_table(100, 40);
+    let report = run(&write(dir.path(), "hundred.csv", text.as_bytes()), "").expect("audit");
+    assert_eq!(report.columns.len(), 100);
+    for j in 0..100 {
+        assert_column(&report, &table, j);
+    }
+    let c3 = report.column("c3").expect("c3");
+    assert_eq!((c3.min.as_deref(), c3.max.as_deref()), (Some("0"), Some("4")));
+    assert_eq!(report.duplicates.rows, 1);
+}
+
+#[test]
+fn two_thousand_columns_profile_completely_with_rules_on_the_last() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (text, table) = wide_table(2_000, 30);
+    // Rules name columns far beyond the first chunk of the profile.
+    let rules = "\
+columns:
+  c1998: { max: 3 }
+  c1999: { allowed: [x0, x1, x2] }
+checks:
+  - { name: c0-before-c1990, not_after: [c0, c1990] }
+keys: [[c1500]]
+representation:
+  - { column: c1999, reference: { x0: 0.5 } }
+";
+    let report = run(&write(dir.path(), "wide.csv", text.as_bytes()), rules).expect("audit");
+    assert_eq!(report.rows, 31);
+    let names: Vec<String> = report.columns.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names, (0..2_000).map(|j| format!("c{j}")).collect::<Vec<_>>());
+    for j in [0, 1, 63, 64, 65, 127, 128, 129, 999, 1024, 1500, 1998, 1999] {
+        assert_column(&report, &table, j);
+    }
+    assert_eq!(report.duplicates.rows, 1);
+    // c1998 holds 0..=4 (mod 5): the value 4 breaks `max: 3`.
+    let expected_breaks = |j: usize, bad: &dyn Fn(&str) -> bool| table.iter().filter(|r| bad(&r[j])).count() as u64;
+    let max = report.rule("c1998.max").expect("c1998.max");
+    assert_eq!(max.violations, expected_breaks(1998, &|v| v == "4"));
+    let allowed = report.rule("c1999.allowed").expect("c1999.allowed");
+    assert_eq!(allowed.violations, expected_breaks(1999, &|v| !["x0", "x1", "x2"].contains(&v)));
+    let check = report.rule("c0-before-c1990").expect("check");
+    let after = table.iter().filter(|r| r[0].parse::<u64>().ok() > r[1990].parse::<u64>().ok()).count() as u64;
+    assert_eq!(check.violations, after);
+    assert_eq!(report.keys[0].columns, vec!["c1500".to_string()]);
+    assert_eq!(report.keys[0].duplicates, 31 - 2);
+    let shares = &report.representation[0];
+    let x0 = shares.groups.iter().find(|g| g.group == "x0").expect("x0");
+    assert_eq!(x0.count, expected_top(&table, 1999).iter().find(|(v, _)| v == "x0").map_or(0, |(_, n)| *n));
+}

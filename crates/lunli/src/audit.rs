@@ -66,7 +66,7 @@ pub struct FairnessArgs {
     /// The positive (favourable) label value; inferred for 0/1, true/false and yes/no.
     #[arg(long, value_name = "VALUE")]
     pub positive: Option<String>,
-    /// Bootstrap confidence intervals with N replicates.
+    /// Bootstrap confidence intervals with N replicates (at most 100,000).
     #[arg(long, value_name = "N")]
     pub bootstrap: Option<u32>,
     /// Seed of the bootstrap, for a reproducible run.

@@ -212,3 +212,30 @@ fn columns_come_from_lunli_yaml_and_flags_override_them() {
     // Neither flags nor a manifest: clap says what is required.
     data.lunli("li-wei").args(["audit", "fairness", &predictions]).assert().code(2).stderr(contains("--label"));
 }
+
+#[test]
+fn limits_on_group_names_and_replicates_exit_3_naming_them() {
+    let data = Data::new();
+    // A 1 MB group name made the terminal table run past a minute; it is refused at its row.
+    let long = "g".repeat(1_000_000);
+    let mut text = String::from("y,p,s\n");
+    for (i, s) in ["a", "b", "a", long.as_str(), "b"].iter().enumerate() {
+        text.push_str(&format!("{},{},{s}\n", i % 2, (i / 2) % 2));
+    }
+    let file = write(data.dir.path(), "long-group.csv", &text);
+    let args = ["audit", "fairness", file.as_str(), "--label", "y", "--prediction", "p", "--sensitive", "s"];
+    data.lunli("li-wei")
+        .args(args)
+        .assert()
+        .code(3)
+        .stderr(contains("long-group.csv:5: row 4, column `s`"))
+        .stderr(contains("1000000 characters, longer than the 1024"));
+    // Replicates beyond the cap are refused before any data is read.
+    let adult = shared("adult/adult_predictions.csv");
+    data.lunli("li-wei")
+        .args(["audit", "fairness", &adult, "--label", "y_true", "--prediction", "y_pred", "--sensitive", "sex"])
+        .args(["--bootstrap", "4000000000"])
+        .assert()
+        .code(3)
+        .stderr(contains("--bootstrap 4000000000 is more than the 100000 replicates"));
+}
