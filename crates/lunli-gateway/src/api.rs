@@ -399,19 +399,15 @@ pub(crate) async fn resume_system<S: Store + Send + Sync + 'static>(
     reason: String,
 ) -> Result<Suspension, ApiError> {
     let (store, catalogue, who) = (app.store.clone(), app.catalogue.clone(), app.policy.actor(key));
-    let lifted = tokio::task::spawn_blocking(move || {
+    let lifted = blocking(move || {
         Governance::new(&catalogue, &*store).resume(&who, &system, purpose.as_deref(), &reason, now())
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?;
-    let lifted = match lifted {
-        Ok(lifted) => lifted,
-        Err(e @ GovernanceError::Forbidden { .. }) => {
-            refuse(app, key, "system.resume", &e.to_string());
-            return Err(e.into());
+    .inspect_err(|e| {
+        if let ApiError::Forbidden(why) = e {
+            refuse(app, key, "system.resume", why);
         }
-        Err(e) => return Err(e.into()),
-    };
+    })?;
     reload(app).await?;
     Ok(lifted)
 }
