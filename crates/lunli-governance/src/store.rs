@@ -15,6 +15,10 @@ use crate::registry::{Person, System, Vendor};
 use crate::review::{ReviewItem, ReviewStatus};
 use crate::runtime::{Consent, ConsentChange, Suspension};
 
+pub mod record;
+
+pub use record::{Filter, Kind, Numbered, Query, Record, Stored, Value, Write};
+
 /// An API key of the runtime gateway. Only the SHA-256 of the secret is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
@@ -133,103 +137,256 @@ pub struct ActivePack {
 }
 
 /// Reads and writes inside one transaction.
+///
+/// A backend implements the required methods: four primitives over any kind of record (see
+/// [`record`]) and the few queries that are not about one kind (counts, the runtime version, the
+/// ledger). Every named accessor below is written once here, over those primitives.
 pub trait Tx {
-    /// The latest version of a system.
-    fn system(&mut self, id: &str) -> Result<Option<SystemVersion>, GovernanceError>;
-    fn system_version(&mut self, id: &str, version: u32) -> Result<Option<SystemVersion>, GovernanceError>;
-    /// The latest version of every system, by id.
-    fn systems(&mut self) -> Result<Vec<SystemVersion>, GovernanceError>;
-    fn system_versions(&mut self, id: &str) -> Result<Vec<SystemVersion>, GovernanceError>;
-    /// Appends a version; the version number must be one more than the latest.
-    fn add_system_version(&mut self, version: &SystemVersion) -> Result<(), GovernanceError>;
+    /// The stored records of `kind` the query selects, in its order.
+    fn fetch(&mut self, kind: &Kind, query: &Query) -> Result<Vec<Stored>, GovernanceError>;
+    /// Stores one record: `values` fill the kind's key and other columns (see [`Record::values`]),
+    /// `json` is the record itself.
+    fn write_record(&mut self, kind: &Kind, how: Write, values: &[Value], json: &str) -> Result<(), GovernanceError>;
+    /// One more than the largest value of `column` among the records the filters select (1 when
+    /// none is stored).
+    fn next_number(&mut self, kind: &Kind, column: &'static str, filters: &[Filter]) -> Result<u64, GovernanceError>;
+    /// Deletes the record with the given key; returns how many were deleted (0 or 1).
+    fn delete_record(&mut self, kind: &Kind, key: &[Value]) -> Result<u64, GovernanceError>;
 
-    fn person(&mut self, id: &str) -> Result<Option<Person>, GovernanceError>;
-    fn people(&mut self) -> Result<Vec<Person>, GovernanceError>;
-    fn put_person(&mut self, person: &Person) -> Result<(), GovernanceError>;
-
-    fn vendor(&mut self, id: &str) -> Result<Option<Vendor>, GovernanceError>;
-    fn vendors(&mut self) -> Result<Vec<Vendor>, GovernanceError>;
-    fn put_vendor(&mut self, vendor: &Vendor) -> Result<(), GovernanceError>;
-
-    /// Stores an intake and returns its id.
-    fn add_intake(&mut self, intake: &IntakeRecord) -> Result<u64, GovernanceError>;
-    fn latest_intake(&mut self, system: &str, version: u32) -> Result<Option<IntakeRecord>, GovernanceError>;
-
-    fn next_assessment_id(&mut self) -> Result<u64, GovernanceError>;
-    fn assessment(&mut self, id: u64) -> Result<Option<Assessment>, GovernanceError>;
-    /// The most recent assessment of a system, whatever its version.
-    fn latest_assessment(&mut self, system: &str) -> Result<Option<Assessment>, GovernanceError>;
-    /// Inserts or replaces an assessment.
-    fn put_assessment(&mut self, assessment: &Assessment) -> Result<(), GovernanceError>;
-
-    /// Active suspensions of every system.
-    fn suspensions(&mut self) -> Result<Vec<Suspension>, GovernanceError>;
-    /// Adds or replaces the suspension of `(system, purpose)`.
-    fn put_suspension(&mut self, suspension: &Suspension) -> Result<(), GovernanceError>;
-    /// Lifts the suspension of `(system, purpose)`, returning it if there was one.
-    fn remove_suspension(&mut self, system: &str, purpose: Option<&str>)
-    -> Result<Option<Suspension>, GovernanceError>;
-    fn consent(&mut self, system: &str, subject: &str) -> Result<Option<Consent>, GovernanceError>;
-    fn consents(&mut self) -> Result<Vec<Consent>, GovernanceError>;
-    /// Stores a consent as the next change of the consent feed.
-    fn put_consent(&mut self, consent: &Consent) -> Result<(), GovernanceError>;
-    /// The consent changes numbered after `after`, in order, at most `limit`; each subject's
-    /// latest change only (an older one was replaced).
-    fn consent_changes(&mut self, after: u64, limit: u32) -> Result<Vec<ConsentChange>, GovernanceError>;
-    fn api_keys(&mut self) -> Result<Vec<ApiKey>, GovernanceError>;
-    fn put_api_key(&mut self, key: &ApiKey) -> Result<(), GovernanceError>;
+    /// Unresolved reviews and incidents per system (only systems with any), and how many of
+    /// those incidents are overdue at `now`; counted in the database.
+    fn pending_work(&mut self, now: Timestamp) -> Result<Vec<PendingWork>, GovernanceError>;
     /// A number that grows with every change to runtime state (suspensions, keys, systems,
     /// assessments), so gateway instances sharing a store know when to reload. Consents have a
     /// feed of their own ([`Tx::consent_changes`]).
     fn runtime_version(&mut self) -> Result<u64, GovernanceError>;
+    /// Appends an event to the tamper-evident ledger, in this transaction; returns its index.
+    fn record(&mut self, event: &Event) -> Result<u64, GovernanceError>;
+
+    /// The latest version of a system.
+    fn system(&mut self, id: &str) -> Result<Option<SystemVersion>, GovernanceError> {
+        record::first(self, &Query::all().eq("system", id).order_by_desc("version"))
+    }
+    fn system_version(&mut self, id: &str, version: u32) -> Result<Option<SystemVersion>, GovernanceError> {
+        record::get(self, vec![id.into(), version.into()])
+    }
+    /// The latest version of every system, by id.
+    fn systems(&mut self) -> Result<Vec<SystemVersion>, GovernanceError> {
+        let latest = Filter::Latest { of: "system", version: "version" };
+        record::list(self, &Query::all().filter(latest).order_by("system"))
+    }
+    fn system_versions(&mut self, id: &str) -> Result<Vec<SystemVersion>, GovernanceError> {
+        record::list(self, &Query::all().eq("system", id).order_by("version"))
+    }
+    /// Appends a version; the version number must be one more than the latest.
+    fn add_system_version(&mut self, version: &SystemVersion) -> Result<(), GovernanceError> {
+        let filter = Filter::Eq("system", version.system.id.as_str().into());
+        let next = self.next_number(&SystemVersion::KIND, "version", &[filter])?;
+        if u64::from(version.version) != next {
+            return Err(GovernanceError::Refused {
+                reason: format!(
+                    "{} changed meanwhile (now at version {}); run the command again",
+                    version.system.id,
+                    next - 1
+                ),
+            });
+        }
+        record::put(self, version, Write::Insert)
+    }
+
+    fn person(&mut self, id: &str) -> Result<Option<Person>, GovernanceError> {
+        record::get(self, vec![id.into()])
+    }
+    fn people(&mut self) -> Result<Vec<Person>, GovernanceError> {
+        record::list(self, &Query::all().order_by("id"))
+    }
+    fn put_person(&mut self, person: &Person) -> Result<(), GovernanceError> {
+        record::put(self, person, Write::Upsert)
+    }
+
+    fn vendor(&mut self, id: &str) -> Result<Option<Vendor>, GovernanceError> {
+        record::get(self, vec![id.into()])
+    }
+    fn vendors(&mut self) -> Result<Vec<Vendor>, GovernanceError> {
+        record::list(self, &Query::all().order_by("id"))
+    }
+    fn put_vendor(&mut self, vendor: &Vendor) -> Result<(), GovernanceError> {
+        record::put(self, vendor, Write::Upsert)
+    }
+
+    /// Stores an intake and returns its id.
+    fn add_intake(&mut self, intake: &IntakeRecord) -> Result<u64, GovernanceError> {
+        record::add(self, intake)
+    }
+    fn latest_intake(&mut self, system: &str, version: u32) -> Result<Option<IntakeRecord>, GovernanceError> {
+        record::first(self, &Query::all().eq("system", system).eq("version", version).order_by_desc("id"))
+    }
+
+    fn next_assessment_id(&mut self) -> Result<u64, GovernanceError> {
+        self.next_number(&Assessment::KIND, "id", &[])
+    }
+    fn assessment(&mut self, id: u64) -> Result<Option<Assessment>, GovernanceError> {
+        record::get(self, record::by_id(id))
+    }
+    /// The most recent assessment of a system, whatever its version.
+    fn latest_assessment(&mut self, system: &str) -> Result<Option<Assessment>, GovernanceError> {
+        record::first(self, &Query::all().eq("system", system).order_by_desc("id"))
+    }
+    /// Inserts or replaces an assessment.
+    fn put_assessment(&mut self, assessment: &Assessment) -> Result<(), GovernanceError> {
+        record::put(self, assessment, Write::Upsert)
+    }
+
+    /// Active suspensions of every system.
+    fn suspensions(&mut self) -> Result<Vec<Suspension>, GovernanceError> {
+        record::list(self, &Query::all().order_by("system").order_by("purpose"))
+    }
+    /// Adds or replaces the suspension of `(system, purpose)`.
+    fn put_suspension(&mut self, suspension: &Suspension) -> Result<(), GovernanceError> {
+        record::put(self, suspension, Write::Upsert)
+    }
+    /// Lifts the suspension of `(system, purpose)`, returning it if there was one.
+    fn remove_suspension(
+        &mut self,
+        system: &str,
+        purpose: Option<&str>,
+    ) -> Result<Option<Suspension>, GovernanceError> {
+        record::remove(self, record::suspension_key(system, purpose))
+    }
+    fn consent(&mut self, system: &str, subject: &str) -> Result<Option<Consent>, GovernanceError> {
+        record::get(self, vec![system.into(), subject.into()])
+    }
+    fn consents(&mut self) -> Result<Vec<Consent>, GovernanceError> {
+        record::list(self, &Query::all())
+    }
+    /// Stores a consent as the next change of the consent feed.
+    fn put_consent(&mut self, consent: &Consent) -> Result<(), GovernanceError> {
+        record::put(self, consent, Write::Upsert)
+    }
+    /// The consent changes numbered after `after`, in order, at most `limit`; each subject's
+    /// latest change only (an older one was replaced).
+    fn consent_changes(&mut self, after: u64, limit: u32) -> Result<Vec<ConsentChange>, GovernanceError> {
+        let mut query = Query::all().filter(Filter::Above("seq", record::stored_int(after, "after")?));
+        query = query.order_by("seq").limit(limit);
+        query.number = Some("seq");
+        let rows = self.fetch(&Consent::KIND, &query)?;
+        rows.iter()
+            .map(|row| {
+                let seq = row.number.and_then(|n| u64::try_from(n).ok()).ok_or_else(|| GovernanceError::Storage {
+                    message: format!("the stored consent {} has no feed number", row.label),
+                    source: None,
+                })?;
+                Ok(ConsentChange { seq, consent: record::decode(row)? })
+            })
+            .collect()
+    }
+    fn api_keys(&mut self) -> Result<Vec<ApiKey>, GovernanceError> {
+        record::list(self, &Query::all().order_by("id"))
+    }
+    fn put_api_key(&mut self, key: &ApiKey) -> Result<(), GovernanceError> {
+        record::put(self, key, Write::Upsert)
+    }
 
     // Runtime oversight: review queue, incidents, feedback, outcomes and alerts. Records are
     // numbered by the store (`add_*` returns the id it gave) and replaced whole by `put_*`.
-    fn add_review(&mut self, item: &ReviewItem) -> Result<u64, GovernanceError>;
-    fn review(&mut self, id: u64) -> Result<Option<ReviewItem>, GovernanceError>;
+    fn add_review(&mut self, item: &ReviewItem) -> Result<u64, GovernanceError> {
+        record::add(self, item)
+    }
+    fn review(&mut self, id: u64) -> Result<Option<ReviewItem>, GovernanceError> {
+        record::get(self, record::by_id(id))
+    }
     /// Review items in id order, those with `status` only when given.
     fn reviews(&mut self, status: Option<ReviewStatus>) -> Result<Vec<ReviewItem>, GovernanceError> {
         self.review_page(&ReviewFilter { system: None, statuses: status.into_iter().collect() }, Keyset::ALL)
     }
     /// A keyset page of the review items the filter selects, in id order.
-    fn review_page(&mut self, filter: &ReviewFilter, page: Keyset) -> Result<Vec<ReviewItem>, GovernanceError>;
-    fn put_review(&mut self, item: &ReviewItem) -> Result<(), GovernanceError>;
-    fn add_incident(&mut self, incident: &Incident) -> Result<u64, GovernanceError>;
-    fn incident(&mut self, id: u64) -> Result<Option<Incident>, GovernanceError>;
+    fn review_page(&mut self, filter: &ReviewFilter, page: Keyset) -> Result<Vec<ReviewItem>, GovernanceError> {
+        record::list(self, &filter.query(|s| s.as_str()).oldest_first(page)?)
+    }
+    fn put_review(&mut self, item: &ReviewItem) -> Result<(), GovernanceError> {
+        record::put(self, item, Write::Replace)
+    }
+    fn add_incident(&mut self, incident: &Incident) -> Result<u64, GovernanceError> {
+        record::add(self, incident)
+    }
+    fn incident(&mut self, id: u64) -> Result<Option<Incident>, GovernanceError> {
+        record::get(self, record::by_id(id))
+    }
     /// Every incident, in id order.
     fn incidents(&mut self) -> Result<Vec<Incident>, GovernanceError> {
         self.incident_page(&IncidentFilter::default(), Keyset::ALL)
     }
     /// A keyset page of the incidents the filter selects, in id order.
-    fn incident_page(&mut self, filter: &IncidentFilter, page: Keyset) -> Result<Vec<Incident>, GovernanceError>;
-    fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError>;
-    /// Unresolved reviews and incidents per system (only systems with any), and how many of
-    /// those incidents are overdue at `now`; counted in the database.
-    fn pending_work(&mut self, now: Timestamp) -> Result<Vec<PendingWork>, GovernanceError>;
-    fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError>;
+    fn incident_page(&mut self, filter: &IncidentFilter, page: Keyset) -> Result<Vec<Incident>, GovernanceError> {
+        record::list(self, &filter.query(|s| s.as_str()).oldest_first(page)?)
+    }
+    fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError> {
+        record::put(self, incident, Write::Replace)
+    }
+    fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError> {
+        record::add(self, feedback)
+    }
     /// A keyset page of the feedback (of one system when given), newest first: the items with ids
     /// below `page.after` (all when it is 0), at most `page.limit` of them.
-    fn feedback(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Feedback>, GovernanceError>;
-    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError>;
-    fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError>;
+    fn feedback(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Feedback>, GovernanceError> {
+        record::list(self, &of_system(system).newest_first(page)?)
+    }
+    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError> {
+        record::get(self, record::by_id(id))
+    }
+    fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError> {
+        record::put(self, outcome, Write::Insert)
+    }
     /// The newest `limit` outcomes of a system, oldest first.
-    fn recent_outcomes(&mut self, system: &str, limit: u32) -> Result<Vec<OutcomeReport>, GovernanceError>;
-    fn add_alert(&mut self, alert: &Alert) -> Result<u64, GovernanceError>;
+    fn recent_outcomes(&mut self, system: &str, limit: u32) -> Result<Vec<OutcomeReport>, GovernanceError> {
+        let mut newest: Vec<OutcomeReport> =
+            record::list(self, &Query::all().eq("system", system).order_by_desc("id").limit(limit))?;
+        newest.reverse();
+        Ok(newest)
+    }
+    fn add_alert(&mut self, alert: &Alert) -> Result<u64, GovernanceError> {
+        record::add(self, alert)
+    }
     /// Alerts in id order, of one system when given.
     fn alerts(&mut self, system: Option<&str>) -> Result<Vec<Alert>, GovernanceError> {
         self.alert_page(system, Keyset::ALL)
     }
     /// A keyset page of the alerts (of one system when given), in id order.
-    fn alert_page(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Alert>, GovernanceError>;
-    fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError>;
+    fn alert_page(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Alert>, GovernanceError> {
+        record::list(self, &of_system(system).oldest_first(page)?)
+    }
+    fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError> {
+        record::put(self, alert, Write::Replace)
+    }
 
     /// The active norm packs, in the order they are layered (first activation first).
-    fn packs(&mut self) -> Result<Vec<ActivePack>, GovernanceError>;
+    fn packs(&mut self) -> Result<Vec<ActivePack>, GovernanceError> {
+        record::list(self, &Query::all().order_by("seq"))
+    }
     /// Activates a pack, or replaces the active version of the same pack in its place.
-    fn put_pack(&mut self, pack: &ActivePack) -> Result<(), GovernanceError>;
+    fn put_pack(&mut self, pack: &ActivePack) -> Result<(), GovernanceError> {
+        record::put(self, pack, Write::Upsert)
+    }
+}
 
-    /// Appends an event to the tamper-evident ledger, in this transaction; returns its index.
-    fn record(&mut self, event: &Event) -> Result<u64, GovernanceError>;
+/// Every record, or those of one system.
+fn of_system(system: Option<&str>) -> Query {
+    match system {
+        Some(system) => Query::all().eq("system", system),
+        None => Query::all(),
+    }
+}
+
+impl<Status> ListFilter<Status> {
+    /// The query for the records this filter selects (`status_text` names a status as stored).
+    fn query(&self, status_text: impl Fn(&Status) -> &'static str) -> Query {
+        let mut query = of_system(self.system.as_deref());
+        if !self.statuses.is_empty() {
+            let statuses = self.statuses.iter().map(|s| Value::from(status_text(s))).collect();
+            query = query.filter(Filter::In("status", statuses));
+        }
+        query
+    }
 }
 
 /// A storage backend.

@@ -17,8 +17,8 @@ mod any;
 mod chain;
 mod health;
 mod ledger;
-mod paging;
 mod postgres;
+mod records;
 mod sqlite;
 
 use std::path::PathBuf;

@@ -23,27 +23,18 @@
 use std::fmt;
 use std::time::Duration;
 
-use lunli_governance::incident::{Feedback, Incident};
-use lunli_governance::monitoring::{Alert, OutcomeReport};
-use lunli_governance::review::ReviewItem;
-use lunli_governance::runtime::{Consent, ConsentChange, Suspension};
-use lunli_governance::store::{
-    ActivePack, ApiKey, Event, IncidentFilter, IntakeRecord, Keyset, PendingWork, ReviewFilter, Store, SystemVersion,
-    Tx,
-};
-use lunli_governance::{Assessment, GovernanceError, Person, Vendor};
+use lunli_governance::GovernanceError;
+use lunli_governance::store::{Event, Store, Tx, Value};
 use lunli_ledger::Hash;
 use postgres::types::ToSql;
 use postgres::{Config, IsolationLevel, NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::r2d2::{Pool, PooledConnection};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::StoreError;
 use crate::chain;
 use crate::ledger::LedgerRow;
-use crate::paging::{Page, newest_first_bound};
+use crate::records::{Cell, Column, Dialect, Records, Sql};
 use crate::sqlite::{to_i64, to_u64};
 
 mod embedded {
@@ -337,9 +328,9 @@ impl Store for PostgresStore {
         // (Under REPEATABLE READ the snapshot would be taken by the lock statement itself, before
         // the lock is granted, and the tail read after it could be stale.)
         tx.batch_execute(&self.write_lock).map_err(pg("waiting for the write lock"))?;
-        let mut open = PostgresTx { tx: &mut tx, tail: None, pending: Vec::new() };
+        let mut open = Records(PostgresTx { tx: &mut tx, tail: None, pending: Vec::new() });
         let value = work(&mut open)?;
-        open.flush()?;
+        open.0.flush()?;
         tx.commit().map_err(pg("committing"))?;
         Ok(value)
     }
@@ -352,7 +343,7 @@ impl Store for PostgresStore {
             .read_only(true)
             .start()
             .map_err(pg("beginning a read"))?;
-        let value = work(&mut PostgresTx { tx: &mut tx, tail: None, pending: Vec::new() });
+        let value = work(&mut Records(PostgresTx { tx: &mut tx, tail: None, pending: Vec::new() }));
         // A read never commits. A failed rollback means a broken connection, which the pool
         // discards; the value read is still good.
         let _ = tx.rollback();
@@ -376,73 +367,7 @@ struct PostgresTx<'t, 'c> {
 const APPEND: &str = "INSERT INTO ledger_entries (idx, leaf_hash, entry) \
                       SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[])";
 
-type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, GovernanceError> {
-    serde_json::to_string(value).map_err(|e| GovernanceError::storage("encoding a record as JSON", e))
-}
-
-fn from_json<T: DeserializeOwned>(table: &str, key: &str, text: &str) -> Result<T, GovernanceError> {
-    serde_json::from_str(text).map_err(|e| {
-        GovernanceError::storage(format!("the stored record {table}/{key} is not valid (altered outside lunli?)"), e)
-    })
-}
-
-fn version_param(version: u32) -> i64 {
-    i64::from(version)
-}
-
 impl PostgresTx<'_, '_> {
-    fn one<T: DeserializeOwned>(
-        &mut self,
-        table: &str,
-        key: &str,
-        sql: &str,
-        params: Params<'_>,
-    ) -> Result<Option<T>, GovernanceError> {
-        let row = self.tx.query_opt(sql, params).map_err(pg("reading"))?;
-        let text: Option<String> = row.map(|r| r.try_get(0)).transpose().map_err(pg("reading"))?;
-        text.map(|t| from_json(table, key, &t)).transpose()
-    }
-
-    fn page<T: DeserializeOwned>(&mut self, page: &Page<'_>) -> Result<Vec<T>, GovernanceError> {
-        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&page.after];
-        if let Some(system) = &page.system {
-            values.push(system);
-        }
-        for status in &page.statuses {
-            values.push(status);
-        }
-        values.push(&page.limit);
-        let sql = page.sql("id::text", |n| format!("${n}"));
-        self.all(page.table, &sql, &values)
-    }
-
-    fn all<T: DeserializeOwned>(
-        &mut self,
-        table: &str,
-        sql: &str,
-        params: Params<'_>,
-    ) -> Result<Vec<T>, GovernanceError> {
-        let rows = self.tx.query(sql, params).map_err(pg("reading"))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let key: String = row.try_get(0).map_err(pg("reading a row"))?;
-            let text: String = row.try_get(1).map_err(pg("reading a row"))?;
-            out.push(from_json(table, &key, &text)?);
-        }
-        Ok(out)
-    }
-
-    fn execute(&mut self, doing: &'static str, sql: &str, params: Params<'_>) -> Result<u64, GovernanceError> {
-        self.tx.execute(sql, params).map_err(pg(doing))
-    }
-
-    fn next_id(&mut self, doing: &'static str, sql: &str) -> Result<u64, GovernanceError> {
-        let id: i64 = self.tx.query_one(sql, &[]).and_then(|row| row.try_get(0)).map_err(pg(doing))?;
-        to_u64(id, "id")
-    }
-
     /// The index the next entry gets and the leaf hash it follows: (0, zero) for an empty ledger.
     fn tail(&mut self) -> Result<(u64, Hash), GovernanceError> {
         if let Some(tail) = self.tail {
@@ -461,9 +386,7 @@ impl PostgresTx<'_, '_> {
         })?;
         Ok((index + 1, hash))
     }
-}
 
-impl PostgresTx<'_, '_> {
     /// Sends the entries appended in this transaction, in one statement.
     fn flush(&mut self) -> Result<(), GovernanceError> {
         if self.pending.is_empty() {
@@ -478,445 +401,54 @@ impl PostgresTx<'_, '_> {
         self.tx.execute(APPEND, &[&indices, &leaves, &entries]).map_err(pg("appending to the ledger"))?;
         Ok(())
     }
+}
 
-    /// The next id of one of the oversight tables (their names are constants, never input).
-    fn next_oversight_id(&mut self, table: &str) -> Result<u64, GovernanceError> {
-        self.next_id("numbering a record", &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
-    }
-
-    fn update(&mut self, table: &str, id: u64, status: Option<&str>, record: String) -> Result<(), GovernanceError> {
-        let id = to_i64(id)?;
-        let changed = match status {
-            Some(status) => self.execute(
-                "updating a record",
-                &format!("UPDATE {table} SET status = $2, record = $3 WHERE id = $1"),
-                &[&id, &status, &record],
-            )?,
-            None => self.execute(
-                "updating a record",
-                &format!("UPDATE {table} SET record = $2 WHERE id = $1"),
-                &[&id, &record],
-            )?,
-        };
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(GovernanceError::Storage { message: format!("{table}/{id} is not stored"), source: None })
-        }
+/// A value as the driver binds it; [`Value::Next`] is written into the SQL, never bound.
+fn bind(value: &Value) -> Box<dyn ToSql + Sync + '_> {
+    match value {
+        Value::Int(n) => Box::new(*n),
+        Value::Text(text) => Box::new(text.as_str()),
+        Value::Next => Box::new(Option::<i64>::None),
     }
 }
 
-impl Tx for PostgresTx<'_, '_> {
-    fn system(&mut self, id: &str) -> Result<Option<SystemVersion>, GovernanceError> {
-        self.one(
-            "system_versions",
-            id,
-            "SELECT record FROM system_versions WHERE system = $1 ORDER BY version DESC LIMIT 1",
-            &[&id],
-        )
+impl Sql for PostgresTx<'_, '_> {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    fn execute(&mut self, doing: &'static str, sql: &str, params: &[Value]) -> Result<u64, GovernanceError> {
+        let bound: Vec<_> = params.iter().map(bind).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
+        self.tx.execute(sql, &refs).map_err(pg(doing))
     }
 
-    fn system_version(&mut self, id: &str, version: u32) -> Result<Option<SystemVersion>, GovernanceError> {
-        self.one(
-            "system_versions",
-            &format!("{id}@{version}"),
-            "SELECT record FROM system_versions WHERE system = $1 AND version = $2",
-            &[&id, &version_param(version)],
-        )
-    }
-
-    fn systems(&mut self) -> Result<Vec<SystemVersion>, GovernanceError> {
-        self.all(
-            "system_versions",
-            "SELECT DISTINCT ON (system) system, record FROM system_versions ORDER BY system, version DESC",
-            &[],
-        )
-    }
-
-    fn system_versions(&mut self, id: &str) -> Result<Vec<SystemVersion>, GovernanceError> {
-        self.all(
-            "system_versions",
-            "SELECT system, record FROM system_versions WHERE system = $1 ORDER BY version",
-            &[&id],
-        )
-    }
-
-    fn add_system_version(&mut self, version: &SystemVersion) -> Result<(), GovernanceError> {
-        let latest: i64 = self
-            .tx
-            .query_one("SELECT COALESCE(MAX(version), 0) FROM system_versions WHERE system = $1", &[&version.system.id])
-            .and_then(|row| row.try_get(0))
-            .map_err(pg("reading the latest version"))?;
-        if i64::from(version.version) != latest + 1 {
-            return Err(GovernanceError::Refused {
-                reason: format!(
-                    "{} changed meanwhile (now at version {latest}); run the command again",
-                    version.system.id
-                ),
-            });
-        }
-        self.execute(
-            "adding a system version",
-            "INSERT INTO system_versions (system, version, record) VALUES ($1, $2, $3)",
-            &[&version.system.id, &version_param(version.version), &to_json(version)?],
-        )?;
-        Ok(())
-    }
-
-    fn person(&mut self, id: &str) -> Result<Option<Person>, GovernanceError> {
-        self.one("people", id, "SELECT record FROM people WHERE id = $1", &[&id])
-    }
-
-    fn people(&mut self) -> Result<Vec<Person>, GovernanceError> {
-        self.all("people", "SELECT id, record FROM people ORDER BY id", &[])
-    }
-
-    fn put_person(&mut self, person: &Person) -> Result<(), GovernanceError> {
-        self.execute(
-            "storing a person",
-            "INSERT INTO people (id, record) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            &[&person.id, &to_json(person)?],
-        )?;
-        Ok(())
-    }
-
-    fn vendor(&mut self, id: &str) -> Result<Option<Vendor>, GovernanceError> {
-        self.one("vendors", id, "SELECT record FROM vendors WHERE id = $1", &[&id])
-    }
-
-    fn vendors(&mut self) -> Result<Vec<Vendor>, GovernanceError> {
-        self.all("vendors", "SELECT id, record FROM vendors ORDER BY id", &[])
-    }
-
-    fn put_vendor(&mut self, vendor: &Vendor) -> Result<(), GovernanceError> {
-        self.execute(
-            "storing a vendor",
-            "INSERT INTO vendors (id, record) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            &[&vendor.id, &to_json(vendor)?],
-        )?;
-        Ok(())
-    }
-
-    fn add_intake(&mut self, intake: &IntakeRecord) -> Result<u64, GovernanceError> {
-        let id = self.next_id("numbering an intake", "SELECT COALESCE(MAX(id), 0) + 1 FROM intakes")?;
-        let mut record = intake.clone();
-        record.id = id;
-        self.execute(
-            "storing an intake",
-            "INSERT INTO intakes (id, system, version, tier, record) VALUES ($1, $2, $3, $4, $5)",
-            &[&to_i64(id)?, &record.system, &version_param(record.version), &record.tier.as_str(), &to_json(&record)?],
-        )?;
-        Ok(id)
-    }
-
-    fn latest_intake(&mut self, system: &str, version: u32) -> Result<Option<IntakeRecord>, GovernanceError> {
-        self.one(
-            "intakes",
-            system,
-            "SELECT record FROM intakes WHERE system = $1 AND version = $2 ORDER BY id DESC LIMIT 1",
-            &[&system, &version_param(version)],
-        )
-    }
-
-    fn next_assessment_id(&mut self) -> Result<u64, GovernanceError> {
-        self.next_id("numbering an assessment", "SELECT COALESCE(MAX(id), 0) + 1 FROM assessments")
-    }
-
-    fn assessment(&mut self, id: u64) -> Result<Option<Assessment>, GovernanceError> {
-        self.one("assessments", &id.to_string(), "SELECT record FROM assessments WHERE id = $1", &[&to_i64(id)?])
-    }
-
-    fn latest_assessment(&mut self, system: &str) -> Result<Option<Assessment>, GovernanceError> {
-        self.one(
-            "assessments",
-            system,
-            "SELECT record FROM assessments WHERE system = $1 ORDER BY id DESC LIMIT 1",
-            &[&system],
-        )
-    }
-
-    fn put_assessment(&mut self, assessment: &Assessment) -> Result<(), GovernanceError> {
-        self.execute(
-            "storing an assessment",
-            "INSERT INTO assessments (id, system, version, record) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            &[&to_i64(assessment.id)?, &assessment.system, &version_param(assessment.version), &to_json(assessment)?],
-        )?;
-        Ok(())
-    }
-
-    fn suspensions(&mut self) -> Result<Vec<Suspension>, GovernanceError> {
-        self.all(
-            "suspensions",
-            "SELECT system || '/' || purpose, record FROM suspensions ORDER BY system, purpose",
-            &[],
-        )
-    }
-
-    fn put_suspension(&mut self, suspension: &Suspension) -> Result<(), GovernanceError> {
-        self.execute(
-            "storing a suspension",
-            "INSERT INTO suspensions (system, purpose, record) VALUES ($1, $2, $3) \
-             ON CONFLICT (system, purpose) DO UPDATE SET record = excluded.record",
-            &[&suspension.system, &suspension.purpose.as_deref().unwrap_or(""), &to_json(suspension)?],
-        )?;
-        Ok(())
-    }
-
-    fn remove_suspension(
+    fn query(
         &mut self,
-        system: &str,
-        purpose: Option<&str>,
-    ) -> Result<Option<Suspension>, GovernanceError> {
-        let purpose = purpose.unwrap_or("");
-        let removed: Option<String> = self
-            .tx
-            .query_opt(
-                "DELETE FROM suspensions WHERE system = $1 AND purpose = $2 RETURNING record",
-                &[&system, &purpose],
-            )
-            .map_err(pg("lifting a suspension"))?
-            .map(|row| row.try_get(0))
-            .transpose()
-            .map_err(pg("lifting a suspension"))?;
-        removed.map(|text| from_json("suspensions", system, &text)).transpose()
+        doing: &'static str,
+        sql: &str,
+        params: &[Value],
+        columns: &[Column],
+    ) -> Result<Vec<Vec<Cell>>, GovernanceError> {
+        let bound: Vec<_> = params.iter().map(bind).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
+        let rows = self.tx.query(sql, &refs).map_err(pg(doing))?;
+        rows.iter()
+            .map(|row| {
+                columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, column)| {
+                        Ok(match column {
+                            Column::Int => row.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int),
+                            Column::Text => row.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text),
+                        })
+                    })
+                    .collect::<Result<Vec<Cell>, postgres::Error>>()
+                    .map_err(pg(doing))
+            })
+            .collect()
     }
 
-    fn consent(&mut self, system: &str, subject: &str) -> Result<Option<Consent>, GovernanceError> {
-        self.one(
-            "consents",
-            subject,
-            "SELECT record FROM consents WHERE system = $1 AND subject = $2",
-            &[&system, &subject],
-        )
-    }
-
-    fn consents(&mut self) -> Result<Vec<Consent>, GovernanceError> {
-        self.all("consents", "SELECT system || '/' || subject, record FROM consents", &[])
-    }
-
-    fn put_consent(&mut self, consent: &Consent) -> Result<(), GovernanceError> {
-        self.execute(
-            "storing a consent",
-            "INSERT INTO consents (system, subject, record, seq) \
-             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM consents)) \
-             ON CONFLICT (system, subject) DO UPDATE SET record = excluded.record, seq = excluded.seq",
-            &[&consent.system, &consent.subject, &to_json(consent)?],
-        )?;
-        Ok(())
-    }
-
-    fn consent_changes(&mut self, after: u64, limit: u32) -> Result<Vec<ConsentChange>, GovernanceError> {
-        let rows = self
-            .tx
-            .query(
-                "SELECT seq, subject, record FROM consents WHERE seq > $1 ORDER BY seq LIMIT $2",
-                &[&to_i64(after)?, &i64::from(limit)],
-            )
-            .map_err(pg("reading consent changes"))?;
-        let mut changes = Vec::with_capacity(rows.len());
-        for row in rows {
-            let seq: i64 = row.try_get(0).map_err(pg("reading consent changes"))?;
-            let subject: String = row.try_get(1).map_err(pg("reading consent changes"))?;
-            let text: String = row.try_get(2).map_err(pg("reading consent changes"))?;
-            changes.push(ConsentChange {
-                seq: to_u64(seq, "consent seq")?,
-                consent: from_json("consents", &subject, &text)?,
-            });
-        }
-        Ok(changes)
-    }
-
-    fn api_keys(&mut self) -> Result<Vec<ApiKey>, GovernanceError> {
-        self.all("api_keys", "SELECT id, record FROM api_keys ORDER BY id", &[])
-    }
-
-    fn put_api_key(&mut self, key: &ApiKey) -> Result<(), GovernanceError> {
-        self.execute(
-            "storing an API key",
-            "INSERT INTO api_keys (id, record) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            &[&key.id, &to_json(key)?],
-        )?;
-        Ok(())
-    }
-
-    fn packs(&mut self) -> Result<Vec<ActivePack>, GovernanceError> {
-        self.all("packs", "SELECT id, record FROM packs ORDER BY seq", &[])
-    }
-
-    fn put_pack(&mut self, pack: &ActivePack) -> Result<(), GovernanceError> {
-        self.execute(
-            "storing a norm pack",
-            "INSERT INTO packs (id, seq, record) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM packs), $2) \
-             ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            &[&pack.id, &to_json(pack)?],
-        )?;
-        Ok(())
-    }
-
-    fn runtime_version(&mut self) -> Result<u64, GovernanceError> {
-        let version: i64 = self
-            .tx
-            .query_one("SELECT version FROM runtime_state WHERE id = 1", &[])
-            .and_then(|row| row.try_get(0))
-            .map_err(pg("reading the runtime version"))?;
-        to_u64(version, "runtime version")
-    }
-
-    fn add_review(&mut self, item: &ReviewItem) -> Result<u64, GovernanceError> {
-        let mut item = item.clone();
-        item.id = self.next_oversight_id("reviews")?;
-        self.execute(
-            "queueing a review",
-            "INSERT INTO reviews (id, system, status, decision_index, record) VALUES ($1, $2, $3, $4, $5)",
-            &[&to_i64(item.id)?, &item.system, &item.status.as_str(), &to_i64(item.decision_index)?, &to_json(&item)?],
-        )?;
-        Ok(item.id)
-    }
-
-    fn review(&mut self, id: u64) -> Result<Option<ReviewItem>, GovernanceError> {
-        self.one("reviews", &id.to_string(), "SELECT record FROM reviews WHERE id = $1", &[&to_i64(id)?])
-    }
-
-    fn review_page(&mut self, filter: &ReviewFilter, page: Keyset) -> Result<Vec<ReviewItem>, GovernanceError> {
-        let statuses = filter.statuses.iter().map(|s| s.as_str()).collect();
-        self.page(&Page::new("reviews", filter.system.as_deref(), statuses, page)?)
-    }
-
-    fn put_review(&mut self, item: &ReviewItem) -> Result<(), GovernanceError> {
-        self.update("reviews", item.id, Some(item.status.as_str()), to_json(item)?)
-    }
-
-    fn add_incident(&mut self, incident: &Incident) -> Result<u64, GovernanceError> {
-        let mut incident = incident.clone();
-        incident.id = self.next_oversight_id("incidents")?;
-        self.execute(
-            "opening an incident",
-            "INSERT INTO incidents (id, system, status, record) VALUES ($1, $2, $3, $4)",
-            &[&to_i64(incident.id)?, &incident.system, &incident.status.as_str(), &to_json(&incident)?],
-        )?;
-        Ok(incident.id)
-    }
-
-    fn incident(&mut self, id: u64) -> Result<Option<Incident>, GovernanceError> {
-        self.one("incidents", &id.to_string(), "SELECT record FROM incidents WHERE id = $1", &[&to_i64(id)?])
-    }
-
-    fn incident_page(&mut self, filter: &IncidentFilter, page: Keyset) -> Result<Vec<Incident>, GovernanceError> {
-        let statuses = filter.statuses.iter().map(|s| s.as_str()).collect();
-        self.page(&Page::new("incidents", filter.system.as_deref(), statuses, page)?)
-    }
-
-    fn put_incident(&mut self, incident: &Incident) -> Result<(), GovernanceError> {
-        self.update("incidents", incident.id, Some(incident.status.as_str()), to_json(incident)?)
-    }
-
-    fn pending_work(&mut self, now: jiff::Timestamp) -> Result<Vec<PendingWork>, GovernanceError> {
-        let mut by_system: std::collections::BTreeMap<String, PendingWork> = Default::default();
-        let rows = self
-            .tx
-            // Kept by a trigger (migration V8): one row per system, however long the queue.
-            .query("SELECT system, pending FROM review_counts WHERE pending > 0", &[])
-            .map_err(pg("counting reviews"))?;
-        for row in rows {
-            let system: String = row.try_get(0).map_err(pg("counting reviews"))?;
-            let n: i64 = row.try_get(1).map_err(pg("counting reviews"))?;
-            let entry = by_system.entry(system.clone()).or_insert_with(|| PendingWork { system, ..Default::default() });
-            entry.reviews = to_u64(n, "count")?;
-        }
-        let now = now.to_string();
-        let rows = self
-            .tx
-            .query(
-                "SELECT system, COUNT(*), COUNT(*) FILTER (WHERE \
-                    (status = 'open' AND (record::jsonb ->> 'acknowledge_by')::timestamptz < $1::text::timestamptz) \
-                    OR (record::jsonb ->> 'resolve_by')::timestamptz < $1::text::timestamptz) \
-                 FROM incidents WHERE status IN ('open', 'acknowledged') GROUP BY system",
-                &[&now],
-            )
-            .map_err(pg("counting incidents"))?;
-        for row in rows {
-            let system: String = row.try_get(0).map_err(pg("counting incidents"))?;
-            let (n, overdue): (i64, i64) =
-                (row.try_get(1).map_err(pg("counting incidents"))?, row.try_get(2).map_err(pg("counting incidents"))?);
-            let entry = by_system.entry(system.clone()).or_insert_with(|| PendingWork { system, ..Default::default() });
-            entry.incidents = to_u64(n, "count")?;
-            entry.overdue_incidents = to_u64(overdue, "count")?;
-        }
-        Ok(by_system.into_values().collect())
-    }
-
-    fn add_feedback(&mut self, feedback: &Feedback) -> Result<u64, GovernanceError> {
-        let mut feedback = feedback.clone();
-        feedback.id = self.next_oversight_id("feedback")?;
-        self.execute(
-            "storing feedback",
-            "INSERT INTO feedback (id, system, record) VALUES ($1, $2, $3)",
-            &[&to_i64(feedback.id)?, &feedback.system, &to_json(&feedback)?],
-        )?;
-        Ok(feedback.id)
-    }
-
-    fn feedback(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Feedback>, GovernanceError> {
-        let (before, limit) = (newest_first_bound(page)?, i64::from(page.limit));
-        match system {
-            Some(system) => self.all(
-                "feedback",
-                "SELECT id::text AS id_text, record FROM feedback WHERE system = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-                &[&system, &before, &limit],
-            ),
-            None => self.all(
-                "feedback",
-                "SELECT id::text AS id_text, record FROM feedback WHERE id < $1 ORDER BY id DESC LIMIT $2",
-                &[&before, &limit],
-            ),
-        }
-    }
-
-    fn feedback_item(&mut self, id: u64) -> Result<Option<Feedback>, GovernanceError> {
-        self.one("feedback", &id.to_string(), "SELECT record FROM feedback WHERE id = $1", &[&to_i64(id)?])
-    }
-
-    fn add_outcome(&mut self, outcome: &OutcomeReport) -> Result<(), GovernanceError> {
-        let id = self.next_oversight_id("outcomes")?;
-        self.execute(
-            "storing an outcome",
-            "INSERT INTO outcomes (id, system, record) VALUES ($1, $2, $3)",
-            &[&to_i64(id)?, &outcome.system, &to_json(outcome)?],
-        )?;
-        Ok(())
-    }
-
-    fn recent_outcomes(&mut self, system: &str, limit: u32) -> Result<Vec<OutcomeReport>, GovernanceError> {
-        let mut newest: Vec<OutcomeReport> = self.all(
-            "outcomes",
-            "SELECT id::text AS id_text, record FROM outcomes WHERE system = $1 ORDER BY id DESC LIMIT $2",
-            &[&system, &i64::from(limit)],
-        )?;
-        newest.reverse();
-        Ok(newest)
-    }
-
-    fn add_alert(&mut self, alert: &Alert) -> Result<u64, GovernanceError> {
-        let mut alert = alert.clone();
-        alert.id = self.next_oversight_id("alerts")?;
-        self.execute(
-            "raising an alert",
-            "INSERT INTO alerts (id, system, record) VALUES ($1, $2, $3)",
-            &[&to_i64(alert.id)?, &alert.system, &to_json(&alert)?],
-        )?;
-        Ok(alert.id)
-    }
-
-    fn alert_page(&mut self, system: Option<&str>, page: Keyset) -> Result<Vec<Alert>, GovernanceError> {
-        self.page(&Page::new("alerts", system, vec![], page)?)
-    }
-
-    fn put_alert(&mut self, alert: &Alert) -> Result<(), GovernanceError> {
-        self.update("alerts", alert.id, None, to_json(alert)?)
-    }
-
-    fn record(&mut self, event: &Event) -> Result<u64, GovernanceError> {
+    fn append(&mut self, event: &Event) -> Result<u64, GovernanceError> {
         let (index, prev) = self.tail()?;
         let link = chain::link(index, prev, event)?;
         self.pending.push((to_i64(index)?, link.leaf.as_bytes().to_vec(), link.bytes));
