@@ -16,8 +16,7 @@ use lunli_store::SqliteStore;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
-#[path = "../../lunli-store/tests/records/mod.rs"]
-mod records;
+use lunli_test_support::records;
 
 const SYSTEM: &str = include_str!("../../../examples/meeting-notes/system.yaml");
 

@@ -2,13 +2,11 @@
 //! `/v1/alerts` followed page by page through `next` hold every item exactly once, in id order,
 //! with filters; the last `next` is null; a bad `limit` or cursor is a 400 that names it.
 //!
-//! Every test runs on each backend: `sqlite::<test>` and `postgres::<test>` (the store tests'
+//! Every test runs on each backend: `sqlite::<test>` and `postgres::<test>` (lunli-test-support's
 //! `backend` module: a temporary directory, or a schema of its own on the test PostgreSQL).
 
-#[path = "../../lunli-store/tests/backend/mod.rs"]
-mod backend;
-#[path = "../../lunli-store/tests/records/mod.rs"]
-mod records;
+use lunli_test_support::backend;
+use lunli_test_support::records;
 
 use std::sync::Arc;
 

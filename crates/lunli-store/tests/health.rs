@@ -2,7 +2,7 @@
 //! last verification on the embedded store (including a ledger altered behind its back), and
 //! the same on the shared PostgreSQL store, with and without a key directory.
 
-mod backend;
+use lunli_test_support::backend;
 
 use jiff::Timestamp;
 use lunli_governance::store::{Event, Store};

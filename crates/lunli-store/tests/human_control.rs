@@ -4,8 +4,7 @@
 //! instance or a racing request gets no further than the first. Every test runs on SQLite and on
 //! PostgreSQL.
 
-#[macro_use]
-mod backend;
+use lunli_test_support::backend;
 
 use std::sync::Arc;
 
@@ -24,7 +23,7 @@ const NOTES_SYSTEM: &str = include_str!("../../../examples/meeting-notes/system.
 const NOTES_ANSWERS: &str = include_str!("../../../examples/meeting-notes/intake.yaml");
 const SYSTEM: &str = "meeting-notes";
 
-on_every_backend!(
+lunli_test_support::on_every_backend!(
     SqliteStore, PostgresStore:
     only_the_owner_or_an_admin_changes_a_playbook,
     loosening_an_approved_playbook_is_recorded_and_shown,

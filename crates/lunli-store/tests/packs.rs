@@ -2,8 +2,7 @@
 //! transaction, in activation order, and a new version replaces the old in its place — on
 //! SQLite and on PostgreSQL.
 
-#[macro_use]
-mod backend;
+use lunli_test_support::backend;
 
 use jiff::Timestamp;
 use lunli_governance::Governance;
@@ -13,7 +12,7 @@ use lunli_store::{PostgresStore, SqliteStore};
 
 use backend::Backend;
 
-on_every_backend!(SqliteStore, PostgresStore: activation_is_stored_in_order_with_its_ledger_entry);
+lunli_test_support::on_every_backend!(SqliteStore, PostgresStore: activation_is_stored_in_order_with_its_ledger_entry);
 
 fn pack(id: &str, version: &str, at: i64) -> ActivePack {
     ActivePack {

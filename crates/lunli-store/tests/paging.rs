@@ -4,9 +4,8 @@
 //!
 //! Every test runs on each backend: `sqlite::<test>` and `postgres::<test>` (see `backend`).
 
-#[macro_use]
-mod backend;
-mod records;
+use lunli_test_support::backend;
+use lunli_test_support::records;
 
 use lunli_governance::Governance;
 use lunli_governance::incident::{IncidentStatus, Severity};
@@ -18,7 +17,7 @@ use lunli_store::{PostgresStore, SqliteStore};
 
 use backend::Backend;
 
-on_every_backend!(
+lunli_test_support::on_every_backend!(
     SqliteStore, PostgresStore:
     review_pages_hold_every_selected_item_once,
     incident_pages_hold_every_selected_incident_once,

@@ -3,7 +3,7 @@
 //! each other's changes at once, and migrate a fresh schema together without tripping.
 //! The workflow tests in `workflow.rs` run on PostgreSQL too.
 
-mod backend;
+use lunli_test_support::backend;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Barrier};

@@ -3,7 +3,7 @@
 //! and the exported bundle check out, tampering under the store is named by its index, and an
 //! instance holding another key is refused before it signs.
 
-mod backend;
+use lunli_test_support::backend;
 
 use jiff::Timestamp;
 use lunli_governance::store::{Event, Store};

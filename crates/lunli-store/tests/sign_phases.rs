@@ -3,8 +3,7 @@
 //! writers do between the phases — append, tamper, sign a head of their own — is driven
 //! deterministically through `sign_head_pausing`, which runs a closure just before the lock.
 
-#[macro_use]
-mod backend;
+use lunli_test_support::backend;
 
 use std::cell::Cell;
 
@@ -304,7 +303,7 @@ fn a_long_backlog_is_read_in_snapshot_rounds<P: Place>() {
     assert_eq!(report.heads_verified, 2);
 }
 
-on_every_backend!(
+lunli_test_support::on_every_backend!(
     SqlitePlace, PgPlace:
     entries_appended_between_the_phases_are_covered,
     tampering_before_the_snapshot_is_refused_before_the_lock,

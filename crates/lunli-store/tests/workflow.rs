@@ -5,8 +5,7 @@
 //! Every test runs on each backend: `sqlite::<test>` on the embedded store in a temporary
 //! directory, `postgres::<test>` on PostgreSQL in a schema of its own (see `backend`).
 
-#[macro_use]
-mod backend;
+use lunli_test_support::backend;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -35,7 +34,7 @@ fn day(ts: Timestamp) -> Date {
 }
 
 // Each test, once per backend.
-on_every_backend!(
+lunli_test_support::on_every_backend!(
     SqliteStore, PostgresStore:
     a_high_tier_system_is_approved_only_after_every_control_and_every_role,
     one_person_cannot_fill_two_roles,

@@ -6,45 +6,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use common::Data;
 use common::gateway::{approved_low_tier_system, decide, post, start_server};
-
-/// A schema of its own in the test database, dropped afterwards; its URL sets the search path.
-struct Schema {
-    base: String,
-    name: String,
-}
-
-impl Schema {
-    fn new() -> Self {
-        let base = std::env::var("LUNLI_TEST_POSTGRES")
-            .ok()
-            .filter(|url| !url.trim().is_empty())
-            .unwrap_or_else(|| "host=127.0.0.1 user=postgres dbname=test".into());
-        let mut client = postgres::Client::connect(&base, postgres::NoTls).unwrap_or_else(|err| {
-            panic!("PostgreSQL is not reachable at `{base}` ({err}); start one (`bash .ci/run` does) or set LUNLI_TEST_POSTGRES")
-        });
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let name = format!("lunli_serve_{}_{nanos}", std::process::id());
-        client.batch_execute(&format!("CREATE SCHEMA {name}")).expect("create schema");
-        Schema { base, name }
-    }
-
-    fn url(&self) -> String {
-        assert!(!self.base.starts_with("postgres"), "the test takes key=value connection strings");
-        format!("{} options='-c search_path={}'", self.base, self.name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.base, postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
+use lunli_test_support::backend::PgSchema;
 
 /// Asks `addr` for decisions until `want` comes back, for at most a second; how long it took.
 fn until_outcome(addr: &str, secret: &str, want: &str) -> Duration {
@@ -63,8 +29,8 @@ fn until_outcome(addr: &str, secret: &str, want: &str) -> Duration {
 
 #[test]
 fn a_suspension_through_one_instance_is_obeyed_by_another_on_postgresql() {
-    let schema = Schema::new();
-    let url = schema.url();
+    let schema = PgSchema::new();
+    let url = schema.url_with_search_path();
     // One data directory for both: on PostgreSQL it holds only the ledger's key pair, which
     // every instance signing heads must share.
     let data = Data::on_postgres(url);

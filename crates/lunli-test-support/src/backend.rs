@@ -6,28 +6,11 @@
 //! PostgreSQL must be up (`.ci/run` starts one): a test that cannot reach it fails and says
 //! so. It never skips, so a green run always means both backends passed.
 
-// Each test crate uses part of this module.
-#![allow(dead_code)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lunli_governance::store::Store;
 use lunli_store::{PostgresOptions, PostgresStore, SqliteStore};
-
-/// Runs each generic test `fn name<B>()` once per backend, as `sqlite::name` and
-/// `postgres::name`; the first two arguments name the test crate's SQLite and PostgreSQL types.
-#[allow(unused_macros)]
-macro_rules! on_every_backend {
-    ($sqlite:ident, $postgres:ident: $($test:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $test() { super::$test::<super::$sqlite>() } )*
-        }
-        mod postgres {
-            $( #[test] fn $test() { super::$test::<super::$postgres>() } )*
-        }
-    };
-}
 
 /// The variable naming the PostgreSQL server tests use, and its default.
 pub const POSTGRES_ENV: &str = "LUNLI_TEST_POSTGRES";
@@ -151,6 +134,14 @@ impl PgSchema {
     pub fn connect(&self) -> PostgresStore {
         PostgresStore::connect_with(&self.url, &self.options())
             .unwrap_or_else(|err| panic!("cannot open the PostgreSQL store in schema {}: {err}", self.name))
+    }
+
+    /// A connection string whose sessions work in this schema (created here if missing), for a
+    /// process given only a database URL, as `lunli serve --database` is.
+    pub fn url_with_search_path(&self) -> String {
+        let mut client = postgres::Client::connect(&self.url, postgres::NoTls).expect("connect to PostgreSQL");
+        client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", self.name)).expect("create the schema");
+        with_options(&self.url, &format!("-c search_path={}", self.name))
     }
 
     /// A plain connection whose search_path is this schema, for looking under the store.

@@ -1,9 +1,5 @@
 //! Oversight records for the list tests (paging), made directly rather than through the
-//! workflows that open them, so a test can have many in any status. Shared with the gateway's
-//! HTTP tests (`#[path]`).
-
-// Each test crate uses part of this module.
-#![allow(dead_code)]
+//! workflows that open them, so a test can have many in any status.
 
 use jiff::Timestamp;
 use lunli_governance::incident::{Incident, IncidentStatus, NewIncident, Severity};

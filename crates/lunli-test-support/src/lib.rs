@@ -1,0 +1,30 @@
+//! Fixtures shared by lunli's integration tests, in one place instead of copies: a fresh store
+//! on each backend ([`backend`]: SQLite in a temporary directory, PostgreSQL in a schema of its
+//! own), the macro that runs a generic test once per backend, and oversight records made directly
+//! ([`records`]). A dev-dependency only; nothing shipped links it.
+//!
+//! A fixture that cannot be made (no PostgreSQL answering, a temporary directory refused) fails
+//! the test that asked for it, with the reason: tests never skip.
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test fixtures: a fixture that cannot be made fails the test that asked for it"
+)]
+
+pub mod backend;
+pub mod records;
+
+/// Runs each generic test `fn name<B>()` once per backend, as `sqlite::name` and
+/// `postgres::name`; the first two arguments name the test crate's SQLite and PostgreSQL types.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($sqlite:ident, $postgres:ident: $($test:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $test() { super::$test::<super::$sqlite>() } )*
+        }
+        mod postgres {
+            $( #[test] fn $test() { super::$test::<super::$postgres>() } )*
+        }
+    };
+}
