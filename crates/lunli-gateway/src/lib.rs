@@ -38,9 +38,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use lunli_governance::Governance;
+use lunli_governance::ledger::LedgerStatus;
 use lunli_governance::store::Store;
 use lunli_norms::Catalogue;
-use lunli_store::LedgerStatus;
 
 use crate::access::AccessPolicy;
 use crate::api::AppState;

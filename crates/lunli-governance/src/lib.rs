@@ -1,7 +1,8 @@
 //! The governance rules of lunli — the registry of AI systems, intake and risk tiering,
-//! assessments and sign-offs — as pure functions over data. Nothing here reads files, opens a
-//! database, looks at the clock or prints: callers hand in the catalogue, the answers and the
-//! time, and store or show what comes back.
+//! assessments and sign-offs — as pure functions over data. Nothing here opens a database, looks
+//! at the clock or prints, and nothing reads files but [`ledger`]'s record of the last ledger
+//! verification: callers hand in the catalogue, the answers and the time, and store or show what
+//! comes back.
 //!
 //! Intake and tiering: parse a system's answers with [`intake::Answers::from_yaml`] (or build
 //! them and [`intake::Answers::validate`] them) against the questionnaire in
@@ -20,6 +21,9 @@
 //! Runtime oversight (Art. 3(4), Art. 8, Art. 17, Art. 21): a system's [`playbook::Playbook`],
 //! the human [`review`] queue, [`incident`]s and public feedback, and [`monitoring`] of reported
 //! outcomes with alerts; their workflows are on [`Governance`] too (`service/oversight.rs`).
+//!
+//! The ledger as the dashboard sees it: [`ledger::LedgerStatus`] (size, latest signed head, last
+//! verification) for every store whose ledger runs `lunli_ledger::store::Ledger`.
 
 pub mod actor;
 pub mod assessment;
@@ -28,6 +32,7 @@ mod error;
 pub mod filing;
 pub mod incident;
 pub mod intake;
+pub mod ledger;
 pub mod manifest;
 pub mod monitoring;
 pub mod playbook;

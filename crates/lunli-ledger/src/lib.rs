@@ -7,10 +7,12 @@
 //! entry that was modified, deleted, inserted or reordered, or the first head that does not hold.
 //!
 //! This crate is hashing, proofs, canonical bytes, keys and verification — nothing else. It has no
-//! storage, no clock and no network, prints nothing and reads no environment; a store (SQLite,
+//! database, no clock and no network, prints nothing and reads no environment; a store (SQLite,
 //! PostgreSQL) feeds it entries and leaf hashes in index order, one at a time, through
 //! [`CompactTree`], [`LeafSource`] and [`Verifier`], so memory stays O(log n) for any log size.
-//! Auditors can use the verifier and [`proof`] without anything else from lunli.
+//! Auditors can use the verifier and [`proof`] without anything else from lunli. The ledger's
+//! operations over a database's tables — signing heads, verifying, proofs, export — are written
+//! once in [`store`] against a small table interface a store crate implements.
 //!
 //! Start from [`Entry`] (what is logged and its canonical bytes, documented in [`entry`]),
 //! [`CompactTree`] (roots while appending), [`TreeHead::sign`] and [`verify_bundle`].
@@ -25,6 +27,7 @@
 //! | [`key`]    | Ed25519 keys and their PEM files |
 //! | [`head`]   | [`TreeHead`], [`SignedTreeHead`] and the exact signed message |
 //! | [`verify`] | [`Bundle`], [`Verifier`], [`Report`], [`Problem`] |
+//! | [`store`]  | [`store::Ledger`] over any database's [`store::Tables`]: sign, verify, prove, export; key files |
 
 pub mod entry;
 mod error;
@@ -32,6 +35,7 @@ pub mod hash;
 pub mod head;
 pub mod key;
 pub mod proof;
+pub mod store;
 pub mod time;
 pub mod tree;
 pub mod verify;

@@ -4,8 +4,8 @@
 
 use jiff::Timestamp;
 use lunli_governance::store::{Event, Store};
+use lunli_ledger::store::Ledger;
 use lunli_ledger::{Hash, Timestamp as LedgerTime};
-use lunli_store::Ledger;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -58,7 +58,8 @@ pub(crate) fn record<T: Serialize, S: Store + Ledger>(
     let head = *store.sign_head(now)?.head();
     let proof = store.inclusion_proof(index, Some(head.head.size))?;
     let key = store.verifying_key()?;
-    let public_key_pem = lunli_ledger::key::verifying_key_to_pem(&key).map_err(lunli_store::LedgerError::from)?;
+    let public_key_pem =
+        lunli_ledger::key::verifying_key_to_pem(&key).map_err(lunli_ledger::store::LedgerError::from)?;
     Ok(Document {
         report,
         verification: Verification {

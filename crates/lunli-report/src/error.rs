@@ -6,7 +6,7 @@ pub enum ReportError {
     #[error(transparent)]
     Governance(#[from] lunli_governance::GovernanceError),
     #[error(transparent)]
-    Ledger(#[from] lunli_store::LedgerError),
+    Ledger(#[from] lunli_ledger::store::LedgerError),
     #[error("cannot encode the report: {0}")]
     Encode(String),
     #[error(

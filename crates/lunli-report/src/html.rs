@@ -16,8 +16,8 @@ use jiff::Timestamp;
 use lunli_governance::assessment::is_safe_link;
 use lunli_governance::store::Store;
 use lunli_ledger::Hash;
+use lunli_ledger::store::Ledger;
 use lunli_norms::Text;
-use lunli_store::Ledger;
 use serde::Serialize;
 
 use crate::ReportError;

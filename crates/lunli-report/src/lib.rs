@@ -13,7 +13,7 @@
 //!
 //! This crate does not decide anything about governance (`lunli-governance` does), does not
 //! parse the command line, print or read the environment (the `lunli` binary does). It works
-//! over any [`lunli_governance::store::Store`] with a [`lunli_store::Ledger`]: SQLite or PostgreSQL.
+//! over any [`lunli_governance::store::Store`] with a [`lunli_ledger::store::Ledger`]: SQLite or PostgreSQL.
 
 mod anchor;
 pub mod audit;

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use lunli_governance::store::{Event, Store};
+use lunli_ledger::store::Ledger;
 use lunli_ledger::{Hash, Timestamp as LedgerTime};
-use lunli_store::Ledger;
 use serde_json::json;
 
 use crate::ReportError;

@@ -4,9 +4,9 @@
 
 use lunli_governance::GovernanceError;
 use lunli_governance::store::{Store, Tx};
+use lunli_ledger::store::{Backend, LedgerError, LedgerKeys, Tables};
 
-use crate::ledger::backend::{Backend, Tables};
-use crate::{LedgerError, LedgerKeys, PostgresStore, SqliteStore};
+use crate::{PostgresStore, SqliteStore};
 
 /// The embedded store or the shared one.
 pub enum AnyStore {

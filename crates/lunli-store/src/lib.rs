@@ -5,17 +5,19 @@
 //! transaction that also appends its ledger entries, so a change and its record in the
 //! tamper-evident ledger are stored together or not at all.
 //!
-//! The ledger, the same on both backends through the [`Ledger`] trait: keys in a directory
-//! ([`LedgerKeys`]), [`Ledger::sign_head`], [`Ledger::verify_ledger`] (streams every stored entry
-//! through `lunli_ledger`'s verifier and checks the stored hashes too), proofs
-//! ([`Ledger::inclusion_proof`], [`Ledger::consistency_proof`]), [`Ledger::export_bundle`]; and
-//! group commit for many writers on SQLite ([`GroupCommit`], [`SqliteStore::append_batch`]).
+//! The ledger, the same on both backends: each implements `lunli_ledger::store`'s
+//! [`Backend`](lunli_ledger::store::Backend) (the ledger tables through one transaction), and so
+//! gets the [`Ledger`] operations written once there — keys in a directory ([`LedgerKeys`]),
+//! [`Ledger::sign_head`], [`Ledger::verify_ledger`], proofs, [`Ledger::export_bundle`] — and
+//! `lunli_governance::ledger`'s [`LedgerStatus`]. Here: appending inside the governance
+//! transaction, and group commit for many writers on SQLite ([`GroupCommit`],
+//! [`SqliteStore::append_batch`]). The ledger's types are re-exported from their crates, so
+//! `lunli_store::Ledger` and the like still name them.
 //!
-//! This crate holds SQL and nothing else: no governance rule, no printing.
+//! This crate holds SQL and nothing else: no governance rule, no ledger algorithm, no printing.
 
 mod any;
 mod chain;
-mod health;
 mod ledger;
 mod postgres;
 mod records;
@@ -24,10 +26,11 @@ mod sqlite;
 use std::path::PathBuf;
 
 pub use any::AnyStore;
-pub use health::{HeadSummary, LedgerHealth, LedgerStatus, VERIFICATION_FILE, Verification};
-pub use ledger::{
-    ConsistencyProof, ExportSummary, GroupCommit, InclusionProof, Ledger, LedgerError, LedgerKeys, LedgerRow,
-    PUBLIC_KEY_FILE, SIGNING_KEY_FILE, SignOutcome, fingerprint,
+pub use ledger::{GroupCommit, LedgerRow};
+pub use lunli_governance::ledger::{HeadSummary, LedgerHealth, LedgerStatus, VERIFICATION_FILE, Verification};
+pub use lunli_ledger::store::{
+    ConsistencyProof, ExportSummary, InclusionProof, Ledger, LedgerError, LedgerKeys, PUBLIC_KEY_FILE,
+    SIGNING_KEY_FILE, SignOutcome, fingerprint,
 };
 pub use postgres::{PostgresError, PostgresOptions, PostgresStore};
 pub use sqlite::{DATABASE_FILE, SqliteStore};

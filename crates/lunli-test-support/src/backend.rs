@@ -104,6 +104,7 @@ pub struct PgSchema {
 }
 
 impl PgSchema {
+    #[expect(clippy::new_without_default, reason = "each call names a new schema and reaches the server")]
     /// A new schema name, after checking that the server answers (failing loudly if not). The
     /// store creates the schema when it first connects.
     pub fn new() -> Self {

@@ -9,12 +9,12 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use jiff::Timestamp;
 use lunli_governance::incident::{IncidentStatus, Overdue, Severity};
+use lunli_governance::ledger::LedgerStatus;
 use lunli_governance::review::{HumanOutcome, ReviewItem, ReviewStatus};
 use lunli_governance::service::{IncidentRow, IncidentStep, Page};
 use lunli_governance::store::{IncidentFilter, ReviewFilter, Store};
 use lunli_governance::{Governance, GovernanceError};
 use lunli_norms::Lang;
-use lunli_store::LedgerStatus;
 use maud::{Markup, html};
 use serde::Deserialize;
 

@@ -3,13 +3,13 @@
 
 use jiff::Timestamp;
 use lunli_governance::assessment::is_safe_link;
+use lunli_governance::ledger::LedgerHealth;
 use lunli_governance::playbook::Playbook;
 use lunli_governance::runtime::{Impact, Suspension};
 use lunli_governance::store::{ApiKey, SystemVersion};
 use lunli_governance::tiering::Tiering;
 use lunli_governance::{Approval, Assessment, EvidenceItem, StatusRow};
 use lunli_norms::{Catalogue, Lang, Tier};
-use lunli_store::LedgerHealth;
 use maud::{DOCTYPE, Markup, html};
 
 use super::chart;

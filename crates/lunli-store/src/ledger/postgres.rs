@@ -4,14 +4,21 @@
 //! the entries appended meanwhile, so heads are signed in turn with appends.
 //! Appends themselves go through the store's `Tx::record`.
 
+use lunli_ledger::store::{
+    Backend, LeafVisitor, LedgerError, LedgerKeys, RowVisitor, StoredHead, Tables, decode_head, decode_tree,
+    encode_peaks,
+};
 use lunli_ledger::{CompactTree, SignedTreeHead};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{IsolationLevel, Transaction};
 
-use super::backend::{Backend, LeafVisitor, RowVisitor, Tables};
-use super::{LedgerError, LedgerKeys, StoredHead, decode_head, decode_tree, encode_peaks};
 use crate::{PostgresError, PostgresStore};
+
+/// A PostgreSQL error at `target` (the server), as a ledger error.
+fn postgres_error(doing: &'static str, target: String, source: postgres::Error) -> LedgerError {
+    LedgerError::Database { database: "PostgreSQL", doing, location: target, source: Box::new(PostgresError(source)) }
+}
 
 fn to_sql(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -35,7 +42,7 @@ struct PostgresTables<'t, 'c> {
 
 impl PostgresTables<'_, '_> {
     fn pg(&self, doing: &'static str) -> impl Fn(postgres::Error) -> LedgerError + '_ {
-        move |source| LedgerError::Postgres { doing, target: self.target.to_string(), source: PostgresError(source) }
+        move |source| postgres_error(doing, self.target.to_string(), source)
     }
 
     /// Streams the rows of `sql` to `each` as they arrive, without collecting them, while it
@@ -48,7 +55,7 @@ impl PostgresTables<'_, '_> {
         mut each: impl FnMut(&postgres::Row) -> Result<bool, LedgerError>,
     ) -> Result<(), LedgerError> {
         let target = self.target.to_string();
-        let pg = move |source| LedgerError::Postgres { doing, target: target.clone(), source: PostgresError(source) };
+        let pg = move |source| postgres_error(doing, target.clone(), source);
         let params = params.iter().map(|p| p as &dyn ToSql);
         let mut rows = self.tx.query_raw(sql, params).map_err(&pg)?;
         while let Some(row) = rows.next().map_err(&pg)? {
@@ -98,11 +105,8 @@ impl Tables for PostgresTables<'_, '_> {
             let read = || -> Result<(i64, &[u8], &[u8]), postgres::Error> {
                 Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
             };
-            let (index, leaf, bytes) = read().map_err(|source| LedgerError::Postgres {
-                doing: "reading a ledger row",
-                target: String::new(),
-                source: PostgresError(source),
-            })?;
+            let (index, leaf, bytes) =
+                read().map_err(|source| postgres_error("reading a ledger row", String::new(), source))?;
             Ok(each(u64::try_from(index).unwrap_or(0), leaf, bytes))
         })
     }
@@ -111,11 +115,8 @@ impl Tables for PostgresTables<'_, '_> {
         let sql = "SELECT idx, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx";
         self.stream("reading leaf hashes", sql, &[to_sql(start), to_sql(end)], |row| {
             let read = || -> Result<(i64, &[u8]), postgres::Error> { Ok((row.try_get(0)?, row.try_get(1)?)) };
-            let (index, leaf) = read().map_err(|source| LedgerError::Postgres {
-                doing: "reading a leaf hash",
-                target: String::new(),
-                source: PostgresError(source),
-            })?;
+            let (index, leaf) =
+                read().map_err(|source| postgres_error("reading a leaf hash", String::new(), source))?;
             each(u64::try_from(index).unwrap_or(0), leaf)?;
             Ok(true)
         })
@@ -162,7 +163,7 @@ impl Tables for PostgresTables<'_, '_> {
 impl PostgresStore {
     /// Maps a driver error to a ledger error naming what was being done, on this server.
     fn ledger_error(&self, doing: &'static str) -> impl Fn(postgres::Error) -> LedgerError + '_ {
-        move |source| LedgerError::Postgres { doing, target: self.target().to_string(), source: PostgresError(source) }
+        move |source| postgres_error(doing, self.target().to_string(), source)
     }
 }
 
@@ -173,7 +174,7 @@ impl Backend for PostgresStore {
 
     fn snapshot<T>(&self, work: impl FnOnce(&mut dyn Tables) -> Result<T, LedgerError>) -> Result<T, LedgerError> {
         let (target, pg) = (self.target(), |doing| self.ledger_error(doing));
-        let mut client = self.client().map_err(LedgerError::Store)?;
+        let mut client = self.client().map_err(|e| LedgerError::Store(Box::new(e)))?;
         let mut tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
@@ -188,7 +189,7 @@ impl Backend for PostgresStore {
 
     fn write_ledger<T>(&self, work: impl FnOnce(&mut dyn Tables) -> Result<T, LedgerError>) -> Result<T, LedgerError> {
         let (target, pg) = (self.target(), |doing| self.ledger_error(doing));
-        let mut client = self.client().map_err(LedgerError::Store)?;
+        let mut client = self.client().map_err(|e| LedgerError::Store(Box::new(e)))?;
         let mut tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::ReadCommitted)

@@ -6,12 +6,20 @@ use std::path::Path;
 
 use lunli_governance::GovernanceError;
 use lunli_governance::store::Event;
+use lunli_ledger::store::{
+    Backend, LeafVisitor, LedgerError, LedgerKeys, RowVisitor, StoredHead, Tables, decode_head, decode_tree,
+    encode_peaks,
+};
 use lunli_ledger::{CompactTree, Hash, SignedTreeHead};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::backend::{Backend, LeafVisitor, RowVisitor, Tables};
-use super::{LedgerError, LedgerKeys, LedgerRow, StoredHead, decode_head, decode_tree, encode_peaks};
+use super::LedgerRow;
 use crate::SqliteStore;
+
+/// A SQLite error on the database at `path`, as a ledger error.
+fn sqlite_error(doing: &'static str, path: &Path, source: rusqlite::Error) -> LedgerError {
+    LedgerError::Database { database: "SQLite", doing, location: path.display().to_string(), source: Box::new(source) }
+}
 
 fn db(doing: &'static str) -> impl Fn(rusqlite::Error) -> GovernanceError {
     move |e| GovernanceError::storage(format!("SQLite failed while {doing}"), e)
@@ -119,7 +127,7 @@ struct SqliteTables<'c> {
 
 impl SqliteTables<'_> {
     fn sql(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
-        move |source| LedgerError::Sqlite { doing, path: self.path.to_path_buf(), source }
+        move |source| sqlite_error(doing, self.path, source)
     }
 }
 
@@ -229,7 +237,7 @@ impl Backend for SqliteStore {
     }
 
     fn snapshot<T>(&self, work: impl FnOnce(&mut dyn Tables) -> Result<T, LedgerError>) -> Result<T, LedgerError> {
-        let sql = |doing| move |source| LedgerError::Sqlite { doing, path: self.path().to_path_buf(), source };
+        let sql = |doing| move |source| sqlite_error(doing, self.path(), source);
         let mut conn = Connection::open_with_flags(
             self.path(),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -241,7 +249,7 @@ impl Backend for SqliteStore {
     }
 
     fn write_ledger<T>(&self, work: impl FnOnce(&mut dyn Tables) -> Result<T, LedgerError>) -> Result<T, LedgerError> {
-        let sql = |doing| move |source| LedgerError::Sqlite { doing, path: self.path().to_path_buf(), source };
+        let sql = |doing| move |source| sqlite_error(doing, self.path(), source);
         let mut conn = self.lock().map_err(|_| LedgerError::Poisoned)?;
         let tx =
             conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("beginning a transaction"))?;

@@ -3,17 +3,23 @@
 //!
 //! A full verification recomputes the whole tree (seconds on a large ledger), so its result is
 //! kept beside the database in `ledger-verification.json` rather than recomputed on each read.
-//! Both `lunli ledger verify` and the dashboard's "verify now" write it.
+//! Both `lunli ledger verify` and the dashboard's "verify now" write it — the one file this
+//! crate touches, beside the ledger's key files.
+//!
+//! Why here: [`LedgerStatus`] answers in [`GovernanceError`], like [`Store`](crate::store::Store)
+//! beside it, and the gateway names both; the ledger's operations it builds on
+//! ([`lunli_ledger::store::Ledger`]) stay in `lunli-ledger`, which must not depend on governance
+//! (an auditor uses it alone). Neither crate links a database driver: `lunli-store` implements
+//! [`Backend`] for SQLite and PostgreSQL, and every such store gets [`LedgerStatus`] here.
 
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use lunli_governance::GovernanceError;
+use lunli_ledger::store::{Backend, Ledger, LedgerError, fingerprint};
 use lunli_ledger::{Entry, Report, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::backend::Backend;
-use crate::{Ledger, LedgerError, fingerprint};
+use crate::GovernanceError;
 
 /// File in the data directory that holds the last verification's result.
 pub const VERIFICATION_FILE: &str = "ledger-verification.json";

@@ -4,10 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use lunli_ledger::key::{
-    generate_signing_key, read_signing_key, read_verifying_key, write_signing_key, write_verifying_key,
-};
-use lunli_ledger::{Hash, KeyError, SigningKey, VerifyingKey};
+use crate::key::{generate_signing_key, read_signing_key, read_verifying_key, write_signing_key, write_verifying_key};
+use crate::{Hash, KeyError, SigningKey, VerifyingKey};
 
 use super::LedgerError;
 
