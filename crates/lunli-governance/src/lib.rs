@@ -20,6 +20,11 @@
 //! Runtime oversight (Art. 3(4), Art. 8, Art. 17, Art. 21): a system's [`playbook::Playbook`],
 //! the human [`review`] queue, [`incident`]s and public feedback, and [`monitoring`] of reported
 //! outcomes with alerts; their workflows are on [`Governance`] too (`service/oversight.rs`).
+//!
+//! The ledger: every workflow records what it changed as a typed [`LedgerEvent`] in the same
+//! transaction; this crate alone turns those into stored events, so no client (the command
+//! line, the gateway, the reports) can record a change its own way. The gateway's decisions
+//! are queued as [`PendingEvent`]s and committed in batches by [`Governance::record_decisions`].
 
 pub mod actor;
 pub mod assessment;
@@ -28,6 +33,7 @@ mod error;
 pub mod filing;
 pub mod incident;
 pub mod intake;
+pub mod ledger_event;
 pub mod manifest;
 pub mod monitoring;
 pub mod playbook;
@@ -41,6 +47,7 @@ pub mod tiering;
 pub use actor::Actor;
 pub use assessment::{Approval, Assessment, ControlState, ControlStatus, Evidence, EvidenceItem, SignOff};
 pub use error::GovernanceError;
+pub use ledger_event::{LedgerEvent, PendingEvent};
 pub use registry::{
     DataSource, Deployment, DueDiligenceAnswer, Exposure, LegalBasis, ModelProvenance, ModelSource, OrgRole, Person,
     Stage, System, Training, Vendor, VendorKind,
