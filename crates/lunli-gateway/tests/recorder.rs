@@ -14,7 +14,6 @@ use lunli_governance::store::{Store, Tx};
 use lunli_governance::{Governance, GovernanceError, PendingEvent};
 use lunli_norms::Catalogue;
 use lunli_store::SqliteStore;
-use serde_json::json;
 
 /// The real store, whose next `failures` write transactions fail before doing anything.
 struct Failing {

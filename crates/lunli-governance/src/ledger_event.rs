@@ -53,7 +53,7 @@ pub enum LedgerEvent<'a> {
     /// `assessment.open` — an assessment opened from intake `intake`, with the controls the tier
     /// requires.
     AssessmentOpen { assessment: &'a Assessment, intake: u64, controls: &'a [String] },
-    /// `control.set` — a control's status changed in an assessment.
+    /// `control.set` — a control's status changed in an assessment (the id stored upper-cased).
     ControlSet { assessment: u64, control: &'a str, status: ControlStatus, justification: &'a str, comment: &'a str },
     /// `evidence.add` — evidence attached to a control, numbered `evidence`.
     EvidenceAdd { assessment: u64, control: &'a str, evidence: u32, item: &'a EvidenceItem, note: &'a str },
@@ -68,7 +68,7 @@ pub enum LedgerEvent<'a> {
     /// `system.suspend` — the kill switch pulled (Art. 3(4)); `incident` when an incident's
     /// severity pulled it.
     SystemSuspend { suspension: &'a Suspension, incident: Option<u64> },
-    /// `system.resume` — a suspension lifted, with why.
+    /// `system.resume` — a suspension lifted, with why (stored trimmed).
     SystemResume { system: &'a str, purpose: Option<&'a str>, reason: &'a str, lifted: &'a Suspension },
     /// `consent.set` — a subject's choice toward a system (Art. 16).
     ConsentSet { consent: &'a Consent },
@@ -78,7 +78,7 @@ pub enum LedgerEvent<'a> {
     KeyRevoke { key: &'a str },
     /// `review.claim` — a reviewer took a queued decision.
     ReviewClaim { review: &'a ReviewItem },
-    /// `review.resolve` — a reviewer's outcome for a queued decision.
+    /// `review.resolve` — a reviewer's outcome for a queued decision (the note stored trimmed).
     ReviewResolve { review: &'a ReviewItem, outcome: HumanOutcome, note: &'a str },
     /// `incident.open` — an incident opened, with who to tell; `suspension_withheld` says why
     /// the playbook's suspension was not applied, when it was not.
