@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lunli_governance::runtime::{self, DecisionRequest, Mode, Outcome, Suspension};
-use lunli_governance::store::{ApiKey, Event, Store};
-use lunli_governance::{Governance, GovernanceError};
+use lunli_governance::store::{ApiKey, Store};
+use lunli_governance::{Governance, GovernanceError, PendingEvent};
 use lunli_norms::Catalogue;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -198,13 +198,7 @@ pub(crate) fn authorize_hash<S>(app: &AppState<S>, sha256: &str, action: &str) -
 pub(crate) fn refuse<S>(app: &AppState<S>, key: &ApiKey, action: &str, why: &str) {
     app.metrics.refused.get_or_create(&ActionLabel { action: action.to_string() }).inc();
     tracing::warn!(key = %key.id, action, why, "refused");
-    let event = Event {
-        actor: actor(key),
-        action: "access.refused".into(),
-        subject: format!("key:{}", key.id),
-        at: now(),
-        payload: json!({ "action": action, "why": why }),
-    };
+    let event = PendingEvent::access_refused(actor(key), now(), &key.id, action, why);
     if let Err(e) = app.recorder.record_later(event) {
         tracing::error!("could not record a refusal: {e}");
     }
@@ -277,25 +271,10 @@ async fn decide<S>(
     let consent = app.consents.get(&request.system, &request.subject);
     let decision = runtime::decide(policy, suspensions, consent.as_ref(), &request, &id);
     let durable = policy.and_then(|p| p.tier).is_some_and(|t| app.config.durable_tiers.contains(&t));
-    let event = Event {
-        actor: actor(&key),
-        action: "decision".into(),
-        subject: format!("system:{}", request.system),
-        at: now(),
-        payload: json!({
-            "id": id,
-            "subject": request.subject,
-            "purpose": request.purpose,
-            "impact": request.impact,
-            "confidence": request.confidence,
-            "channel": request.channel,
-            "outcome": decision.outcome,
-            "reasons": decision.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
-        }),
-    };
+    let event = PendingEvent::decision(actor(&key), now(), &id, &request, decision.outcome, &decision.reasons);
     // Art. 3(4): a decision sent to a human joins the review queue in the same group commit.
     let review = (decision.outcome == Outcome::HumanReview)
-        .then(|| crate::oversight::new_review(&request, &id, &decision.reasons, event.at));
+        .then(|| crate::oversight::new_review(&request, &id, &decision.reasons, event.at()));
     // A decision sent to a human is answered only once its review item is durable, whatever the
     // tier: answering first would let a crash lose the only trace that a person must look.
     let waiting = match review {

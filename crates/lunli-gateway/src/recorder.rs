@@ -14,8 +14,8 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::Duration;
 
 use lunli_governance::review::NewReview;
-use lunli_governance::store::{Event, Store};
-use lunli_governance::{Governance, GovernanceError};
+use lunli_governance::store::Store;
+use lunli_governance::{Governance, GovernanceError, PendingEvent};
 use lunli_norms::Catalogue;
 use tokio::sync::oneshot;
 
@@ -30,7 +30,7 @@ const RETRY_MAX: Duration = Duration::from_secs(1);
 type Ack = oneshot::Sender<u64>;
 
 /// An event, the review it opens (if any) and who waits for its commit (if anyone).
-type Item = (Event, Option<NewReview>, Option<Ack>);
+type Item = (PendingEvent, Option<NewReview>, Option<Ack>);
 
 /// Hands events to the writer thread.
 #[derive(Clone)]
@@ -60,14 +60,14 @@ impl Recorder {
     }
 
     /// Queues an event; the returned receiver resolves with its ledger index once committed.
-    pub fn record(&self, event: Event) -> Result<oneshot::Receiver<u64>, GovernanceError> {
+    pub fn record(&self, event: PendingEvent) -> Result<oneshot::Receiver<u64>, GovernanceError> {
         let (ack, done) = oneshot::channel();
         self.send((event, None, Some(ack)))?;
         Ok(done)
     }
 
     /// Queues an event without waiting for it.
-    pub fn record_later(&self, event: Event) -> Result<(), GovernanceError> {
+    pub fn record_later(&self, event: PendingEvent) -> Result<(), GovernanceError> {
         self.send((event, None, None))
     }
 
@@ -75,7 +75,7 @@ impl Recorder {
     /// once both are committed.
     pub fn record_with_review(
         &self,
-        event: Event,
+        event: PendingEvent,
         review: NewReview,
     ) -> Result<oneshot::Receiver<u64>, GovernanceError> {
         let (ack, done) = oneshot::channel();
@@ -106,7 +106,7 @@ fn write_loop<S: Store>(store: &S, catalogue: &Catalogue, rx: &Receiver<Item>, o
             }
         }
         let mut acks = Vec::with_capacity(batch.len());
-        let events: Vec<(Event, Option<NewReview>)> = batch
+        let events: Vec<(PendingEvent, Option<NewReview>)> = batch
             .into_iter()
             .map(|(event, review, ack)| {
                 acks.push(ack);

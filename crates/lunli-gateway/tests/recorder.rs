@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lunli_gateway::recorder::{Recorder, RecorderObserver};
 use lunli_governance::review::NewReview;
-use lunli_governance::store::{Event, Store, Tx};
-use lunli_governance::{Governance, GovernanceError};
+use lunli_governance::runtime::{DecisionRequest, Outcome};
+use lunli_governance::store::{Store, Tx};
+use lunli_governance::{Governance, GovernanceError, PendingEvent};
 use lunli_norms::Catalogue;
 use lunli_store::SqliteStore;
-use serde_json::json;
 
 /// The real store, whose next `failures` write transactions fail before doing anything.
 struct Failing {
@@ -49,14 +49,10 @@ impl RecorderObserver for Counts {
     }
 }
 
-fn decision(i: usize) -> Event {
-    Event {
-        actor: "key:test".into(),
-        action: "decision".into(),
-        subject: "system:s".into(),
-        at: "2026-06-01T08:00:00Z".parse().expect("time"),
-        payload: json!({ "id": format!("d-{i}") }),
-    }
+fn decision(i: usize) -> PendingEvent {
+    let request = DecisionRequest { system: "s".into(), subject: "u".into(), ..Default::default() };
+    let at = "2026-06-01T08:00:00Z".parse().expect("time");
+    PendingEvent::decision("key:test".into(), at, &format!("d-{i}"), &request, Outcome::Allow, &[])
 }
 
 #[test]

@@ -22,7 +22,11 @@
 //! the human [`review`] queue, [`incident`]s and public feedback, and [`monitoring`] of reported
 //! outcomes with alerts; their workflows are on [`Governance`] too (`service/oversight.rs`).
 //!
-//! The ledger as the dashboard sees it: [`ledger::LedgerStatus`] (size, latest signed head, last
+//! The ledger: every workflow records what it changed as a typed [`LedgerEvent`] in the same
+//! transaction; this crate alone turns those into stored events, so no client (the command
+//! line, the gateway, the reports) can record a change its own way. The gateway's decisions
+//! are queued as [`PendingEvent`]s and committed in batches by [`Governance::record_decisions`].
+//! The ledger's state as the dashboard shows it: [`ledger::LedgerStatus`] (size, latest signed head, last
 //! verification) for every store whose ledger runs `lunli_ledger::store::Ledger`.
 
 pub mod actor;
@@ -33,6 +37,7 @@ pub mod filing;
 pub mod incident;
 pub mod intake;
 pub mod ledger;
+pub mod ledger_event;
 pub mod manifest;
 pub mod monitoring;
 pub mod playbook;
@@ -46,6 +51,7 @@ pub mod tiering;
 pub use actor::Actor;
 pub use assessment::{Approval, Assessment, ControlState, ControlStatus, Evidence, EvidenceItem, SignOff};
 pub use error::GovernanceError;
+pub use ledger_event::{LedgerEvent, PendingEvent};
 pub use registry::{
     DataSource, Deployment, DueDiligenceAnswer, Exposure, LegalBasis, ModelProvenance, ModelSource, OrgRole, Person,
     Stage, System, Training, Vendor, VendorKind,

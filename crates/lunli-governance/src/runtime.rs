@@ -71,7 +71,7 @@ pub enum ContentKind {
 }
 
 /// What an AI product asks before it acts for a subject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     pub system: String,

@@ -6,16 +6,16 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use lunli_norms::{Catalogue, Tier};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::GovernanceError;
 use crate::actor::Actor;
 use crate::assessment::{Approval, Assessment, ControlState, ControlStatus, EvidenceItem};
 use crate::intake::Answers;
+use crate::ledger_event::{self, LedgerEvent, PendingEvent, record};
 use crate::playbook::{self, Loosening};
 use crate::registry::{DueDiligenceAnswer, Person, System, Training, Vendor};
 use crate::runtime::{Consent, ConsentChange, Impact, Mode, Suspension, SystemPolicy};
-use crate::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
+use crate::store::{ActivePack, ApiKey, IntakeRecord, Store, SystemVersion, Tx};
 use crate::tiering::{self, Tiering};
 
 mod oversight;
@@ -71,7 +71,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 return Err(GovernanceError::Exists { what: "person", id: person.id.clone() });
             }
             tx.put_person(&person)?;
-            tx.record(&event(actor, "person.add", format!("person:{}", person.id), at, json!(person)))?;
+            record(tx, actor, at, LedgerEvent::PersonAdd { person: &person })?;
             Ok(person)
         })
     }
@@ -90,7 +90,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 person.roles.push(role.to_string());
             }
             tx.put_person(&person)?;
-            tx.record(&event(actor, "person.grant-role", format!("person:{person_id}"), at, json!({ "role": role })))?;
+            record(tx, actor, at, LedgerEvent::PersonGrantRole { person: person_id, role })?;
             Ok(person)
         })
     }
@@ -107,7 +107,7 @@ impl<'a, S: Store> Governance<'a, S> {
             person.training.push(training.clone());
             person.validate()?;
             tx.put_person(&person)?;
-            tx.record(&event(actor, "person.training", format!("person:{person_id}"), at, json!(training)))?;
+            record(tx, actor, at, LedgerEvent::PersonTraining { person: person_id, training: &training })?;
             Ok(person)
         })
     }
@@ -134,7 +134,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 return Err(GovernanceError::Exists { what: "vendor", id: vendor.id.clone() });
             }
             tx.put_vendor(&vendor)?;
-            tx.record(&event(actor, "vendor.add", format!("vendor:{}", vendor.id), at, json!(vendor)))?;
+            record(tx, actor, at, LedgerEvent::VendorAdd { vendor: &vendor })?;
             Ok(vendor)
         })
     }
@@ -161,13 +161,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 tx.vendor(vendor_id)?.ok_or_else(|| not_found("vendor", vendor_id, "`lunli vendor list`"))?;
             vendor.due_diligence.insert(question.to_string(), answer.clone());
             tx.put_vendor(&vendor)?;
-            tx.record(&event(
-                actor,
-                "vendor.due-diligence",
-                format!("vendor:{vendor_id}"),
-                at,
-                json!({ "question": question, "answer": answer }),
-            ))?;
+            record(tx, actor, at, LedgerEvent::VendorDueDiligence { vendor: vendor_id, question, answer: &answer })?;
             Ok(vendor)
         })
     }
@@ -194,7 +188,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 created_at: at,
             };
             tx.add_system_version(&version)?;
-            tx.record(&event(actor, "system.register", format!("system:{}", system.id), at, json!(version)))?;
+            record(tx, actor, at, LedgerEvent::SystemRegister { version: &version })?;
             Ok(version)
         })
     }
@@ -243,15 +237,10 @@ impl<'a, S: Store> Governance<'a, S> {
                 created_at: at,
             };
             tx.add_system_version(&version)?;
-            tx.record(&event(&actor.name, "system.update", format!("system:{id}"), at, json!(version)))?;
+            record(tx, &actor.name, at, LedgerEvent::SystemUpdate { version: &version })?;
             if !loosened.is_empty() {
-                tx.record(&event(
-                    &actor.name,
-                    "playbook.loosen",
-                    format!("system:{id}"),
-                    at,
-                    json!({ "version": version.version, "loosened": loosened }),
-                ))?;
+                let loosen = LedgerEvent::PlaybookLoosen { system: id, version: version.version, loosened: &loosened };
+                record(tx, &actor.name, at, loosen)?;
             }
             Ok(version)
         })
@@ -307,7 +296,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 at,
             };
             record.id = tx.add_intake(&record)?;
-            tx.record(&event(actor, "intake.record", format!("system:{system_id}"), at, json!(record)))?;
+            ledger_event::record(tx, actor, at, LedgerEvent::IntakeRecord { intake: &record })?;
             Ok((record, tiering.clone()))
         })
     }
@@ -327,9 +316,10 @@ impl<'a, S: Store> Governance<'a, S> {
         self.store.write(|tx| {
             let current = existing_system(tx, system_id)?;
             if let Some(existing) = tx.latest_assessment(system_id)?
-                && existing.version == current.version {
-                    return Ok(existing);
-                }
+                && existing.version == current.version
+            {
+                return Ok(existing);
+            }
             let intake = tx.latest_intake(system_id, current.version)?.ok_or_else(|| GovernanceError::Refused {
                 reason: format!(
                     "version {} of {system_id} has no intake yet; run `lunli intake {system_id}` first",
@@ -374,14 +364,12 @@ impl<'a, S: Store> Governance<'a, S> {
                 packs: self.catalogue.packs().to_vec(),
             };
             tx.put_assessment(&assessment)?;
-            tx.record(&event(
-                actor,
-                "assessment.open",
-                format!("assessment:{}", assessment.id),
-                at,
-                json!({ "system": system_id, "version": current.version, "tier": assessment.tier,
-                        "intake": intake.id, "controls": tiering.required_controls, "roles": assessment.required_roles }),
-            ))?;
+            let opened = LedgerEvent::AssessmentOpen {
+                assessment: &assessment,
+                intake: intake.id,
+                controls: &tiering.required_controls,
+            };
+            record(tx, actor, at, opened)?;
             Ok(assessment)
         })
     }
@@ -392,14 +380,8 @@ impl<'a, S: Store> Governance<'a, S> {
         self.store.write(|tx| {
             let replaced = tx.packs()?.into_iter().find(|p| p.id == pack.id).map(|p| p.version);
             tx.put_pack(&pack)?;
-            tx.record(&event(
-                &pack.activated_by,
-                "pack.activate",
-                format!("pack:{}", pack.id),
-                pack.activated_at,
-                json!({ "id": pack.id, "version": pack.version, "digest": pack.digest, "extends": pack.extends,
-                        "replaces": replaced, "files": pack.files.iter().map(|f| &f.path).collect::<Vec<_>>() }),
-            ))?;
+            let activated = LedgerEvent::PackActivate { pack: &pack, replaces: replaced.as_deref() };
+            record(tx, &pack.activated_by, pack.activated_at, activated)?;
             Ok(pack)
         })
     }
@@ -428,13 +410,8 @@ impl<'a, S: Store> Governance<'a, S> {
             let mut assessment = current_assessment(tx, system_id)?;
             assessment.set_status(control, status, justification, comment, actor, at)?;
             tx.put_assessment(&assessment)?;
-            tx.record(&event(
-                actor,
-                "control.set",
-                format!("assessment:{}", assessment.id),
-                at,
-                json!({ "control": control.to_ascii_uppercase(), "status": status, "justification": justification, "comment": comment }),
-            ))?;
+            let set = LedgerEvent::ControlSet { assessment: assessment.id, control, status, justification, comment };
+            record(tx, actor, at, set)?;
             Ok(assessment)
         })
     }
@@ -469,13 +446,14 @@ impl<'a, S: Store> Governance<'a, S> {
             let mut assessment = current_assessment(tx, system_id)?;
             let id = assessment.add_evidence(&definition.id, item.clone(), note, actor, at)?;
             tx.put_assessment(&assessment)?;
-            tx.record(&event(
-                actor,
-                "evidence.add",
-                format!("assessment:{}", assessment.id),
-                at,
-                json!({ "control": definition.id, "evidence": id, "item": item, "note": note }),
-            ))?;
+            let added = LedgerEvent::EvidenceAdd {
+                assessment: assessment.id,
+                control: &definition.id,
+                evidence: id,
+                item: &item,
+                note,
+            };
+            record(tx, actor, at, added)?;
             Ok(id)
         })
     }
@@ -485,7 +463,7 @@ impl<'a, S: Store> Governance<'a, S> {
             let mut assessment = current_assessment(tx, system_id)?;
             assessment.submit(actor, at)?;
             tx.put_assessment(&assessment)?;
-            tx.record(&event(actor, "assessment.submit", format!("assessment:{}", assessment.id), at, json!({})))?;
+            record(tx, actor, at, LedgerEvent::AssessmentSubmit { assessment: assessment.id })?;
             Ok(assessment)
         })
     }
@@ -501,13 +479,12 @@ impl<'a, S: Store> Governance<'a, S> {
             let mut assessment = current_assessment(tx, system_id)?;
             let lapsed = assessment.reopen()?;
             tx.put_assessment(&assessment)?;
-            tx.record(&event(
+            record(
+                tx,
                 actor,
-                "assessment.reopen",
-                format!("assessment:{}", assessment.id),
                 at,
-                json!({ "reason": reason, "lapsed_signoffs": lapsed }),
-            ))?;
+                LedgerEvent::AssessmentReopen { assessment: assessment.id, reason, lapsed: &lapsed },
+            )?;
             Ok(assessment)
         })
     }
@@ -527,16 +504,9 @@ impl<'a, S: Store> Governance<'a, S> {
             let mut assessment = current_assessment(tx, system_id)?;
             let approved = assessment.sign(&person, role, note, at)?;
             tx.put_assessment(&assessment)?;
-            let subject = format!("assessment:{}", assessment.id);
-            tx.record(&event(person_id, "assessment.signoff", subject.clone(), at, json!({ "role": role, "note": note })))?;
+            record(tx, person_id, at, LedgerEvent::AssessmentSignOff { assessment: assessment.id, role, note })?;
             if approved {
-                tx.record(&event(
-                    person_id,
-                    "assessment.approve",
-                    subject,
-                    at,
-                    json!({ "system": system_id, "version": assessment.version, "review_due": assessment.review_due() }),
-                ))?;
+                record(tx, person_id, at, LedgerEvent::AssessmentApprove { assessment: &assessment })?;
             }
             Ok(assessment)
         })
@@ -632,7 +602,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 at,
             };
             tx.put_suspension(&suspension)?;
-            tx.record(&event(&actor.name, "system.suspend", format!("system:{system}"), at, json!(suspension)))?;
+            record(tx, &actor.name, at, LedgerEvent::SystemSuspend { suspension: &suspension, incident: None })?;
             Ok(suspension)
         })
     }
@@ -670,13 +640,7 @@ impl<'a, S: Store> Governance<'a, S> {
                     ),
                 });
             }
-            tx.record(&event(
-                &actor.name,
-                "system.resume",
-                format!("system:{system}"),
-                at,
-                json!({ "purpose": purpose, "reason": reason.trim(), "lifted": lifted }),
-            ))?;
+            record(tx, &actor.name, at, LedgerEvent::SystemResume { system, purpose, reason, lifted: &lifted })?;
             Ok(lifted)
         })
     }
@@ -702,7 +666,7 @@ impl<'a, S: Store> Governance<'a, S> {
             existing_system(tx, system)?;
             let consent = Consent { system: system.to_string(), subject: subject.to_string(), given, mode, at };
             tx.put_consent(&consent)?;
-            tx.record(&event(actor, "consent.set", format!("system:{system}"), at, json!(consent)))?;
+            record(tx, actor, at, LedgerEvent::ConsentSet { consent: &consent })?;
             Ok(consent)
         })
     }
@@ -717,13 +681,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 existing_person(tx, person)?;
             }
             tx.put_api_key(&key)?;
-            tx.record(&event(
-                actor,
-                "key.add",
-                format!("key:{}", key.id),
-                at,
-                json!({ "name": key.name, "person": key.person, "roles": key.roles }),
-            ))?;
+            record(tx, actor, at, LedgerEvent::KeyAdd { key: &key })?;
             Ok(key)
         })
     }
@@ -737,7 +695,7 @@ impl<'a, S: Store> Governance<'a, S> {
                 .ok_or_else(|| not_found("API key", id, "`lunli key list`"))?;
             key.revoked_at = Some(at);
             tx.put_api_key(&key)?;
-            tx.record(&event(actor, "key.revoke", format!("key:{id}"), at, json!({})))?;
+            record(tx, actor, at, LedgerEvent::KeyRevoke { key: id })?;
             Ok(key)
         })
     }
@@ -788,15 +746,11 @@ impl<'a, S: Store> Governance<'a, S> {
         self.store.read(|tx| tx.consent_changes(after, limit))
     }
 
-    /// Appends events (runtime decisions) to the ledger in one transaction: the unit of a group
-    /// commit. Returns the index of each.
-    pub fn record_events(&self, events: &[Event]) -> Result<Vec<u64>, GovernanceError> {
-        self.store.write(|tx| events.iter().map(|e| tx.record(e)).collect())
+    /// Appends events the runtime made (decisions, refusals, sign-ins) to the ledger in one
+    /// transaction: the unit of a group commit. Returns the index of each.
+    pub fn record_events(&self, events: &[PendingEvent]) -> Result<Vec<u64>, GovernanceError> {
+        self.store.write(|tx| events.iter().map(|e| tx.record(e.event())).collect())
     }
-}
-
-fn event(actor: &str, action: &str, subject: String, at: Timestamp, payload: serde_json::Value) -> Event {
-    Event { actor: actor.to_string(), action: action.to_string(), subject, at, payload }
 }
 
 fn not_found(what: &'static str, id: &str, hint: &str) -> GovernanceError {

@@ -3,15 +3,16 @@
 //! inclusion proof against that head goes into the document. [`crate::verify`] checks it.
 
 use jiff::Timestamp;
-use lunli_governance::store::{Event, Store};
+use lunli_governance::ledger_event::{ReportIssue, record_report_issue};
+use lunli_governance::store::Store;
 use lunli_ledger::store::Ledger;
 use lunli_ledger::{Hash, Timestamp as LedgerTime};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::ReportError;
 use crate::model::DecisionCounts;
-use crate::verify::{ANCHOR_METHOD, Inclusion, REPORT_ACTION, Verification, content_digest, key_fingerprint};
+use crate::verify::{ANCHOR_METHOD, Inclusion, Verification, content_digest, key_fingerprint};
 
 /// A report with the proof that it was recorded: the JSON document `lunli report` writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,14 +47,16 @@ pub(crate) fn record<T: Serialize, S: Store + Ledger>(
 ) -> Result<Document<T>, ReportError> {
     let content = serde_json::to_value(&report).map_err(|e| ReportError::Encode(e.to_string()))?;
     let digest = content_digest(&content).map_err(|e| ReportError::Encode(e.to_string()))?;
-    let kind = content.pointer("/header/kind").and_then(Value::as_str).unwrap_or("report").to_string();
-    let mut payload = json!({ "kind": kind, "content_sha256": digest.to_hex(), "format": crate::REPORT_FORMAT });
-    if let (Some(page), Some(fields)) = (page, payload.as_object_mut()) {
-        fields.insert("html_sha256".into(), Value::String(page.to_hex()));
-    }
-    let event =
-        Event { actor: actor.to_string(), action: REPORT_ACTION.into(), subject: subject.to_string(), at, payload };
-    let index = store.write(|tx| tx.record(&event))?;
+    let kind = content.pointer("/header/kind").and_then(Value::as_str).unwrap_or("report");
+    let html_sha256 = page.map(|page| page.to_hex());
+    let issue = ReportIssue {
+        subject,
+        kind,
+        content_sha256: &digest.to_hex(),
+        format: crate::REPORT_FORMAT,
+        html_sha256: html_sha256.as_deref(),
+    };
+    let index = record_report_issue(store, actor, at, issue)?;
     let now = LedgerTime::from_unix_millis(at.as_millisecond()).map_err(|e| ReportError::Encode(e.to_string()))?;
     let head = *store.sign_head(now)?.head();
     let proof = store.inclusion_proof(index, Some(head.head.size))?;
@@ -87,4 +90,36 @@ pub fn ledger_decisions(store: &impl Ledger, system: &str) -> Result<DecisionCou
         true
     })?;
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use lunli_governance::LedgerEvent;
+    use lunli_governance::ledger_event::{ReportFile, ReportIssue};
+    use serde_json::Value;
+
+    use crate::verify::{FILE_ACTION, REPORT_ACTION};
+
+    /// The verifier looks for the actions governance records: they must be the same strings.
+    #[test]
+    fn the_verifier_reads_the_actions_governance_records() {
+        let issue = ReportIssue {
+            subject: "organisation",
+            kind: "organisation",
+            content_sha256: "",
+            format: "",
+            html_sha256: None,
+        };
+        assert_eq!(LedgerEvent::ReportIssue(issue).action(), REPORT_ACTION);
+        let kind = Value::from("system");
+        let file = ReportFile {
+            subject: "system:s",
+            kind: &kind,
+            format: "pdf",
+            file_sha256: "",
+            content_sha256: "",
+            report_entry: 0,
+        };
+        assert_eq!(LedgerEvent::ReportFile(file).action(), FILE_ACTION);
+    }
 }

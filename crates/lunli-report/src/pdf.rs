@@ -11,13 +11,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use lunli_governance::store::{Event, Store};
+use lunli_governance::ledger_event::{ReportFile, record_report_file};
+use lunli_governance::store::Store;
 use lunli_ledger::store::Ledger;
 use lunli_ledger::{Hash, Timestamp as LedgerTime};
-use serde_json::json;
+use serde_json::Value;
 
 use crate::ReportError;
-use crate::verify::{FILE_ACTION, FileProof, Inclusion, Verification, records_file};
+use crate::verify::{FileProof, Inclusion, Verification, records_file};
 
 /// Names Chromium goes by on the distributions lunli runs on.
 const CANDIDATES: [&str; 5] = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
@@ -113,21 +114,16 @@ pub fn record_file<S: Store + Ledger>(
     at: Timestamp,
 ) -> Result<FileProof, ReportError> {
     let report = &verification.entry;
-    let kind = report.payload.get("kind").cloned().unwrap_or_else(|| json!("report"));
-    let event = Event {
-        actor: actor.to_string(),
-        action: FILE_ACTION.into(),
-        subject: report.subject.clone(),
-        at,
-        payload: json!({
-            "kind": kind,
-            "format": format,
-            "file_sha256": sha256.to_hex(),
-            "content_sha256": verification.content_sha256.to_hex(),
-            "report_entry": report.index,
-        }),
+    let fallback = Value::from("report");
+    let file = ReportFile {
+        subject: &report.subject,
+        kind: report.payload.get("kind").unwrap_or(&fallback),
+        format,
+        file_sha256: &sha256.to_hex(),
+        content_sha256: &verification.content_sha256.to_hex(),
+        report_entry: report.index,
     };
-    let index = store.write(|tx| tx.record(&event))?;
+    let index = record_report_file(store, actor, at, file)?;
     let now = LedgerTime::from_unix_millis(at.as_millisecond()).map_err(|e| ReportError::Encode(e.to_string()))?;
     let head = *store.sign_head(now)?.head();
     let proof = store.inclusion_proof(index, Some(head.head.size))?;

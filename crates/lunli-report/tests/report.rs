@@ -4,7 +4,9 @@
 mod common;
 
 use common::{Fixture, at};
+use lunli_governance::PendingEvent;
 use lunli_governance::assessment::EvidenceItem;
+use lunli_governance::runtime::{DecisionRequest, Outcome};
 use lunli_ledger::Hash;
 use lunli_report::verify::{Covers, VerifyError, verify_document, verify_html};
 use lunli_report::{DecisionCounts, Document, Issue, Languages, SystemReport};
@@ -144,19 +146,16 @@ fn gateway_decisions_are_counted_from_the_ledger() {
     let f = Fixture::new();
     f.faq_router();
     let gov = f.gov();
-    let event = |outcome: &str, system: &str| lunli_governance::store::Event {
-        actor: "key:svc".into(),
-        action: "decision".into(),
-        subject: format!("system:{system}"),
-        at: at("2026-03-03T10:00:00Z"),
-        payload: serde_json::json!({ "outcome": outcome }),
+    let event = |outcome: Outcome, system: &str| {
+        let request = DecisionRequest { system: system.into(), subject: "u".into(), ..Default::default() };
+        PendingEvent::decision("key:svc".into(), at("2026-03-03T10:00:00Z"), "d", &request, outcome, &[])
     };
     gov.record_events(&[
-        event("allow", "faq-router"),
-        event("allow", "faq-router"),
-        event("deny", "faq-router"),
-        event("human_review", "faq-router"),
-        event("allow", "other-system"),
+        event(Outcome::Allow, "faq-router"),
+        event(Outcome::Allow, "faq-router"),
+        event(Outcome::Deny, "faq-router"),
+        event(Outcome::HumanReview, "faq-router"),
+        event(Outcome::Allow, "other-system"),
     ])
     .expect("record");
     let counts = lunli_report::ledger_decisions(&f.store, "faq-router").expect("count");

@@ -14,8 +14,10 @@ use lunli_governance::intake::Answers;
 use lunli_governance::monitoring::OutcomeReport;
 use lunli_governance::playbook::Playbook;
 use lunli_governance::review::{HumanOutcome, NewReview, ReviewStatus};
+use lunli_governance::runtime::{DecisionRequest, Outcome};
 use lunli_governance::{
-    Actor, Approval, ControlStatus, EvidenceItem, Governance, GovernanceError, Person, Stage, System, Training,
+    Actor, Approval, ControlStatus, EvidenceItem, Governance, GovernanceError, PendingEvent, Person, Stage, System,
+    Training,
 };
 use lunli_norms::{Catalogue, Tier};
 use lunli_store::{PostgresStore, SqliteStore};
@@ -375,14 +377,9 @@ fn the_store_is_created_migrated_and_reopened_without_losing_anything<S: Backend
 
 // ── runtime oversight (issue 8) ─────────────────────────────────────────────────────────────
 
-fn decision_event(id: &str) -> lunli_governance::store::Event {
-    lunli_governance::store::Event {
-        actor: "key:svc".into(),
-        action: "decision".into(),
-        subject: "system:credit-scoring".into(),
-        at: t0(),
-        payload: serde_json::json!({ "id": id, "outcome": "human_review" }),
-    }
+fn decision_event(id: &str) -> PendingEvent {
+    let request = DecisionRequest { system: "credit-scoring".into(), subject: "u1".into(), ..Default::default() };
+    PendingEvent::decision("key:svc".into(), t0(), id, &request, Outcome::HumanReview, &[])
 }
 
 fn new_review(id: &str) -> NewReview {

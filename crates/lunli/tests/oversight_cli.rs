@@ -4,9 +4,9 @@
 mod common;
 
 use common::{Data, meeting_notes_approved, write};
-use lunli_governance::Governance;
 use lunli_governance::review::NewReview;
-use lunli_governance::store::Event;
+use lunli_governance::runtime::{DecisionRequest, Outcome};
+use lunli_governance::{Governance, PendingEvent};
 use lunli_norms::Catalogue;
 use lunli_store::SqliteStore;
 use serde_json::json;
@@ -125,13 +125,8 @@ fn reviews_are_claimed_and_resolved_and_feedback_is_listed() {
         let store = SqliteStore::open(data.dir.path()).expect("store");
         let catalogue = Catalogue::bundled().expect("catalogue");
         let at = "2026-06-01T00:00:00Z".parse().expect("time");
-        let event = Event {
-            actor: "key:svc".into(),
-            action: "decision".into(),
-            subject: "system:credit-scoring".into(),
-            at,
-            payload: json!({ "id": "d-1", "outcome": "human_review" }),
-        };
+        let request = DecisionRequest { system: "credit-scoring".into(), subject: "u1".into(), ..Default::default() };
+        let event = PendingEvent::decision("key:svc".into(), at, "d-1", &request, Outcome::HumanReview, &[]);
         let review = NewReview {
             system: "credit-scoring".into(),
             decision: "d-1".into(),

@@ -23,14 +23,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
-use lunli_governance::Governance;
 use lunli_governance::ledger::LedgerStatus;
-use lunli_governance::store::{ApiKey, Event, Store};
+use lunli_governance::store::{ApiKey, Store};
 use lunli_governance::tiering::Tiering;
+use lunli_governance::{Governance, PendingEvent};
 use lunli_norms::Lang;
 use maud::Markup;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::access::hash_secret;
 use crate::api::{self, ApiError, AppState, authorize_hash, blocking, now, refuse};
@@ -378,13 +377,7 @@ async fn login<S: Store + LedgerStatus + Send + Sync + 'static>(
         Ok(token) => token,
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
-    let event = Event {
-        actor: api::actor(&key),
-        action: "dashboard.sign-in".into(),
-        subject: format!("key:{}", key.id),
-        at: now(),
-        payload: json!({}),
-    };
+    let event = PendingEvent::dashboard_sign_in(api::actor(&key), now(), &key.id);
     if let Err(e) = d.app.recorder.record_later(event) {
         tracing::error!("could not record a sign-in: {e}");
     }

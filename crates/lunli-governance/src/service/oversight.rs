@@ -4,19 +4,19 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::{event, existing_person, existing_system, not_found};
+use super::{existing_person, existing_system, not_found};
 use crate::Governance;
 use crate::GovernanceError;
 use crate::actor::Actor;
 use crate::incident::{Feedback, Incident, IncidentStatus, NewIncident, Overdue};
+use crate::ledger_event::{LedgerEvent, PendingEvent, record};
 use crate::monitoring::{self, Alert, OutcomeReport, Reading};
 use crate::playbook::{Loosening, Playbook};
 use crate::registry::System;
 use crate::review::{HumanOutcome, NewReview, ReviewItem, ReviewStatus};
 use crate::runtime::Suspension;
-use crate::store::{Event, IncidentFilter, Keyset, PendingWork, ReviewFilter, Store, SystemVersion, Tx};
+use crate::store::{IncidentFilter, Keyset, PendingWork, ReviewFilter, Store, SystemVersion, Tx};
 
 /// Who the ledger names when the playbook acts by itself (an automatic suspension).
 pub const PLAYBOOK_ACTOR: &str = "lunli:playbook";
@@ -69,14 +69,6 @@ impl IncidentStep {
             "acknowledge" => Some(Self::Acknowledge),
             "resolve" => Some(Self::Resolve),
             _ => None,
-        }
-    }
-
-    /// The ledger action that records the step.
-    pub fn action(self) -> &'static str {
-        match self {
-            Self::Acknowledge => "incident.acknowledge",
-            Self::Resolve => "incident.resolve",
         }
     }
 
@@ -217,11 +209,11 @@ impl<S: Store> Governance<'_, S> {
 
     /// Appends runtime decisions to the ledger in one transaction (the unit of a group commit)
     /// and puts those sent to a human in the review queue, each linked to its decision's index.
-    pub fn record_decisions(&self, batch: &[(Event, Option<NewReview>)]) -> Result<Vec<u64>, GovernanceError> {
+    pub fn record_decisions(&self, batch: &[(PendingEvent, Option<NewReview>)]) -> Result<Vec<u64>, GovernanceError> {
         self.store.write(|tx| {
             let mut indices = Vec::with_capacity(batch.len());
             for (event, review) in batch {
-                let index = tx.record(event)?;
+                let index = tx.record(event.event())?;
                 if let Some(review) = review {
                     tx.add_review(&review.clone().into_item(index))?;
                 }
@@ -256,13 +248,7 @@ impl<S: Store> Governance<'_, S> {
             let owner = existing_system(tx, &item.system)?.system.owner;
             item.claim(&reviewer, &owner, at)?;
             tx.put_review(&item)?;
-            tx.record(&event(
-                person,
-                "review.claim",
-                format!("review:{id}"),
-                at,
-                json!({ "decision": item.decision, "decision_index": item.decision_index }),
-            ))?;
+            record(tx, person, at, LedgerEvent::ReviewClaim { review: &item })?;
             Ok(item)
         })
     }
@@ -281,14 +267,7 @@ impl<S: Store> Governance<'_, S> {
             let mut item = existing_review(tx, id)?;
             let owner = existing_system(tx, &item.system)?.system.owner;
             item.resolve(&reviewer, &owner, outcome, note, at)?;
-            let index = tx.record(&event(
-                person,
-                "review.resolve",
-                format!("review:{id}"),
-                at,
-                json!({ "system": item.system, "decision": item.decision, "decision_index": item.decision_index,
-                        "outcome": outcome, "note": note.trim() }),
-            ))?;
+            let index = record(tx, person, at, LedgerEvent::ReviewResolve { review: &item, outcome, note })?;
             if let Some(resolution) = &mut item.resolution {
                 resolution.ledger_index = index;
             }
@@ -373,13 +352,12 @@ impl<S: Store> Governance<'_, S> {
                 }
             };
             tx.put_incident(&incident)?;
-            tx.record(&event(
-                actor,
-                step.action(),
-                format!("incident:{id}"),
-                at,
-                json!({ "system": incident.system, "note": note.trim(), "late": at > deadline }),
-            ))?;
+            let late = at > deadline;
+            let stepped = match step {
+                IncidentStep::Acknowledge => LedgerEvent::IncidentAcknowledge { incident: &incident, note, late },
+                IncidentStep::Resolve => LedgerEvent::IncidentResolve { incident: &incident, note, late },
+            };
+            record(tx, actor, at, stepped)?;
             Ok(incident)
         })
     }
@@ -423,13 +401,7 @@ impl<S: Store> Governance<'_, S> {
         self.store.write(|tx| {
             existing_system(tx, &feedback.system)?;
             feedback.id = tx.add_feedback(&feedback)?;
-            tx.record(&event(
-                actor,
-                "feedback.submit",
-                format!("system:{}", feedback.system),
-                feedback.at,
-                json!(feedback),
-            ))?;
+            record(tx, actor, feedback.at, LedgerEvent::FeedbackSubmit { feedback: &feedback })?;
             Ok(feedback)
         })
     }
@@ -477,13 +449,7 @@ impl<S: Store> Governance<'_, S> {
             for o in &outcomes {
                 tx.add_outcome(o)?;
             }
-            tx.record(&event(
-                actor,
-                "outcome.report",
-                format!("system:{system}"),
-                at,
-                json!({ "count": outcomes.len(), "outcomes": outcomes }),
-            ))?;
+            record(tx, actor, at, LedgerEvent::OutcomeReport { system, outcomes: &outcomes })?;
             let mut result = OutcomeResult {
                 accepted: outcomes.len(),
                 readings: vec![],
@@ -512,13 +478,7 @@ impl<S: Store> Governance<'_, S> {
                             cleared_at: None,
                         };
                         alert.id = tx.add_alert(&alert)?;
-                        tx.record(&event(
-                            PLAYBOOK_ACTOR,
-                            "alert.raise",
-                            format!("alert:{}", alert.id),
-                            at,
-                            json!(alert),
-                        ))?;
+                        record(tx, PLAYBOOK_ACTOR, at, LedgerEvent::AlertRaise { alert: &alert })?;
                         if let Some(severity) = monitor.incident {
                             let title = format!(
                                 "{} {} {:.3} > {}{}",
@@ -550,13 +510,8 @@ impl<S: Store> Governance<'_, S> {
                         let mut alert = alert.clone();
                         alert.cleared_at = Some(at);
                         tx.put_alert(&alert)?;
-                        tx.record(&event(
-                            PLAYBOOK_ACTOR,
-                            "alert.clear",
-                            format!("alert:{}", alert.id),
-                            at,
-                            json!({ "system": system, "reading": reading }),
-                        ))?;
+                        let clear = LedgerEvent::AlertClear { alert: alert.id, system, reading: &reading };
+                        record(tx, PLAYBOOK_ACTOR, at, clear)?;
                         result.cleared.push(alert.id);
                     }
                     _ => {}
@@ -613,11 +568,13 @@ fn open_incident_in(
     let suspend = wanted && withheld.is_none();
     incident.suspended_system = suspend;
     incident.id = tx.add_incident(&incident)?;
-    let mut payload = json!({ "incident": incident, "contacts": system.playbook.contacts_for(severity) });
-    if let Some(why) = &withheld {
-        payload["suspension_withheld"] = json!(why);
-    }
-    tx.record(&event(&actor.name, "incident.open", format!("incident:{}", incident.id), at, payload))?;
+    let contacts = system.playbook.contacts_for(severity);
+    let opened = LedgerEvent::IncidentOpen {
+        incident: &incident,
+        contacts: &contacts,
+        suspension_withheld: withheld.as_deref(),
+    };
+    record(tx, &actor.name, at, opened)?;
     if suspend {
         let suspension = Suspension {
             system: system.id.clone(),
@@ -627,13 +584,12 @@ fn open_incident_in(
             at,
         };
         tx.put_suspension(&suspension)?;
-        tx.record(&event(
+        record(
+            tx,
             &actor.name,
-            "system.suspend",
-            format!("system:{}", system.id),
             at,
-            json!({ "suspension": suspension, "incident": incident.id }),
-        ))?;
+            LedgerEvent::SystemSuspend { suspension: &suspension, incident: Some(incident.id) },
+        )?;
     }
     Ok(incident)
 }

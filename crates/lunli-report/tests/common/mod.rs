@@ -10,8 +10,8 @@ use lunli_governance::assessment::{ControlStatus, EvidenceItem};
 use lunli_governance::incident::{NewIncident, Severity};
 use lunli_governance::intake::Answers;
 use lunli_governance::review::{HumanOutcome, NewReview};
-use lunli_governance::runtime::Mode;
-use lunli_governance::{Actor, Governance, Person, System, Training};
+use lunli_governance::runtime::{DecisionRequest, Mode, Outcome};
+use lunli_governance::{Actor, Governance, PendingEvent, Person, System, Training};
 use lunli_norms::Catalogue;
 use lunli_store::SqliteStore;
 use serde_json::json;
@@ -186,13 +186,15 @@ impl Fixture {
         };
         gov.open_incident(&Actor::person("zhao-min"), new, at("2026-03-03T09:30:00Z")).expect("incident");
         let decision = |id: &str| {
-            let event = lunli_governance::store::Event {
-                actor: "key:svc".into(),
-                action: "decision".into(),
-                subject: "system:faq-router".into(),
-                at: at("2026-03-03T10:00:00Z"),
-                payload: json!({ "id": id, "outcome": "human_review" }),
-            };
+            let request = DecisionRequest { system: "faq-router".into(), subject: "u-3".into(), ..Default::default() };
+            let event = PendingEvent::decision(
+                "key:svc".into(),
+                at("2026-03-03T10:00:00Z"),
+                id,
+                &request,
+                Outcome::HumanReview,
+                &[],
+            );
             let review = NewReview {
                 system: "faq-router".into(),
                 decision: id.into(),
