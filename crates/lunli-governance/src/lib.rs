@@ -57,5 +57,5 @@ pub use registry::{
     Stage, System, Training, Vendor, VendorKind,
 };
 pub use service::{
-    Governance, IncidentRow, OutcomeResult, PLAYBOOK_ACTOR, RuntimeDefaults, RuntimeSnapshot, StatusRow,
+    AuditRun, Governance, IncidentRow, OutcomeResult, PLAYBOOK_ACTOR, RuntimeDefaults, RuntimeSnapshot, StatusRow,
 };

@@ -458,6 +458,62 @@ impl<'a, S: Store> Governance<'a, S> {
         })
     }
 
+    /// Records one audit run as `Audit` evidence on every control of `controls` that the system's
+    /// current assessment includes, in one transaction (all of them or none), with one ledger
+    /// entry per control. Refused when the assessment includes none of them (the tier does not
+    /// require them) or a control does not take audit evidence. Returns `(control, evidence id)`
+    /// for each control it was recorded on, in the order given.
+    pub fn record_audit(
+        &self,
+        actor: &str,
+        system_id: &str,
+        run: &AuditRun<'_>,
+        at: Timestamp,
+    ) -> Result<Vec<(String, u32)>, GovernanceError> {
+        for control in run.controls {
+            let definition = self
+                .catalogue
+                .control(control)
+                .ok_or_else(|| not_found("control", control, "`lunli norms controls` lists them"))?;
+            if !definition.evidence.accepts.contains(&lunli_norms::EvidenceType::Audit) {
+                return Err(GovernanceError::Refused {
+                    reason: format!("{} does not take audit evidence", definition.id),
+                });
+            }
+        }
+        self.store.write(|tx| {
+            let mut assessment = current_assessment(tx, system_id)?;
+            let concerned: Vec<&String> = run.controls.iter().filter(|c| assessment.control(c).is_some()).collect();
+            if concerned.is_empty() {
+                return Err(GovernanceError::Refused {
+                    reason: format!(
+                        "the assessment of {system_id} includes none of the controls a {} audit is evidence for ({}); \
+                         its tier does not require them",
+                        run.audit,
+                        run.controls.join(", ")
+                    ),
+                });
+            }
+            let item =
+                EvidenceItem::Audit { audit: run.audit.to_string(), passed: run.passed, summary: run.summary.clone() };
+            let mut recorded = Vec::with_capacity(concerned.len());
+            for control in concerned {
+                let id = assessment.add_evidence(control, item.clone(), run.note, actor, at)?;
+                let added = LedgerEvent::EvidenceAdd {
+                    assessment: assessment.id,
+                    control,
+                    evidence: id,
+                    item: &item,
+                    note: run.note,
+                };
+                record(tx, actor, at, added)?;
+                recorded.push((control.clone(), id));
+            }
+            tx.put_assessment(&assessment)?;
+            Ok(recorded)
+        })
+    }
+
     pub fn submit(&self, actor: &str, system_id: &str, at: Timestamp) -> Result<Assessment, GovernanceError> {
         self.store.write(|tx| {
             let mut assessment = current_assessment(tx, system_id)?;
@@ -805,4 +861,18 @@ fn check_references(tx: &mut dyn Tx, system: &System) -> Result<(), GovernanceEr
         }
     }
     Ok(())
+}
+
+/// One audit run to record as evidence ([`Governance::record_audit`]).
+#[derive(Debug, Clone)]
+pub struct AuditRun<'a> {
+    /// `fairness`, `quality`, `pii`, …
+    pub audit: &'a str,
+    pub passed: bool,
+    /// The audit's JSON summary, its inputs pinned by their SHA-256.
+    pub summary: serde_json::Value,
+    /// The controls the audit is evidence for; those the assessment does not include are skipped.
+    pub controls: &'a [String],
+    /// How it was run, e.g. the command line.
+    pub note: &'a str,
 }

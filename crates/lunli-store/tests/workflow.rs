@@ -16,8 +16,8 @@ use lunli_governance::playbook::Playbook;
 use lunli_governance::review::{HumanOutcome, NewReview, ReviewStatus};
 use lunli_governance::runtime::{DecisionRequest, Outcome};
 use lunli_governance::{
-    Actor, Approval, ControlStatus, EvidenceItem, Governance, GovernanceError, PendingEvent, Person, Stage, System,
-    Training,
+    Actor, Approval, AuditRun, ControlStatus, EvidenceItem, Governance, GovernanceError, PendingEvent, Person, Stage,
+    System, Training,
 };
 use lunli_norms::{Catalogue, Tier};
 use lunli_store::{PostgresStore, SqliteStore};
@@ -43,6 +43,7 @@ lunli_test_support::on_every_backend!(
     a_sign_off_with_lapsed_training_is_refused_with_that_reason,
     submitted_controls_are_frozen_until_reopened_and_reopening_lapses_sign_offs,
     evidence_must_be_a_kind_the_control_accepts,
+    an_audit_is_recorded_on_every_concerned_control_at_once_or_not_at_all,
     a_new_version_makes_the_assessment_stale_and_needs_a_new_intake,
     a_prohibited_system_cannot_be_assessed,
     a_refused_or_failed_change_leaves_nothing_behind,
@@ -271,6 +272,62 @@ fn evidence_must_be_a_kind_the_control_accepts<S: Backend>() {
     assert_eq!(id, 1);
     let assessment = world.gov().assessment("credit-scoring").expect("assessment");
     assert_eq!(assessment.control("C-16-01").expect("control").evidence.len(), 1);
+}
+
+fn an_audit_is_recorded_on_every_concerned_control_at_once_or_not_at_all<S: Backend>() {
+    use lunli_norms::EvidenceType;
+    let world = World::<S>::new();
+    world.credit_scoring();
+    let assessment = world.gov().assessment("credit-scoring").expect("assessment");
+    let takes_audits: Vec<String> = world
+        .catalogue
+        .controls()
+        .iter()
+        .filter(|c| c.evidence.accepts.contains(&EvidenceType::Audit))
+        .map(|c| c.id.clone())
+        .collect();
+    let concerned: Vec<String> = takes_audits.iter().filter(|c| assessment.control(c).is_some()).cloned().collect();
+    let elsewhere: Vec<String> = takes_audits.iter().filter(|c| assessment.control(c).is_none()).cloned().collect();
+    assert!(concerned.len() >= 2, "the credit-scoring assessment has several controls audits are evidence for");
+    let summary = serde_json::json!({"rows": 3, "inputs": []});
+    let mut controls = concerned.clone();
+    controls.extend(elsewhere.iter().cloned());
+    let run = AuditRun { audit: "fairness", passed: false, summary: summary.clone(), controls: &controls, note: "n" };
+    let before = world.ledger_size();
+    let recorded = world.gov().record_audit("wang-fang", "credit-scoring", &run, t0()).expect("recorded");
+    let on: Vec<&String> = recorded.iter().map(|(control, _)| control).collect();
+    assert_eq!(on, concerned.iter().collect::<Vec<_>>(), "recorded on the concerned controls only, in order");
+    assert_eq!(world.ledger_size(), before + concerned.len() as u64, "one ledger entry per control");
+    let after = world.gov().assessment("credit-scoring").expect("assessment");
+    for (control, id) in &recorded {
+        let state = after.control(control).expect("control");
+        let evidence = state.evidence.iter().find(|e| e.id == *id).expect("the evidence is stored");
+        assert_eq!(
+            evidence.item,
+            EvidenceItem::Audit { audit: "fairness".into(), passed: false, summary: summary.clone() }
+        );
+    }
+
+    // A control that takes no audit evidence refuses the whole run: nothing is written.
+    let no_audits = world
+        .catalogue
+        .controls()
+        .iter()
+        .find(|c| !c.evidence.accepts.contains(&EvidenceType::Audit))
+        .map(|c| c.id.clone())
+        .expect("a control without audit evidence");
+    let mut bad = concerned.clone();
+    bad.push(no_audits);
+    let size = world.ledger_size();
+    let run = AuditRun { controls: &bad, ..run };
+    refused(world.gov().record_audit("wang-fang", "credit-scoring", &run, t0()), "does not take audit evidence");
+    // So does a run none of whose controls the assessment includes.
+    if !elsewhere.is_empty() {
+        let run = AuditRun { controls: &elsewhere, ..run };
+        refused(world.gov().record_audit("wang-fang", "credit-scoring", &run, t0()), "includes none of the controls");
+    }
+    assert_eq!(world.ledger_size(), size);
+    assert_eq!(world.gov().assessment("credit-scoring").expect("assessment"), after, "nothing changed");
 }
 
 fn a_new_version_makes_the_assessment_stale_and_needs_a_new_intake<S: Backend>() {

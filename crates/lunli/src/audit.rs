@@ -15,7 +15,7 @@ use lunli_audit::policy::{Finding, Policy};
 use lunli_audit::quality::{self, QualityReport, QualityRequest, Rules};
 use lunli_audit::{AuditError, EncodingChoice, Progress, RunOptions};
 use lunli_governance::manifest::{FairnessColumns, Manifest};
-use lunli_governance::{EvidenceItem, Governance, GovernanceError};
+use lunli_governance::{AuditRun, Governance};
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
@@ -380,7 +380,7 @@ pub(crate) fn with_evidence<T: Serialize>(report: &T, evidence: &[Recorded]) -> 
 }
 
 /// Records the run as Audit evidence on every concerned control that the system's current
-/// assessment includes; each is one transaction with its ledger entry.
+/// assessment includes, all in one transaction with their ledger entries.
 pub(crate) fn record<T: Serialize>(
     ctx: &Context,
     system: &str,
@@ -392,17 +392,6 @@ pub(crate) fn record<T: Serialize>(
 ) -> Result<Vec<Recorded>> {
     let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
-    let assessment = gov.assessment(system)?;
-    let concerned: Vec<&String> = controls.iter().filter(|c| assessment.control(c).is_some()).collect();
-    if concerned.is_empty() {
-        return Err(GovernanceError::Refused {
-            reason: format!(
-                "the assessment of {system} includes none of the controls a {audit} audit is evidence for ({}); its tier does not require them",
-                controls.join(", ")
-            ),
-        }
-        .into());
-    }
     let mut summary = serde_json::to_value(report).context("encoding the report")?;
     // The run is pinned to the exact bytes audited.
     if let Some(inputs) = summary.get_mut("inputs").and_then(|i| i.as_array_mut()) {
@@ -416,13 +405,9 @@ pub(crate) fn record<T: Serialize>(
         }
     }
     let note = format!("lunli audit {audit} {}", patterns.join(" "));
-    let mut recorded = Vec::new();
-    for control in concerned {
-        let item = EvidenceItem::Audit { audit: audit.to_string(), passed, summary: summary.clone() };
-        let id = gov.add_evidence(&ctx.actor, system, control, item, &note, now())?;
-        recorded.push(Recorded { control: control.clone(), evidence: id });
-    }
-    Ok(recorded)
+    let run = AuditRun { audit, passed, summary, controls, note: &note };
+    let recorded = gov.record_audit(&ctx.actor, system, &run, now())?;
+    Ok(recorded.into_iter().map(|(control, evidence)| Recorded { control, evidence }).collect())
 }
 
 pub(crate) fn render_evidence(evidence: &[Recorded], system: Option<&str>, html: Option<&PathBuf>, out: &mut Out) {
