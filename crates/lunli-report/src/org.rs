@@ -159,7 +159,7 @@ pub fn org_report<S: Store>(catalogue: &Catalogue, store: &S, issue: &Issue) -> 
                     name: lunli_norms::terms::approval(id),
                     count: approvals.get(id).copied().unwrap_or(0),
                 })
-            .collect();
+                .collect();
             let coverage = catalogue
                 .articles()
                 .iter()

@@ -17,10 +17,7 @@ pub(crate) fn verdict_badge(page: &Page, passed: bool) -> Markup {
 pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
     let inputs = lines(audit.inputs.iter().map(|i| html! { (i.path) " " span class="mono" { (opt(&i.sha256)) } }));
     let facts = facts(&[
-        (
-            page.l("记录人 / 时间", "Recorded by / at"),
-            html! { (audit.recorded_by) " · " (time(&audit.recorded_at)) },
-        ),
+        (page.l("记录人 / 时间", "Recorded by / at"), html! { (audit.recorded_by) " · " (time(&audit.recorded_at)) }),
         (page.l("证据位置", "Evidence on"), html! { (audit.evidence.join(", ")) }),
         (page.l("行数", "Rows"), opt(&audit.rows)),
         (page.l("输入（SHA-256）", "Inputs (SHA-256)"), inputs),

@@ -6,7 +6,7 @@ use lunli_norms::Languages;
 use maud::{Markup, html};
 
 use super::page::Page;
-use crate::audit::{Estimate, DimensionResult};
+use crate::audit::{DimensionResult, Estimate};
 use crate::model::{AssessmentSection, Progress};
 
 /// The order and colours of control statuses in bars and legends.

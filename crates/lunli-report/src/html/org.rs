@@ -10,7 +10,11 @@ use crate::org::OrgReport;
 
 /// A count, in red when there is any.
 fn alarming(n: usize) -> Markup {
-    if n == 0 { html! { "0" } } else { html! { span class="bad" { (n) } } }
+    if n == 0 {
+        html! { "0" }
+    } else {
+        html! { span class="bad" { (n) } }
+    }
 }
 
 /// Renders the organisation report, all but its proof section.

@@ -131,7 +131,8 @@ fn attention(page: &Page, r: &SystemReport) -> Markup {
                 &format!("{unresolved} controls are not yet resolved ({not_met} not met)."),
             ));
         }
-        let missing: Vec<Markup> = a.signoffs.iter().filter(|s| s.signed.is_none()).map(|s| page.t(&s.role.name)).collect();
+        let missing: Vec<Markup> =
+            a.signoffs.iter().filter(|s| s.signed.is_none()).map(|s| page.t(&s.role.name)).collect();
         if !missing.is_empty() {
             items.push(html! {
                 (page.l("待签核：", "Awaiting sign-off: "))
@@ -254,10 +255,7 @@ fn tier(page: &Page, r: &SystemReport) -> Markup {
             page.l("问卷填写", "Intake by / at"),
             html! { (t.intake_by) " · " (time(&t.intake_at)) " · v" (t.for_version) },
         ),
-        (
-            page.l("规则集", "Rule set"),
-            html! { (t.ruleset_version) " · " span class="mono" { (t.ruleset_digest) } },
-        ),
+        (page.l("规则集", "Rule set"), html! { (t.ruleset_version) " · " span class="mono" { (t.ruleset_digest) } }),
     ]);
     html! {
         (page.h2("tier", "风险等级及其依据", "Risk tier and why"))
@@ -371,8 +369,8 @@ fn assessment(page: &Page, a: &AssessmentSection) -> Markup {
 
 /// A control's justification and evidence, one per line.
 fn evidence(page: &Page, c: &ControlRow) -> Markup {
-    let justification = (!c.justification.is_empty())
-        .then(|| html! { (page.l("不适用理由", "Justification")) ": " (c.justification) });
+    let justification =
+        (!c.justification.is_empty()).then(|| html! { (page.l("不适用理由", "Justification")) ": " (c.justification) });
     let items = c.evidence.iter().map(|e| {
         let what = match (&e.audit, e.passed) {
             (Some(audit), Some(passed)) => html! {
