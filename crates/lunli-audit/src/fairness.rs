@@ -833,37 +833,12 @@ fn attribute_findings(attribute: &AttributeReport, policy: &FairnessPolicy, cont
 
 /// A disparity's name in both languages.
 pub fn disparity_name(name: &str) -> Text {
-    let (zh, en) = match name {
-        "demographic_parity_difference" => ("人口均等差", "demographic parity difference"),
-        "demographic_parity_ratio" => ("人口均等比", "demographic parity ratio"),
-        "equalized_odds_difference" => ("均等几率差", "equalized odds difference"),
-        "equalized_odds_ratio" => ("均等几率比", "equalized odds ratio"),
-        "equal_opportunity_difference" => ("机会均等差", "equal opportunity difference"),
-        "predictive_parity_difference" => ("预测均等差", "predictive parity difference"),
-        "disparate_impact_ratio" => ("差别影响比", "disparate impact ratio"),
-        other => (other, other),
-    };
-    Text { zh: zh.into(), en: en.into() }
+    lunli_norms::terms::disparity(name)
 }
 
 /// A group metric's name in both languages.
 pub fn metric_name(name: &str) -> Text {
-    let (zh, en) = match name {
-        "count" => ("样本数", "count"),
-        "base_rate" => ("基础正例率", "base rate"),
-        "selection_rate" => ("选择率", "selection rate"),
-        "true_positive_rate" => ("真正例率", "TPR"),
-        "false_positive_rate" => ("假正例率", "FPR"),
-        "false_negative_rate" => ("假负例率", "FNR"),
-        "true_negative_rate" => ("真负例率", "TNR"),
-        "precision" => ("精确率", "precision"),
-        "negative_predictive_value" => ("阴性预测值", "NPV"),
-        "accuracy" => ("准确率", "accuracy"),
-        "auc" => ("AUC", "AUC"),
-        "calibration_error" => ("校准误差", "calibration error"),
-        other => (other, other),
-    };
-    Text { zh: zh.into(), en: en.into() }
+    lunli_norms::terms::group_metric(name)
 }
 
 /// The report of statistics merged by the caller — partial [`FairnessStats`] computed in other

@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
-use lunli_norms::Text;
+use lunli_norms::{Text, terms};
 
-use crate::fairness::{AttributeReport, FairnessReport, disparity_name, metric_name};
+use crate::fairness::{AttributeReport, FairnessReport};
 use crate::metrics::Disparities;
 use crate::policy::{Dimension, Finding};
 use crate::quality::QualityReport;
@@ -195,7 +195,7 @@ fn attribute_section(report: &FairnessReport, attribute: &AttributeReport, out: 
                 Some((g.group.clone(), value, g.intervals.get(metric).copied(), g.small))
             })
             .collect();
-        out.push_str(&bar_chart(&metric_name(metric), &rows, None));
+        out.push_str(&bar_chart(&terms::group_metric(metric), &rows, None));
     }
     let impact: Vec<(String, f64, Option<[f64; 2]>, bool)> =
         attribute.groups.iter().filter_map(|g| Some((g.group.clone(), g.impact_ratio?, None, g.small))).collect();
@@ -214,10 +214,10 @@ fn attribute_section(report: &FairnessReport, attribute: &AttributeReport, out: 
     let mut columns = vec!["count"];
     columns.extend(crate::metrics::GroupMetrics::RATES);
     for c in &columns {
-        let _ = write!(out, "<th>{}</th>", both(&metric_name(c)));
+        let _ = write!(out, "<th>{}</th>", both(&terms::group_metric(c)));
     }
     if report.parameters.score.is_some() {
-        let _ = write!(out, "<th>AUC</th><th>{}</th>", both(&metric_name("calibration_error")));
+        let _ = write!(out, "<th>AUC</th><th>{}</th>", both(&terms::group_metric("calibration_error")));
     }
     out.push_str("</tr>");
     for g in &attribute.groups {
@@ -263,7 +263,7 @@ fn attribute_section(report: &FairnessReport, attribute: &AttributeReport, out: 
         let _ = write!(
             out,
             "<tr><td class=l>{}</td><td class={class}>{}</td><td>{interval}</td><td>{}</td></tr>",
-            both(&disparity_name(name)),
+            both(&terms::disparity(name)),
             value.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into()),
             esc(&limit.map(|l| l.describe()).unwrap_or_default())
         );
@@ -274,7 +274,7 @@ fn attribute_section(report: &FairnessReport, attribute: &AttributeReport, out: 
 /// The fairness report as a page.
 pub fn fairness(report: &FairnessReport) -> String {
     let mut body = String::new();
-    let _ = write!(body, "<h1>{}</h1>", label("公平性审计（第十三条）", "Fairness audit (Art. 13)"));
+    let _ = write!(body, "<h1>{}</h1>", both(&terms::audit("fairness")));
     inputs_table(&report.inputs, report.rows, &mut body);
     let p = &report.parameters;
     let _ = write!(
@@ -311,7 +311,7 @@ pub fn fairness(report: &FairnessReport) -> String {
 /// The quality report as a page.
 pub fn quality(report: &QualityReport) -> String {
     let mut body = String::new();
-    let _ = write!(body, "<h1>{}</h1>", label("数据质量审计（第十一条）", "Data-quality audit (Art. 11)"));
+    let _ = write!(body, "<h1>{}</h1>", both(&terms::audit("quality")));
     inputs_table(&report.inputs, report.rows, &mut body);
     findings_section(&report.findings, &report.warnings, report.passed, &report.controls, &mut body);
 
@@ -471,11 +471,7 @@ pub fn quality(report: &QualityReport) -> String {
 /// file with masked samples only.
 pub fn pii(report: &crate::pii::PiiReport) -> String {
     let mut body = String::new();
-    let _ = write!(
-        body,
-        "<h1>{}</h1>",
-        label("个人信息审计（第三条第三款、第十一条）", "Personal-information audit (Art. 3(3), Art. 11)")
-    );
+    let _ = write!(body, "<h1>{}</h1>", both(&terms::audit("pii")));
     inputs_table(&report.inputs, report.rows, &mut body);
     findings_section(&report.findings, &[], report.passed, &report.controls, &mut body);
     let entity_table = |title: String, entities: &[crate::pii::EntityReport], out: &mut String| {

@@ -30,12 +30,7 @@ impl Severity {
     }
 
     pub fn name(self) -> Text {
-        let (zh, en) = match self {
-            Self::Low => ("低", "low"),
-            Self::Medium => ("中", "medium"),
-            Self::High => ("高", "high"),
-        };
-        Text { zh: zh.into(), en: en.into() }
+        lunli_norms::terms::severity(self.as_str())
     }
 
     /// Findings at or above this severity fail an audit.
@@ -218,15 +213,19 @@ impl Dimension {
     pub const ALL: [Dimension; 5] =
         [Self::Completeness, Self::Timeliness, Self::Consistency, Self::Normativeness, Self::Accuracy];
 
+    /// The id it serializes as.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completeness => "completeness",
+            Self::Timeliness => "timeliness",
+            Self::Consistency => "consistency",
+            Self::Normativeness => "normativeness",
+            Self::Accuracy => "accuracy",
+        }
+    }
+
     pub fn name(self) -> Text {
-        let (zh, en) = match self {
-            Self::Completeness => ("完整性", "completeness"),
-            Self::Timeliness => ("及时性", "timeliness"),
-            Self::Consistency => ("一致性", "consistency"),
-            Self::Normativeness => ("规范性", "normativeness"),
-            Self::Accuracy => ("准确性", "accuracy"),
-        };
-        Text { zh: zh.into(), en: en.into() }
+        lunli_norms::terms::quality_dimension(self.as_str())
     }
 }
 

@@ -16,6 +16,10 @@
 //! ISO/IEC 42001, China's generative-AI and labelling measures); [`Framework::coverage`] says
 //! which of their items the controls cover and how strongly.
 //!
+//! [`terms`] holds the words more than one renderer shows (fairness metrics, severities, audit
+//! and assessment states), each once in both languages; [`Text`] carries any text a person reads
+//! and [`Languages`] says which of its languages to show.
+//!
 //! [`check_yaml_bounds`] holds the size and nesting limits every crate applies to a YAML file a
 //! person wrote before parsing it, so that they are the same everywhere.
 //!
@@ -30,6 +34,7 @@ mod model;
 mod pack;
 mod query;
 mod source;
+pub mod terms;
 mod yaml;
 
 pub use catalogue::{ARTICLES, Catalogue, SPECIFIC_NORMS};
@@ -40,7 +45,7 @@ pub use error::{CatalogueError, NotFound, Problem};
 pub use intake::{AnswerTest, Condition, Question, QuestionKind, QuestionOption, Role, Rule, Ruleset, TierPolicy};
 pub use model::{
     Activity, ActivityId, Article, Automation, Chapter, Control, ControlKind, Document, EvidenceRequirement,
-    EvidenceType, Lang, Principle, Text, Tier, UnknownWord, VendorQuestion, chinese_number, chinese_ordinal,
+    EvidenceType, Lang, Languages, Principle, Text, Tier, UnknownWord, VendorQuestion, chinese_number, chinese_ordinal,
     parse_article_ref,
 };
 pub use pack::{BASE as PACK_BASE, MANIFEST as PACK_MANIFEST, Pack, PackFile, PackManifest, PackRef};

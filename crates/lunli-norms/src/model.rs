@@ -15,6 +15,10 @@ pub struct Text {
 }
 
 impl Text {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { zh: zh.into(), en: en.into() }
+    }
+
     pub fn get(&self, lang: Lang) -> &str {
         match lang {
             Lang::Zh => &self.zh,
@@ -29,6 +33,50 @@ impl Text {
 pub enum Lang {
     Zh,
     En,
+}
+
+/// Which languages a person reads: one of them, or Chinese and English side by side. The one
+/// language choice of lunli: `--lang` on the command line and the languages of a report page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Languages {
+    Zh,
+    En,
+    /// Chinese and English side by side.
+    Both,
+}
+
+impl Languages {
+    /// The languages shown, Chinese first.
+    pub fn langs(self) -> &'static [Lang] {
+        match self {
+            Self::Zh => &[Lang::Zh],
+            Self::En => &[Lang::En],
+            Self::Both => &[Lang::Zh, Lang::En],
+        }
+    }
+
+    /// The name people type: `zh`, `en` or `both`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Zh => "zh",
+            Self::En => "en",
+            Self::Both => "both",
+        }
+    }
+
+    /// Reads `zh`, `en` or `both`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Zh, Self::En, Self::Both].into_iter().find(|l| l.as_str() == name)
+    }
+}
+
+impl From<Lang> for Languages {
+    fn from(lang: Lang) -> Self {
+        match lang {
+            Lang::Zh => Self::Zh,
+            Lang::En => Self::En,
+        }
+    }
 }
 
 /// The norms as a whole document.

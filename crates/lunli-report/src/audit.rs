@@ -114,19 +114,6 @@ fn estimate(object: &Value, intervals: Option<&Value>, metric: &str) -> Option<E
     Some(Estimate { value: object.get(metric)?.as_f64()?, interval: interval(intervals.and_then(|i| i.get(metric))) })
 }
 
-/// The dimensions of data quality Art. 11 names, in its order.
-pub(crate) fn dimension_name(id: &str) -> Text {
-    let (zh, en) = match id {
-        "completeness" => ("完整性", "completeness"),
-        "timeliness" => ("及时性", "timeliness"),
-        "consistency" => ("一致性", "consistency"),
-        "normativeness" => ("规范性", "normativeness"),
-        "accuracy" => ("准确性", "accuracy"),
-        other => (other, other),
-    };
-    Text { zh: zh.into(), en: en.into() }
-}
-
 pub(crate) fn audit_result(
     audit: &str,
     passed: bool,
@@ -205,7 +192,7 @@ pub(crate) fn audit_result(
             let id = d.get("dimension").and_then(Value::as_str).unwrap_or_default();
             DimensionResult {
                 dimension: id.to_string(),
-                name: dimension_name(id),
+                name: lunli_norms::terms::quality_dimension(id),
                 checks: d.get("checks").and_then(Value::as_u64).unwrap_or_default(),
                 findings: d.get("findings").and_then(Value::as_u64).unwrap_or_default(),
             }

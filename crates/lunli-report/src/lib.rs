@@ -6,8 +6,8 @@
 //! `report.issue` entry carrying the SHA-256 of the report's canonical content, signs a tree head
 //! over it and returns a [`Document`] that embeds the head and the entry's inclusion proof.
 //! [`verify::verify_document`] checks such a document offline, with nothing but the file and the
-//! ledger's public key. Rendering: [`html::system_html`] and [`html::org_html`] write
-//! self-contained pages (inline CSS and SVG, no script, nothing from the network; the signed
+//! ledger's public key. Rendering: [`html::system_page`] and [`html::org_page`] write
+//! self-contained pages with `maud` (inline CSS and SVG, no script, nothing from the network; the signed
 //! document is embedded so the HTML verifies too); [`pdf::print_pdf`] prints that HTML with
 //! headless Chromium; JSON is the [`Document`] itself (shape in `docs/json.md`).
 //!

@@ -13,7 +13,7 @@ use lunli_governance::runtime::{Consent, Mode, Suspension};
 use lunli_governance::store::{IntakeRecord, Store, Tx};
 use lunli_governance::tiering::Tiering;
 use lunli_governance::{GovernanceError, Person, System, Vendor};
-use lunli_norms::{Catalogue, Text, Tier};
+use lunli_norms::{Catalogue, Text, Tier, terms};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -295,26 +295,22 @@ pub struct ReviewCounts {
 }
 
 pub(crate) fn incident_summary(i: &Incident, now: Timestamp) -> IncidentSummary {
-    let status = match i.status {
-        IncidentStatus::Open => ("未处理", "open"),
-        IncidentStatus::Acknowledged => ("已确认", "acknowledged"),
-        IncidentStatus::Resolved => ("已解决", "resolved"),
-    };
     IncidentSummary {
         id: i.id,
         system: i.system.clone(),
         title: i.title.clone(),
-        severity: Named::new(i.severity.as_str(), Text { zh: i.severity.zh().into(), en: i.severity.as_str().into() }),
-        status: Named::new(i.status.as_str(), Text { zh: status.0.into(), en: status.1.into() }),
+        severity: Named::new(i.severity.as_str(), terms::severity(i.severity.as_str())),
+        status: Named::new(i.status.as_str(), terms::incident_status(i.status.as_str())),
         owner: i.owner.clone(),
         opened_at: i.opened_at,
         acknowledge_by: i.acknowledge_by,
         resolve_by: i.resolve_by,
-        overdue: i.overdue(now).map(|o| match o {
-            Overdue::Acknowledge => {
-                Named::new("acknowledge", Text { zh: "确认逾期".into(), en: "acknowledgement overdue".into() })
-            }
-            Overdue::Resolve => Named::new("resolve", Text { zh: "解决逾期".into(), en: "resolution overdue".into() }),
+        overdue: i.overdue(now).map(|o| {
+            let id = match o {
+                Overdue::Acknowledge => "acknowledge",
+                Overdue::Resolve => "resolve",
+            };
+            Named::new(id, terms::incident_overdue(id))
         }),
     }
 }
@@ -540,13 +536,13 @@ fn tiering_section(intake: &IntakeRecord) -> Result<TieringSection, GovernanceEr
 
 /// The state of an assessment as a word: blocked, approved, submitted or open.
 pub(crate) fn approval_state(assessment: &Assessment) -> Named {
-    let (id, zh, en) = match assessment.approval() {
-        Approval::Blocked => ("blocked", "已禁止", "blocked"),
-        Approval::Approved { .. } => ("approved", "已批准", "approved"),
-        Approval::Open { submitted: true, .. } => ("submitted", "已提交，待签核", "submitted, awaiting sign-off"),
-        Approval::Open { .. } => ("open", "进行中", "open"),
+    let id = match assessment.approval() {
+        Approval::Blocked => "blocked",
+        Approval::Approved { .. } => "approved",
+        Approval::Open { submitted: true, .. } => "submitted",
+        Approval::Open { .. } => "open",
     };
-    Named::new(id, Text { zh: zh.into(), en: en.into() })
+    Named::new(id, terms::approval(id))
 }
 
 pub(crate) fn role_name(catalogue: &Catalogue, role: &str) -> Named {

@@ -73,10 +73,6 @@ pub struct ArticleCoverage {
     pub resolved: usize,
 }
 
-fn text(zh: &str, en: &str) -> Text {
-    Text { zh: zh.into(), en: en.into() }
-}
-
 /// Builds the organisation report from one consistent read of `store`.
 pub fn org_report<S: Store>(catalogue: &Catalogue, store: &S, issue: &Issue) -> Result<OrgReport, ReportError> {
     let today = issue.today();
@@ -145,7 +141,7 @@ pub fn org_report<S: Store>(catalogue: &Catalogue, store: &S, issue: &Issue) -> 
             }
             by_tier.push(Count {
                 id: "untiered".into(),
-                name: text("未完成准入评估", "no intake yet"),
+                name: lunli_norms::terms::approval("untiered"),
                 count: systems.iter().filter(|s| s.tier.is_none()).count(),
             });
             let by_stage = Stage::ALL
@@ -156,16 +152,14 @@ pub fn org_report<S: Store>(catalogue: &Catalogue, store: &S, issue: &Issue) -> 
                     count: systems.iter().filter(|s| s.stage.id == stage.as_str()).count(),
                 })
                 .collect();
-            let approvals = [
-                ("approved", text("已批准", "approved")),
-                ("submitted", text("已提交，待签核", "submitted, awaiting sign-off")),
-                ("open", text("进行中", "open")),
-                ("blocked", text("已禁止", "blocked")),
-                ("not-assessed", text("尚未评估", "not assessed")),
-            ]
-            .into_iter()
-            .map(|(id, name)| Count { id: id.into(), name, count: approvals.get(id).copied().unwrap_or(0) })
-            .collect();
+            let approvals = ["approved", "submitted", "open", "blocked", "not-assessed"]
+                .into_iter()
+                .map(|id| Count {
+                    id: id.into(),
+                    name: lunli_norms::terms::approval(id),
+                    count: approvals.get(id).copied().unwrap_or(0),
+                })
+                .collect();
             let coverage = catalogue
                 .articles()
                 .iter()

@@ -28,7 +28,7 @@ use lunli_ledger::{Bundle, Entry, Hash, SignedTreeHead, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::html::{self, Languages};
+use crate::html;
 
 /// The anchoring method this crate writes and checks.
 pub const ANCHOR_METHOD: &str = "lunli-report-anchor/1";
@@ -373,14 +373,4 @@ pub fn file_proof_in_bundle(bundle: &Bundle, sha256: &Hash) -> Result<Option<Fil
     let path = lunli_ledger::proof::inclusion_proof(&leaves, entry.index, size)
         .map_err(|e| VerifyError::NotIncluded(e.to_string()))?;
     Ok(Some(FileProof { entry: entry.clone(), inclusion: Inclusion { index: entry.index, size, path }, head }))
-}
-
-/// The languages named in a page's proof marker.
-pub(crate) fn parse_languages(name: &str) -> Option<Languages> {
-    match name {
-        "zh" => Some(Languages::Zh),
-        "en" => Some(Languages::En),
-        "both" => Some(Languages::Both),
-        _ => None,
-    }
 }

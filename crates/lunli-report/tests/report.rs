@@ -399,3 +399,20 @@ fn an_unknown_system_is_not_found() {
     let size = f.store.ledger_size().expect("size");
     assert_eq!(size, 0, "nothing recorded for a report that was never built");
 }
+
+#[test]
+fn pages_written_before_the_move_to_maud_still_verify() {
+    // Organisation pages recorded, in each language, by the renderer of before (format! and its
+    // own escaping): their proof sections must still be exactly what the proof renders to now.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let read = |name: &str| std::fs::read_to_string(data.join(name)).expect("test data");
+    let key = lunli_ledger::key::verifying_key_from_pem(&read("before-maud.pub.pem")).expect("key");
+    for lang in ["zh", "en", "both"] {
+        let page = read(&format!("org-{lang}.before-maud.html"));
+        let verified = verify_html(&page, Some(&key)).unwrap_or_else(|e| panic!("{lang}: {e}"));
+        assert_eq!(verified.covers, Covers::Page, "{lang}");
+        // ... and a byte changed in the page is still caught.
+        let altered = page.replacen("faq-router", "faq-r0uter", 1);
+        assert!(verify_html(&altered, Some(&key)).is_err(), "{lang}: an edit went unnoticed");
+    }
+}

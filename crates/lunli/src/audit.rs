@@ -479,7 +479,7 @@ pub(crate) fn render_findings(
 }
 
 fn render_fairness(report: &FairnessReport, out: &mut Out) {
-    out.heading(out.label("公平性审计（第十三条）", "Fairness audit (Art. 13)"));
+    out.heading(out.short(&lunli_norms::terms::audit("fairness")));
     render_inputs(&report.inputs, report.rows, out);
     let p = &report.parameters;
     out.line(format!(
@@ -556,7 +556,7 @@ fn clip(value: &str) -> String {
 }
 
 fn render_quality(report: &QualityReport, out: &mut Out) {
-    out.heading(out.label("数据质量审计（第十一条）", "Data-quality audit (Art. 11)"));
+    out.heading(out.short(&lunli_norms::terms::audit("quality")));
     render_inputs(&report.inputs, report.rows, out);
     out.line(out.label(
         &format!("  重复行 {}（{:.2}%）", report.duplicates.rows, report.duplicates.rate * 100.0),

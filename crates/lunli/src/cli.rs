@@ -76,11 +76,22 @@ pub struct DemoArgs {
     pub no_serve: bool,
 }
 
+/// `--lang` as clap reads it; everywhere else it is [`lunli_norms::Languages`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LangChoice {
     Zh,
     En,
     Both,
+}
+
+impl From<LangChoice> for lunli_norms::Languages {
+    fn from(choice: LangChoice) -> Self {
+        match choice {
+            LangChoice::Zh => Self::Zh,
+            LangChoice::En => Self::En,
+            LangChoice::Both => Self::Both,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

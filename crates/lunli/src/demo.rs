@@ -247,7 +247,7 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
 
     // The reports management and the ethics committee read, recorded in the ledger (Art. 12).
     out.heading(out.label("10. 报告", "10. Reports"));
-    let lang = crate::report::languages(out.lang);
+    let lang = lunli_report::Languages::from(out.lang);
     for id in [system.as_str(), notes.as_str()] {
         let issue = lunli_report::Issue { at: now(), by: "chen-jie".into() };
         let (_, html) = crate::report::system_report(&ctx.catalogue, &*store, id, &issue, lang)?;

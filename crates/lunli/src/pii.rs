@@ -232,7 +232,7 @@ pub fn redact(_global: &GlobalArgs, args: &RedactArgs, out: &mut Out) -> Result<
 }
 
 fn render_pii(report: &PiiReport, out: &mut Out) {
-    out.heading(out.label("个人信息审计（第三条第三款、第十一条）", "Personal-information audit (Art. 3(3), Art. 11)"));
+    out.heading(out.short(&lunli_norms::terms::audit("pii")));
     for input in &report.inputs {
         out.line(format!("  {} ({}, {} bytes)", input.path, input.format, input.bytes));
     }
@@ -297,7 +297,7 @@ fn render_pii(report: &PiiReport, out: &mut Out) {
 }
 
 fn render_reid(report: &ReidReport, out: &mut Out) {
-    out.heading(out.label("再识别风险（第三条第三款）", "Re-identification risk (Art. 3(3))"));
+    out.heading(out.label("再识别风险（第三条第三项）", "Re-identification risk (Art. 3(3))"));
     for input in &report.inputs {
         out.line(format!("  {} ({}, {} bytes)", input.path, input.format, input.bytes));
     }

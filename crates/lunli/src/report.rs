@@ -14,7 +14,7 @@ use lunli_report::{Document, Issue, Languages, ReportError};
 use lunli_store::Ledger;
 use serde::Serialize;
 
-use crate::cli::{Format, GlobalArgs, LangChoice};
+use crate::cli::{Format, GlobalArgs};
 use crate::context::{Context, now};
 use crate::ledger::LedgerInvalid;
 use crate::output::Out;
@@ -100,7 +100,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs, out: &mut Out) -> Result<()> 
     let ctx = Context::new(global)?;
     let store = ctx.store()?;
     let issue = Issue { at: now(), by: ctx.actor.clone() };
-    let lang = languages(out.lang);
+    let lang = Languages::from(out.lang);
     let machine = matches!(global.format, Format::Json | Format::Yaml);
     let name = if args.org { "org".to_string() } else { args.system.clone().unwrap_or_default() };
     let path = match (&args.out, machine) {
@@ -144,15 +144,6 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs, out: &mut Out) -> Result<()> 
         &format!("Report written to {} (recorded in the ledger)", path.display()),
     ));
     Ok(())
-}
-
-/// The report's languages for the command line's `--lang`.
-pub(crate) fn languages(choice: LangChoice) -> Languages {
-    match choice {
-        LangChoice::Zh => Languages::Zh,
-        LangChoice::En => Languages::En,
-        LangChoice::Both => Languages::Both,
-    }
 }
 
 /// A report recorded in the ledger: its signed JSON document, its proof, and its HTML page when

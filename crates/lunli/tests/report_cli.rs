@@ -93,11 +93,22 @@ fn html_report_carries_the_audit_and_verifies_too() {
             "7",
             "--system",
             "credit-scoring",
+            "--html",
+            &out(&data, "audit.html"),
         ],
     );
     let html = out(&data, "report.html");
     data.ok("chen-jie", &["--lang", "both", "report", "credit-scoring", "--out", &html]);
     let page = std::fs::read_to_string(&html).expect("written");
+    // The audit's own page and the report name every disparity with the same words, the
+    // vocabulary's, and in both languages.
+    let audit_page = std::fs::read_to_string(out(&data, "audit.html")).expect("audit page written");
+    for term in lunli_norms::terms::DISPARITIES {
+        for (renderer, html) in [("audit page", &audit_page), ("report", &page)] {
+            assert!(html.contains(term.zh) && html.contains(term.en), "{renderer} lacks {} / {}", term.zh, term.en);
+        }
+    }
+    assert!(!page.contains("人口均等差") && !audit_page.contains("人口均等差"), "the drifted name is gone");
     assert!(page.contains("公平性审计") && page.contains("Fairness audit (Art. 13)"));
     assert!(page.contains("Female") && page.contains("Male") && page.contains("<svg"));
     assert!(page.contains("差别影响比"), "disparities named in Chinese");

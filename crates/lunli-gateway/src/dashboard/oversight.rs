@@ -253,12 +253,8 @@ fn severity(lang: Lang, s: Severity) -> Markup {
     html! { span class=(format!("badge {class}")) { (t(lang, s.zh(), s.as_str())) } }
 }
 
-fn incident_status(lang: Lang, s: IncidentStatus) -> &'static str {
-    match s {
-        IncidentStatus::Open => t(lang, "未确认", "open"),
-        IncidentStatus::Acknowledged => t(lang, "已确认", "acknowledged"),
-        IncidentStatus::Resolved => t(lang, "已解决", "resolved"),
-    }
+fn incident_status(lang: Lang, s: IncidentStatus) -> String {
+    lunli_norms::terms::incident_status(s.as_str()).get(lang).to_string()
 }
 
 fn incidents_view(

@@ -150,13 +150,14 @@ pub fn tier_badge(lang: Lang, tier: Option<Tier>) -> Markup {
 /// An assessment's state in words, and a class for its colour.
 pub fn approval_label(lang: Lang, row: &StatusRow) -> (&'static str, String) {
     let stale = row.assessed_version.is_some_and(|v| v < row.version);
+    let term = |id: &str| lunli_norms::terms::approval(id).get(lang).to_string();
     match (&row.approval, stale) {
-        (None, _) => ("none", t(lang, "未评估", "not assessed").to_string()),
+        (None, _) => ("none", term("not-assessed")),
         (Some(_), true) => ("stale", t(lang, "已过期（旧版本）", "stale (older version)").to_string()),
-        (Some(Approval::Blocked), _) => ("blocked", t(lang, "已阻止", "blocked").to_string()),
-        (Some(Approval::Open { submitted: true, .. }), _) => ("open", t(lang, "已提交待签署", "submitted").to_string()),
-        (Some(Approval::Open { .. }), _) => ("open", t(lang, "进行中", "open").to_string()),
-        (Some(Approval::Approved { .. }), _) => ("approved", t(lang, "已批准", "approved").to_string()),
+        (Some(Approval::Blocked), _) => ("blocked", term("blocked")),
+        (Some(Approval::Open { submitted: true, .. }), _) => ("open", term("submitted")),
+        (Some(Approval::Open { .. }), _) => ("open", term("open")),
+        (Some(Approval::Approved { .. }), _) => ("approved", term("approved")),
     }
 }
 
@@ -257,11 +258,11 @@ pub fn inventory(
     stages.extend(lunli_governance::Stage::ALL.iter().map(|s| (s.as_str(), s.name().get(lang).to_string())));
     let approvals = [
         ("", any.clone()),
-        ("approved", t(lang, "已批准", "approved").to_string()),
-        ("open", t(lang, "进行中", "open").to_string()),
+        ("approved", lunli_norms::terms::approval("approved").get(lang).to_string()),
+        ("open", lunli_norms::terms::approval("open").get(lang).to_string()),
         ("stale", t(lang, "已过期（旧版本）", "stale (older version)").to_string()),
-        ("blocked", t(lang, "已阻止", "blocked").to_string()),
-        ("none", t(lang, "未评估", "not assessed").to_string()),
+        ("blocked", lunli_norms::terms::approval("blocked").get(lang).to_string()),
+        ("none", lunli_norms::terms::approval("not-assessed").get(lang).to_string()),
     ];
     let runtime = [
         ("", any.clone()),
@@ -564,7 +565,7 @@ fn assessment_section(lang: Lang, catalogue: &Catalogue, assessment: &Result<&As
                     }
                     Approval::Blocked => { span.badge.approval-blocked { (t(lang, "已阻止（禁止类）", "blocked (prohibited)")) } }
                     Approval::Open { submitted, missing_roles, .. } => {
-                        span.badge.approval-open { @if submitted { (t(lang, "已提交待签署", "submitted")) } @else { (t(lang, "进行中", "open")) } }
+                        span.badge.approval-open { (lunli_norms::terms::approval(if submitted { "submitted" } else { "open" }).get(lang)) }
                         @if !missing_roles.is_empty() {
                             " " (t(lang, "待签署：", "awaiting: ")) (missing_roles.iter().map(|r| role_name(r)).collect::<Vec<_>>().join(", "))
                         }

@@ -1,0 +1,120 @@
+//! An audit's results in a report: who recorded it from which inputs, the fairness estimates per
+//! group with their intervals and the disparities, the data-quality dimensions, the findings.
+
+use lunli_norms::terms;
+use maud::{Markup, html};
+
+use super::charts::{dimension_chart, estimate_cell, estimate_chart};
+use super::page::{Page, facts, lines, opt, time};
+use crate::audit::{AuditResult, Estimate};
+
+/// An audit's verdict as a badge.
+pub(crate) fn verdict_badge(page: &Page, passed: bool) -> Markup {
+    let class = if passed { "badge s-passed" } else { "badge s-failed" };
+    html! { span class=(class) { (page.t(&terms::verdict(passed))) } }
+}
+
+pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
+    let inputs = lines(audit.inputs.iter().map(|i| html! { (i.path) " " span class="mono" { (opt(&i.sha256)) } }));
+    let facts = facts(&[
+        (page.l("记录人 / 时间", "Recorded by / at"), html! { (audit.recorded_by) " · " (time(&audit.recorded_at)) }),
+        (page.l("证据位置", "Evidence on"), html! { (audit.evidence.join(", ")) }),
+        (page.l("行数", "Rows"), opt(&audit.rows)),
+        (page.l("输入（SHA-256）", "Inputs (SHA-256)"), inputs),
+    ]);
+    let small = audit.attributes.iter().any(|a| a.groups.iter().any(|g| g.small));
+    html! {
+        h3 { (page.t(&terms::audit(&audit.audit))) " " (verdict_badge(page, audit.passed)) } "\n"
+        (facts)
+        @for attribute in &audit.attributes {
+            @let rows: Vec<(String, Option<&Estimate>, bool)> =
+                attribute.groups.iter().map(|g| (g.group.clone(), g.selection_rate.as_ref(), g.small)).collect();
+            figure {
+                (estimate_chart(&rows, &format!("selection rate by {}", attribute.attribute)))
+                figcaption {
+                    (page.l(
+                        &format!("按 {} 分组的选择率（点）及其置信区间（横线）", attribute.attribute),
+                        &format!("Selection rate by {} (dot) with its confidence interval (whisker)", attribute.attribute),
+                    ))
+                }
+            }
+            table {
+                thead {
+                    tr {
+                        th { (page.l("组", "Group")) }
+                        @for metric in ["count", "selection_rate", "true_positive_rate", "false_positive_rate", "accuracy"] {
+                            th { (page.t(&terms::group_metric(metric))) }
+                        }
+                    }
+                }
+                tbody {
+                    @for g in &attribute.groups {
+                        tr {
+                            td { (g.group) @if g.small { " *" } }
+                            td class="num" { (g.count) }
+                            td class="num" { (estimate_cell(g.selection_rate.as_ref())) }
+                            td class="num" { (estimate_cell(g.true_positive_rate.as_ref())) }
+                            td class="num" { (estimate_cell(g.false_positive_rate.as_ref())) }
+                            td class="num" { (estimate_cell(g.accuracy.as_ref())) }
+                        }
+                    }
+                }
+            }
+            table {
+                (page.head(&[("差异指标", "Disparity"), ("值 [置信区间]", "Value [confidence interval]")]))
+                tbody {
+                    @for d in &attribute.disparities {
+                        tr {
+                            td { (page.t(&terms::disparity(&d.metric))) }
+                            td class="num" { (estimate_cell(Some(&d.estimate))) }
+                        }
+                    }
+                }
+            }
+        }
+        @if small {
+            p class="muted" { (page.l("* 样本过少，估计不可靠。", "* too few rows for a reliable estimate.")) }
+        }
+        @if !audit.dimensions.is_empty() {
+            figure {
+                (dimension_chart(page, &audit.dimensions))
+                figcaption {
+                    (page.l(
+                        "第十一条所列数据质量维度：绿色为通过的检查，红色为发现问题的检查（发现数 / 检查数）",
+                        "Art. 11's data-quality dimensions: green checks passed, red checks found a problem (findings / checks)",
+                    ))
+                }
+            }
+        }
+        @if audit.findings.is_empty() {
+            p { (page.l("无发现。", "No findings.")) }
+        } @else {
+            table {
+                (page.head(&[("严重程度", "Severity"), ("发现", "Finding")]))
+                tbody {
+                    @for f in &audit.findings {
+                        tr {
+                            td { span class={ "badge s-" (f.severity) } { (page.t(&terms::severity(&f.severity))) } }
+                            td { (page.t(&f.message)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lunli_norms::Languages;
+
+    use super::*;
+
+    #[test]
+    fn a_verdict_badge_names_the_verdict_in_the_pages_languages() {
+        let both = verdict_badge(&Page::new(Languages::Both), false).into_string();
+        assert!(both.contains("s-failed") && both.contains("未通过") && both.contains("failed"), "{both}");
+        let en = verdict_badge(&Page::new(Languages::En), true).into_string();
+        assert!(en.contains("passed") && !en.contains("通过"), "{en}");
+    }
+}
