@@ -63,6 +63,9 @@ pub struct GatewayConfig {
     pub session_lifetime_hours: u64,
     /// Dashboard sessions kept at once; signing in beyond it ends the one unused longest.
     pub max_sessions: usize,
+    /// How often a tree head is signed over the decisions appended since the last one (and once
+    /// more when the gateway stops).
+    pub head_interval_millis: u64,
 }
 
 /// Who may read `/metrics`.
@@ -100,6 +103,7 @@ impl Default for GatewayConfig {
             session_idle_minutes: 30,
             session_lifetime_hours: 12,
             max_sessions: 10_000,
+            head_interval_millis: 10_000,
         }
     }
 }
@@ -135,6 +139,7 @@ impl GatewayConfig {
             ("session_idle_minutes", config.session_idle_minutes),
             ("session_lifetime_hours", config.session_lifetime_hours),
             ("max_sessions", config.max_sessions as u64),
+            ("head_interval_millis", config.head_interval_millis),
         ] {
             if value == 0 {
                 return Err(GatewayError::Config {

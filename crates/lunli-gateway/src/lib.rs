@@ -16,6 +16,7 @@ pub mod api;
 pub mod config;
 pub mod dashboard;
 pub mod forwarded;
+mod heads;
 pub mod metrics;
 pub mod oversight;
 pub mod paging;
@@ -38,8 +39,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use lunli_governance::Governance;
-use lunli_governance::ledger::LedgerStatus;
 use lunli_governance::store::Store;
+use lunli_ledger::store::Ledger;
 use lunli_norms::Catalogue;
 
 use crate::access::AccessPolicy;
@@ -75,7 +76,7 @@ pub struct Gateway<S> {
     writer: std::thread::JoinHandle<()>,
 }
 
-impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
+impl<S: Store + Ledger + Send + Sync + 'static> Gateway<S> {
     /// Loads runtime state and starts the ledger writer.
     pub fn new(store: Arc<S>, catalogue: Arc<Catalogue>, config: GatewayConfig) -> Result<Self, GatewayError> {
         let policy = match &config.access_policy {
@@ -128,6 +129,8 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), GatewayError> {
+        let every = Duration::from_millis(self.state.config.head_interval_millis);
+        let heads = heads::HeadSigner::start(self.state.store.clone(), every).map_err(GatewayError::Writer)?;
         let refresher = tokio::spawn(refresh(self.state.clone()));
         let result = accept(listener, self.router(), &self.state.config, shutdown).await;
         refresher.abort();
@@ -139,6 +142,10 @@ impl<S: Store + LedgerStatus + Send + Sync + 'static> Gateway<S> {
             .await
             .map_err(|e| GatewayError::Serve(std::io::Error::other(e.to_string())))?
             .map_err(|_| GatewayError::Serve(std::io::Error::other("the ledger writer panicked")))?;
+        // After the writer's last group commit: the last head covers every decision answered.
+        tokio::task::spawn_blocking(move || heads.finish())
+            .await
+            .map_err(|e| GatewayError::Serve(std::io::Error::other(e.to_string())))?;
         result
     }
 }

@@ -18,7 +18,7 @@ use lunli_governance::Governance;
 use lunli_governance::incident::{Feedback, FeedbackKind, IncidentStatus, Severity};
 use lunli_governance::review::ReviewStatus;
 use lunli_norms::Catalogue;
-use lunli_store::{LedgerStatus, PostgresStore, SqliteStore};
+use lunli_store::{Ledger, PostgresStore, SqliteStore};
 use serde_json::Value;
 
 /// Each test once per backend. The store is made and dropped outside the async runtime (the
@@ -36,7 +36,7 @@ macro_rules! on_every_backend {
 
 fn run<S, F>(test: impl FnOnce(Served) -> F)
 where
-    S: Backend + LedgerStatus + Send + Sync + 'static,
+    S: Backend + Ledger + Send + Sync + 'static,
     F: std::future::Future<Output = ()>,
 {
     let place = S::place();
@@ -101,7 +101,7 @@ fn fill<S: Backend>(store: &S) -> String {
     secret
 }
 
-async fn serve<S: Backend + LedgerStatus + Send + Sync + 'static>(store: Arc<S>, key: String) -> Served {
+async fn serve<S: Backend + Ledger + Send + Sync + 'static>(store: Arc<S>, key: String) -> Served {
     let catalogue = Arc::new(Catalogue::bundled().expect("catalogue"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));

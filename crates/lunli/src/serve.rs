@@ -26,8 +26,6 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
     fit_connections_to_open_files(&mut config);
     let store = Arc::new(ctx.store()?);
     let catalogue = Arc::new(ctx.catalogue.clone());
-    let signer = start_head_signer(store.clone());
-    let last_head = store.clone();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async move {
@@ -46,9 +44,6 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
         tracing::info!("stopped; every queued ledger entry was written");
         Ok::<(), anyhow::Error>(())
     })?;
-    // A last head covers the decisions written since the previous one.
-    drop(signer);
-    sign_head(&last_head);
     Ok(())
 }
 
@@ -85,31 +80,6 @@ fn fit_connections_to_open_files(config: &mut GatewayConfig) {
 fn connections_within(open_files: u64, requested: usize) -> usize {
     let room = usize::try_from(open_files.saturating_sub(RESERVED_FILES)).unwrap_or(usize::MAX);
     requested.min(room).max(1)
-}
-
-/// How often the running gateway signs a tree head over the decisions it appended (Art. 12).
-const HEAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Signs a head every [`HEAD_INTERVAL`] while the gateway runs; stops when dropped.
-fn start_head_signer(store: Arc<lunli_store::AnyStore>) -> std::sync::mpsc::Sender<()> {
-    let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(HEAD_INTERVAL) {
-            sign_head(&store);
-        }
-    });
-    stop
-}
-
-fn sign_head(store: &lunli_store::AnyStore) {
-    use lunli_store::Ledger as _;
-    let now = lunli_ledger::Timestamp::from_system_time(std::time::SystemTime::now());
-    match now.map(|now| store.sign_head(now)) {
-        Ok(Ok(lunli_store::SignOutcome::New(head))) => tracing::info!(size = head.head.size, "signed a tree head"),
-        Ok(Ok(lunli_store::SignOutcome::AlreadySigned(_))) => {}
-        Ok(Err(e)) => tracing::warn!("cannot sign a tree head: {e}"),
-        Err(e) => tracing::warn!("cannot read the clock for a tree head: {e}"),
-    }
 }
 
 fn init_logs(format: &str) {
