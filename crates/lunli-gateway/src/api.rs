@@ -106,7 +106,9 @@ impl From<GovernanceError> for ApiError {
             GovernanceError::Invalid { .. } | GovernanceError::Answers(_) => Self::BadRequest(e.to_string()),
             GovernanceError::NotFound { .. } => Self::NotFound(e.to_string()),
             GovernanceError::Forbidden { .. } => Self::Forbidden(e.to_string()),
-            GovernanceError::Refused { .. } | GovernanceError::Exists { .. } => Self::Conflict(e.to_string()),
+            GovernanceError::Refused { .. } | GovernanceError::Blocked { .. } | GovernanceError::Exists { .. } => {
+                Self::Conflict(e.to_string())
+            }
             GovernanceError::Storage { .. } => Self::Unavailable(e.to_string()),
         }
     }

@@ -8,6 +8,7 @@ use lunli_norms::Tier;
 use serde::{Deserialize, Serialize};
 
 use crate::GovernanceError;
+use crate::Step;
 use crate::registry::Person;
 
 /// Where a control stands in an assessment.
@@ -209,7 +210,7 @@ impl Assessment {
         self.controls.iter_mut().find(|c| c.control.eq_ignore_ascii_case(id)).ok_or_else(|| GovernanceError::NotFound {
             what: "control in this assessment",
             id: id.to_string(),
-            hint: format!("`lunli assess {system}` lists the controls its tier requires"),
+            hint: format!("the assessment of {system} lists the controls its tier requires"),
         })
     }
 
@@ -339,7 +340,10 @@ impl Assessment {
         }
         let refuse = |reason: String| Err(GovernanceError::Refused { reason });
         let Some(submitter) = &self.submitted_by else {
-            return refuse("the assessment has not been submitted for sign-off yet (`lunli assess … --submit`)".into());
+            return Err(GovernanceError::Blocked {
+                reason: "the assessment has not been submitted for sign-off yet".into(),
+                next: Step::Submit { system: self.system.clone() },
+            });
         };
         if self.approved_at.is_some() {
             return refuse("the assessment is already approved".into());
@@ -398,8 +402,9 @@ impl Assessment {
             return Err(prohibited());
         }
         if self.submitted_by.is_some() {
-            return Err(GovernanceError::Refused {
-                reason: "the assessment is submitted for sign-off; reopen it (`lunli assess … --reopen`) to change controls or evidence".into(),
+            return Err(GovernanceError::Blocked {
+                reason: "the assessment is submitted for sign-off".into(),
+                next: Step::Reopen { system: self.system.clone() },
             });
         }
         Ok(())

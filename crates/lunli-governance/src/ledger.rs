@@ -133,7 +133,7 @@ impl<B: Backend> LedgerStatus for B {
                 Err(e) => {
                     failure = Some(GovernanceError::Storage {
                         message: format!(
-                            "ledger entry {index} cannot be read ({e}); it was altered outside lunli — run `lunli ledger verify`"
+                            "ledger entry {index} cannot be read ({e}); it was altered outside lunli; a full verification of the ledger shows what else was"
                         ),
                         source: None,
                     });

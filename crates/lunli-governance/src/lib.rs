@@ -50,7 +50,7 @@ pub mod tiering;
 
 pub use actor::Actor;
 pub use assessment::{Approval, Assessment, ControlState, ControlStatus, Evidence, EvidenceItem, SignOff};
-pub use error::GovernanceError;
+pub use error::{GovernanceError, Step};
 pub use ledger_event::{LedgerEvent, PendingEvent};
 pub use registry::{
     DataSource, Deployment, DueDiligenceAnswer, Exposure, LegalBasis, ModelProvenance, ModelSource, OrgRole, Person,

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::GovernanceError;
+use crate::Step;
 use crate::registry::Person;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -153,8 +154,9 @@ impl ReviewItem {
                 });
             }
             _ => {
-                return Err(GovernanceError::Refused {
-                    reason: format!("claim review {} before resolving it (`lunli review claim {}`)", self.id, self.id),
+                return Err(GovernanceError::Blocked {
+                    reason: format!("review {} is not claimed", self.id),
+                    next: Step::ClaimReview { id: self.id },
                 });
             }
         }
@@ -182,11 +184,9 @@ fn check_reviewer(reviewer: &Person, owner: &str, system: &str, at: Timestamp) -
     }
     let today = at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     if !reviewer.training.iter().any(|t| t.expires >= today) {
-        return Err(GovernanceError::Refused {
-            reason: format!(
-                "{} has no current ethics training (Art. 22); record it with `lunli person train` first",
-                reviewer.id
-            ),
+        return Err(GovernanceError::Blocked {
+            reason: format!("{} has no current ethics training (Art. 22)", reviewer.id),
+            next: Step::RecordTraining { person: reviewer.id.clone() },
         });
     }
     Ok(())

@@ -7,7 +7,6 @@ use jiff::civil::Date;
 use lunli_norms::{Catalogue, Tier};
 use serde::{Deserialize, Serialize};
 
-use crate::GovernanceError;
 use crate::actor::Actor;
 use crate::assessment::{Approval, Assessment, ControlState, ControlStatus, EvidenceItem};
 use crate::intake::Answers;
@@ -17,6 +16,7 @@ use crate::registry::{DueDiligenceAnswer, Person, System, Training, Vendor};
 use crate::runtime::{Consent, ConsentChange, Impact, Mode, Suspension, SystemPolicy};
 use crate::store::{ActivePack, ApiKey, IntakeRecord, Store, SystemVersion, Tx};
 use crate::tiering::{self, Tiering};
+use crate::{GovernanceError, Step};
 
 mod oversight;
 pub use oversight::{IncidentRow, IncidentStep, OutcomeResult, PLAYBOOK_ACTOR, Page, loosened_since_approval};
@@ -157,8 +157,7 @@ impl<'a, S: Store> Governance<'a, S> {
             });
         }
         self.store.write(|tx| {
-            let mut vendor =
-                tx.vendor(vendor_id)?.ok_or_else(|| not_found("vendor", vendor_id, "`lunli vendor list`"))?;
+            let mut vendor = tx.vendor(vendor_id)?.ok_or_else(|| not_found("vendor", vendor_id))?;
             vendor.due_diligence.insert(question.to_string(), answer.clone());
             tx.put_vendor(&vendor)?;
             record(tx, actor, at, LedgerEvent::VendorDueDiligence { vendor: vendor_id, question, answer: &answer })?;
@@ -320,11 +319,9 @@ impl<'a, S: Store> Governance<'a, S> {
             {
                 return Ok(existing);
             }
-            let intake = tx.latest_intake(system_id, current.version)?.ok_or_else(|| GovernanceError::Refused {
-                reason: format!(
-                    "version {} of {system_id} has no intake yet; run `lunli intake {system_id}` first",
-                    current.version
-                ),
+            let intake = tx.latest_intake(system_id, current.version)?.ok_or_else(|| GovernanceError::Blocked {
+                reason: format!("version {} of {system_id} has no intake yet", current.version),
+                next: Step::Intake { system: system_id.to_string() },
             })?;
             let tiering: Tiering = serde_json::from_value(intake.tiering.clone())
                 .map_err(|e| GovernanceError::storage("decoding the stored tiering", e))?;
@@ -426,10 +423,7 @@ impl<'a, S: Store> Governance<'a, S> {
         note: &str,
         at: Timestamp,
     ) -> Result<u32, GovernanceError> {
-        let definition = self
-            .catalogue
-            .control(control)
-            .ok_or_else(|| not_found("control", control, "`lunli norms controls` lists them"))?;
+        let definition = self.catalogue.control(control).ok_or_else(|| not_found("control", control))?;
         let kind = match &item {
             EvidenceItem::File { .. } => lunli_norms::EvidenceType::File,
             EvidenceItem::Link { .. } => lunli_norms::EvidenceType::Link,
@@ -471,10 +465,7 @@ impl<'a, S: Store> Governance<'a, S> {
         at: Timestamp,
     ) -> Result<Vec<(String, u32)>, GovernanceError> {
         for control in run.controls {
-            let definition = self
-                .catalogue
-                .control(control)
-                .ok_or_else(|| not_found("control", control, "`lunli norms controls` lists them"))?;
+            let definition = self.catalogue.control(control).ok_or_else(|| not_found("control", control))?;
             if !definition.evidence.accepts.contains(&lunli_norms::EvidenceType::Audit) {
                 return Err(GovernanceError::Refused {
                     reason: format!("{} does not take audit evidence", definition.id),
@@ -744,11 +735,7 @@ impl<'a, S: Store> Governance<'a, S> {
 
     pub fn revoke_api_key(&self, actor: &str, id: &str, at: Timestamp) -> Result<ApiKey, GovernanceError> {
         self.store.write(|tx| {
-            let mut key = tx
-                .api_keys()?
-                .into_iter()
-                .find(|k| k.id == id)
-                .ok_or_else(|| not_found("API key", id, "`lunli key list`"))?;
+            let mut key = tx.api_keys()?.into_iter().find(|k| k.id == id).ok_or_else(|| not_found("API key", id))?;
             key.revoked_at = Some(at);
             tx.put_api_key(&key)?;
             record(tx, actor, at, LedgerEvent::KeyRevoke { key: id })?;
@@ -809,31 +796,34 @@ impl<'a, S: Store> Governance<'a, S> {
     }
 }
 
-fn not_found(what: &'static str, id: &str, hint: &str) -> GovernanceError {
-    GovernanceError::NotFound { what, id: id.to_string(), hint: format!("{hint} shows what exists") }
+/// Nothing of that kind under that id; the list of them shows which exist (the command line
+/// names the command that lists them).
+fn not_found(what: &'static str, id: &str) -> GovernanceError {
+    GovernanceError::NotFound { what, id: id.to_string(), hint: "list them to see which exist".into() }
 }
 
 fn existing_system(tx: &mut dyn Tx, id: &str) -> Result<SystemVersion, GovernanceError> {
-    tx.system(id)?.ok_or_else(|| not_found("system", id, "`lunli system list`"))
+    tx.system(id)?.ok_or_else(|| not_found("system", id))
 }
 
 fn existing_person(tx: &mut dyn Tx, id: &str) -> Result<Person, GovernanceError> {
-    tx.person(id)?.ok_or_else(|| not_found("person", id, "`lunli person list`"))
+    tx.person(id)?.ok_or_else(|| not_found("person", id))
 }
 
 fn current_assessment(tx: &mut dyn Tx, system_id: &str) -> Result<Assessment, GovernanceError> {
     let current = existing_system(tx, system_id)?;
     match tx.latest_assessment(system_id)? {
         Some(a) if a.version == current.version => Ok(a),
-        Some(a) => Err(GovernanceError::Refused {
+        Some(a) => Err(GovernanceError::Blocked {
             reason: format!(
-                "the latest assessment of {system_id} is for version {}, but the system is now at version {}; \
-                 run `lunli intake {system_id}` and `lunli assess {system_id}` for the new version",
+                "the latest assessment of {system_id} is for version {}, but the system is now at version {}",
                 a.version, current.version
             ),
+            next: Step::IntakeAndAssess { system: system_id.to_string() },
         }),
-        None => Err(GovernanceError::Refused {
-            reason: format!("{system_id} has no assessment yet; run `lunli assess {system_id}`"),
+        None => Err(GovernanceError::Blocked {
+            reason: format!("{system_id} has no assessment yet"),
+            next: Step::Assess { system: system_id.to_string() },
         }),
     }
 }
@@ -845,7 +835,7 @@ fn check_references(tx: &mut dyn Tx, system: &System) -> Result<(), GovernanceEr
         return Err(GovernanceError::NotFound {
             what: "person (owner)",
             id: system.owner.clone(),
-            hint: "register the accountable owner first with `lunli person add`".into(),
+            hint: "register the accountable owner as a person first".into(),
         });
     }
     for person in &system.playbook.may_pause {
@@ -856,7 +846,7 @@ fn check_references(tx: &mut dyn Tx, system: &System) -> Result<(), GovernanceEr
             return Err(GovernanceError::NotFound {
                 what: "vendor",
                 id: vendor.to_string(),
-                hint: "register it first with `lunli vendor add`".into(),
+                hint: "register the vendor first".into(),
             });
         }
     }

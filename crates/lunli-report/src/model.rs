@@ -400,7 +400,7 @@ pub fn system_report<S: Store>(
             let current = tx.system(system_id)?.ok_or_else(|| GovernanceError::NotFound {
                 what: "system",
                 id: system_id.to_string(),
-                hint: "`lunli system list` shows what exists".into(),
+                hint: "list them to see which exist".into(),
             })?;
             let people = tx.people()?;
             let vendors = tx.vendors()?;

@@ -131,8 +131,11 @@ impl<S: Backend> World<S> {
 
 fn refused(result: Result<impl std::fmt::Debug, GovernanceError>, needle: &str) {
     match result {
-        Err(GovernanceError::Refused { reason } | GovernanceError::Forbidden { reason }) => {
-            assert!(reason.contains(needle), "reason {reason:?} lacks {needle:?}")
+        Err(
+            e @ (GovernanceError::Refused { .. } | GovernanceError::Forbidden { .. } | GovernanceError::Blocked { .. }),
+        ) => {
+            let message = e.to_string();
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}")
         }
         other => panic!("expected a refusal mentioning {needle:?}, got {other:?}"),
     }
@@ -236,7 +239,7 @@ fn submitted_controls_are_frozen_until_reopened_and_reopening_lapses_sign_offs<S
     world.gov().sign_off("li-wei", "credit-scoring", "data", "", t0()).expect("sign");
     refused(
         world.gov().set_control("wang-fang", "credit-scoring", "C-13-01", ControlStatus::NotMet, "", "", t0()),
-        "reopen it",
+        "reopen the assessment of credit-scoring",
     );
     let reopened = world.gov().reopen("wang-fang", "credit-scoring", "bias found in review", t0()).expect("reopen");
     assert!(reopened.signoffs.is_empty(), "sign-offs lapse with the submission");
@@ -465,6 +468,12 @@ fn a_queued_review_links_its_decision_and_only_its_claimer_resolves_it<S: Backen
     // The system's owner does not review its decisions; nobody resolves what they did not claim.
     refused(world.gov().claim_review("wang-fang", item.id, t0()), "owner");
     refused(world.gov().resolve_review("li-wei", item.id, HumanOutcome::Approve, "", t0()), "claim review");
+    match world.gov().resolve_review("li-wei", item.id, HumanOutcome::Approve, "", t0()) {
+        Err(GovernanceError::Blocked { next, .. }) => {
+            assert_eq!(next, lunli_governance::Step::ClaimReview { id: item.id }, "the step is data")
+        }
+        other => panic!("expected a blocked request, got {other:?}"),
+    }
     world.gov().claim_review("li-wei", item.id, t0()).expect("claim");
     refused(world.gov().claim_review("zhao-min", item.id, t0()), "claimed by li-wei");
     refused(world.gov().resolve_review("zhao-min", item.id, HumanOutcome::Approve, "", t0()), "claimed by li-wei");

@@ -31,9 +31,11 @@ pub fn run(ctx: &Context, command: &FilingCommand, out: &mut Out) -> Result<()> 
     // A draft is useful before the assessment is opened too: then its fields are gaps.
     let assessment = match gov.assessment(system_id) {
         Ok(a) => Some(a),
-        Err(lunli_governance::GovernanceError::NotFound { .. } | lunli_governance::GovernanceError::Refused { .. }) => {
-            None
-        }
+        Err(
+            lunli_governance::GovernanceError::NotFound { .. }
+            | lunli_governance::GovernanceError::Refused { .. }
+            | lunli_governance::GovernanceError::Blocked { .. },
+        ) => None,
         Err(e) => return Err(e.into()),
     };
     let people = gov.people()?;

@@ -9,6 +9,7 @@ mod context;
 mod crosswalk;
 mod demo;
 mod filing;
+mod hints;
 mod intake;
 mod ledger;
 mod norms;
@@ -78,6 +79,9 @@ fn main() -> ExitCode {
             // Errors quote what was given and stored, so they are escaped like all other output.
             if err.downcast_ref::<MayNotShip>().is_none() {
                 eprintln!("error: {}", output::escape(&format!("{err:#}"), output::Breaks::Keep));
+                if let Some(hint) = hints::hint(&err) {
+                    eprintln!("hint: {}", output::escape(&hint, output::Breaks::Keep));
+                }
             } else {
                 eprintln!("{}", output::escape(&err.to_string(), output::Breaks::Keep));
             }
@@ -144,6 +148,7 @@ fn exit_code(err: &anyhow::Error) -> u8 {
                 GovernanceError::Invalid { .. } | GovernanceError::Answers(_) => exit::INVALID_INPUT,
                 GovernanceError::NotFound { .. } => exit::NOT_FOUND,
                 GovernanceError::Refused { .. }
+                | GovernanceError::Blocked { .. }
                 | GovernanceError::Forbidden { .. }
                 | GovernanceError::Exists { .. } => exit::REFUSED,
                 GovernanceError::Storage { .. } => exit::FAILURE,

@@ -115,7 +115,12 @@ fn a_malformed_answers_file_names_the_line_and_question() {
 #[test]
 fn unknown_systems_and_missing_terminals_are_clear_errors() {
     let data = Data::new();
-    data.lunli("admin").args(["assess", "ghost"]).assert().code(4).stderr(contains("no system `ghost`"));
+    data.lunli("admin")
+        .args(["assess", "ghost"])
+        .assert()
+        .code(4)
+        .stderr(contains("no system `ghost`"))
+        .stderr(contains("hint: `lunli system list` shows what exists"));
     data.lunli("admin")
         .args(["intake", "ghost"])
         .write_stdin("")
@@ -225,4 +230,21 @@ fn deeply_nested_or_oversized_yaml_is_refused_before_parsing() {
         .code(3)
         .stderr(contains("large.yaml:"))
         .stderr(contains("1048576-byte limit"));
+}
+
+/// The libraries say what blocks a request and which step unblocks it, as data; the command line
+/// turns the step into the command to run, on a `hint:` line of its own.
+#[test]
+fn a_blocked_request_names_the_command_that_unblocks_it() {
+    let data = Data::new();
+    data.ok("admin", &["person", "add", "wang-fang", "--name", "Wang Fang", "--role", "owner"]);
+    data.ok("admin", &["vendor", "add", "pboc-credit-bureau", "--name", "Credit bureau", "--kind", "data"]);
+    data.ok("wang-fang", &["system", "add", "--file", &example("system.yaml")]);
+    let output = data.lunli("wang-fang").args(["assess", "credit-scoring"]).output().expect("runs");
+    assert_eq!(output.status.code(), Some(6));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (error, hint) = stderr.split_once("\nhint: ").expect("a hint line");
+    assert!(error.contains("version 1 of credit-scoring has no intake yet"), "{stderr}");
+    assert!(!error.contains("`lunli"), "the library's message names no command: {stderr}");
+    assert_eq!(hint.trim_end(), "run `lunli intake credit-scoring`");
 }

@@ -284,7 +284,7 @@ impl<S: Store> Governance<'_, S> {
         new.validate()?;
         for control in &new.controls {
             if self.catalogue.control(control).is_none() {
-                return Err(not_found("control", control, "`lunli norms controls`"));
+                return Err(not_found("control", control));
             }
         }
         self.store.write(|tx| {
@@ -294,7 +294,7 @@ impl<S: Store> Governance<'_, S> {
                         .then(|| tx.feedback_item(id))
                         .transpose()?
                         .flatten()
-                        .ok_or_else(|| not_found("feedback", &id.to_string(), "`lunli feedback list`"))?;
+                        .ok_or_else(|| not_found("feedback", &id.to_string()))?;
                     if feedback.system != new.system {
                         return Err(GovernanceError::Invalid {
                             field: "feedback".into(),
@@ -538,12 +538,12 @@ const MAX_ID: u64 = i64::MAX as u64;
 
 fn existing_review(tx: &mut dyn Tx, id: u64) -> Result<ReviewItem, GovernanceError> {
     let found = if id <= MAX_ID { tx.review(id)? } else { None };
-    found.ok_or_else(|| not_found("review", &id.to_string(), "`lunli review list`"))
+    found.ok_or_else(|| not_found("review", &id.to_string()))
 }
 
 fn existing_incident(tx: &mut dyn Tx, id: u64) -> Result<Incident, GovernanceError> {
     let found = if id <= MAX_ID { tx.incident(id)? } else { None };
-    found.ok_or_else(|| not_found("incident", &id.to_string(), "`lunli incident list`"))
+    found.ok_or_else(|| not_found("incident", &id.to_string()))
 }
 
 fn open_incident_in(
