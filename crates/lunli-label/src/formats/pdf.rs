@@ -183,12 +183,11 @@ fn entry_int(dict: &[u8], key: &[u8]) -> Option<u64> {
 /// The dictionary of object `num` at `offset`, and the offset just after it.
 fn object<R: Read + Seek>(src: &mut Source<R>, offset: u64, num: u32) -> Parse<(Vec<u8>, u64)> {
     let head = src.read_upto(offset, 64 << 10, "a PDF object")?;
-    let text = latin1(&head);
     let expected = format!("{num} ");
-    if !text.trim_start().starts_with(&expected) {
+    if !head.trim_ascii_start().starts_with(expected.as_bytes()) {
         return bad(format!("the cross-reference table puts object {num} at byte {offset}, but it is not there"));
     }
-    let Some(open) = text.find("<<") else { return bad(format!("PDF object {num} at byte {offset} is not a dictionary")) };
+    let Some(open) = find(&head, b"<<", 0) else { return bad(format!("PDF object {num} at byte {offset} is not a dictionary")) };
     let Some(end) = dict_end(&head, open) else {
         return bad(format!("PDF object {num} at byte {offset}: its dictionary does not end within 64 KiB"));
     };
@@ -198,8 +197,7 @@ fn object<R: Read + Seek>(src: &mut Source<R>, offset: u64, num: u32) -> Parse<(
 pub(crate) fn plan_write<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<(Vec<Piece>, String)> {
     let len = src.len();
     let tail = src.read_at(len.saturating_sub(2048), len.min(2048), "the end of the PDF")?;
-    let tail_text = latin1(&tail);
-    let Some(sx) = tail_text.rfind("startxref") else { return bad("the PDF has no startxref near its end") };
+    let Some(sx) = tail.windows(9).rposition(|w| w == b"startxref") else { return bad("the PDF has no startxref near its end") };
     let Some(xref) = tokens(&tail[sx + 9..], 1).first().and_then(|t| t.parse::<u64>().ok()) else {
         return bad("the PDF's startxref is not followed by an offset");
     };
@@ -218,9 +216,11 @@ pub(crate) fn plan_write<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Pa
                 "the PDF uses a cross-reference stream (PDF 1.5 and later); lunli writes labels only into PDFs with a classic cross-reference table",
             );
         }
-        let text = latin1(&chunk);
-        let Some(tr) = text.find("trailer") else { return bad(format!("the cross-reference section at byte {at} has no trailer")) };
-        let mut words = text[4..tr].split_whitespace();
+        let Some(tr) = find(&chunk, b"trailer", 0) else {
+            return bad(format!("the cross-reference section at byte {at} has no trailer"));
+        };
+        let table = latin1(&chunk[4..tr]);
+        let mut words = table.split_whitespace();
         while let (Some(first), Some(count)) = (words.next(), words.next()) {
             let (Ok(first), Ok(count)) = (first.parse::<u32>(), count.parse::<u32>()) else {
                 return bad(format!("the cross-reference section at byte {at} is malformed"));
@@ -236,7 +236,7 @@ pub(crate) fn plan_write<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Pa
                 }
             }
         }
-        let Some(open) = text[tr..].find("<<").map(|o| o + tr) else { return bad("a PDF trailer has no dictionary") };
+        let Some(open) = find(&chunk, b"<<", tr) else { return bad("a PDF trailer has no dictionary") };
         let Some(end) = dict_end(&chunk, open) else { return bad("a PDF trailer dictionary does not end") };
         let dict = chunk[open..end].to_vec();
         next = entry_int(&dict, b"/Prev");
@@ -267,10 +267,9 @@ pub(crate) fn plan_write<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Pa
                 return bad("the PDF's metadata stream has no direct /Length");
             };
             let gap = src.read_upto(after, 32, "the PDF stream keyword")?;
-            let g = latin1(&gap);
-            let Some(s) = g.find("stream") else { return bad("the PDF metadata object has no stream") };
+            let Some(s) = find(&gap, b"stream", 0) else { return bad("the PDF metadata object has no stream") };
             let mut start = after + s as u64 + 6;
-            start += if g[s + 6..].starts_with("\r\n") { 2 } else { 1 };
+            start += if gap[s + 6..].starts_with(b"\r\n") { 2 } else { 1 };
             let old = src.read_at(start, length, "the PDF metadata stream")?;
             let Some(merged) = crate::xmp::merged(&String::from_utf8_lossy(&old), aigc) else {
                 return bad("the PDF's XMP packet has no rdf:RDF element to add the label to");

@@ -47,11 +47,13 @@ pub(crate) fn scan<R: Read + Seek>(src: &mut Source<R>, kind: Kind, found: &mut 
         Kind::Markdown => (strip_front_matter(&head).to_string(), tail.clone()),
         Kind::Plain => (head.clone(), tail.clone()),
     };
-    let first: String = start.trim_start().chars().take(REACH).collect();
+    // The first and the last line of text (a prompt at the start or the end, 4.1.1 of the
+    // standard), each up to REACH characters from its edge.
+    let first: String = start.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default().chars().take(REACH).collect();
     let last: String = {
-        let t = end.trim_end();
-        let n = t.chars().count();
-        t.chars().skip(n.saturating_sub(REACH)).collect()
+        let line = end.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or_default();
+        let n = line.chars().count();
+        line.chars().skip(n.saturating_sub(REACH)).collect()
     };
     let explicit = label_words(&first).map(|w| ("start", w)).or_else(|| label_words(&last).map(|w| ("end", w)));
     Ok(Edges { explicit })
@@ -93,7 +95,7 @@ fn visible(html: &str) -> String {
         };
         match skip_to {
             Some(e) => {
-                out.push(' ');
+                out.push('\n');
                 rest = &rest[e..];
             }
             None => {
@@ -102,7 +104,9 @@ fn visible(html: &str) -> String {
         }
     }
     out.push_str(rest);
-    crate::xmp::unescape(&out.split_whitespace().collect::<Vec<_>>().join(" "))
+    let lines: Vec<String> =
+        out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty()).collect();
+    crate::xmp::unescape(&lines.join("\n"))
 }
 
 fn html_meta(head: &str, found: &mut Vec<Found>) {
@@ -178,6 +182,6 @@ mod tests {
 
     #[test]
     fn html_text_skips_tags_scripts_and_styles() {
-        assert_eq!(visible("<p>本内容<b>由AI</b>生成</p><script>var a='<p>';</script>x"), "本内容 由AI 生成 x");
+        assert_eq!(visible("<p>本内容由AI生成</p><script>var a='<p>';</script> x <i>y</i>"), "本内容由AI生成\nx\ny");
     }
 }
