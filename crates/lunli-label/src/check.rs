@@ -222,7 +222,9 @@ fn unreadable(path: &str, format: Format, size: u64, read: u64, error: String) -
 fn check_source<R: Read + Seek>(path: &str, mut src: Source<R>) -> Option<LabelCheck> {
     let magic = match src.read_upto(0, 16, "the file's first bytes") {
         Ok(m) => m,
-        Err(e) => return Some(unreadable(path, Format::detect(&[], path)?, src.len(), src.bytes_read(), e.to_string())),
+        Err(e) => {
+            return Some(unreadable(path, Format::detect(&[], path)?, src.len(), src.bytes_read(), e.to_string()));
+        }
     };
     let format = Format::detect(&magic, path)?;
     let mut found = Vec::new();

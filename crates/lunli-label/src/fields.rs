@@ -119,8 +119,8 @@ impl Aigc {
     /// (`{"AIGC": {…}}`), a whole decision carrying it, or the seven fields alone.
     pub fn from_json(source_name: &str, text: &str) -> Result<Self, LabelError> {
         let fields_error = |reason: String| LabelError::Fields { source_name: source_name.to_string(), reason };
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| fields_error(format!("line {}: not JSON: {e}", e.line())))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| fields_error(format!("line {}: not JSON: {e}", e.line())))?;
         let block = value
             .pointer("/labels/implicit")
             .or_else(|| value.pointer("/decision/labels/implicit"))
@@ -187,7 +187,10 @@ fn read_object(value: &serde_json::Value) -> (BTreeMap<String, String>, Vec<Prob
                     format!("字段名 {key} 大小写不对：应为 {right}（字段名区分大小写）"),
                     format!("field {key} is misspelt: write {right} (field names are case-sensitive)"),
                 ),
-                None => (format!("未知字段 {key}：标准只规定七个字段"), format!("unknown field {key}: the standard names seven fields")),
+                None => (
+                    format!("未知字段 {key}：标准只规定七个字段"),
+                    format!("unknown field {key}: the standard names seven fields"),
+                ),
             };
             problems.push(Problem::new(Some(key), "unknown_field", zh, en));
             continue;
@@ -287,7 +290,10 @@ mod tests {
         let ok = Aigc::generated("acme", "d-1", "").to_json();
         assert!(codes(&ok).is_empty());
         assert_eq!(codes(&ok.replace("\"Label\":\"1\"", "\"Label\":\"4\"")), ["Label:label_value"]);
-        assert_eq!(codes(&ok.replace("ProduceID", "ProduceId")), ["ProduceId:unknown_field", "ProduceID:missing_field"]);
+        assert_eq!(
+            codes(&ok.replace("ProduceID", "ProduceId")),
+            ["ProduceId:unknown_field", "ProduceID:missing_field"]
+        );
         assert_eq!(codes(&ok.replace("\"acme\"", "\"\"")), ["ContentProducer:empty"]);
         assert_eq!(codes(&ok.replace("\"acme\"", "7")), ["ContentProducer:not_string"]);
         assert_eq!(codes(&ok.replace("acme", "a\\u0007b")), ["ContentProducer:charset"]);

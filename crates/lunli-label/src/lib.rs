@@ -92,7 +92,8 @@ impl Progress {
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LabelError> {
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| LabelError::Io { path: path.display().to_string(), source })?;
+        let meta =
+            std::fs::metadata(path).map_err(|source| LabelError::Io { path: path.display().to_string(), source })?;
         if !meta.is_dir() {
             out.push(path.clone());
             continue;

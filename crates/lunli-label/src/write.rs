@@ -92,7 +92,14 @@ pub fn write(input: &Path, output: &Path, aigc: &Aigc) -> Result<Written, LabelE
         _ => crate::formats::pdf::plan_write(&mut src, aigc).map(|(pieces, location)| Plan { pieces, location }),
     }
     .map_err(|e| e.at(&shown))?;
-    let total: u64 = plan.pieces.iter().map(|p| match p { Piece::Copy(a, b) => b - a, Piece::New(v) => v.len() as u64 }).sum();
+    let total: u64 = plan
+        .pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Copy(a, b) => b - a,
+            Piece::New(v) => v.len() as u64,
+        })
+        .sum();
     execute(input, output, &plan)?;
     Ok(Written { format, location: plan.location, bytes_added: total.saturating_sub(src.len()) })
 }
@@ -161,7 +168,11 @@ fn plan_png<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
             return refuse("the PNG's XMP packet has no rdf:RDF element to add the label to");
         };
         return Ok(Plan {
-            pieces: vec![Piece::Copy(0, c.offset), Piece::New(itxt(&merged)), Piece::Copy(c.offset + 12 + c.len, src.len())],
+            pieces: vec![
+                Piece::Copy(0, c.offset),
+                Piece::New(itxt(&merged)),
+                Piece::Copy(c.offset + 12 + c.len, src.len()),
+            ],
             location: "PNG iTXt XML:com.adobe.xmp (existing packet)".into(),
         });
     }
@@ -192,16 +203,17 @@ fn plan_jpeg<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
             return refuse("the JPEG's XMP packet has no rdf:RDF element to add the label to");
         };
         return Ok(Plan {
-            pieces: vec![Piece::Copy(0, s.offset), Piece::New(app1(&merged)?), Piece::Copy(s.offset + 4 + s.len, src.len())],
+            pieces: vec![
+                Piece::Copy(0, s.offset),
+                Piece::New(app1(&merged)?),
+                Piece::Copy(s.offset + 4 + s.len, src.len()),
+            ],
             location: "JPEG APP1 XMP (existing packet)".into(),
         });
     }
     // After JFIF's APP0 and an Exif APP1, which readers expect first.
-    let at = segments
-        .iter()
-        .take_while(|s| s.marker == 0xE0 || s.marker == 0xE1)
-        .last()
-        .map_or(2, |s| s.offset + 4 + s.len);
+    let at =
+        segments.iter().take_while(|s| s.marker == 0xE0 || s.marker == 0xE1).last().map_or(2, |s| s.offset + 4 + s.len);
     Ok(Plan {
         pieces: vec![Piece::Copy(0, at), Piece::New(app1(&xmp::packet(aigc))?), Piece::Copy(at, src.len())],
         location: "JPEG APP1 XMP".into(),
@@ -288,7 +300,9 @@ fn plan_wav<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
     let end = chunks.last().map_or(12, |c| c.offset + 8 + c.len);
     let pad = end & 1;
     if end + pad > src.len() {
-        return refuse("the WAV's last chunk runs to the end of the file with its length unset; lunli will not append after it");
+        return refuse(
+            "the WAV's last chunk runs to the end of the file with its length unset; lunli will not append after it",
+        );
     }
     let chunk = riff_chunk(b"_PMX", xmp::packet(aigc).as_bytes());
     let added = (chunk.len() as u64 + pad) as i64;

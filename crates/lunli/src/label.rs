@@ -95,7 +95,8 @@ fn label_error(e: LabelError) -> anyhow::Error {
 fn check(global: &GlobalArgs, args: &CheckArgs, out: &mut Out) -> Result<()> {
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let progress = Arc::new(Progress::default());
-    let report = with_progress(&progress, || lunli_label::check_paths(&args.paths, jobs, &progress)).map_err(label_error)?;
+    let report =
+        with_progress(&progress, || lunli_label::check_paths(&args.paths, jobs, &progress)).map_err(label_error)?;
     let evidence = match &args.system {
         Some(system) => Some(record(&Context::new(global)?, system, &report, &args.paths)?),
         None => None,
@@ -146,7 +147,8 @@ fn record(ctx: &Context, system: &str, report: &Report, paths: &[PathBuf]) -> Re
         "failing": failing,
     });
     let item = EvidenceItem::Audit { audit: "label".into(), passed: report.passed, summary };
-    let note = format!("lunli label check {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "));
+    let note =
+        format!("lunli label check {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "));
     Ok(gov.add_evidence(&ctx.actor, system, CONTROL, item, &note, now())?)
 }
 
@@ -224,7 +226,12 @@ fn write(args: &WriteArgs, out: &mut Out) -> Result<()> {
     let written = lunli_label::write(&args.file, &args.output, &aigc).map_err(label_error)?;
     if out.is_table() {
         out.line(out.label(
-            &format!("已将隐式标识写入 {}（{}，增加 {} 字节，内容未重新编码）", args.output.display(), written.location, written.bytes_added),
+            &format!(
+                "已将隐式标识写入 {}（{}，增加 {} 字节，内容未重新编码）",
+                args.output.display(),
+                written.location,
+                written.bytes_added
+            ),
             &format!(
                 "Wrote the implicit label to {} ({}, {} bytes added, content not re-encoded)",
                 args.output.display(),
@@ -233,7 +240,9 @@ fn write(args: &WriteArgs, out: &mut Out) -> Result<()> {
             ),
         ));
     } else {
-        out.data(&serde_json::json!({ "output": args.output.display().to_string(), "written": written, "label": aigc }))?;
+        out.data(
+            &serde_json::json!({ "output": args.output.display().to_string(), "written": written, "label": aigc }),
+        )?;
     }
     Ok(())
 }
@@ -248,9 +257,9 @@ fn with_progress<T>(progress: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
         let (done, progress) = (done.clone(), progress.clone());
         std::thread::spawn(move || {
             let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files {msg}")
-            {
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files {msg}",
+            ) {
                 bar.set_style(style.progress_chars("=> "));
             }
             let started = std::time::Instant::now();

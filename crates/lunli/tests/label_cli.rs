@@ -99,7 +99,15 @@ fn the_gateways_implicit_label_round_trips_through_write_and_check() {
         let output = dir.join(format!("labelled-{name}"));
         let written = data.json(
             "ci",
-            &["label", "write", &input.display().to_string(), "-o", &output.display().to_string(), "--from-decision", &decision_file],
+            &[
+                "label",
+                "write",
+                &input.display().to_string(),
+                "-o",
+                &output.display().to_string(),
+                "--from-decision",
+                &decision_file,
+            ],
         );
         assert_eq!(&written["label"], implicit, "write writes exactly the gateway's block");
         let report = data.json("ci", &["label", "check", &output.display().to_string()]);
@@ -112,8 +120,22 @@ fn the_gateways_implicit_label_round_trips_through_write_and_check() {
 
     // The flags give the same label as the gateway's block for the same producer and id.
     let out = dir.join("flags.png");
-    data.ok("ci", &["label", "write", &dir.join("gen.png").display().to_string(), "-o", &out.display().to_string(),
-        "--producer", "acme-ai", "--produce-id", "dec-7f3a", "--system-id", "image-gen"]);
+    data.ok(
+        "ci",
+        &[
+            "label",
+            "write",
+            &dir.join("gen.png").display().to_string(),
+            "-o",
+            &out.display().to_string(),
+            "--producer",
+            "acme-ai",
+            "--produce-id",
+            "dec-7f3a",
+            "--system-id",
+            "image-gen",
+        ],
+    );
     let report = data.json("ci", &["label", "check", &out.display().to_string()]);
     assert_eq!(&report["files"][0]["implicit"]["fields"], implicit);
 }
@@ -147,7 +169,11 @@ fn strict_fails_a_tree_with_an_unlabelled_file_and_system_records_evidence() {
     assert_eq!(item["summary"]["summary"]["missing_implicit"], 1);
     assert!(item["summary"]["failing"][0]["path"].as_str().is_some_and(|p| p.ends_with("plain.png")));
 
-    let bad = data.lunli("ci").args(["label", "write", &format!("{tree}/answer.txt"), "-o", "x.txt", "--producer", "a", "--produce-id", "1"]).output().expect("runs");
+    let bad = data
+        .lunli("ci")
+        .args(["label", "write", &format!("{tree}/answer.txt"), "-o", "x.txt", "--producer", "a", "--produce-id", "1"])
+        .output()
+        .expect("runs");
     assert_eq!(bad.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("text is not one of them"));
 }

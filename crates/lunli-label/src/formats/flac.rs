@@ -54,7 +54,11 @@ fn comments(data: &[u8], at: u64, found: &mut Vec<Found>) -> Parse<()> {
         if let Some((key, value)) = comment.split_once('=')
             && is_aigc_key(key)
         {
-            found.push(Found { location: format!("FLAC Vorbis comment {key}"), value: value.to_string(), problems: Vec::new() });
+            found.push(Found {
+                location: format!("FLAC Vorbis comment {key}"),
+                value: value.to_string(),
+                problems: Vec::new(),
+            });
         }
     }
     Ok(())

@@ -101,7 +101,11 @@ fn decode(encoding: u8, data: &[u8]) -> (String, &[u8]) {
         _ => {
             let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
             let rest = data.get(end + 1..).unwrap_or_default();
-            let text = if encoding == 3 { String::from_utf8_lossy(&data[..end]).into_owned() } else { crate::source::text(&data[..end]) };
+            let text = if encoding == 3 {
+                String::from_utf8_lossy(&data[..end]).into_owned()
+            } else {
+                crate::source::text(&data[..end])
+            };
             (text, rest)
         }
     }
@@ -120,7 +124,11 @@ pub(crate) fn scan<R: Read + Seek>(src: &mut Source<R>, found: &mut Vec<Found>) 
                 let (description, rest) = decode(enc, rest);
                 if is_aigc_key(&description) {
                     let (value, _) = decode(enc, rest);
-                    found.push(Found { location: format!("ID3v2.{major} TXXX {description}"), value, problems: Vec::new() });
+                    found.push(Found {
+                        location: format!("ID3v2.{major} TXXX {description}"),
+                        value,
+                        problems: Vec::new(),
+                    });
                 }
             }
             b"PRIV" => {

@@ -122,7 +122,10 @@ fn ilst(data: &[u8], keys: &[String], found: &mut Vec<Found>) {
         let value = items.iter().find(|(k, _)| k == b"data").and_then(|(_, d)| d.get(8..));
         let Some(value) = value else { continue };
         let name = if &kind == b"----" {
-            items.iter().find(|(k, _)| k == b"name").map(|(_, d)| String::from_utf8_lossy(d.get(4..).unwrap_or_default()).into_owned())
+            items
+                .iter()
+                .find(|(k, _)| k == b"name")
+                .map(|(_, d)| String::from_utf8_lossy(d.get(4..).unwrap_or_default()).into_owned())
         } else {
             let index = u32::from_be_bytes(kind) as usize;
             index.checked_sub(1).and_then(|i| keys.get(i)).cloned()

@@ -187,7 +187,9 @@ fn object<R: Read + Seek>(src: &mut Source<R>, offset: u64, num: u32) -> Parse<(
     if !head.trim_ascii_start().starts_with(expected.as_bytes()) {
         return bad(format!("the cross-reference table puts object {num} at byte {offset}, but it is not there"));
     }
-    let Some(open) = find(&head, b"<<", 0) else { return bad(format!("PDF object {num} at byte {offset} is not a dictionary")) };
+    let Some(open) = find(&head, b"<<", 0) else {
+        return bad(format!("PDF object {num} at byte {offset} is not a dictionary"));
+    };
     let Some(end) = dict_end(&head, open) else {
         return bad(format!("PDF object {num} at byte {offset}: its dictionary does not end within 64 KiB"));
     };
@@ -197,7 +199,9 @@ fn object<R: Read + Seek>(src: &mut Source<R>, offset: u64, num: u32) -> Parse<(
 pub(crate) fn plan_write<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<(Vec<Piece>, String)> {
     let len = src.len();
     let tail = src.read_at(len.saturating_sub(2048), len.min(2048), "the end of the PDF")?;
-    let Some(sx) = tail.windows(9).rposition(|w| w == b"startxref") else { return bad("the PDF has no startxref near its end") };
+    let Some(sx) = tail.windows(9).rposition(|w| w == b"startxref") else {
+        return bad("the PDF has no startxref near its end");
+    };
     let Some(xref) = tokens(&tail[sx + 9..], 1).first().and_then(|t| t.parse::<u64>().ok()) else {
         return bad("the PDF's startxref is not followed by an offset");
     };
@@ -289,7 +293,9 @@ pub(crate) fn plan_write<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Pa
     let last = src.read_at(len - 1, 1, "the PDF's last byte")?;
     let mut add: Vec<u8> = if last == b"\n" || last == b"\r" { Vec::new() } else { b"\n".to_vec() };
     let meta_at = len + add.len() as u64;
-    add.extend_from_slice(format!("{size} 0 obj\n<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n", packet.len()).as_bytes());
+    add.extend_from_slice(
+        format!("{size} 0 obj\n<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n", packet.len()).as_bytes(),
+    );
     add.extend_from_slice(&packet);
     add.extend_from_slice(b"\nendstream\nendobj\n");
     let cat_at = len + add.len() as u64;

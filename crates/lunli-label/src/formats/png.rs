@@ -74,7 +74,10 @@ pub(crate) fn scan<R: Read + Seek>(src: &mut Source<R>, found: &mut Vec<Found>) 
                 };
                 let mut parts = body.splitn(3, |&b| b == 0);
                 let (Some(_lang), Some(_translated), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
-                    return bad(format!("PNG iTXt chunk at byte {} lacks its language and keyword fields", chunk.offset));
+                    return bad(format!(
+                        "PNG iTXt chunk at byte {} lacks its language and keyword fields",
+                        chunk.offset
+                    ));
                 };
                 if flag == 1 { inflate(value, chunk.offset)? } else { value.to_vec() }
             }

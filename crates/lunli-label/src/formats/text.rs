@@ -49,7 +49,8 @@ pub(crate) fn scan<R: Read + Seek>(src: &mut Source<R>, kind: Kind, found: &mut 
     };
     // The first and the last line of text (a prompt at the start or the end, 4.1.1 of the
     // standard), each up to REACH characters from its edge.
-    let first: String = start.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default().chars().take(REACH).collect();
+    let first: String =
+        start.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default().chars().take(REACH).collect();
     let last: String = {
         let line = end.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or_default();
         let n = line.chars().count();
@@ -118,7 +119,11 @@ fn html_meta(head: &str, found: &mut Vec<Found>) {
         let tag = &head[i..end];
         let (Some(name), Some(content)) = (attribute(tag, "name"), attribute(tag, "content")) else { continue };
         if is_aigc_key(&name) {
-            found.push(Found { location: format!("HTML <meta name=\"{name}\">"), value: crate::xmp::unescape(&content), problems: Vec::new() });
+            found.push(Found {
+                location: format!("HTML <meta name=\"{name}\">"),
+                value: crate::xmp::unescape(&content),
+                problems: Vec::new(),
+            });
         }
     }
 }
@@ -162,7 +167,11 @@ fn front_matter(head: &str, found: &mut Vec<Found>) {
         {
             let value = value.trim();
             let value = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(value);
-            found.push(Found { location: format!("Markdown front matter {}", key.trim()), value: value.to_string(), problems: Vec::new() });
+            found.push(Found {
+                location: format!("Markdown front matter {}", key.trim()),
+                value: value.to_string(),
+                problems: Vec::new(),
+            });
         }
     }
 }
