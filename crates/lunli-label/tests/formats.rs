@@ -21,8 +21,8 @@ fn png() -> Vec<u8> {
         }
     }
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&raw).unwrap();
-    let idat = z.finish().unwrap();
+    z.write_all(&raw).expect("test fixture");
+    let idat = z.finish().expect("test fixture");
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&w.to_be_bytes());
     ihdr.extend_from_slice(&h.to_be_bytes());
@@ -51,13 +51,17 @@ fn pixels(w: u16, h: u16) -> Vec<u8> {
 
 fn jpeg() -> Vec<u8> {
     let mut out = Vec::new();
-    jpeg_encoder::Encoder::new(&mut out, 80).encode(&pixels(16, 12), 16, 12, jpeg_encoder::ColorType::Rgb).unwrap();
+    jpeg_encoder::Encoder::new(&mut out, 80)
+        .encode(&pixels(16, 12), 16, 12, jpeg_encoder::ColorType::Rgb)
+        .expect("test fixture");
     out
 }
 
 fn webp() -> Vec<u8> {
     let mut out = Vec::new();
-    image_webp::WebPEncoder::new(&mut out).encode(&pixels(16, 12), 16, 12, image_webp::ColorType::Rgb8).unwrap();
+    image_webp::WebPEncoder::new(&mut out)
+        .encode(&pixels(16, 12), 16, 12, image_webp::ColorType::Rgb8)
+        .expect("test fixture");
     out
 }
 
@@ -214,10 +218,10 @@ fn assert_labelled(check: &LabelCheck, location: &str) {
 fn labelled_by_write(dir: &Path, name: &str, original: &[u8]) -> (LabelCheck, Vec<u8>) {
     let input = dir.join(name);
     let output = dir.join(format!("labelled-{name}"));
-    std::fs::write(&input, original).unwrap();
-    assert_eq!(check_file(&input).unwrap().status, Status::MissingImplicit, "{name} starts unlabelled");
+    std::fs::write(&input, original).expect("test fixture");
+    assert_eq!(check_file(&input).expect("test fixture").status, Status::MissingImplicit, "{name} starts unlabelled");
     write(&input, &output, &aigc()).unwrap_or_else(|e| panic!("{name}: {e}"));
-    (check_file(&output).unwrap(), std::fs::read(&output).unwrap())
+    (check_file(&output).expect("test fixture"), std::fs::read(&output).expect("test fixture"))
 }
 
 /// The bytes from the first occurrence of `marker` on.
@@ -228,7 +232,7 @@ fn from_marker<'a>(bytes: &'a [u8], marker: &[u8]) -> &'a [u8] {
 
 #[test]
 fn write_then_check_is_conforming_and_the_content_is_untouched() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test fixture");
 
     let original = png();
     let (check, out) = labelled_by_write(dir.path(), "a.png", &original);
@@ -245,13 +249,13 @@ fn write_then_check_is_conforming_and_the_content_is_untouched() {
     assert_labelled(&check, "WebP XMP  chunk");
     assert!(out.windows(original.len() - 12).any(|w| w == &original[12..]), "the VP8L chunk unchanged");
     assert_eq!(&out[12..16], b"VP8X");
-    assert_eq!(u32::from_le_bytes(out[4..8].try_into().unwrap()) as usize, out.len() - 8, "RIFF size");
+    assert_eq!(u32::from_le_bytes(out[4..8].try_into().expect("test fixture")) as usize, out.len() - 8, "RIFF size");
 
     let original = wav();
     let (check, out) = labelled_by_write(dir.path(), "a.wav", &original);
     assert_labelled(&check, "WAV _PMX chunk");
     assert_eq!(&out[12..original.len()], &original[12..], "fmt and data chunks unchanged");
-    assert_eq!(u32::from_le_bytes(out[4..8].try_into().unwrap()) as usize, out.len() - 8, "RIFF size");
+    assert_eq!(u32::from_le_bytes(out[4..8].try_into().expect("test fixture")) as usize, out.len() - 8, "RIFF size");
 
     let original = mp3_frames();
     let (check, out) = labelled_by_write(dir.path(), "a.mp3", &original);
@@ -274,20 +278,20 @@ fn write_then_check_is_conforming_and_the_content_is_untouched() {
 
 #[test]
 fn a_labelled_file_is_not_labelled_twice_and_other_formats_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test fixture");
     let (_, out) = labelled_by_write(dir.path(), "a.png", &png());
     let again = dir.path().join("again.png");
-    std::fs::write(&again, out).unwrap();
-    let err = write(&again, &dir.path().join("x.png"), &aigc()).unwrap_err();
+    std::fs::write(&again, out).expect("test fixture");
+    let err = write(&again, &dir.path().join("x.png"), &aigc()).expect_err("refused");
     assert!(err.to_string().contains("already carries an implicit label (PNG iTXt"), "{err}");
 
     let gif_path = dir.path().join("a.gif");
-    std::fs::write(&gif_path, gif(None)).unwrap();
-    let err = write(&gif_path, &dir.path().join("b.gif"), &aigc()).unwrap_err();
+    std::fs::write(&gif_path, gif(None)).expect("test fixture");
+    let err = write(&gif_path, &dir.path().join("b.gif"), &aigc()).expect_err("refused");
     assert!(err.to_string().contains("gif is not one of them"), "{err}");
 
     let bad = Aigc { label: "7".into(), ..aigc() };
-    let err = write(&dir.path().join("a.png"), &dir.path().join("c.png"), &bad).unwrap_err();
+    let err = write(&dir.path().join("a.png"), &dir.path().join("c.png"), &bad).expect_err("refused");
     assert!(err.to_string().contains("Label is \"7\""), "{err}");
 }
 

@@ -16,8 +16,14 @@ pub(crate) fn synchsafe_bytes(n: u32) -> [u8; 4] {
     [((n >> 21) & 0x7f) as u8, ((n >> 14) & 0x7f) as u8, ((n >> 7) & 0x7f) as u8, (n & 0x7f) as u8]
 }
 
-/// The tag: (major version, flags, frames area, total tag length including its header).
-pub(crate) fn tag<R: Read + Seek>(src: &mut Source<R>) -> Parse<Option<(u8, u8, Vec<u8>, u64)>> {
+/// An ID3v2 tag: (major version, flags, frames area, total tag length including its header).
+pub(crate) type Tag = (u8, u8, Vec<u8>, u64);
+
+/// One frame: id, flags, data.
+pub(crate) type Frame<'a> = ([u8; 4], [u8; 2], &'a [u8]);
+
+/// The tag at the start of the file, if there is one.
+pub(crate) fn tag<R: Read + Seek>(src: &mut Source<R>) -> Parse<Option<Tag>> {
     if src.len() < 10 {
         return Ok(None);
     }
@@ -50,8 +56,8 @@ pub(crate) fn tag<R: Read + Seek>(src: &mut Source<R>) -> Parse<Option<(u8, u8, 
     Ok(Some((major, flags, body, 10 + size)))
 }
 
-/// One frame: id, flags, data.
-pub(crate) fn frames(major: u8, body: &[u8]) -> Parse<Vec<([u8; 4], [u8; 2], &[u8])>> {
+/// The frames of a tag's frames area, up to its padding.
+pub(crate) fn frames(major: u8, body: &[u8]) -> Parse<Vec<Frame<'_>>> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos + 10 <= body.len() {
