@@ -12,7 +12,8 @@ Exit codes:
   2  the command line is wrong (unknown command, flag or value)
   3  input data is invalid (a catalogue or other file a person wrote); the message names file and line
   4  what was asked for does not exist (an article, control, system, person … id)
-  5  `lunli check`: the system may not ship (prohibited, or required controls unmet)
+  5  `lunli check`: the system may not ship (prohibited, or required controls unmet);
+     `--strict` audits and label checks: findings or non-conforming files
   6  the governance rules refuse the request (separation of duties, a frozen or prohibited
      assessment, something that already exists); the message says which rule
   7  `lunli ledger verify`: the ledger does not verify (an entry or signed head was altered,
@@ -198,6 +199,12 @@ pub enum Command {
     /// checked so that they never loosen the base, activated with a ledger entry.
     #[command(subcommand)]
     Pack(crate::pack::PackCommand),
+
+    /// Labels on AI-generated content (GB 45438-2025): check files for the implicit AIGC label in
+    /// their metadata and the explicit label in text; write a conforming implicit label without
+    /// re-encoding the content.
+    #[command(subcommand)]
+    Label(crate::label::LabelCommand),
 
     /// Draft China's filing material in Chinese (算法备案, 生成式人工智能服务备案) from a system's
     /// records, each field traced to its source, the gaps listed. Markdown, or --format json.

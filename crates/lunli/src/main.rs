@@ -11,6 +11,7 @@ mod demo;
 mod filing;
 mod hints;
 mod intake;
+mod label;
 mod ledger;
 mod norms;
 mod output;
@@ -120,6 +121,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Playbook(command) => oversight::playbook(&Context::new(&cli.global)?, command, &mut out),
         Command::Crosswalk(args) => crosswalk::run(&cli.global, &load_catalogue(cli)?, args, &mut out),
         Command::Pack(command) => pack::run(&cli.global, command, &mut out),
+        Command::Label(command) => label::run(&cli.global, command, &mut out),
         Command::Filing(command) => filing::run(&Context::new(&cli.global)?, command, &mut out),
         Command::Report(args) => report::run(&cli.global, args, &mut out),
     };
