@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use lunli_governance::{EvidenceItem, Governance, GovernanceError};
+use lunli_governance::{AuditRun, Governance};
 use lunli_label::{Aigc, ExplicitState, ImplicitState, LabelError, Progress, Report, Status, status_text};
 
 use crate::cli::GlobalArgs;
@@ -132,13 +132,6 @@ fn check(global: &GlobalArgs, args: &CheckArgs, out: &mut Out) -> Result<()> {
 fn record(ctx: &Context, system: &str, report: &Report, paths: &[PathBuf]) -> Result<u32> {
     let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
-    let assessment = gov.assessment(system)?;
-    if assessment.control(CONTROL).is_none() {
-        return Err(GovernanceError::Refused {
-            reason: format!("the assessment of {system} does not include {CONTROL} (labels on generated content); its tier does not require it"),
-        }
-        .into());
-    }
     let failing: Vec<_> = report.files.iter().filter(|f| f.status != Status::Conforming).take(1000).collect();
     let summary = serde_json::json!({
         "version": report.version,
@@ -146,10 +139,12 @@ fn record(ctx: &Context, system: &str, report: &Report, paths: &[PathBuf]) -> Re
         "summary": report.summary,
         "failing": failing,
     });
-    let item = EvidenceItem::Audit { audit: "label".into(), passed: report.passed, summary };
     let note =
         format!("lunli label check {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "));
-    Ok(gov.add_evidence(&ctx.actor, system, CONTROL, item, &note, now())?)
+    let controls = [CONTROL.to_string()];
+    let run = AuditRun { audit: "label", passed: report.passed, summary, controls: &controls, note: &note };
+    let recorded = gov.record_audit(&ctx.actor, system, &run, now())?;
+    Ok(recorded.first().map(|(_, evidence)| *evidence).unwrap_or_default())
 }
 
 fn render(report: &Report, out: &mut Out) {
