@@ -14,6 +14,7 @@ use lunli_audit::fairness::{self, FairnessReport, FairnessRequest, GroupReport, 
 use lunli_audit::policy::{Finding, Policy};
 use lunli_audit::quality::{self, QualityReport, QualityRequest, Rules};
 use lunli_audit::{AuditError, EncodingChoice, Progress, RunOptions};
+use lunli_governance::audit_summary::{AuditSummary, StoredSummaryError};
 use lunli_governance::manifest::{FairnessColumns, Manifest};
 use lunli_governance::{AuditRun, Governance};
 use serde::Serialize;
@@ -392,18 +393,14 @@ pub(crate) fn record<T: Serialize>(
 ) -> Result<Vec<Recorded>> {
     let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
-    let mut summary = serde_json::to_value(report).context("encoding the report")?;
     // The run is pinned to the exact bytes audited.
-    if let Some(inputs) = summary.get_mut("inputs").and_then(|i| i.as_array_mut()) {
-        for input in inputs {
-            if let Some(path) = input.get("path").and_then(|p| p.as_str()).map(PathBuf::from) {
-                let (sha256, _) = crate::assess::hash_file(&path)?;
-                if let Some(map) = input.as_object_mut() {
-                    map.insert("sha256".into(), sha256.into());
-                }
-            }
-        }
-    }
+    let report = serde_json::to_value(report).context("encoding the report")?;
+    let summary =
+        AuditSummary::stored(report, |path| crate::assess::hash_file(&PathBuf::from(path)).map(|(sha256, _)| sha256))
+            .map_err(|e| match e {
+            StoredSummaryError::Input(e) => e,
+            other => anyhow::anyhow!(other.to_string()),
+        })?;
     let note = format!("lunli audit {audit} {}", patterns.join(" "));
     let run = AuditRun { audit, passed, summary, controls, note: &note };
     let recorded = gov.record_audit(&ctx.actor, system, &run, now())?;

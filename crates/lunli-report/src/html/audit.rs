@@ -26,6 +26,12 @@ pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
     html! {
         h3 { (page.t(&terms::audit(&audit.audit))) " " (verdict_badge(page, audit.passed)) } "\n"
         (facts)
+        @if !audit.unreadable.is_empty() {
+            p class="muted" {
+                (page.l("记录的摘要中有以下字段无法按本版本读取，未在此显示：", "These fields of the recorded summary could not be read by this version and are not shown: "))
+                span class="mono" { (audit.unreadable.join(", ")) }
+            }
+        }
         @for attribute in &audit.attributes {
             @let rows: Vec<(String, Option<&Estimate>, bool)> =
                 attribute.groups.iter().map(|g| (g.group.clone(), g.selection_rate.as_ref(), g.small)).collect();

@@ -1,0 +1,418 @@
+//! The summary an audit run leaves as evidence, typed and versioned, in one place for the three
+//! parties that meet it: the audits that write it (through the command line's `--system`),
+//! governance that records it on every control it concerns ([`crate::Governance::record_audit`]),
+//! and the reports that show it.
+//!
+//! What is stored stays the audit's own JSON report, byte for byte as it wrote it, plus the
+//! SHA-256 of each input file and `summary_version` — so a reader can always go back to
+//! everything the audit said. [`AuditSummary::read`] is the typed view of the parts reports show.
+//! Evidence stored by older or newer versions must always be reportable, so reading never fails;
+//! but a field that is present with a shape this version does not read is named in
+//! [`AuditSummary::unreadable`], never silently dropped.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use lunli_norms::Text;
+
+/// The version of the summary this lunli writes. 0 means a summary recorded before summaries
+/// carried a version (their shape is that of version 1).
+pub const SUMMARY_VERSION: u32 = 1;
+
+/// The field of a stored summary that holds its version.
+const VERSION_FIELD: &str = "summary_version";
+
+/// The typed view of an audit run's stored summary.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AuditSummary {
+    pub version: u32,
+    pub rows: Option<u64>,
+    pub inputs: Vec<AuditInput>,
+    pub findings: Vec<AuditFinding>,
+    /// Fairness: per sensitive attribute, the disparities and the groups.
+    pub attributes: Vec<AttributeSummary>,
+    /// Data quality: checks and findings per dimension of Art. 11.
+    pub dimensions: Vec<DimensionSummary>,
+    /// Fields present with a shape this version does not read, by path (`attributes[0].groups`).
+    pub unreadable: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditInput {
+    pub path: String,
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditFinding {
+    pub severity: String,
+    pub check: String,
+    pub message: Text,
+}
+
+/// A metric with its bootstrap confidence interval, when one was computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub value: f64,
+    pub interval: Option<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeSummary {
+    pub attribute: String,
+    pub disparities: Vec<Disparity>,
+    pub groups: Vec<GroupSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disparity {
+    /// `demographic_parity_difference`, … (named for people by `lunli_norms::terms`).
+    pub metric: String,
+    #[serde(flatten)]
+    pub estimate: Estimate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub group: String,
+    pub count: u64,
+    /// Too few rows for a reliable estimate.
+    pub small: bool,
+    pub selection_rate: Option<Estimate>,
+    pub true_positive_rate: Option<Estimate>,
+    pub false_positive_rate: Option<Estimate>,
+    pub accuracy: Option<Estimate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionSummary {
+    /// `completeness`, `validity`, … (named for people by `lunli_norms::terms`).
+    pub dimension: String,
+    pub checks: u64,
+    pub findings: u64,
+}
+
+impl AuditSummary {
+    /// Makes the stored summary of a run from the audit's JSON report: pins each input file
+    /// (`inputs[].path`) to the SHA-256 `sha256_of` gives for it, and stamps the version.
+    pub fn stored<E>(
+        report: Value,
+        mut sha256_of: impl FnMut(&str) -> Result<String, E>,
+    ) -> Result<Value, StoredSummaryError<E>> {
+        let Value::Object(mut map) = report else { return Err(StoredSummaryError::NotAnObject) };
+        if let Some(Value::Array(inputs)) = map.get_mut("inputs") {
+            for input in inputs.iter_mut() {
+                let Some(object) = input.as_object_mut() else { continue };
+                if let Some(path) = object.get("path").and_then(Value::as_str).map(str::to_string) {
+                    let sha256 = sha256_of(&path).map_err(StoredSummaryError::Input)?;
+                    object.insert("sha256".into(), Value::String(sha256));
+                }
+            }
+        }
+        map.insert(VERSION_FIELD.into(), Value::from(SUMMARY_VERSION));
+        Ok(Value::Object(map))
+    }
+
+    /// The typed view of a stored summary; never fails (see the module's docs).
+    pub fn read(summary: &Value) -> AuditSummary {
+        let mut r = Reader::default();
+        let empty = Map::new();
+        let object = match summary {
+            Value::Object(map) => map,
+            _ => {
+                r.unreadable("(summary)");
+                &empty
+            }
+        };
+        let version = r.opt_u64(object, VERSION_FIELD, VERSION_FIELD).map_or(0, |v| v.min(u64::from(u32::MAX)) as u32);
+        let rows = r.opt_u64(object, "rows", "rows");
+        let inputs = r.list(object, "inputs", "", |r, input, at| AuditInput {
+            path: r.string(input, "path", at),
+            sha256: r.opt_string(input, "sha256", at),
+        });
+        let findings = r.list(object, "findings", "", |r, finding, at| AuditFinding {
+            severity: r.string(finding, "severity", at),
+            check: r.string(finding, "check", at),
+            message: r.text(finding, "message", at),
+        });
+        let attributes = r.list(object, "attributes", "", |r, attribute, at| AttributeSummary {
+            attribute: r.string(attribute, "attribute", at),
+            disparities: r.disparities(attribute, at),
+            groups: r.list(attribute, "groups", at, |r, group, at| {
+                let intervals = r.object(group, "intervals", at);
+                GroupSummary {
+                    group: r.string(group, "group", at),
+                    count: r.opt_u64(group, "count", &format!("{at}.count")).unwrap_or(0),
+                    small: r.opt_bool(group, "small", at).unwrap_or(false),
+                    selection_rate: r.estimate(group, intervals, "selection_rate", at),
+                    true_positive_rate: r.estimate(group, intervals, "true_positive_rate", at),
+                    false_positive_rate: r.estimate(group, intervals, "false_positive_rate", at),
+                    accuracy: r.estimate(group, intervals, "accuracy", at),
+                }
+            }),
+        });
+        let dimensions = r.list(object, "dimensions", "", |r, dimension, at| DimensionSummary {
+            dimension: r.string(dimension, "dimension", at),
+            checks: r.opt_u64(dimension, "checks", &format!("{at}.checks")).unwrap_or(0),
+            findings: r.opt_u64(dimension, "findings", &format!("{at}.findings")).unwrap_or(0),
+        });
+        AuditSummary { version, rows, inputs, findings, attributes, dimensions, unreadable: r.unreadable }
+    }
+}
+
+/// Why the summary of a run could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum StoredSummaryError<E> {
+    #[error("an audit report is a JSON object")]
+    NotAnObject,
+    #[error(transparent)]
+    Input(E),
+}
+
+/// Reads fields, noting each one present with a shape it does not read.
+#[derive(Default)]
+struct Reader {
+    unreadable: Vec<String>,
+}
+
+impl Reader {
+    fn unreadable(&mut self, path: &str) {
+        self.unreadable.push(path.to_string());
+    }
+
+    fn path(at: &str, field: &str) -> String {
+        if at.is_empty() { field.to_string() } else { format!("{at}.{field}") }
+    }
+
+    /// The items of the list `field`; an item that is not an object is noted and skipped.
+    fn list<T>(
+        &mut self,
+        object: &Map<String, Value>,
+        field: &str,
+        at: &str,
+        mut item: impl FnMut(&mut Self, &Map<String, Value>, &str) -> T,
+    ) -> Vec<T> {
+        let field_path = Self::path(at, field);
+        match object.get(field) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, value)| {
+                    let at = format!("{field_path}[{i}]");
+                    match value {
+                        Value::Object(map) => Some(item(self, map, &at)),
+                        _ => {
+                            self.unreadable(&at);
+                            None
+                        }
+                    }
+                })
+                .collect(),
+            Some(_) => {
+                self.unreadable(&field_path);
+                Vec::new()
+            }
+        }
+    }
+
+    fn object<'v>(&mut self, object: &'v Map<String, Value>, field: &str, at: &str) -> Option<&'v Map<String, Value>> {
+        match object.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) => Some(map),
+            Some(_) => {
+                self.unreadable(&Self::path(at, field));
+                None
+            }
+        }
+    }
+
+    fn opt_string(&mut self, object: &Map<String, Value>, field: &str, at: &str) -> Option<String> {
+        match object.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(_) => {
+                self.unreadable(&Self::path(at, field));
+                None
+            }
+        }
+    }
+
+    /// A field every item has: missing is noted too.
+    fn string(&mut self, object: &Map<String, Value>, field: &str, at: &str) -> String {
+        if !object.contains_key(field) {
+            self.unreadable(&Self::path(at, field));
+        }
+        self.opt_string(object, field, at).unwrap_or_default()
+    }
+
+    fn opt_u64(&mut self, object: &Map<String, Value>, field: &str, path: &str) -> Option<u64> {
+        match object.get(field) {
+            None | Some(Value::Null) => None,
+            Some(value) => value.as_u64().or_else(|| {
+                self.unreadable(path);
+                None
+            }),
+        }
+    }
+
+    fn opt_bool(&mut self, object: &Map<String, Value>, field: &str, at: &str) -> Option<bool> {
+        match object.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.unreadable(&Self::path(at, field));
+                None
+            }
+        }
+    }
+
+    /// A message: `{zh, en}`, or one string for both languages.
+    fn text(&mut self, object: &Map<String, Value>, field: &str, at: &str) -> Text {
+        match object.get(field) {
+            Some(Value::String(text)) => Text { zh: text.clone(), en: text.clone() },
+            Some(Value::Object(map)) => {
+                let at = Self::path(at, field);
+                Text { zh: self.string(map, "zh", &at), en: self.string(map, "en", &at) }
+            }
+            _ => {
+                self.unreadable(&Self::path(at, field));
+                Text { zh: String::new(), en: String::new() }
+            }
+        }
+    }
+
+    /// An interval `[lo, hi]`; null or absent when none was computed.
+    fn interval(&mut self, intervals: Option<&Map<String, Value>>, metric: &str, at: &str) -> Option<[f64; 2]> {
+        let value = intervals?.get(metric)?;
+        if value.is_null() {
+            return None;
+        }
+        let pair = value
+            .as_array()
+            .filter(|pair| pair.len() == 2)
+            .and_then(|pair| Some([pair[0].as_f64()?, pair[1].as_f64()?]));
+        if pair.is_none() {
+            self.unreadable(&format!("{at}.intervals.{metric}"));
+        }
+        pair
+    }
+
+    /// A metric and its interval. Null (a rate over no rows) is no estimate, not a problem.
+    fn estimate(
+        &mut self,
+        object: &Map<String, Value>,
+        intervals: Option<&Map<String, Value>>,
+        metric: &str,
+        at: &str,
+    ) -> Option<Estimate> {
+        let value = match object.get(metric) {
+            None | Some(Value::Null) => return None,
+            Some(value) => match value.as_f64() {
+                Some(v) => v,
+                None => {
+                    self.unreadable(&Self::path(at, metric));
+                    return None;
+                }
+            },
+        };
+        Some(Estimate { value, interval: self.interval(intervals, metric, at) })
+    }
+
+    fn disparities(&mut self, attribute: &Map<String, Value>, at: &str) -> Vec<Disparity> {
+        let Some(disparities) = self.object(attribute, "disparities", at) else { return Vec::new() };
+        let intervals = self.object(attribute, "intervals", at);
+        let at = Self::path(at, "disparities");
+        disparities
+            .iter()
+            .filter_map(|(metric, value)| match value {
+                Value::Null => None,
+                value => match value.as_f64() {
+                    Some(v) => Some(Disparity {
+                        metric: metric.clone(),
+                        estimate: Estimate { value: v, interval: self.interval(intervals, metric, &at) },
+                    }),
+                    None => {
+                        self.unreadable(&format!("{at}.{metric}"));
+                        None
+                    }
+                },
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_stored_summary_pins_its_inputs_and_carries_the_version() {
+        let report = json!({"rows": 3, "inputs": [{"path": "a.csv"}, {"path": "b.csv"}], "passed": true});
+        let stored =
+            AuditSummary::stored(report, |path| Ok::<_, std::io::Error>(format!("sha-of-{path}"))).expect("stored");
+        assert_eq!(stored["inputs"][1]["sha256"], "sha-of-b.csv");
+        assert_eq!(stored["passed"], true, "everything the audit wrote is kept");
+        let summary = AuditSummary::read(&stored);
+        assert_eq!(summary.version, SUMMARY_VERSION);
+        assert_eq!(summary.inputs[0], AuditInput { path: "a.csv".into(), sha256: Some("sha-of-a.csv".into()) });
+        assert!(summary.unreadable.is_empty(), "{:?}", summary.unreadable);
+        let err = AuditSummary::stored(json!({"inputs": [{"path": "gone.csv"}]}), |_| Err("no such file"));
+        assert!(matches!(err, Err(StoredSummaryError::Input("no such file"))));
+    }
+
+    #[test]
+    fn a_fairness_summary_reads_typed_with_nulls_as_no_estimate() {
+        let stored = json!({
+            "rows": 10,
+            "findings": [{"severity": "error", "check": "disparity", "message": {"zh": "差", "en": "gap"}}],
+            "attributes": [{
+                "attribute": "sex",
+                "disparities": {"demographic_parity_difference": 0.25, "equalized_odds_difference": null},
+                "intervals": {"demographic_parity_difference": [0.1, 0.4]},
+                "groups": [{"group": "F", "count": 4, "small": true, "selection_rate": 0.5, "accuracy": null,
+                            "intervals": {"selection_rate": [0.2, 0.8]}}]
+            }]
+        });
+        let summary = AuditSummary::read(&stored);
+        assert_eq!(summary.version, 0, "no version: recorded before summaries carried one");
+        assert_eq!(summary.findings[0].message, Text { zh: "差".into(), en: "gap".into() });
+        let attribute = &summary.attributes[0];
+        assert_eq!(attribute.disparities.len(), 1, "a null disparity is no estimate");
+        assert_eq!(attribute.disparities[0].estimate, Estimate { value: 0.25, interval: Some([0.1, 0.4]) });
+        let group = &attribute.groups[0];
+        assert_eq!(group.selection_rate, Some(Estimate { value: 0.5, interval: Some([0.2, 0.8]) }));
+        assert_eq!((group.count, group.small, group.accuracy.clone()), (4, true, None));
+        assert!(summary.unreadable.is_empty(), "{:?}", summary.unreadable);
+    }
+
+    #[test]
+    fn a_field_of_another_shape_is_named_not_dropped_silently() {
+        let stored = json!({
+            "rows": "ten",
+            "inputs": [{"path": 7}, "x"],
+            "findings": [{"severity": "warning", "check": "c", "message": "one text"}],
+            "attributes": [{"attribute": "sex", "disparities": {"demographic_parity_difference": "big"},
+                            "groups": [{"group": "F", "count": -1, "selection_rate": 0.5,
+                                        "intervals": {"selection_rate": [0.1]}}]}],
+            "dimensions": {"completeness": 1}
+        });
+        let summary = AuditSummary::read(&stored);
+        assert_eq!(
+            summary.unreadable,
+            vec![
+                "rows",
+                "inputs[0].path",
+                "inputs[1]",
+                "attributes[0].disparities.demographic_parity_difference",
+                "attributes[0].groups[0].count",
+                "attributes[0].groups[0].intervals.selection_rate",
+                "dimensions",
+            ]
+        );
+        assert_eq!(summary.findings[0].message, Text { zh: "one text".into(), en: "one text".into() });
+        assert_eq!(summary.attributes[0].groups[0].selection_rate.as_ref().map(|e| e.value), Some(0.5));
+        assert!(AuditSummary::read(&json!([1, 2])).unreadable == vec!["(summary)"]);
+    }
+}
