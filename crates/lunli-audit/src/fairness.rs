@@ -217,7 +217,7 @@ async fn count_cells(
     numeric.extend(request.score.as_deref());
     let typed = dataset.read_as_numbers(&numeric);
 
-    let ctx = engine::session(options)?;
+    let ctx = engine::session(options, &dataset)?;
     let frame = dataset.frame(&ctx).await?;
     let mut projection: Vec<Expr> = Vec::new();
     let mut groups: Vec<Expr> = Vec::new();

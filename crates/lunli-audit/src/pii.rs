@@ -247,7 +247,7 @@ async fn scan_tables(
     options: &RunOptions,
 ) -> Result<(Vec<InputSummary>, u64, ColumnTallies), AuditError> {
     let dataset = Dataset::open(patterns, options.encoding, options.progress.clone())?;
-    let ctx = engine::session(options)?;
+    let ctx = engine::session(options, &dataset)?;
     dataset.progress.next_pass();
     let columns: Vec<(usize, String, Context)> = dataset
         .schema
@@ -488,7 +488,7 @@ pub fn reidentify(
 async fn reid(request: &ReidRequest, options: &RunOptions) -> Result<ReidReport, AuditError> {
     let dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
     dataset.require_columns(request.quasi.iter().map(String::as_str).chain(request.sensitive.as_deref()))?;
-    let ctx = engine::session(options)?;
+    let ctx = engine::session(options, &dataset)?;
     dataset.progress.next_pass();
     let frame = dataset.frame(&ctx).await?;
     let groups: Vec<_> = request.quasi.iter().map(|c| ident(c.as_str())).collect();
@@ -749,7 +749,7 @@ async fn redact_table_async(
     }
     let format = dataset.files[0].format;
     // One partition keeps the rows in order.
-    let ctx = crate::engine::bare_session(1, None)?;
+    let ctx = crate::engine::bare_session(1, None, dataset.schema.fields().len())?;
     let recogniser = Recogniser::new();
     let contexts: Vec<Context> = dataset.schema.fields().iter().map(|f| recogniser.column_context(f.name())).collect();
     let redacted: Vec<bool> = dataset

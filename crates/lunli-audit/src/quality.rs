@@ -22,14 +22,18 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, FixedSizeBinaryBuilder, RecordBatch, StringArray, StructArray, UInt64Array,
+    Array, ArrayRef, AsArray, FixedSizeBinaryArray, FixedSizeBinaryBuilder, RecordBatch, StringArray, StructArray,
+    UInt64Array,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
-    DataType, Field, FieldRef, Fields, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType, UInt64Type,
+    DataType, Field, FieldRef, Fields, Float64Type, Int64Type, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
+    UInt64Type,
 };
+use datafusion::catalog::streaming::StreamingTable;
 use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{HashMap, ScalarValue};
+use datafusion::execution::TaskContext;
 use datafusion::functions::regex::expr_fn::regexp_like;
 use datafusion::functions::string::expr_fn::{contains, octet_length};
 use datafusion::functions_aggregate::expr_fn::{approx_distinct, approx_percentile_cont, avg, count, max, min, sum};
@@ -38,6 +42,9 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
     Signature, Volatility, cast as cast_to, try_cast, when,
 };
+use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, SendableRecordBatchStream};
 use datafusion::prelude::{DataFrame, SessionContext, ident, lit};
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +52,7 @@ use lunli_norms::{Automation, Catalogue, Text};
 
 use crate::error::{AuditError, Location};
 use crate::policy::{self, Dimension, Finding, Limit, QualityPolicy};
-use crate::source::{Dataset, InputSummary};
+use crate::source::{Dataset, InputSummary, next_batch};
 use crate::{RunOptions, engine};
 
 /// Columns with at most this many distinct values (by the HyperLogLog estimate) get exact
@@ -632,13 +639,12 @@ async fn run(
     let rules = &request.rules;
     let dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
     dataset.require_columns(rules.columns())?;
-    let ctx = engine::session(options)?;
+    let ctx = engine::session(options, &dataset)?;
     let fields: Vec<(String, DataType)> =
         dataset.schema.fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
     let index_of = |name: &str| fields.iter().position(|(n, _)| n == name);
 
     let null_values: Vec<Expr> = rules.null_values.iter().map(|v| lit(v.trim().to_string())).collect();
-    let base = dataset.frame(&ctx).await?;
     let all: Vec<usize> = (0..fields.len()).collect();
     let mut chunks: Vec<&[usize]> = all.chunks(COLUMNS_PER_PASS).collect();
     if chunks.is_empty() {
@@ -741,7 +747,8 @@ async fn run(
             columns.extend(rule_columns.iter().filter(|i| !chunk.contains(i)));
         }
         options.progress.next_pass();
-        let frame = parsed_frame(text_frame(base.clone(), &fields, &columns, &null_values)?, &fields, &columns)?;
+        let base = dataset.columns_frame(&ctx, &columns).await?;
+        let frame = parsed_frame(text_frame(base, &fields, &columns, &null_values)?, &fields, &columns)?;
         profile.add(collect_one(frame.aggregate(vec![], aggregates)?, &dataset).await?);
     }
     let rows = get_int(&profile, "rows")?;
@@ -766,7 +773,7 @@ async fn run(
     let mut value_counts: BTreeMap<usize, Vec<(String, u64)>> = BTreeMap::new();
     for chunk in counted.chunks(COUNTED_COLUMNS_PER_PASS) {
         options.progress.next_pass();
-        let frame = text_frame(base.clone(), &fields, chunk, &null_values)?;
+        let frame = text_frame(dataset.columns_frame(&ctx, chunk).await?, &fields, chunk, &null_values)?;
         value_counts.append(&mut count_values(frame, chunk, &dataset).await?);
     }
     for (i, counts) in &value_counts {
@@ -795,7 +802,7 @@ async fn run(
 
     // Pass 3: duplicate rows by fingerprint.
     options.progress.next_pass();
-    let duplicate_rows = rows.saturating_sub(distinct_rows(&ctx, &dataset, &fields).await?);
+    let duplicate_rows = rows.saturating_sub(distinct_rows(&ctx, &dataset).await?);
 
     // Pass 4: keys.
     let mut key_sets: Vec<Vec<String>> = rules.keys.clone();
@@ -808,7 +815,7 @@ async fn run(
     for key in key_sets {
         options.progress.next_pass();
         let indexes: Vec<usize> = key.iter().filter_map(|c| index_of(c)).collect();
-        let frame = text_frame(base.clone(), &fields, &indexes, &null_values)?;
+        let frame = text_frame(dataset.columns_frame(&ctx, &indexes).await?, &fields, &indexes, &null_values)?;
         keys.push(key_report(frame, &key, &indexes, &dataset).await?);
     }
 
@@ -926,7 +933,11 @@ impl Figures {
 
 /// Runs a query with one result row.
 async fn collect_one(frame: DataFrame, dataset: &Dataset) -> Result<RecordBatch, AuditError> {
-    let batches = engine::collect(frame, dataset).await?;
+    one_row(engine::collect(frame, dataset).await?)
+}
+
+/// The one row of an aggregate without groups.
+fn one_row(batches: Vec<RecordBatch>) -> Result<RecordBatch, AuditError> {
     let batches: Vec<RecordBatch> = batches.into_iter().filter(|b| b.num_rows() > 0).collect();
     match batches.as_slice() {
         [one] => Ok(one.clone()),
@@ -1143,20 +1154,27 @@ async fn count_values(
     Ok(counts)
 }
 
-/// The number of distinct rows, by a 128-bit fingerprint of each row's values.
-async fn distinct_rows(
-    ctx: &SessionContext,
-    dataset: &Dataset,
-    fields: &[(String, DataType)],
-) -> Result<u64, AuditError> {
-    let fingerprint = ScalarUDF::from(RowFingerprint::new());
-    let frame = dataset.frame(ctx).await?;
-    let args: Vec<Expr> = fields.iter().map(|(name, _)| ident(name)).collect();
-    let query = frame
-        .select(vec![fingerprint.call(args).alias("h")])?
+/// The number of distinct rows, by a 128-bit fingerprint of each row's values. The engine
+/// counts distinct fingerprints (spilling if it must); the fingerprints themselves come from
+/// [`RowFingerprints`] streams over the scan of every column rather than from an expression
+/// naming every column, which the engine would resolve by a linear search of the columns per
+/// column named: the square of the width (most of the time of a table of 10,000 columns).
+async fn distinct_rows(ctx: &SessionContext, dataset: &Dataset) -> Result<u64, AuditError> {
+    let scan = dataset.frame(ctx).await?.create_physical_plan().await.map_err(|e| dataset.engine_error(e))?;
+    let schema = RowFingerprints::table_schema();
+    let partitions: Vec<Arc<dyn PartitionStream>> = (0..scan.output_partitioning().partition_count())
+        .map(|partition| {
+            Arc::new(RowFingerprints { scan: scan.clone(), partition, schema: schema.clone() })
+                as Arc<dyn PartitionStream>
+        })
+        .collect();
+    let table = StreamingTable::try_new(schema, partitions)?;
+    let query = ctx
+        .read_table(Arc::new(table))?
         .aggregate(vec![ident("h")], vec![count(lit(1)).alias("n")])?
         .aggregate(vec![], vec![count(lit(1)).alias("distinct_rows")])?;
-    let figures = collect_figures(query, dataset).await?;
+    let mut figures = Figures::default();
+    figures.add(one_row(engine::collect_reading(query, dataset, Some(scan)).await?)?);
     get_int(&figures, "distinct_rows")
 }
 
@@ -1359,59 +1377,72 @@ impl ScalarUDFImpl for TrimSpaces {
     }
 }
 
-/// A scalar function hashing all its arguments per row to 16 bytes (XXH3-128): the row's
-/// fingerprint. Two rows that differ collide with probability about 2⁻¹²⁸ — for a billion
-/// rows, a miscount chance below 10⁻²⁰.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct RowFingerprint {
-    signature: Signature,
+/// One partition of a scan of every column, each row replaced by its fingerprint `h`: its
+/// values hashed to 16 bytes (XXH3-128). Two rows that differ collide with probability about
+/// 2⁻¹²⁸ — for a billion rows, a miscount chance below 10⁻²⁰.
+#[derive(Debug)]
+struct RowFingerprints {
+    scan: Arc<dyn ExecutionPlan>,
+    partition: usize,
+    schema: SchemaRef,
 }
 
-impl RowFingerprint {
-    fn new() -> Self {
-        Self { signature: Signature::variadic_any(Volatility::Immutable) }
+impl RowFingerprints {
+    fn table_schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![Field::new("h", DataType::FixedSizeBinary(16), false)]))
     }
 }
 
-impl ScalarUDFImpl for RowFingerprint {
-    fn name(&self) -> &str {
-        "lunli_row_fingerprint"
+impl PartitionStream for RowFingerprints {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
     }
 
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
-        Ok(DataType::FixedSizeBinary(16))
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> datafusion::error::Result<ColumnarValue> {
-        let rows = args.number_rows;
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let texts: Vec<ArrayRef> = arrays
-            .iter()
-            .map(|a| cast(a, &DataType::Utf8View))
-            .collect::<Result<_, datafusion::arrow::error::ArrowError>>()?;
-        let texts: Vec<_> = texts.iter().map(|a| a.as_string_view()).collect();
-        let mut builder = FixedSizeBinaryBuilder::with_capacity(rows, 16);
-        let mut buffer = Vec::with_capacity(256);
-        for r in 0..rows {
-            buffer.clear();
-            for t in &texts {
-                if t.is_null(r) {
-                    buffer.push(0);
-                } else {
-                    let v = t.value(r).as_bytes();
-                    buffer.push(1);
-                    buffer.extend_from_slice(&(v.len() as u64).to_le_bytes());
-                    buffer.extend_from_slice(v);
+    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let mut builder = RecordBatchReceiverStreamBuilder::new(self.schema.clone(), 2);
+        let tx = builder.tx();
+        let (scan, partition, schema) = (self.scan.clone(), self.partition, self.schema.clone());
+        builder.spawn(async move {
+            let mut rows = scan.execute(partition, ctx)?;
+            while let Some(batch) = next_batch(&mut rows).await {
+                let batch = batch?;
+                let fingerprints = fingerprints(batch.columns(), batch.num_rows())?;
+                let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(fingerprints)])?;
+                if tx.send(Ok(batch)).await.is_err() {
+                    break;
                 }
             }
-            builder.append_value(xxhash_rust::xxh3::xxh3_128(&buffer).to_le_bytes())?;
-        }
-        Ok(ColumnarValue::Array(Arc::new(builder.finish())))
+            Ok(())
+        });
+        builder.build()
     }
+}
+
+/// The fingerprint of each of `rows` rows of `columns`: their values as text, each written as
+/// a presence byte, then (when present) its length and bytes, hashed with XXH3-128.
+fn fingerprints(columns: &[ArrayRef], rows: usize) -> datafusion::error::Result<FixedSizeBinaryArray> {
+    let texts: Vec<ArrayRef> = columns
+        .iter()
+        .map(|a| cast(a, &DataType::Utf8View))
+        .collect::<Result<_, datafusion::arrow::error::ArrowError>>()?;
+    let texts: Vec<_> = texts.iter().map(|a| a.as_string_view()).collect();
+    let mut builder = FixedSizeBinaryBuilder::with_capacity(rows, 16);
+    let mut buffer = Vec::with_capacity(256);
+    for r in 0..rows {
+        buffer.clear();
+        for t in &texts {
+            if t.is_null(r) {
+                buffer.push(0);
+            } else {
+                let v = t.value(r).as_bytes();
+                buffer.push(1);
+                buffer.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                buffer.extend_from_slice(v);
+            }
+        }
+        builder.append_value(xxhash_rust::xxh3::xxh3_128(&buffer).to_le_bytes())?;
+    }
+    Ok(builder.finish())
 }
 
 // ---------------------------------------------------------------------------------------------

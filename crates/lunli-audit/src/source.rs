@@ -24,6 +24,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
 use datafusion::physical_plan::streaming::PartitionStream;
@@ -42,9 +43,6 @@ const SAMPLE_BYTES: usize = 256 * 1024;
 /// columns. A header is read whole however long the sample; one cut short would end in half a
 /// column name (and could look like a duplicate of another).
 pub const HEADER_LIMIT: usize = 8 * 1024 * 1024;
-
-/// Rows per Arrow batch from the streaming readers.
-const BATCH_ROWS: usize = 8192;
 
 /// A file format lunli reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -343,6 +341,22 @@ impl Dataset {
     /// A data frame over all the files: the engine's partitioned readers where they can read
     /// the files, lunli's streaming readers where they cannot, unioned.
     pub(crate) async fn frame(&self, ctx: &SessionContext) -> Result<DataFrame, AuditError> {
+        self.read(ctx, None).await
+    }
+
+    /// A data frame over the columns at `columns` (indexes into [`Dataset::schema`], in schema
+    /// order whatever their order here) and no others: each read is a scan of just these
+    /// columns from the start. The engine finds every column a plan names by a linear search of
+    /// its input's columns, so a plan over a few columns of a wide table must never see the
+    /// rest; a projection over the full scan would cost the table's width per column named.
+    pub(crate) async fn columns_frame(&self, ctx: &SessionContext, columns: &[usize]) -> Result<DataFrame, AuditError> {
+        let mut projection = columns.to_vec();
+        projection.sort_unstable();
+        projection.dedup();
+        self.read(ctx, Some(&projection)).await
+    }
+
+    async fn read(&self, ctx: &SessionContext, projection: Option<&[usize]>) -> Result<DataFrame, AuditError> {
         let mut frames = Vec::new();
         let native: Vec<&InputFile> = self.files.iter().filter(|f| !f.streamed()).collect();
         // Files with line breaks inside quoted values are read whole; the others in byte ranges.
@@ -399,12 +413,15 @@ impl Dataset {
             let table = StreamingTable::try_new(self.schema.clone(), streamed)?;
             frames.push(ctx.read_table(Arc::new(table))?);
         }
-        let mut frames = frames.into_iter();
-        let Some(mut frame) = frames.next() else {
+        let mut frames = frames.into_iter().map(|frame| match projection {
+            Some(columns) => scan_only(frame, columns),
+            None => Ok(frame),
+        });
+        let Some(mut frame) = frames.next().transpose()? else {
             return Err(AuditError::request("no input files"));
         };
         for other in frames {
-            frame = frame.union(other)?;
+            frame = frame.union(other?)?;
         }
         Ok(frame)
     }
@@ -440,7 +457,7 @@ impl Dataset {
         columns: &[&str],
         check: &Check<'_>,
     ) -> Result<Option<AuditError>, AuditError> {
-        let ctx = crate::engine::bare_session(1, None)?;
+        let ctx = crate::engine::bare_session(1, None, self.schema.fields().len())?;
         let single = Dataset {
             files: vec![file.clone()],
             schema: self.schema.clone(),
@@ -457,7 +474,7 @@ impl Dataset {
             Err(e) => return Ok(Some(single.engine_error(e))),
         };
         let mut row: u64 = 0;
-        while let Some(batch) = futures_next(&mut stream).await {
+        while let Some(batch) = next_batch(&mut stream).await {
             let batch = match batch {
                 Ok(b) => b,
                 Err(e) => {
@@ -482,11 +499,24 @@ impl Dataset {
     }
 }
 
+/// The scan of a frame that reads a table (as the engine's `read_*` make them) narrowed to the
+/// columns at `projection`.
+fn scan_only(frame: DataFrame, projection: &[usize]) -> Result<DataFrame, AuditError> {
+    let (state, plan) = frame.into_parts();
+    let LogicalPlan::TableScan(scan) = plan else {
+        return Err(AuditError::Engine(format!("a file read is not a table scan but {}", plan.display())));
+    };
+    let plan = LogicalPlanBuilder::scan(scan.table_name, scan.source, Some(projection.to_vec()))?.build()?;
+    Ok(DataFrame::new(state, plan))
+}
+
 /// Objects to a row: the index of the offending column and why.
 pub(crate) type Check<'a> = dyn Fn(&[Option<&str>]) -> Option<(usize, String)> + Sync + 'a;
 
 /// Next item of a stream without pulling in a futures crate.
-async fn futures_next(stream: &mut SendableRecordBatchStream) -> Option<datafusion::error::Result<RecordBatch>> {
+pub(crate) async fn next_batch(
+    stream: &mut SendableRecordBatchStream,
+) -> Option<datafusion::error::Result<RecordBatch>> {
     std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await
 }
 
@@ -1003,7 +1033,7 @@ fn stream_file(
             let reader = datafusion::arrow::csv::ReaderBuilder::new(schema.clone())
                 .with_header(true)
                 .with_delimiter(delimiter)
-                .with_batch_size(BATCH_ROWS)
+                .with_batch_size(crate::engine::batch_rows(schema.fields().len()))
                 .build(BufReader::with_capacity(256 * 1024, text))?;
             for batch in reader {
                 let batch = batch.map_err(|e| fail(rows, e))?;
@@ -1016,7 +1046,7 @@ fn stream_file(
         }
         Format::JsonLines => {
             let reader = datafusion::arrow::json::ReaderBuilder::new(schema.clone())
-                .with_batch_size(BATCH_ROWS)
+                .with_batch_size(crate::engine::batch_rows(schema.fields().len()))
                 .build(BufReader::with_capacity(256 * 1024, text))?;
             for batch in reader {
                 let batch = batch.map_err(|e| fail(rows, e))?;

@@ -296,3 +296,56 @@ representation:
     let x0 = shares.groups.iter().find(|g| g.group == "x0").expect("x0");
     assert_eq!(x0.count, expected_top(&table, 1999).iter().find(|(v, _)| v == "x0").map_or(0, |(_, n)| *n));
 }
+
+/// Column j of row i of a table whose columns differ in kind by j mod 7: missing values (`NA`),
+/// blanks, integers with a stray word, decimals, dates, text codes, padded values.
+fn mixed_value(i: usize, j: usize) -> String {
+    let v = (i * 7 + j * 3) % (j % 11 + 2);
+    match j % 7 {
+        0 if (i + j) % 5 == 0 => "NA".to_string(),
+        1 if (i + j) % 4 == 0 => "  ".to_string(),
+        2 if (i + j) % 13 == 0 => "many".to_string(),
+        3 => format!("{v}.{}", (i + j) % 10),
+        4 => format!("2024-0{}-1{}", v % 9 + 1, i % 10),
+        5 => format!("code-{v}"),
+        6 if i % 3 == 0 => format!(" {v} "),
+        _ => v.to_string(),
+    }
+}
+
+#[test]
+fn a_table_of_three_hundred_columns_profiles_as_its_columns_do_alone() {
+    // Three profile passes of 128 columns: each column's profile and findings must not depend
+    // on which pass, or which neighbours, it had.
+    let (columns, rows) = (300, 40);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = "null_values: [NA]\n";
+    let header: Vec<String> = (0..columns).map(|j| format!("c{j}")).collect();
+    let mut text = header.join(",") + "\n";
+    for i in 0..rows {
+        text.push_str(&(0..columns).map(|j| mixed_value(i, j)).collect::<Vec<_>>().join(","));
+        text.push('\n');
+    }
+    let wide = run(&write(dir.path(), "wide.csv", text.as_bytes()), rules).expect("audit of the wide table");
+    assert_eq!(wide.rows, rows as u64);
+    assert_eq!(wide.columns.len(), columns);
+    let mut column_findings = 0;
+    for j in 0..columns {
+        let name = format!("c{j}");
+        let mut alone = format!("{name}\n");
+        for i in 0..rows {
+            alone.push_str(&mixed_value(i, j));
+            alone.push('\n');
+        }
+        let single = run(&write(dir.path(), &format!("{name}.csv"), alone.as_bytes()), rules).expect("audit alone");
+        assert_eq!(single.rows, rows as u64, "rows of {name} alone");
+        assert_eq!(wide.column(&name), single.column(&name), "profile of {name}");
+        let of_column = |report: &QualityReport| {
+            report.findings.iter().filter(|f| f.subject == name).map(|f| (f.check.clone(), f.value)).collect::<Vec<_>>()
+        };
+        assert_eq!(of_column(&wide), of_column(&single), "findings on {name}");
+        column_findings += of_column(&wide).len();
+    }
+    // The table is made to break the policy: missing values, blanks, stray words, padding.
+    assert!(column_findings >= columns / 7 * 3, "{column_findings} findings on columns");
+}
