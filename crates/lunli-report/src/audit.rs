@@ -102,7 +102,8 @@ mod tests {
 
     #[test]
     fn a_summary_field_of_another_shape_reaches_the_report_by_name() {
-        let summary = json!({"rows": 5, "dimensions": [{"dimension": "completeness", "checks": "many", "findings": 1}]});
+        let summary =
+            json!({"rows": 5, "dimensions": [{"dimension": "completeness", "checks": "many", "findings": 1}]});
         let evidence = Evidence {
             id: 3,
             item: EvidenceItem::Audit { audit: "quality".into(), passed: true, summary: summary.clone() },
