@@ -302,13 +302,13 @@ representation:
 fn mixed_value(i: usize, j: usize) -> String {
     let v = (i * 7 + j * 3) % (j % 11 + 2);
     match j % 7 {
-        0 if (i + j) % 5 == 0 => "NA".to_string(),
-        1 if (i + j) % 4 == 0 => "  ".to_string(),
-        2 if (i + j) % 13 == 0 => "many".to_string(),
+        0 if (i + j).is_multiple_of(5) => "NA".to_string(),
+        1 if (i + j).is_multiple_of(4) => "  ".to_string(),
+        2 if (i + j).is_multiple_of(13) => "many".to_string(),
         3 => format!("{v}.{}", (i + j) % 10),
         4 => format!("2024-0{}-1{}", v % 9 + 1, i % 10),
         5 => format!("code-{v}"),
-        6 if i % 3 == 0 => format!(" {v} "),
+        6 if i.is_multiple_of(3) => format!(" {v} "),
         _ => v.to_string(),
     }
 }
