@@ -106,8 +106,109 @@ async fn run(
 
     // Pass 1: the profile and the rules, one pass per chunk of columns; the rules go with the
     // first chunk, whose projection also holds the columns they name.
+    let (mut rule_aggregates, rule_specs) = rule_plan(rules, &index_of)?;
+    let mut rule_columns: Vec<usize> = rules.columns().into_iter().filter_map(index_of).collect();
+    rule_columns.sort_unstable();
+    rule_columns.dedup();
+    let mut profile = Figures::default();
+    for (k, chunk) in chunks.iter().enumerate() {
+        let mut aggregates = vec![count(lit(1)).alias("rows")];
+        for &i in *chunk {
+            aggregates.extend(profile_aggregates(i)?);
+        }
+        let mut columns = chunk.to_vec();
+        if k == 0 {
+            aggregates.append(&mut rule_aggregates);
+            columns.extend(rule_columns.iter().filter(|i| !chunk.contains(i)));
+        }
+        options.progress.next_pass();
+        let base = dataset.columns_frame(&ctx, &columns).await?;
+        let frame = parsed_frame(text_frame(base, &fields, &columns, &null_values)?, &fields, &columns)?;
+        profile.add(collect_one(frame.aggregate(vec![], aggregates)?, &dataset).await?);
+    }
+    let rows = get_int(&profile, "rows")?;
+    if rows == 0 {
+        let files: Vec<String> = dataset.files.iter().map(|f| f.name()).collect();
+        return Err(AuditError::input(Location::file(files.join(", ")), "no data rows (only a header, or empty)"));
+    }
+
+    // Column profiles from pass 1.
+    let mut columns = Vec::new();
+    for (i, (name, data_type)) in fields.iter().enumerate() {
+        columns.push(column_profile(&profile, i, name, data_type, rows)?);
+    }
+
+    // Pass 2: exact value counts for columns with few distinct values.
+    let representation_columns: Vec<&str> = rules.representation.iter().map(|r| r.column.as_str()).collect();
+    let counted: Vec<usize> = (0..fields.len())
+        .filter(|&i| {
+            columns[i].distinct <= EXACT_DISTINCT_LIMIT || representation_columns.contains(&fields[i].0.as_str())
+        })
+        .collect();
+    let mut value_counts: BTreeMap<usize, Vec<(String, u64)>> = BTreeMap::new();
+    for chunk in counted.chunks(COUNTED_COLUMNS_PER_PASS) {
+        options.progress.next_pass();
+        let frame = text_frame(dataset.columns_frame(&ctx, chunk).await?, &fields, chunk, &null_values)?;
+        value_counts.append(&mut count_values(frame, chunk, &dataset).await?);
+    }
+    apply_value_counts(&mut columns, &value_counts);
+
+    // Pass 3: duplicate rows by fingerprint.
+    options.progress.next_pass();
+    let duplicate_rows = rows.saturating_sub(distinct_rows(&ctx, &dataset).await?);
+
+    // Pass 4: keys.
+    let key_sets = key_sets(rules);
+    let mut keys = Vec::new();
+    for key in key_sets {
+        options.progress.next_pass();
+        let indexes: Vec<usize> = key.iter().filter_map(|c| index_of(c)).collect();
+        let frame = text_frame(dataset.columns_frame(&ctx, &indexes).await?, &fields, &indexes, &null_values)?;
+        keys.push(key_report(frame, &key, &indexes, &dataset).await?);
+    }
+
+    let rule_reports = rule_reports(&profile, rule_specs, rows)?;
+    let freshness = freshness_report(rules, &profile, &index_of, now)?;
+    let representation = representation_reports(rules, &value_counts, &index_of, &dataset)?;
+
+    let duplicates = Duplicates {
+        rows: duplicate_rows,
+        rate: duplicate_rows as f64 / rows as f64,
+        dimension: Dimension::Consistency,
+    };
+    let (findings, dimensions) =
+        findings(policy, &columns, &duplicates, &rule_reports, &keys, freshness.as_ref(), &representation);
+    let passed = policy::passes(&findings);
+    Ok(QualityReport {
+        audit: "quality",
+        inputs: dataset.summaries(),
+        rules: rule_reports,
+        rows,
+        columns,
+        duplicates,
+        keys,
+        freshness,
+        representation,
+        dimensions,
+        policy: policy.clone(),
+        findings,
+        warnings: dataset.diagnostics.warnings(),
+        passed,
+        controls: Vec::new(),
+    })
+}
+
+/// A rule's label, its dimension, and the alias its violation count is read back by.
+type RuleSpec = (String, Dimension, String);
+
+/// The aggregates that count each rule's violations (and keep an example), with each rule's
+/// label, dimension and the alias its count is read back by.
+fn rule_plan(
+    rules: &Rules,
+    index_of: &impl Fn(&str) -> Option<usize>,
+) -> Result<(Vec<Expr>, Vec<RuleSpec>), AuditError> {
     let mut rule_aggregates = Vec::new();
-    let mut rule_specs: Vec<(String, Dimension, String)> = Vec::new(); // (rule, dimension, alias)
+    let mut rule_specs: Vec<RuleSpec> = Vec::new();
     let aggregates = &mut rule_aggregates;
     for (column, rule) in &rules.columns {
         let Some(i) = index_of(column) else { continue };
@@ -185,51 +286,12 @@ async fn run(
         aggregates.push(min(when(violation, ident(&na.text)).end()?).alias(format!("{alias}_example")));
         rule_specs.push((label, Dimension::Consistency, alias));
     }
-    let mut rule_columns: Vec<usize> = rules.columns().into_iter().filter_map(index_of).collect();
-    rule_columns.sort_unstable();
-    rule_columns.dedup();
-    let mut profile = Figures::default();
-    for (k, chunk) in chunks.iter().enumerate() {
-        let mut aggregates = vec![count(lit(1)).alias("rows")];
-        for &i in *chunk {
-            aggregates.extend(profile_aggregates(i)?);
-        }
-        let mut columns = chunk.to_vec();
-        if k == 0 {
-            aggregates.append(&mut rule_aggregates);
-            columns.extend(rule_columns.iter().filter(|i| !chunk.contains(i)));
-        }
-        options.progress.next_pass();
-        let base = dataset.columns_frame(&ctx, &columns).await?;
-        let frame = parsed_frame(text_frame(base, &fields, &columns, &null_values)?, &fields, &columns)?;
-        profile.add(collect_one(frame.aggregate(vec![], aggregates)?, &dataset).await?);
-    }
-    let rows = get_int(&profile, "rows")?;
-    if rows == 0 {
-        let files: Vec<String> = dataset.files.iter().map(|f| f.name()).collect();
-        return Err(AuditError::input(Location::file(files.join(", ")), "no data rows (only a header, or empty)"));
-    }
+    Ok((rule_aggregates, rule_specs))
+}
 
-    // Column profiles from pass 1.
-    let mut columns = Vec::new();
-    for (i, (name, data_type)) in fields.iter().enumerate() {
-        columns.push(column_profile(&profile, i, name, data_type, rows)?);
-    }
-
-    // Pass 2: exact value counts for columns with few distinct values.
-    let representation_columns: Vec<&str> = rules.representation.iter().map(|r| r.column.as_str()).collect();
-    let counted: Vec<usize> = (0..fields.len())
-        .filter(|&i| {
-            columns[i].distinct <= EXACT_DISTINCT_LIMIT || representation_columns.contains(&fields[i].0.as_str())
-        })
-        .collect();
-    let mut value_counts: BTreeMap<usize, Vec<(String, u64)>> = BTreeMap::new();
-    for chunk in counted.chunks(COUNTED_COLUMNS_PER_PASS) {
-        options.progress.next_pass();
-        let frame = text_frame(dataset.columns_frame(&ctx, chunk).await?, &fields, chunk, &null_values)?;
-        value_counts.append(&mut count_values(frame, chunk, &dataset).await?);
-    }
-    for (i, counts) in &value_counts {
+/// Exact distinct counts, quartiles and top values from the value counts of pass 2.
+fn apply_value_counts(columns: &mut [ColumnReport], value_counts: &BTreeMap<usize, Vec<(String, u64)>>) {
+    for (i, counts) in value_counts {
         let column = &mut columns[*i];
         if column.distinct <= EXACT_DISTINCT_LIMIT || counts.len() as u64 <= EXACT_DISTINCT_LIMIT {
             column.distinct = counts.len() as u64;
@@ -245,51 +307,53 @@ async fn run(
         top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         column.top_values = top.into_iter().take(TOP_VALUES).map(|(value, count)| TopValue { value, count }).collect();
     }
-    for column in &mut columns {
+    for column in columns.iter_mut() {
         column.figures.push(Figure {
             figure: "distinct",
             value: column.distinct as f64,
             dimension: Dimension::Normativeness,
         });
     }
+}
 
-    // Pass 3: duplicate rows by fingerprint.
-    options.progress.next_pass();
-    let duplicate_rows = rows.saturating_sub(distinct_rows(&ctx, &dataset).await?);
-
-    // Pass 4: keys.
+/// The column sets that must be unique: the declared keys, and each column marked `unique`.
+fn key_sets(rules: &Rules) -> Vec<Vec<String>> {
     let mut key_sets: Vec<Vec<String>> = rules.keys.clone();
     for (column, rule) in &rules.columns {
         if rule.unique && !key_sets.iter().any(|k| k.len() == 1 && k[0] == *column) {
             key_sets.push(vec![column.clone()]);
         }
     }
-    let mut keys = Vec::new();
-    for key in key_sets {
-        options.progress.next_pass();
-        let indexes: Vec<usize> = key.iter().filter_map(|c| index_of(c)).collect();
-        let frame = text_frame(dataset.columns_frame(&ctx, &indexes).await?, &fields, &indexes, &null_values)?;
-        keys.push(key_report(frame, &key, &indexes, &dataset).await?);
-    }
+    key_sets
+}
 
-    // Rules.
+/// Each rule's violations and example, read back from the profile pass.
+fn rule_reports(profile: &Figures, rule_specs: Vec<RuleSpec>, rows: u64) -> Result<Vec<RuleReport>, AuditError> {
     let mut rule_reports = Vec::new();
     for (label, dimension, alias) in rule_specs {
-        let violations = get_int(&profile, &alias)?;
+        let violations = get_int(profile, &alias)?;
         rule_reports.push(RuleReport {
             rule: label,
             dimension,
             violations,
             rate: violations as f64 / rows as f64,
-            example: get_text(&profile, &format!("{alias}_example"))?,
+            example: get_text(profile, &format!("{alias}_example"))?,
         });
     }
+    Ok(rule_reports)
+}
 
-    // Freshness.
+/// How old the newest value of the freshness column is, at `now`.
+fn freshness_report(
+    rules: &Rules,
+    profile: &Figures,
+    index_of: &impl Fn(&str) -> Option<usize>,
+    now: jiff::Timestamp,
+) -> Result<Option<FreshnessReport>, AuditError> {
     let freshness = match &rules.freshness {
         Some(f) => {
             let i = index_of(&f.column).unwrap_or_default();
-            let latest = get_time(&profile, &format!("tmax{i}"))?;
+            let latest = get_time(profile, &format!("tmax{i}"))?;
             let max_age = parse_age(&f.max_age).unwrap_or_default();
             Some(FreshnessReport {
                 column: f.column.clone(),
@@ -301,8 +365,16 @@ async fn run(
         }
         None => None,
     };
+    Ok(freshness)
+}
 
-    // Representation.
+/// Each representation column's group shares against its reference shares.
+fn representation_reports(
+    rules: &Rules,
+    value_counts: &BTreeMap<usize, Vec<(String, u64)>>,
+    index_of: &impl Fn(&str) -> Option<usize>,
+    dataset: &Dataset,
+) -> Result<Vec<RepresentationReport>, AuditError> {
     let mut representation = Vec::new();
     for r in &rules.representation {
         let i = index_of(&r.column).unwrap_or_default();
@@ -335,30 +407,5 @@ async fn run(
         }
         representation.push(RepresentationReport { column: r.column.clone(), groups, dimension: Dimension::Accuracy });
     }
-
-    let duplicates = Duplicates {
-        rows: duplicate_rows,
-        rate: duplicate_rows as f64 / rows as f64,
-        dimension: Dimension::Consistency,
-    };
-    let (findings, dimensions) =
-        findings(policy, &columns, &duplicates, &rule_reports, &keys, freshness.as_ref(), &representation);
-    let passed = policy::passes(&findings);
-    Ok(QualityReport {
-        audit: "quality",
-        inputs: dataset.summaries(),
-        rules: rule_reports,
-        rows,
-        columns,
-        duplicates,
-        keys,
-        freshness,
-        representation,
-        dimensions,
-        policy: policy.clone(),
-        findings,
-        warnings: dataset.diagnostics.warnings(),
-        passed,
-        controls: Vec::new(),
-    })
+    Ok(representation)
 }
