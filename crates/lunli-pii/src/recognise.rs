@@ -83,6 +83,8 @@ const PATTERNS: [&str; 11] = [
 /// Finds personal information in text. Build once and share: it is `Sync`.
 pub struct Recogniser {
     candidates: Regex,
+    /// The context words that open a name or an address, for the prefilter.
+    openers: aho_corasick::packed::Searcher,
     words: ContextWords,
 }
 
@@ -96,7 +98,9 @@ impl Recogniser {
     pub fn new() -> Recogniser {
         #[expect(clippy::expect_used, reason = "constant patterns, compiled by every test of this module")]
         let candidates = Regex::new_many(&PATTERNS).expect("the candidate patterns are valid");
-        Recogniser { candidates, words: ContextWords::new() }
+        #[expect(clippy::expect_used, reason = "constant words, compiled by every test of this module")]
+        let openers = crate::anchor::openers().expect("the opening context words make a literal searcher");
+        Recogniser { candidates, openers, words: ContextWords::new() }
     }
 
     /// The context a column's name gives every value in it (`customerPhone` → phone).
@@ -142,7 +146,15 @@ impl Recogniser {
     fn find_with(&self, text: &str, extra: Context, out: &mut Vec<Match>) {
         let bytes = text.as_bytes();
         let mut input = Input::new(text);
-        while let Some(m) = self.candidates.search(&input) {
+        // Prose between candidates is skipped by the prefilter; from where it points, the
+        // automaton finds the same leftmost candidate it would find from `input`'s start.
+        let mut anchors = crate::anchor::Anchors::new(bytes, &self.openers);
+        while let Some(m) =
+            anchors.next_start(input.start()).and_then(|from| {
+                input.set_start(from);
+                self.candidates.search(&input)
+            })
+        {
             let (start, end) = (m.start(), m.end());
             let mut resume = end.max(start + 1);
             let context = |at: usize| self.context_before(text, at).union(extra);

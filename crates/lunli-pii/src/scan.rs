@@ -221,7 +221,7 @@ impl<'r> TextScanner<'r> {
             let valid: &str = match simdutf8::compat::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(e) if e.error_len().is_none() && !last => {
-                    match std::str::from_utf8(&bytes[..e.valid_up_to()]) {
+                    match simdutf8::compat::from_utf8(&bytes[..e.valid_up_to()]) {
                         Ok(text) => text,
                         Err(_) => return (at, line, Some(self.invalid(file, bytes, buf_start + at as u64, line, 0))),
                     }
