@@ -9,7 +9,9 @@
 //! digit); a context word that opens a name or an address (`姓名`, `name`, `地址`, …). The part
 //! of a candidate before its first anchor is either ASCII of `[A-Za-z0-9._%+\-(]` (an email's
 //! local part, `+`, capitals, hex letters, a parenthesis), or, for a street address or a
-//! plate, at most [`HAN_BEFORE`] bytes. So no candidate starts between the search position
+//! plate, at most [`HAN_BEFORE`] bytes — and then the anchor is a plate's letter (3 bytes
+//! after the start), a street address's house number (right after its road word, 路 街 道 巷
+//! 弄 村) or a context word inside the address. So no candidate starts between the search position
 //! and [`next_start`]: searching from there finds the same leftmost candidate as searching
 //! from the search position, and the findings are unchanged.
 
@@ -64,6 +66,11 @@ pub(crate) fn openers() -> Option<Searcher> {
         }
     }
     config.build()
+}
+
+/// A road word (the end of a street address before its house number) ends at `at`.
+fn road_word_before(bytes: &[u8], at: usize) -> bool {
+    at >= 3 && ["路", "街", "道", "巷", "弄", "村"].iter().any(|w| &bytes[at - 3..at] == w.as_bytes())
 }
 
 fn hex(b: Option<&u8>) -> bool {
@@ -188,7 +195,17 @@ impl<'t> Anchors<'t> {
             start -= 1;
         }
         if start > from && bytes[start - 1] >= 0x80 {
-            start = start.min(at.saturating_sub(HAN_BEFORE)).max(from);
+            // Text that is not ASCII before the anchor belongs to a candidate only as a plate's
+            // province (before its letter), or as a street address before its house number
+            // (right after the road word) or before a context word inside it.
+            let lookback = if word == Some(at) || road_word_before(bytes, at) {
+                HAN_BEFORE
+            } else if bytes[at].is_ascii_uppercase() {
+                3
+            } else {
+                0
+            };
+            start = start.min(at.saturating_sub(lookback)).max(from);
         }
         Some(start)
     }
@@ -213,11 +230,17 @@ mod tests {
         assert_eq!(next_start(b"mac ab-cd-ef-ab-cd-ef", 0), Some(4));
         assert_eq!(next_start(b"well-known", 0), None);
         let t = "车牌京A·BCDEF";
-        assert_eq!(next_start(t.as_bytes(), 0), Some(0), "a plate: back over Han text");
+        assert_eq!(next_start(t.as_bytes(), 0), Some(6), "a plate: back to its province");
         assert_eq!(next_start("他的Name：".as_bytes(), 0), Some(0));
         assert_eq!(next_start("文字而已".as_bytes(), 0), None);
         // A street address may hold a context word before its house number.
         assert_eq!(next_start("请写住址".as_bytes(), 0), Some(0));
+        let t = "寄到北京市朝阳区建国路88号";
+        assert_eq!(next_start(t.as_bytes(), 0), Some(0), "back from the house number");
+        let t = "截至二〇二〇年底完成45%";
+        assert_eq!(next_start(t.as_bytes(), 0), Some(t.find('4').unwrap_or(0)), "no look back");
+        let t = "一二三四五六车辆京A12345驶入";
+        assert_eq!(next_start(t.as_bytes(), 0), Some(t.find('京').unwrap_or(0)));
         assert_eq!(next_start(b"Dear Sir, thank you", 0), None);
     }
 }
