@@ -2,7 +2,7 @@
 //! text; the families ([`crate::cn`], [`crate::intl`]) decide what each candidate is, check its
 //! digits, and weigh the context words around it ([`crate::context`]).
 
-use regex_automata::Input;
+use regex_automata::{Anchored, Input};
 use regex_automata::meta::Regex;
 
 use crate::cn;
@@ -149,12 +149,15 @@ impl Recogniser {
         // Prose between candidates is skipped by the prefilter; from where it points, the
         // automaton finds the same leftmost candidate it would find from `input`'s start.
         let mut anchors = crate::anchor::Anchors::new(bytes, &self.openers);
-        while let Some(m) =
-            anchors.next_start(input.start()).and_then(|from| {
-                input.set_start(from);
-                self.candidates.search(&input)
-            })
-        {
+        while let Some(m) = anchors.next_start(input.start()).and_then(|from| {
+            // Most often a candidate starts right there: an anchored search finds it without
+            // the reverse scan an unanchored search needs to find where a match starts.
+            input.set_start(from);
+            input.set_anchored(Anchored::Yes);
+            let anchored = self.candidates.search(&input);
+            input.set_anchored(Anchored::No);
+            anchored.or_else(|| self.candidates.search(&input))
+        }) {
             let (start, end) = (m.start(), m.end());
             let mut resume = end.max(start + 1);
             let context = |at: usize| self.context_before(text, at).union(extra);
