@@ -80,6 +80,9 @@ const PATTERNS: [&str; 11] = [
     r"\+?[A-Z]{0,2}[0-9][0-9A-Z]*(?:[ \-][0-9A-Z]+)*",
 ];
 
+/// A token of more groups than this is no identifier.
+const MAX_GROUPS: usize = 12;
+
 /// Finds personal information in text. Build once and share: it is `Sync`.
 pub struct Recogniser {
     candidates: Regex,
@@ -206,31 +209,49 @@ impl Recogniser {
     /// longest run of groups that is an identifier wins, then the rest is tried.
     fn token(&self, text: &str, start: usize, end: usize, context: &dyn Fn(usize) -> Context, out: &mut Vec<Match>) {
         let bytes = text.as_bytes();
-        let mut groups: Vec<(usize, usize)> = Vec::with_capacity(4);
+        // At most 12 groups, on the stack: no allocation per candidate.
+        let mut groups = [(0usize, 0usize); MAX_GROUPS];
+        let mut count = 0;
         let mut group_start = start;
         for (i, &b) in bytes.iter().enumerate().take(end).skip(start) {
             if matches!(b, b' ' | b'-') {
-                groups.push((group_start, i));
+                if count == MAX_GROUPS {
+                    return;
+                }
+                groups[count] = (group_start, i);
+                count += 1;
                 group_start = i + 1;
             }
         }
-        groups.push((group_start, end));
-        if groups.len() > 12 {
+        if count == MAX_GROUPS {
             return;
         }
-        let mut compact = Vec::with_capacity(end - start);
-        let mut lengths = Vec::with_capacity(groups.len());
+        groups[count] = (group_start, end);
+        let groups = &groups[..=count];
+        let mut short = [0u8; 64];
+        let mut long = Vec::new();
+        let compact: &mut [u8] = if end - start <= short.len() {
+            &mut short
+        } else {
+            long.resize(end - start, 0);
+            &mut long
+        };
+        let mut lengths = [0usize; MAX_GROUPS];
         let mut first = 0;
         'outer: while first < groups.len() {
             for last in (first..groups.len()).rev() {
-                compact.clear();
+                let mut n = 0;
                 for &(s, e) in &groups[first..=last] {
-                    compact.extend_from_slice(&bytes[s..e]);
+                    compact[n..n + e - s].copy_from_slice(&bytes[s..e]);
+                    n += e - s;
                 }
                 let area_separated = last > first && groups[first].1 - groups[first].0 <= 4;
-                lengths.clear();
-                lengths.extend(groups[first..=last].iter().map(|(s, e)| e - s));
-                if let Some(v) = cn::token(&compact, area_separated).or_else(|| intl::token(&compact, &lengths)) {
+                for (length, (s, e)) in lengths.iter_mut().zip(&groups[first..=last]) {
+                    *length = e - s;
+                }
+                let lengths = &lengths[..=last - first];
+                let compact = &compact[..n];
+                if let Some(v) = cn::token(compact, area_separated).or_else(|| intl::token(compact, lengths)) {
                     let (s, e) = (groups[first].0, groups[last].1);
                     self.push(out, v, s, e, context);
                     first = last + 1;

@@ -127,22 +127,22 @@ impl<'r> TextScanner<'r> {
         let mut matches: Vec<Vec<Match>> = Vec::new();
         let mut findings: Vec<TextFinding> = Vec::new();
         loop {
-            while !eof && buf.len() < capacity {
-                let filled = buf.len();
-                buf.resize(capacity, 0);
+            // `buf` keeps its full length; `filled` bytes of it are the input's, so the rest
+            // is not zeroed again before every read.
+            let mut filled = buf.len();
+            buf.resize(capacity, 0);
+            while !eof && filled < capacity {
                 match reader.read(&mut buf[filled..]) {
-                    Ok(0) => {
-                        buf.truncate(filled);
-                        eof = true;
-                    }
+                    Ok(0) => eof = true,
                     Ok(n) => {
-                        buf.truncate(filled + n);
+                        filled += n;
                         stats.bytes += n as u64;
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(filled),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(source) => return Err(PiiError::Io { file: file.to_string(), source }),
                 }
             }
+            buf.truncate(filled);
             if eof && stats.bytes == 0 {
                 return Err(PiiError::Empty { file: file.to_string() });
             }
