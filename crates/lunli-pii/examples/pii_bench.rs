@@ -93,13 +93,16 @@ fn scan(file: &str, threads: usize) -> Fallible {
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let mut tally = Tally::default();
-    let stats =
-        TextScanner::new(&recogniser).minimum(Confidence::Likely).threads(threads).scan(File::open(file)?, file, &mut |piece| {
+    let stats = TextScanner::new(&recogniser).minimum(Confidence::Likely).threads(threads).scan(
+        File::open(file)?,
+        file,
+        &mut |piece| {
             for f in piece.findings {
                 tally.add(f.entity, f.confidence, f.checksum_failed, piece.value(f), Default::default());
             }
             Ok(())
-        })?;
+        },
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu_before).map_or(f64::NAN, |(after, before)| after - before);
     let mb = stats.bytes as f64 / 1e6;

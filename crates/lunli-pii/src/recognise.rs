@@ -2,8 +2,8 @@
 //! text; the families ([`crate::cn`], [`crate::intl`]) decide what each candidate is, check its
 //! digits, and weigh the context words around it ([`crate::context`]).
 
-use regex_automata::{Anchored, Input};
 use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
 
 use crate::cn;
 use crate::context::{Context, ContextWords};

@@ -305,7 +305,11 @@ mod tests {
         one.map(|(found, copy, _)| (found, copy))
     }
 
-    fn scan_with(text: &[u8], window: usize, threads: usize) -> Result<(Vec<TextFinding>, String, TextStats), PiiError> {
+    fn scan_with(
+        text: &[u8],
+        window: usize,
+        threads: usize,
+    ) -> Result<(Vec<TextFinding>, String, TextStats), PiiError> {
         let r = Recogniser::new();
         let mut all = Vec::new();
         let mut copy = String::new();
