@@ -49,14 +49,16 @@ const OPENERS: [&str; 17] = [
 const PLATE_PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";
 
 /// The context words of [`OPENERS`] for a SIMD literal search: the Chinese words as they are,
-/// `name` and the first four letters of `address` in every mix of cases.
+/// the first three letters of `name` and of `address` in every mix of cases.
 pub(crate) fn openers() -> Option<Searcher> {
     let mut config = packed::Config::new().builder();
     for word in &OPENERS[..15] {
         config.add(word);
     }
-    for word in ["name", "addr"] {
-        for mask in 0..16u8 {
+    // Three letters in 8 cases each keep the searcher at 31 words, within the fast (slim)
+    // form of the SIMD search; the rest of the word is checked after.
+    for word in ["nam", "add"] {
+        for mask in 0..8u8 {
             let variant: Vec<u8> = word
                 .bytes()
                 .enumerate()
@@ -126,9 +128,13 @@ fn next_anchor_byte(bytes: &[u8], from: usize) -> Option<usize> {
     while at < bytes.len() {
         let end = bytes.len().min(at + BLOCK);
         // Whole blocks with nothing of interest are passed at memory speed.
-        if end - at == BLOCK && end < bytes.len() {
-            let block = &bytes[at..=end];
-            let any = block.windows(2).fold(false, |any, pair| any | maybe(pair[0], pair[1]));
+        let block = bytes.get(at..at + BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok());
+        let next = bytes.get(at + 1..at + 1 + BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok());
+        if let (Some(block), Some(next)) = (block, next) {
+            let mut any = false;
+            for i in 0..BLOCK {
+                any |= maybe(block[i], next[i]);
+            }
             if !any {
                 at = end;
                 continue;
@@ -170,8 +176,8 @@ impl<'t> Anchors<'t> {
         while from < self.bytes.len() {
             let m = self.openers.find_in(self.bytes, aho_corasick::Span::from(from..self.bytes.len()))?;
             let rest = &self.bytes[m.start()..];
-            let is_addr = rest[0].eq_ignore_ascii_case(&b'a');
-            if !is_addr || rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"address") {
+            let word = |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
+            if !rest[0].is_ascii() || word(b"name") || word(b"address") {
                 return Some(m.start());
             }
             from = m.start() + 1;

@@ -119,6 +119,7 @@ impl<'r> TextScanner<'r> {
     ) -> Result<TextStats, PiiError> {
         let capacity = self.window * self.threads;
         let mut buf: Vec<u8> = Vec::with_capacity(capacity);
+        let mut filled = 0; // bytes of `buf` read from the input
         let mut buf_start: u64 = 0; // file offset of buf[0]
         let mut line_at_start: u64 = 1; // line number at buf[0]
         let mut emitted: u64 = 0; // the file up to here was handed to `visit`
@@ -129,7 +130,6 @@ impl<'r> TextScanner<'r> {
         loop {
             // `buf` keeps its full length; `filled` bytes of it are the input's, so the rest
             // is not zeroed again before every read.
-            let mut filled = buf.len();
             buf.resize(capacity, 0);
             while !eof && filled < capacity {
                 match reader.read(&mut buf[filled..]) {
@@ -142,14 +142,15 @@ impl<'r> TextScanner<'r> {
                     Err(source) => return Err(PiiError::Io { file: file.to_string(), source }),
                 }
             }
-            buf.truncate(filled);
+
             if eof && stats.bytes == 0 {
                 return Err(PiiError::Empty { file: file.to_string() });
             }
             // Plan the windows the buffer holds whole; an error found while planning is
             // reported after the windows before it have been handed to `visit`.
             let mut windows = Vec::with_capacity(self.threads);
-            let (next, next_line, error) = self.plan(&buf, eof, buf_start, line_at_start, file, &mut windows);
+            let input = &buf[..filled];
+            let (next, next_line, error) = self.plan(input, eof, buf_start, line_at_start, file, &mut windows);
             if matches.len() < windows.len() {
                 matches.resize_with(windows.len(), Vec::new);
             }
@@ -181,7 +182,7 @@ impl<'r> TextScanner<'r> {
                 visit(&Piece { text: &window.text[first..piece_end], offset: emitted, findings: &findings })?;
                 emitted = start + piece_end as u64;
                 if window.last {
-                    let valid = &buf[at..at + window.valid];
+                    let valid = &input[at..at + window.valid];
                     stats.lines = window.line + memchr::memchr_iter(b'\n', valid).count() as u64
                         - u64::from(valid.last() == Some(&b'\n'));
                     return Ok(stats);
@@ -192,7 +193,8 @@ impl<'r> TextScanner<'r> {
                 return Err(error);
             }
             line_at_start = next_line;
-            buf.drain(..next);
+            buf.copy_within(next..filled, 0);
+            filled -= next;
             buf_start += next as u64;
         }
     }
