@@ -5,6 +5,10 @@
 //! is searched in windows that overlap by [`OVERLAP`] bytes (more than the longest candidate)
 //! and keep [`CONTEXT`] bytes before the cut so that context words still count; a value is
 //! reported by the window it starts in, once.
+//!
+//! With [`TextScanner::threads`], the windows are planned exactly as one thread would cut them
+//! and up to that many are searched at once; the pieces reach the visitor in order, so the
+//! findings, line numbers and errors do not depend on the number of threads.
 
 use std::io::Read;
 
