@@ -13,6 +13,13 @@
 #   bash bench/pii.sh [MB]          # default 100
 #   SAMPLE_LINES=5000 bash bench/pii.sh 20
 #
+# Scanner speed only (no Presidio): the dense corpus above and ordinary prose (corpus::prose:
+# Chinese and English paragraphs, a line of identifiers about every 10 KB), each of MB
+# megabytes, scanned with one thread and with every core; MB/s of wall time and of CPU time
+# (user + system, which a loaded machine disturbs less):
+#
+#   bash bench/pii.sh speed [MB]    # default 100
+#
 # Needs: python3 with venv and pip (PyPI reachable: presidio-analyzer is installed into a virtual
 # environment under $BENCH_DIR), cargo. Data and the environment live in $BENCH_DIR.
 set -euo pipefail
@@ -28,6 +35,32 @@ mkdir -p "$BENCH_DIR"
 echo "bench: building the lunli-pii bench driver (release)" >&2
 cargo build -q --release -p lunli-pii --example pii_bench
 DRIVER="$CARGO_TARGET_DIR/release/examples/pii_bench"
+
+if [ "$MB" = speed ]; then
+    MB="${2:-100}"
+    THREADS="$(nproc)"
+    DENSE="$BENCH_DIR/dense-${MB}mb.txt"
+    PROSE="$BENCH_DIR/prose-${MB}mb.txt"
+    echo "bench: generating $DENSE and $PROSE" >&2
+    "$DRIVER" gen "$DENSE" "$MB" /dev/null 0 /dev/null
+    "$DRIVER" prose "$PROSE" "$MB"
+    RESULTS=""
+    for corpus in dense prose; do
+        for threads in 1 "$THREADS"; do
+            echo "bench: $corpus, $threads thread(s)" >&2
+            RESULTS+="$corpus $("$DRIVER" scan "$BENCH_DIR/$corpus-${MB}mb.txt" "$threads")"$'\n'
+        done
+    done
+    python3 - "$RESULTS" <<'PY'
+import json, sys
+print(f"{'corpus':<7} {'MB':>6} {'threads':>7} {'MB/s wall':>10} {'MB/s of CPU':>12} {'findings':>9}")
+for line in sys.argv[1].splitlines():
+    corpus, result = line.split(" ", 1)
+    r = json.loads(result)
+    print(f"{corpus:<7} {r['bytes']/1e6:>6.0f} {r['threads']:>7} {r['mb_per_s']:>10.1f} {r['mb_per_cpu_s']:>12.1f} {r['findings']:>9}")
+PY
+    exit 0
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "bench: creating $VENV with presidio-analyzer from PyPI" >&2

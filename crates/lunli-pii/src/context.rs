@@ -2,7 +2,7 @@
 //! the column it sits in, raises the recogniser's confidence in the entities that word speaks
 //! of; a word that names a look-alike (order, tracking, invoice numbers) lowers it.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::entity::Entity;
 
@@ -207,6 +207,8 @@ impl ContextWords {
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            // A DFA: the words are read around every candidate, so search speed counts.
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("the context word list is a valid automaton");
         ContextWords { automaton, meaning, ascii }

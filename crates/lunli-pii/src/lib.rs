@@ -14,6 +14,7 @@
 //! [`TextScanner`] for files; [`Mode`] replaces values in a redacted copy; [`corpus`] generates
 //! labelled text for measuring precision and recall.
 
+mod anchor;
 pub mod checksum;
 mod cn;
 pub mod context;

@@ -2,8 +2,8 @@
 //! text; the families ([`crate::cn`], [`crate::intl`]) decide what each candidate is, check its
 //! digits, and weigh the context words around it ([`crate::context`]).
 
-use regex_automata::Input;
 use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
 
 use crate::cn;
 use crate::context::{Context, ContextWords};
@@ -62,7 +62,8 @@ const NAME: usize = 6;
 const ADDRESS: usize = 7;
 const LANDLINE_PARENS: usize = 8;
 const STREET_ADDRESS: usize = 9;
-// The last pattern (index 10) is a token of digits and capitals, classified in `token`.
+// The last pattern is a token of digits and capitals, classified in `token`.
+const TOKEN: usize = 10;
 
 const PATTERNS: [&str; 11] = [
     r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}",
@@ -80,9 +81,14 @@ const PATTERNS: [&str; 11] = [
     r"\+?[A-Z]{0,2}[0-9][0-9A-Z]*(?:[ \-][0-9A-Z]+)*",
 ];
 
+/// A token of more groups than this is no identifier.
+const MAX_GROUPS: usize = 12;
+
 /// Finds personal information in text. Build once and share: it is `Sync`.
 pub struct Recogniser {
     candidates: Regex,
+    /// The context words that open a name or an address, for the prefilter.
+    openers: aho_corasick::packed::Searcher,
     words: ContextWords,
 }
 
@@ -96,7 +102,9 @@ impl Recogniser {
     pub fn new() -> Recogniser {
         #[expect(clippy::expect_used, reason = "constant patterns, compiled by every test of this module")]
         let candidates = Regex::new_many(&PATTERNS).expect("the candidate patterns are valid");
-        Recogniser { candidates, words: ContextWords::new() }
+        #[expect(clippy::expect_used, reason = "constant words, compiled by every test of this module")]
+        let openers = crate::anchor::openers().expect("the opening context words make a literal searcher");
+        Recogniser { candidates, openers, words: ContextWords::new() }
     }
 
     /// The context a column's name gives every value in it (`customerPhone` → phone).
@@ -142,12 +150,25 @@ impl Recogniser {
     fn find_with(&self, text: &str, extra: Context, out: &mut Vec<Match>) {
         let bytes = text.as_bytes();
         let mut input = Input::new(text);
-        while let Some(m) = self.candidates.search(&input) {
-            let (start, end) = (m.start(), m.end());
+        // Prose between candidates is skipped by the prefilter; from where it points, the
+        // automaton finds the same leftmost candidate it would find from `input`'s start.
+        let mut anchors = crate::anchor::Anchors::new(bytes, &self.openers);
+        while let Some((start, end, pattern)) = anchors.next_start(input.start()).and_then(|from| {
+            if let Some(end) = plain_token(bytes, from) {
+                return Some((from, end, TOKEN));
+            }
+            // Most often a candidate starts right there: an anchored search finds it without
+            // the reverse scan an unanchored search needs to find where a match starts.
+            input.set_start(from);
+            input.set_anchored(Anchored::Yes);
+            let anchored = self.candidates.search(&input);
+            input.set_anchored(Anchored::No);
+            anchored.or_else(|| self.candidates.search(&input)).map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+        }) {
             let mut resume = end.max(start + 1);
             let context = |at: usize| self.context_before(text, at).union(extra);
             let outside = intl::outside_token(bytes, start, end);
-            let verdict = match m.pattern().as_usize() {
+            let verdict = match pattern {
                 EMAIL => intl::email(bytes, start, end),
                 MAC => outside.then(|| Verdict::new(Entity::MacAddress, Confidence::Likely)),
                 IPV6 => intl::ipv6(text, start, end),
@@ -191,31 +212,49 @@ impl Recogniser {
     /// longest run of groups that is an identifier wins, then the rest is tried.
     fn token(&self, text: &str, start: usize, end: usize, context: &dyn Fn(usize) -> Context, out: &mut Vec<Match>) {
         let bytes = text.as_bytes();
-        let mut groups: Vec<(usize, usize)> = Vec::with_capacity(4);
+        // At most 12 groups, on the stack: no allocation per candidate.
+        let mut groups = [(0usize, 0usize); MAX_GROUPS];
+        let mut count = 0;
         let mut group_start = start;
         for (i, &b) in bytes.iter().enumerate().take(end).skip(start) {
             if matches!(b, b' ' | b'-') {
-                groups.push((group_start, i));
+                if count == MAX_GROUPS {
+                    return;
+                }
+                groups[count] = (group_start, i);
+                count += 1;
                 group_start = i + 1;
             }
         }
-        groups.push((group_start, end));
-        if groups.len() > 12 {
+        if count == MAX_GROUPS {
             return;
         }
-        let mut compact = Vec::with_capacity(end - start);
-        let mut lengths = Vec::with_capacity(groups.len());
+        groups[count] = (group_start, end);
+        let groups = &groups[..=count];
+        let mut short = [0u8; 64];
+        let mut long = Vec::new();
+        let compact: &mut [u8] = if end - start <= short.len() {
+            &mut short
+        } else {
+            long.resize(end - start, 0);
+            &mut long
+        };
+        let mut lengths = [0usize; MAX_GROUPS];
         let mut first = 0;
         'outer: while first < groups.len() {
             for last in (first..groups.len()).rev() {
-                compact.clear();
+                let mut n = 0;
                 for &(s, e) in &groups[first..=last] {
-                    compact.extend_from_slice(&bytes[s..e]);
+                    compact[n..n + e - s].copy_from_slice(&bytes[s..e]);
+                    n += e - s;
                 }
                 let area_separated = last > first && groups[first].1 - groups[first].0 <= 4;
-                lengths.clear();
-                lengths.extend(groups[first..=last].iter().map(|(s, e)| e - s));
-                if let Some(v) = cn::token(&compact, area_separated).or_else(|| intl::token(&compact, &lengths)) {
+                for (length, (s, e)) in lengths.iter_mut().zip(&groups[first..=last]) {
+                    *length = e - s;
+                }
+                let lengths = &lengths[..=last - first];
+                let compact = &compact[..n];
+                if let Some(v) = cn::token(compact, area_separated).or_else(|| intl::token(compact, lengths)) {
                     let (s, e) = (groups[first].0, groups[last].1);
                     self.push(out, v, s, e, context);
                     first = last + 1;
@@ -257,6 +296,28 @@ impl Recogniser {
     }
 }
 
+/// Where the candidate starting at `at` ends, when it is certainly a plain token: a digit,
+/// then digits and capitals, then a byte that no pattern goes on with (not a letter, `.`, `_`,
+/// `%`, `+`, `-`, `:`, `/`, `@`, nor a space before a digit or capital, nor `年`). Then no pattern
+/// before the token's matches there (an email, MAC, IPv6, IPv4 or date would need one of those
+/// bytes; the rest cannot start with a digit) and the token's is the digits and capitals: the
+/// automaton would say the same, and is not run.
+fn plain_token(bytes: &[u8], at: usize) -> Option<usize> {
+    if !bytes.get(at).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let end = at + bytes[at..].iter().take_while(|b| b.is_ascii_digit() || b.is_ascii_uppercase()).count();
+    let plain = match bytes.get(end) {
+        None => true,
+        Some(b' ') => !bytes.get(end + 1).is_some_and(|b| b.is_ascii_digit() || b.is_ascii_uppercase()),
+        Some(&b) if b.is_ascii() => {
+            !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-' | b':' | b'/' | b'@'))
+        }
+        Some(_) => !bytes[end..].starts_with("年".as_bytes()),
+    };
+    plain.then_some(end)
+}
+
 /// Entities whose shape an order, tracking or invoice number can take; a checksum-validated
 /// identifier (resident ID, USCC, IBAN) keeps its confidence.
 fn lowered_by_look_alikes(entity: Entity) -> bool {
@@ -282,6 +343,42 @@ mod tests {
         let mut out = Vec::new();
         r.find(text, &mut out);
         out.into_iter().map(|m| (m.entity, m.confidence, text[m.start..m.end].to_string())).collect()
+    }
+
+    #[test]
+    fn plain_tokens_as_the_automaton_finds_them() {
+        let r = Recogniser::new();
+        let texts = [
+            "第3条",
+            "in 2019 by",
+            "45%",
+            "2020年底",
+            "13812345678，",
+            "12:34",
+            "12-ab-cd-ef-01-02",
+            "1.2.3.4",
+            "12/31/1999",
+            "123@qq.com",
+            "110105194912310021 X",
+            "110105194912310021 x",
+            "AB12 CD",
+            "7",
+            "9 ",
+            "1234567890123456789012345678901234567890123456789012345678901234567890 end",
+            "4111 1111 1111 1111。",
+        ];
+        for text in texts {
+            let bytes = text.as_bytes();
+            for at in 0..bytes.len() {
+                if let Some(end) = plain_token(bytes, at) {
+                    let input = Input::new(text).range(at..).anchored(Anchored::Yes);
+                    let m = r.candidates.search(&input).expect("a token matches at a digit");
+                    assert_eq!((m.start(), m.end(), m.pattern().as_usize()), (at, end, TOKEN), "{text} at {at}");
+                }
+            }
+        }
+        assert_eq!(plain_token(b"x 2019 by", 2), Some(6));
+        assert_eq!(plain_token(b"45%", 0), None);
     }
 
     #[test]

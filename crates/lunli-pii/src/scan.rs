@@ -5,6 +5,10 @@
 //! is searched in windows that overlap by [`OVERLAP`] bytes (more than the longest candidate)
 //! and keep [`CONTEXT`] bytes before the cut so that context words still count; a value is
 //! reported by the window it starts in, once.
+//!
+//! With [`TextScanner::threads`], the windows are planned exactly as one thread would cut them
+//! and up to that many are searched at once; the pieces reach the visitor in order, so the
+//! findings, line numbers and errors do not depend on the number of threads.
 
 use std::io::Read;
 
@@ -64,11 +68,29 @@ pub struct TextScanner<'r> {
     recogniser: &'r Recogniser,
     window: usize,
     minimum: Confidence,
+    threads: usize,
+}
+
+/// One window of the buffer, planned before it is searched: the same windows whatever the
+/// number of threads, so the findings are too.
+struct Window<'b> {
+    /// Start of the window in the buffer.
+    at: usize,
+    /// The text searched: the window up to its last newline (or all of it).
+    text: &'b str,
+    /// Values starting before `cut` (relative to `at`) belong to this window.
+    cut: usize,
+    /// Line number at `at`.
+    line: u64,
+    /// The last window of the input.
+    last: bool,
+    /// Length of the window's valid text (all of the last window's).
+    valid: usize,
 }
 
 impl<'r> TextScanner<'r> {
     pub fn new(recogniser: &'r Recogniser) -> TextScanner<'r> {
-        TextScanner { recogniser, window: WINDOW, minimum: Confidence::Possible }
+        TextScanner { recogniser, window: WINDOW, minimum: Confidence::Possible, threads: 1 }
     }
 
     /// The window size (at least 4 × [`OVERLAP`]); small windows are for tests.
@@ -83,6 +105,13 @@ impl<'r> TextScanner<'r> {
         self
     }
 
+    /// Searches up to `threads` windows at once, one per thread (default 1). The findings and
+    /// the pieces are the same for any number of threads; memory grows to `threads` windows.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     /// Reads `reader` to its end and hands each piece, with the values that start in it, to
     /// `visit`. `file` names the input in errors. Fails on an empty input, a NUL byte (a
     /// binary file) or invalid UTF-8, naming the line and byte offset.
@@ -92,95 +121,167 @@ impl<'r> TextScanner<'r> {
         file: &str,
         visit: &mut dyn FnMut(&Piece<'_>) -> Result<(), PiiError>,
     ) -> Result<TextStats, PiiError> {
-        let mut buf: Vec<u8> = Vec::with_capacity(self.window);
+        let capacity = self.window * self.threads;
+        let mut buf: Vec<u8> = Vec::with_capacity(capacity);
+        let mut filled = 0; // bytes of `buf` read from the input
         let mut buf_start: u64 = 0; // file offset of buf[0]
         let mut line_at_start: u64 = 1; // line number at buf[0]
         let mut emitted: u64 = 0; // the file up to here was handed to `visit`
         let mut stats = TextStats::default();
         let mut eof = false;
-        let mut matches: Vec<Match> = Vec::new();
+        let mut matches: Vec<Vec<Match>> = Vec::new();
         let mut findings: Vec<TextFinding> = Vec::new();
         loop {
-            while !eof && buf.len() < self.window {
-                let filled = buf.len();
-                buf.resize(self.window, 0);
+            // `buf` keeps its full length; `filled` bytes of it are the input's, so the rest
+            // is not zeroed again before every read.
+            buf.resize(capacity, 0);
+            while !eof && filled < capacity {
                 match reader.read(&mut buf[filled..]) {
-                    Ok(0) => {
-                        buf.truncate(filled);
-                        eof = true;
-                    }
+                    Ok(0) => eof = true,
                     Ok(n) => {
-                        buf.truncate(filled + n);
+                        filled += n;
                         stats.bytes += n as u64;
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(filled),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(source) => return Err(PiiError::Io { file: file.to_string(), source }),
                 }
             }
+
             if eof && stats.bytes == 0 {
                 return Err(PiiError::Empty { file: file.to_string() });
             }
-            if let Some(nul) = memchr::memchr(0, &buf) {
-                return Err(PiiError::Binary { file: file.to_string(), offset: buf_start + nul as u64 });
+            // Plan the windows the buffer holds whole; an error found while planning is
+            // reported after the windows before it have been handed to `visit`.
+            let mut windows = Vec::with_capacity(self.threads);
+            let input = &buf[..filled];
+            let (next, next_line, error) = self.plan(input, eof, buf_start, line_at_start, file, &mut windows);
+            if matches.len() < windows.len() {
+                matches.resize_with(windows.len(), Vec::new);
             }
-            let valid = match std::str::from_utf8(&buf) {
-                Ok(_) => buf.len(),
-                Err(e) if e.error_len().is_none() && !eof => e.valid_up_to(),
+            self.search(&windows, &mut matches);
+            for (window, matches) in windows.iter().zip(&matches) {
+                let (at, bytes) = (window.at, window.text.as_bytes());
+                let start = buf_start + at as u64;
+                findings.clear();
+                let first = usize::try_from(emitted.saturating_sub(start)).unwrap_or(0);
+                let (mut counted_to, mut line) = (0, window.line);
+                let mut piece_end = window.cut;
+                for m in matches {
+                    if m.start < first || m.start >= window.cut || m.confidence < self.minimum {
+                        continue;
+                    }
+                    line += memchr::memchr_iter(b'\n', &bytes[counted_to..m.start]).count() as u64;
+                    counted_to = m.start;
+                    findings.push(TextFinding {
+                        entity: m.entity,
+                        confidence: m.confidence,
+                        checksum_failed: m.checksum_failed,
+                        line,
+                        offset: start + m.start as u64,
+                        len: m.end - m.start,
+                    });
+                    piece_end = piece_end.max(m.end);
+                }
+                stats.findings += findings.len() as u64;
+                visit(&Piece { text: &window.text[first..piece_end], offset: emitted, findings: &findings })?;
+                emitted = start + piece_end as u64;
+                if window.last {
+                    let valid = &input[at..at + window.valid];
+                    stats.lines = window.line + memchr::memchr_iter(b'\n', valid).count() as u64
+                        - u64::from(valid.last() == Some(&b'\n'));
+                    return Ok(stats);
+                }
+            }
+            drop(windows);
+            if let Some(error) = error {
+                return Err(error);
+            }
+            line_at_start = next_line;
+            buf.copy_within(next..filled, 0);
+            filled -= next;
+            buf_start += next as u64;
+        }
+    }
+
+    /// Cuts `buf` into the windows a scan of one window at a time would search: each window
+    /// is the next `self.window` bytes (fewer at the end of the input), searched up to its last
+    /// newline; a line longer than a window is cut with an overlap. Returns where the next
+    /// window starts, its line number, and the error that stopped planning, if any.
+    fn plan<'b>(
+        &self,
+        buf: &'b [u8],
+        eof: bool,
+        buf_start: u64,
+        mut line: u64,
+        file: &str,
+        windows: &mut Vec<Window<'b>>,
+    ) -> (usize, u64, Option<PiiError>) {
+        let mut at = 0;
+        while at + self.window <= buf.len() || (eof && windows.last().is_none_or(|w| !w.last)) {
+            let bytes = &buf[at..buf.len().min(at + self.window)];
+            let last = eof && at + self.window > buf.len();
+            if let Some(nul) = memchr::memchr(0, bytes) {
+                let offset = buf_start + (at + nul) as u64;
+                return (at, line, Some(PiiError::Binary { file: file.to_string(), offset }));
+            }
+            let valid: &str = match simdutf8::compat::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) if e.error_len().is_none() && !last => {
+                    match simdutf8::compat::from_utf8(&bytes[..e.valid_up_to()]) {
+                        Ok(text) => text,
+                        Err(_) => return (at, line, Some(self.invalid(file, bytes, buf_start + at as u64, line, 0))),
+                    }
+                }
                 Err(e) => {
-                    let at = e.valid_up_to();
-                    let line = line_at_start + memchr::memchr_iter(b'\n', &buf[..at]).count() as u64;
-                    return Err(PiiError::InvalidUtf8 { file: file.to_string(), line, offset: buf_start + at as u64 });
+                    let error = self.invalid(file, bytes, buf_start + at as u64, line, e.valid_up_to());
+                    return (at, line, Some(error));
                 }
             };
-            // Where this window's search ends, up to where values it finds are its own, and
-            // what the next window keeps.
-            let (search_end, cut, keep) = if eof {
-                (valid, valid, valid)
-            } else if let Some(newline) = memchr::memrchr(b'\n', &buf[..valid]) {
+            let n = valid.len();
+            let (search_end, cut, keep) = if last {
+                (n, n, n)
+            } else if let Some(newline) = memchr::memrchr(b'\n', valid.as_bytes()) {
                 (newline + 1, newline + 1, newline + 1)
             } else {
-                let cut = boundary(&buf, valid.saturating_sub(OVERLAP));
-                (valid, cut, boundary(&buf, cut.saturating_sub(CONTEXT)))
+                let cut = boundary(bytes, n.saturating_sub(OVERLAP));
+                (n, cut, boundary(bytes, cut.saturating_sub(CONTEXT)))
             };
-            let text = std::str::from_utf8(&buf[..search_end]).map_err(|e| PiiError::InvalidUtf8 {
-                file: file.to_string(),
-                line: line_at_start,
-                offset: buf_start + e.valid_up_to() as u64,
-            })?;
-            matches.clear();
-            self.recogniser.find(text, &mut matches);
-            findings.clear();
-            let first = usize::try_from(emitted - buf_start).unwrap_or(0);
-            let (mut counted_to, mut line) = (0, line_at_start);
-            let mut piece_end = cut;
-            for m in &matches {
-                if m.start < first || m.start >= cut || m.confidence < self.minimum {
-                    continue;
-                }
-                line += memchr::memchr_iter(b'\n', &buf[counted_to..m.start]).count() as u64;
-                counted_to = m.start;
-                findings.push(TextFinding {
-                    entity: m.entity,
-                    confidence: m.confidence,
-                    checksum_failed: m.checksum_failed,
-                    line,
-                    offset: buf_start + m.start as u64,
-                    len: m.end - m.start,
-                });
-                piece_end = piece_end.max(m.end);
+            windows.push(Window { at, text: &valid[..search_end], cut, line, last, valid: n });
+            if last {
+                return (buf.len(), line, None);
             }
-            stats.findings += findings.len() as u64;
-            visit(&Piece { text: &text[first..piece_end], offset: emitted, findings: &findings })?;
-            emitted = buf_start + piece_end as u64;
-            if eof {
-                stats.lines = line_at_start + memchr::memchr_iter(b'\n', &buf[..valid]).count() as u64
-                    - u64::from(buf.last() == Some(&b'\n'));
-                return Ok(stats);
-            }
-            line_at_start += memchr::memchr_iter(b'\n', &buf[..keep]).count() as u64;
-            buf.drain(..keep);
-            buf_start += keep as u64;
+            line += memchr::memchr_iter(b'\n', &bytes[..keep]).count() as u64;
+            at += keep;
         }
+        (at, line, None)
+    }
+
+    fn invalid(&self, file: &str, bytes: &[u8], offset: u64, line: u64, at: usize) -> PiiError {
+        let line = line + memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
+        PiiError::InvalidUtf8 { file: file.to_string(), line, offset: offset + at as u64 }
+    }
+
+    /// Finds the values of each window, the windows shared out among the threads.
+    fn search(&self, windows: &[Window<'_>], matches: &mut [Vec<Match>]) {
+        for m in matches.iter_mut() {
+            m.clear();
+        }
+        if self.threads == 1 || windows.len() < 2 {
+            for (window, out) in windows.iter().zip(matches.iter_mut()) {
+                self.recogniser.find(window.text, out);
+            }
+            return;
+        }
+        let per_thread = windows.len().div_ceil(self.threads);
+        std::thread::scope(|scope| {
+            for (windows, matches) in windows.chunks(per_thread).zip(matches.chunks_mut(per_thread)) {
+                scope.spawn(move || {
+                    for (window, out) in windows.iter().zip(matches.iter_mut()) {
+                        self.recogniser.find(window.text, out);
+                    }
+                });
+            }
+        });
     }
 }
 
@@ -197,15 +298,53 @@ mod tests {
     use super::*;
 
     fn scan(text: &[u8], window: usize) -> Result<(Vec<TextFinding>, String), PiiError> {
+        let one = scan_with(text, window, 1);
+        // More threads: the same findings, pieces and errors.
+        for threads in [2, 5] {
+            let many = scan_with(text, window, threads);
+            match (&one, &many) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{threads} threads"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{threads} threads"),
+                _ => panic!("{threads} threads: {one:?} but {many:?}"),
+            }
+        }
+        one.map(|(found, copy, _)| (found, copy))
+    }
+
+    fn scan_with(
+        text: &[u8],
+        window: usize,
+        threads: usize,
+    ) -> Result<(Vec<TextFinding>, String, TextStats), PiiError> {
         let r = Recogniser::new();
         let mut all = Vec::new();
         let mut copy = String::new();
-        TextScanner::new(&r).window(window).scan(text, "t.txt", &mut |p| {
+        let stats = TextScanner::new(&r).window(window).threads(threads).scan(text, "t.txt", &mut |p| {
             all.extend_from_slice(p.findings);
             copy.push_str(p.text);
             Ok(())
         })?;
-        Ok((all, copy))
+        Ok((all, copy, stats))
+    }
+
+    #[test]
+    fn line_counts_at_window_edges() {
+        // Files of exactly one or two windows, ending with a newline or not.
+        for len in [4095, 4096, 4097, 8192, 8193] {
+            for ending in [b'\n', b'x'] {
+                let mut text = vec![b'a'; len];
+                for i in (50..len).step_by(100) {
+                    text[i] = b'\n';
+                }
+                text[len - 1] = ending;
+                let (_, copy, stats) = scan_with(&text, 4096, 1).expect("scans");
+                assert_eq!(copy.as_bytes(), &text[..]);
+                for threads in [2, 3] {
+                    let (_, _, many) = scan_with(&text, 4096, threads).expect("scans");
+                    assert_eq!(many, stats, "{len} bytes, {threads} threads");
+                }
+            }
+        }
     }
 
     #[test]
@@ -242,6 +381,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // A multi-byte character split by the window edge is not an error.
+        match scan(&[&b"a\n".repeat(5000)[..], b"\xe6\xb1"].concat(), 4096) {
+            Err(PiiError::InvalidUtf8 { line, offset, .. }) => assert_eq!((line, offset), (5001, 10_000)),
+            other => panic!("{other:?}"),
+        }
         let text = "汉".repeat(5000);
         let (found, copy) = scan(text.as_bytes(), 4096).expect("scans");
         assert!(found.is_empty());

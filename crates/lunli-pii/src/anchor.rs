@@ -1,0 +1,252 @@
+//! The prefilter of the candidate search: where the next candidate can start, found at the
+//! speed of a byte loop so that prose between identifiers is skipped without running the
+//! multi-pattern automaton over it.
+//!
+//! Every candidate the patterns of [`crate::recognise`] can match holds an *anchor*: an ASCII
+//! digit; an `@` between a local-part and a domain character (email); a `:` with another `:`
+//! at most five bytes on (IPv6, MAC), a `-` between hex pairs followed by another `-` three
+//! bytes on (MAC); a capital letter after a province's abbreviation (licence plates without a
+//! digit); a context word that opens a name or an address (`姓名`, `name`, `地址`, …). The part
+//! of a candidate before its first anchor is either ASCII of `[A-Za-z0-9._%+\-(]` (an email's
+//! local part, `+`, capitals, hex letters, a parenthesis), or, for a street address or a
+//! plate, at most [`HAN_BEFORE`] bytes — and then the anchor is a plate's letter (3 bytes
+//! after the start), a street address's house number (right after its road word, 路 街 道 巷
+//! 弄 村) or a context word inside the address. So no candidate starts between the search position
+//! and [`next_start`]: searching from there finds the same leftmost candidate as searching
+//! from the search position, and the findings are unchanged.
+
+use aho_corasick::packed::{self, Searcher};
+
+/// The most bytes a candidate holds before its first anchor when they are not all ASCII: a
+/// street address's province (9 bytes), `自治区` (9), up to 12 Han characters (48, at 4 bytes
+/// for the rarest), a city word (3), up to 16 Han characters (64) and a road word (3) come to
+/// 136; a plate to 13.
+pub(crate) const HAN_BEFORE: usize = 160;
+
+/// Context words that open a name or an address (the NAME and ADDRESS patterns); ASCII ones
+/// case-insensitive.
+const OPENERS: [&str; 17] = [
+    "姓名",
+    "名字",
+    "联系人",
+    "收件人",
+    "收货人",
+    "持卡人",
+    "户名",
+    "患者",
+    "家庭住址",
+    "收货地址",
+    "地址",
+    "住址",
+    "住所",
+    "户籍地",
+    "居住地",
+    "name",
+    "address",
+];
+
+/// The province abbreviations that open a licence plate.
+const PLATE_PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";
+
+/// The context words of [`OPENERS`] for a SIMD literal search: the Chinese words as they are,
+/// the first three letters of `name` and of `address` in every mix of cases.
+pub(crate) fn openers() -> Option<Searcher> {
+    let mut config = packed::Config::new().builder();
+    for word in &OPENERS[..15] {
+        config.add(word);
+    }
+    // Three letters in 8 cases each keep the searcher at 31 words, within the fast (slim)
+    // form of the SIMD search; the rest of the word is checked after.
+    for word in ["nam", "add"] {
+        for mask in 0..8u8 {
+            let variant: Vec<u8> = word
+                .bytes()
+                .enumerate()
+                .map(|(i, b)| if mask & (1 << i) != 0 { b.to_ascii_uppercase() } else { b })
+                .collect();
+            config.add(variant);
+        }
+    }
+    config.build()
+}
+
+/// A road word (the end of a street address before its house number) ends at `at`.
+fn road_word_before(bytes: &[u8], at: usize) -> bool {
+    at >= 3 && ["路", "街", "道", "巷", "弄", "村"].iter().any(|w| &bytes[at - 3..at] == w.as_bytes())
+}
+
+fn hex(b: Option<&u8>) -> bool {
+    b.is_some_and(u8::is_ascii_hexdigit)
+}
+
+fn local_part(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+/// Before the first anchor, an ASCII candidate holds only these bytes.
+fn before_anchor(b: u8) -> bool {
+    local_part(b) || b == b'('
+}
+
+/// A byte that may be an anchor, or (a byte of 0x80 or more before a capital) precede one.
+#[inline(always)]
+fn maybe(b: u8, next: u8) -> bool {
+    b.wrapping_sub(b'0') < 11 || b == b'@' || b == b'-' || (b >= 0x80 && next.wrapping_sub(b'A') < 26)
+}
+
+/// Whether the byte at `at` is an anchor (other than a context word).
+fn anchor(bytes: &[u8], at: usize) -> bool {
+    match bytes[at] {
+        b'0'..=b'9' => true,
+        b':' => bytes[at + 1..bytes.len().min(at + 6)].contains(&b':'),
+        b'@' => {
+            at > 0
+                && local_part(bytes[at - 1])
+                && bytes.get(at + 1).is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'-')
+        }
+        b'-' => {
+            at >= 2
+                && hex(bytes.get(at - 2))
+                && hex(bytes.get(at - 1))
+                && hex(bytes.get(at + 1))
+                && hex(bytes.get(at + 2))
+                && bytes.get(at + 3) == Some(&b'-')
+        }
+        b'A'..=b'Z' => {
+            !matches!(bytes[at], b'I' | b'O')
+                && at >= 3
+                && std::str::from_utf8(&bytes[at - 3..at]).is_ok_and(|c| PLATE_PROVINCES.contains(c))
+        }
+        _ => false,
+    }
+}
+
+/// The first anchor byte at or after `from`, in blocks of 32 bytes tested without branches.
+fn next_anchor_byte(bytes: &[u8], from: usize) -> Option<usize> {
+    const BLOCK: usize = 32;
+    let mut at = from;
+    while at < bytes.len() {
+        let end = bytes.len().min(at + BLOCK);
+        // Whole blocks with nothing of interest are passed at memory speed.
+        let block = bytes.get(at..at + BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok());
+        let next = bytes.get(at + 1..at + 1 + BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok());
+        if let (Some(block), Some(next)) = (block, next) {
+            let mut any = false;
+            for i in 0..BLOCK {
+                any |= maybe(block[i], next[i]);
+            }
+            if !any {
+                at = end;
+                continue;
+            }
+        }
+        for i in at..end {
+            let next = bytes.get(i + 1).copied().unwrap_or(0);
+            if maybe(bytes[i], next) || bytes[i] == b':' {
+                if bytes[i] >= 0x80 {
+                    if anchor(bytes, i + 1) {
+                        return Some(i + 1);
+                    }
+                } else if anchor(bytes, i) {
+                    return Some(i);
+                }
+            }
+        }
+        at = end;
+    }
+    None
+}
+
+/// Finds where candidates can start in one text.
+pub(crate) struct Anchors<'t> {
+    bytes: &'t [u8],
+    openers: &'t Searcher,
+    /// The first context word at or after `word_from`, if searched.
+    word: Option<Option<usize>>,
+    word_from: usize,
+}
+
+impl<'t> Anchors<'t> {
+    pub(crate) fn new(bytes: &'t [u8], openers: &'t Searcher) -> Anchors<'t> {
+        Anchors { bytes, openers, word: None, word_from: 0 }
+    }
+
+    /// The first context word of [`OPENERS`] at or after `from`.
+    fn next_word(&self, mut from: usize) -> Option<usize> {
+        while from < self.bytes.len() {
+            let m = self.openers.find_in(self.bytes, aho_corasick::Span::from(from..self.bytes.len()))?;
+            let rest = &self.bytes[m.start()..];
+            let word = |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
+            if !rest[0].is_ascii() || word(b"name") || word(b"address") {
+                return Some(m.start());
+            }
+            from = m.start() + 1;
+        }
+        None
+    }
+
+    /// A position at or after `from` before which no candidate starts (see the module's
+    /// docs), or `None` when no candidate starts at or after `from`.
+    pub(crate) fn next_start(&mut self, from: usize) -> Option<usize> {
+        let bytes = self.bytes;
+        if self.word.is_none() || from < self.word_from || self.word.flatten().is_some_and(|w| w < from) {
+            self.word = Some(self.next_word(from));
+            self.word_from = from;
+        }
+        let word = self.word.flatten();
+        let byte = next_anchor_byte(bytes, from).filter(|&b| word.is_none_or(|w| b < w));
+        let at = byte.or(word)?;
+        let mut start = at;
+        while start > from && before_anchor(bytes[start - 1]) {
+            start -= 1;
+        }
+        if start > from && bytes[start - 1] >= 0x80 {
+            // Text that is not ASCII before the anchor belongs to a candidate only as a plate's
+            // province (before its letter), or as a street address before its house number
+            // (right after the road word) or before a context word inside it.
+            let lookback = if word == Some(at) || road_word_before(bytes, at) {
+                HAN_BEFORE
+            } else if bytes[at].is_ascii_uppercase() {
+                3
+            } else {
+                0
+            };
+            start = start.min(at.saturating_sub(lookback)).max(from);
+        }
+        Some(start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors() {
+        let openers = openers().expect("builds");
+        let next_start = |bytes: &[u8], from: usize| Anchors::new(bytes, &openers).next_start(from);
+        assert_eq!(next_start(b"an ADDRESS: and", 0), Some(3));
+        assert_eq!(next_start(b"an addressee", 0), Some(3), "the pattern has no word boundary");
+        assert_eq!(next_start(b"an addr", 0), None);
+        let t = "plain words without anything, then 138 and more";
+        assert_eq!(next_start(t.as_bytes(), 0), Some(t.find("138").unwrap_or(0)));
+        let t = "mail li.wei@example.com now";
+        assert_eq!(next_start(t.as_bytes(), 0), Some(5), "back to the local part");
+        assert_eq!(next_start(b"words: and more: words", 0), None, "a lone colon");
+        assert_eq!(next_start(b"mac ab-cd-ef-ab-cd-ef", 0), Some(4));
+        assert_eq!(next_start(b"well-known", 0), None);
+        let t = "车牌京A·BCDEF";
+        assert_eq!(next_start(t.as_bytes(), 0), Some(6), "a plate: back to its province");
+        assert_eq!(next_start("他的Name：".as_bytes(), 0), Some(0));
+        assert_eq!(next_start("文字而已".as_bytes(), 0), None);
+        // A street address may hold a context word before its house number.
+        assert_eq!(next_start("请写住址".as_bytes(), 0), Some(0));
+        let t = "寄到北京市朝阳区建国路88号";
+        assert_eq!(next_start(t.as_bytes(), 0), Some(0), "back from the house number");
+        let t = "截至二〇二〇年底完成45%";
+        assert_eq!(next_start(t.as_bytes(), 0), Some(t.find('4').unwrap_or(0)), "no look back");
+        let t = "一二三四五六车辆京A12345驶入";
+        assert_eq!(next_start(t.as_bytes(), 0), Some(t.find('京').unwrap_or(0)));
+        assert_eq!(next_start(b"Dear Sir, thank you", 0), None);
+    }
+}
