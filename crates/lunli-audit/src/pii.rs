@@ -155,7 +155,7 @@ pub fn scan(request: &PiiRequest, catalogue: &Catalogue, options: &RunOptions) -
         }
     }
     for path in expand_text(&texts)? {
-        let (file, tally) = scan_text(&path, &recogniser, request.minimum)?;
+        let (file, tally) = scan_text(&path, &recogniser, request.minimum, options.threads)?;
         total.merge(tally);
         report.inputs.push(InputSummary {
             path: path.clone(),
@@ -369,12 +369,21 @@ fn open(path: &str) -> Result<File, AuditError> {
     File::open(path).map_err(|e| AuditError::io(path, e))
 }
 
-fn scan_text(path: &str, recogniser: &Recogniser, minimum: Confidence) -> Result<(TextFileReport, Tally), AuditError> {
+/// Scans one text file, on `threads` threads (every core when not given): the findings are the
+/// same for any number.
+fn scan_text(
+    path: &str,
+    recogniser: &Recogniser,
+    minimum: Confidence,
+    threads: Option<usize>,
+) -> Result<(TextFileReport, Tally), AuditError> {
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut tally = Tally::default();
     let mut locations = Vec::new();
     let mut truncated = false;
     let stats = TextScanner::new(recogniser)
         .minimum(minimum)
+        .threads(threads)
         .scan(BufReader::new(crate::source::text_reader(path)?), path, &mut |piece| {
             for f in piece.findings {
                 let value = piece.value(f);
