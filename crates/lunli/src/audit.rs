@@ -1,11 +1,8 @@
 //! `lunli audit fairness|quality`: run an audit over data files, print it, write its HTML
 //! page, and with `--system` record it as evidence on the controls it concerns.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
@@ -198,50 +195,33 @@ pub(crate) fn input_error(e: AuditError) -> anyhow::Error {
 /// Runs `work` while a progress bar on standard error shows bytes, rows and time left — only
 /// when standard error is a terminal.
 pub(crate) fn with_progress<T>(progress: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
-    if !std::io::stderr().is_terminal() {
-        return work();
-    }
-    let done = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let (done, progress) = (done.clone(), progress.clone());
-        std::thread::spawn(move || {
-            let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
+    let progress = progress.clone();
+    let (mut pass, mut pass_started) = (0, std::time::Instant::now());
+    let update = move |bar: &indicatif::ProgressBar| {
+        // Each pass over the data restarts the bar and its rates.
+        // (The first pass started with the run, before the bar's first update.)
+        if progress.passes() != pass {
+            if pass != 0 {
+                pass_started = std::time::Instant::now();
             }
-            let started = std::time::Instant::now();
-            let (mut pass, mut pass_started) = (0, started);
-            while !done.load(Ordering::Relaxed) {
-                // Each pass over the data restarts the bar and its rates.
-                if progress.passes() != pass {
-                    pass = progress.passes();
-                    pass_started = std::time::Instant::now();
-                    bar.reset_eta();
-                }
-                // Only long runs get a bar; a short one finishes before it would appear.
-                if started.elapsed() > Duration::from_millis(500) {
-                    bar.set_length(progress.total_bytes().max(1));
-                    bar.set_position(progress.bytes());
-                    let seconds = pass_started.elapsed().as_secs_f64().max(0.001);
-                    bar.set_message(format!(
-                        "{} rows ({:.0}/s), pass {}",
-                        progress.rows(),
-                        progress.rows() as f64 / seconds,
-                        pass.max(1)
-                    ));
-                    bar.tick();
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            bar.finish_and_clear();
-        })
+            pass = progress.passes();
+            bar.reset_eta();
+        }
+        bar.set_length(progress.total_bytes().max(1));
+        bar.set_position(progress.bytes());
+        let seconds = pass_started.elapsed().as_secs_f64().max(0.001);
+        bar.set_message(format!(
+            "{} rows ({:.0}/s), pass {}",
+            progress.rows(),
+            progress.rows() as f64 / seconds,
+            pass.max(1)
+        ));
     };
-    let result = work();
-    done.store(true, Ordering::Relaxed);
-    let _ = watcher.join();
-    result
+    crate::progress::with_bar(
+        "{spinner} {elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+        update,
+        work,
+    )
 }
 
 fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result<()> {

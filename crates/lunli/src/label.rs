@@ -3,11 +3,8 @@
 //! for the implicit (metadata) and explicit labels, and add a conforming implicit label to a file
 //! without re-encoding it. With `--system`, a check is recorded as evidence on control C-16-05.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
@@ -248,34 +245,11 @@ fn write(args: &WriteArgs, out: &mut Out) -> Result<()> {
 
 /// A progress bar on standard error for runs longer than half a second, when it is a terminal.
 fn with_progress<T>(progress: &Arc<Progress>, work: impl FnOnce() -> T) -> T {
-    if !std::io::stderr().is_terminal() {
-        return work();
-    }
-    let done = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let (done, progress) = (done.clone(), progress.clone());
-        std::thread::spawn(move || {
-            let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files {msg}",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            let started = std::time::Instant::now();
-            while !done.load(Ordering::Relaxed) {
-                if started.elapsed() > Duration::from_millis(500) {
-                    bar.set_length(progress.files_total().max(1));
-                    bar.set_position(progress.files_done());
-                    bar.set_message(format!("{:.1} MB read", progress.bytes_read() as f64 / 1e6));
-                    bar.tick();
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            bar.finish_and_clear();
-        })
+    let progress = progress.clone();
+    let update = move |bar: &indicatif::ProgressBar| {
+        bar.set_length(progress.files_total().max(1));
+        bar.set_position(progress.files_done());
+        bar.set_message(format!("{:.1} MB read", progress.bytes_read() as f64 / 1e6));
     };
-    let result = work();
-    done.store(true, Ordering::Relaxed);
-    let _ = watcher.join();
-    result
+    crate::progress::with_bar("{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files {msg}", update, work)
 }

@@ -18,6 +18,7 @@ mod output;
 mod oversight;
 mod pack;
 mod pii;
+mod progress;
 mod report;
 mod serve;
 mod systems;
