@@ -11,8 +11,8 @@
 //! from those counts in one place ([`metrics`]), so partial results from many partitions, files
 //! or machines combine exactly.
 //!
-//! This crate is not a report renderer beyond its own self-contained HTML page, does not store
-//! anything (the caller records a report as evidence), and never prints, exits, reads the
+//! This crate renders nothing (lunli-report renders its JSON reports, audit pages included),
+//! stores nothing (the caller records a report as evidence), and never prints, exits, reads the
 //! environment or looks at the clock: the caller passes the time and watches [`Progress`].
 //!
 //! Start from [`fairness::audit`] with a [`fairness::FairnessRequest`], or [`quality::audit`]
@@ -22,7 +22,6 @@ pub mod bootstrap;
 mod engine;
 mod error;
 pub mod fairness;
-pub mod html;
 pub mod metrics;
 pub mod pii;
 pub mod policy;

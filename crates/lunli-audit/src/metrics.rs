@@ -107,18 +107,8 @@ impl GroupMetrics {
         })
     }
 
-    /// The rate metrics, in report order (count excluded).
-    pub const RATES: [&'static str; 9] = [
-        "base_rate",
-        "selection_rate",
-        "true_positive_rate",
-        "false_positive_rate",
-        "false_negative_rate",
-        "true_negative_rate",
-        "precision",
-        "negative_predictive_value",
-        "accuracy",
-    ];
+    /// The rate metrics, in report order (count excluded): the shared vocabulary's list.
+    pub const RATES: &'static [&'static str] = lunli_norms::terms::GROUP_RATES;
 }
 
 /// Area under the ROC curve from exact score counts: the probability that a random positive

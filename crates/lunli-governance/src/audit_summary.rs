@@ -15,6 +15,8 @@ use serde_json::{Map, Value};
 
 use lunli_norms::Text;
 
+pub use crate::audit_detail::*;
+
 /// The version of the summary this lunli writes. 0 means a summary recorded before summaries
 /// carried a version (their shape is that of version 1).
 pub const SUMMARY_VERSION: u32 = 1;
@@ -26,6 +28,8 @@ const VERSION_FIELD: &str = "summary_version";
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AuditSummary {
     pub version: u32,
+    /// `fairness`, `quality`, `pii`, `label`, … as the audit named itself.
+    pub audit: Option<String>,
     pub rows: Option<u64>,
     pub inputs: Vec<AuditInput>,
     pub findings: Vec<AuditFinding>,
@@ -33,6 +37,8 @@ pub struct AuditSummary {
     pub attributes: Vec<AttributeSummary>,
     /// Data quality: checks and findings per dimension of Art. 11.
     pub dimensions: Vec<DimensionSummary>,
+    /// What the audit's own page shows beyond this summary.
+    pub detail: AuditDetail,
     /// Fields present with a shape this version does not read, by path (`attributes[0].groups`).
     pub unreadable: Vec<String>,
 }
@@ -125,6 +131,7 @@ impl AuditSummary {
             }
         };
         let version = r.opt_u64(object, VERSION_FIELD, VERSION_FIELD).map_or(0, |v| v.min(u64::from(u32::MAX)) as u32);
+        let audit = r.opt_string(object, "audit", "");
         let rows = r.opt_u64(object, "rows", "rows");
         let inputs = r.list(object, "inputs", "", |r, input, at| AuditInput {
             path: r.string(input, "path", at),
@@ -156,7 +163,9 @@ impl AuditSummary {
             checks: r.opt_u64(dimension, "checks", &format!("{at}.checks")).unwrap_or(0),
             findings: r.opt_u64(dimension, "findings", &format!("{at}.findings")).unwrap_or(0),
         });
-        AuditSummary { version, rows, inputs, findings, attributes, dimensions, unreadable: r.unreadable }
+        let mut unreadable = r.unreadable;
+        let detail = AuditDetail::read(object, audit.as_deref(), &mut unreadable);
+        AuditSummary { version, audit, rows, inputs, findings, attributes, dimensions, detail, unreadable }
     }
 }
 

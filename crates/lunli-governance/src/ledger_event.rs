@@ -26,85 +26,108 @@ use crate::review::{HumanOutcome, ReviewItem};
 use crate::runtime::{Consent, DecisionRequest, Outcome, Reason, Suspension};
 use crate::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
 
-/// Something that happened, for the ledger, with the records or details it is about.
-#[derive(Debug, Clone, Copy)]
-pub enum LedgerEvent<'a> {
-    /// `person.add` — a person registered (the whole record).
-    PersonAdd { person: &'a Person },
-    /// `person.grant-role` — a sign-off role given to a person.
-    PersonGrantRole { person: &'a str, role: &'a str },
-    /// `person.training` — ethics training recorded for a person (Art. 22).
-    PersonTraining { person: &'a str, training: &'a Training },
-    /// `vendor.add` — a vendor registered (the whole record).
-    VendorAdd { vendor: &'a Vendor },
-    /// `vendor.due-diligence` — one due-diligence answer about a vendor.
-    VendorDueDiligence { vendor: &'a str, question: &'a str, answer: &'a DueDiligenceAnswer },
-    /// `system.register` — a system's first version.
-    SystemRegister { version: &'a SystemVersion },
-    /// `system.update` — a new version of a system's record.
-    SystemUpdate { version: &'a SystemVersion },
-    /// `playbook.loosen` — a playbook change that weakens human control over an approved
+/// Declares [`LedgerEvent`] with each variant's action string beside it, and from that one list
+/// [`ACTIONS`] and [`LedgerEvent::action`]: a new action is one line here and one arm in
+/// [`LedgerEvent::subject_and_payload`].
+macro_rules! ledger_events {
+    ($($(#[$doc:meta])* $variant:ident $({ $($field:ident: $ty:ty),* $(,)? })? $(($tuple:ty))? => $action:literal,)*) => {
+        /// Something that happened, for the ledger, with the records or details it is about.
+        #[derive(Debug, Clone, Copy)]
+        pub enum LedgerEvent<'a> {
+            $($(#[$doc])* $variant $({ $($field: $ty),* })? $(($tuple))?,)*
+        }
+
+        /// Every action the ledger records, in the order of [`LedgerEvent`]'s variants.
+        pub const ACTIONS: &[&str] = &[$($action),*];
+
+        impl LedgerEvent<'_> {
+            /// The dotted verb the ledger stores, e.g. `system.register`.
+            pub fn action(&self) -> &'static str {
+                match self {
+                    $(Self::$variant { .. } => $action,)*
+                }
+            }
+        }
+    };
+}
+
+ledger_events! {
+    /// A person registered (the whole record).
+    PersonAdd { person: &'a Person } => "person.add",
+    /// A sign-off role given to a person.
+    PersonGrantRole { person: &'a str, role: &'a str } => "person.grant-role",
+    /// Ethics training recorded for a person (Art. 22).
+    PersonTraining { person: &'a str, training: &'a Training } => "person.training",
+    /// A vendor registered (the whole record).
+    VendorAdd { vendor: &'a Vendor } => "vendor.add",
+    /// One due-diligence answer about a vendor.
+    VendorDueDiligence { vendor: &'a str, question: &'a str, answer: &'a DueDiligenceAnswer } => "vendor.due-diligence",
+    /// A system's first version.
+    SystemRegister { version: &'a SystemVersion } => "system.register",
+    /// A new version of a system's record.
+    SystemUpdate { version: &'a SystemVersion } => "system.update",
+    /// A playbook change that weakens human control over an approved
     /// system, recorded beside its `system.update`.
-    PlaybookLoosen { system: &'a str, version: u32, loosened: &'a [Loosening] },
-    /// `intake.record` — an intake taken for a system version, with its tier.
-    IntakeRecord { intake: &'a IntakeRecord },
-    /// `pack.activate` — a norm pack activated, replacing the active version `replaces`.
-    PackActivate { pack: &'a ActivePack, replaces: Option<&'a str> },
-    /// `assessment.open` — an assessment opened from intake `intake`, with the controls the tier
+    PlaybookLoosen { system: &'a str, version: u32, loosened: &'a [Loosening] } => "playbook.loosen",
+    /// An intake taken for a system version, with its tier.
+    IntakeRecord { intake: &'a IntakeRecord } => "intake.record",
+    /// A norm pack activated, replacing the active version `replaces`.
+    PackActivate { pack: &'a ActivePack, replaces: Option<&'a str> } => "pack.activate",
+    /// An assessment opened from intake `intake`, with the controls the tier
     /// requires.
-    AssessmentOpen { assessment: &'a Assessment, intake: u64, controls: &'a [String] },
-    /// `control.set` — a control's status changed in an assessment (the id stored upper-cased).
-    ControlSet { assessment: u64, control: &'a str, status: ControlStatus, justification: &'a str, comment: &'a str },
-    /// `evidence.add` — evidence attached to a control, numbered `evidence`.
-    EvidenceAdd { assessment: u64, control: &'a str, evidence: u32, item: &'a EvidenceItem, note: &'a str },
-    /// `assessment.submit` — an assessment submitted for sign-off.
-    AssessmentSubmit { assessment: u64 },
-    /// `assessment.reopen` — a submitted assessment reopened; its sign-offs lapse.
-    AssessmentReopen { assessment: u64, reason: &'a str, lapsed: &'a [SignOff] },
-    /// `assessment.signoff` — one sign-off in a role.
-    AssessmentSignOff { assessment: u64, role: &'a str, note: &'a str },
-    /// `assessment.approve` — the last required sign-off approved the assessment.
-    AssessmentApprove { assessment: &'a Assessment },
-    /// `system.suspend` — the kill switch pulled (Art. 3(4)); `incident` when an incident's
+    AssessmentOpen { assessment: &'a Assessment, intake: u64, controls: &'a [String] } => "assessment.open",
+    /// A control's status changed in an assessment (the id stored upper-cased).
+    ControlSet { assessment: u64, control: &'a str, status: ControlStatus, justification: &'a str, comment: &'a str } => "control.set",
+    /// Evidence attached to a control, numbered `evidence`.
+    EvidenceAdd { assessment: u64, control: &'a str, evidence: u32, item: &'a EvidenceItem, note: &'a str } => "evidence.add",
+    /// An assessment submitted for sign-off.
+    AssessmentSubmit { assessment: u64 } => "assessment.submit",
+    /// A submitted assessment reopened; its sign-offs lapse.
+    AssessmentReopen { assessment: u64, reason: &'a str, lapsed: &'a [SignOff] } => "assessment.reopen",
+    /// One sign-off in a role.
+    AssessmentSignOff { assessment: u64, role: &'a str, note: &'a str } => "assessment.signoff",
+    /// The last required sign-off approved the assessment.
+    AssessmentApprove { assessment: &'a Assessment } => "assessment.approve",
+    /// The kill switch pulled (Art. 3(4)); `incident` when an incident's
     /// severity pulled it.
-    SystemSuspend { suspension: &'a Suspension, incident: Option<u64> },
-    /// `system.resume` — a suspension lifted, with why (stored trimmed).
-    SystemResume { system: &'a str, purpose: Option<&'a str>, reason: &'a str, lifted: &'a Suspension },
-    /// `consent.set` — a subject's choice toward a system (Art. 16).
-    ConsentSet { consent: &'a Consent },
-    /// `key.add` — an API key made (never its secret or hash).
-    KeyAdd { key: &'a ApiKey },
-    /// `key.revoke` — an API key revoked.
-    KeyRevoke { key: &'a str },
-    /// `review.claim` — a reviewer took a queued decision.
-    ReviewClaim { review: &'a ReviewItem },
-    /// `review.resolve` — a reviewer's outcome for a queued decision (the note stored trimmed).
-    ReviewResolve { review: &'a ReviewItem, outcome: HumanOutcome, note: &'a str },
-    /// `incident.open` — an incident opened, with who to tell; `suspension_withheld` says why
+    SystemSuspend { suspension: &'a Suspension, incident: Option<u64> } => "system.suspend",
+    /// A suspension lifted, with why (stored trimmed).
+    SystemResume { system: &'a str, purpose: Option<&'a str>, reason: &'a str, lifted: &'a Suspension } => "system.resume",
+    /// A subject's choice toward a system (Art. 16).
+    ConsentSet { consent: &'a Consent } => "consent.set",
+    /// An API key made (never its secret or hash).
+    KeyAdd { key: &'a ApiKey } => "key.add",
+    /// An API key revoked.
+    KeyRevoke { key: &'a str } => "key.revoke",
+    /// A reviewer took a queued decision.
+    ReviewClaim { review: &'a ReviewItem } => "review.claim",
+    /// A reviewer's outcome for a queued decision (the note stored trimmed).
+    ReviewResolve { review: &'a ReviewItem, outcome: HumanOutcome, note: &'a str } => "review.resolve",
+    /// An incident opened, with who to tell; `suspension_withheld` says why
     /// the playbook's suspension was not applied, when it was not.
-    IncidentOpen { incident: &'a Incident, contacts: &'a [&'a Contact], suspension_withheld: Option<&'a str> },
-    /// `incident.acknowledge` — an incident acknowledged, `late` after its deadline.
-    IncidentAcknowledge { incident: &'a Incident, note: &'a str, late: bool },
-    /// `incident.resolve` — an incident resolved, `late` after its deadline.
-    IncidentResolve { incident: &'a Incident, note: &'a str, late: bool },
-    /// `feedback.submit` — feedback from the public about a system (Art. 17).
-    FeedbackSubmit { feedback: &'a Feedback },
-    /// `outcome.report` — reported outcomes of a system's decisions.
-    OutcomeReport { system: &'a str, outcomes: &'a [OutcomeReport] },
-    /// `alert.raise` — a monitor crossed its threshold.
-    AlertRaise { alert: &'a Alert },
-    /// `alert.clear` — a monitor fell back within its threshold.
-    AlertClear { alert: u64, system: &'a str, reading: &'a Reading },
-    /// `decision` — the runtime gateway's answer to one request.
-    Decision { id: &'a str, request: &'a DecisionRequest, outcome: Outcome, reasons: &'a [Reason] },
-    /// `access.refused` — the access policy refused a key an action.
-    AccessRefused { key: &'a str, action: &'a str, why: &'a str },
-    /// `dashboard.sign-in` — a key signed in to the dashboard.
-    DashboardSignIn { key: &'a str },
-    /// `report.issue` — a report's content digest, anchored in the ledger.
-    ReportIssue(ReportIssue<'a>),
-    /// `report.file` — a file (a PDF) written from an anchored report.
-    ReportFile(ReportFile<'a>),
+    IncidentOpen { incident: &'a Incident, contacts: &'a [&'a Contact], suspension_withheld: Option<&'a str> } => "incident.open",
+    /// An incident acknowledged, `late` after its deadline.
+    IncidentAcknowledge { incident: &'a Incident, note: &'a str, late: bool } => "incident.acknowledge",
+    /// An incident resolved, `late` after its deadline.
+    IncidentResolve { incident: &'a Incident, note: &'a str, late: bool } => "incident.resolve",
+    /// Feedback from the public about a system (Art. 17).
+    FeedbackSubmit { feedback: &'a Feedback } => "feedback.submit",
+    /// Reported outcomes of a system's decisions.
+    OutcomeReport { system: &'a str, outcomes: &'a [OutcomeReport] } => "outcome.report",
+    /// A monitor crossed its threshold.
+    AlertRaise { alert: &'a Alert } => "alert.raise",
+    /// A monitor fell back within its threshold.
+    AlertClear { alert: u64, system: &'a str, reading: &'a Reading } => "alert.clear",
+    /// The runtime gateway's answer to one request.
+    Decision { id: &'a str, request: &'a DecisionRequest, outcome: Outcome, reasons: &'a [Reason] } => "decision",
+    /// The access policy refused a key an action.
+    AccessRefused { key: &'a str, action: &'a str, why: &'a str } => "access.refused",
+    /// A key signed in to the dashboard.
+    DashboardSignIn { key: &'a str } => "dashboard.sign-in",
+    /// A report's content digest, anchored in the ledger.
+    ReportIssue(ReportIssue<'a>) => "report.issue",
+    /// A file (a PDF) written from an anchored report.
+    ReportFile(ReportFile<'a>) => "report.file",
 }
 
 /// A report anchored in the ledger: what it is about (`system:ID` or `organisation`), its kind,
@@ -132,231 +155,160 @@ pub struct ReportFile<'a> {
     pub report_entry: u64,
 }
 
-/// Every action the ledger records, in the order of [`LedgerEvent`]'s variants.
-pub const ACTIONS: [&str; 36] = [
-    "person.add",
-    "person.grant-role",
-    "person.training",
-    "vendor.add",
-    "vendor.due-diligence",
-    "system.register",
-    "system.update",
-    "playbook.loosen",
-    "intake.record",
-    "pack.activate",
-    "assessment.open",
-    "control.set",
-    "evidence.add",
-    "assessment.submit",
-    "assessment.reopen",
-    "assessment.signoff",
-    "assessment.approve",
-    "system.suspend",
-    "system.resume",
-    "consent.set",
-    "key.add",
-    "key.revoke",
-    "review.claim",
-    "review.resolve",
-    "incident.open",
-    "incident.acknowledge",
-    "incident.resolve",
-    "feedback.submit",
-    "outcome.report",
-    "alert.raise",
-    "alert.clear",
-    "decision",
-    "access.refused",
-    "dashboard.sign-in",
-    "report.issue",
-    "report.file",
-];
-
 impl LedgerEvent<'_> {
-    /// The dotted verb the ledger stores, e.g. `system.register`.
-    pub fn action(&self) -> &'static str {
-        match self {
-            Self::PersonAdd { .. } => "person.add",
-            Self::PersonGrantRole { .. } => "person.grant-role",
-            Self::PersonTraining { .. } => "person.training",
-            Self::VendorAdd { .. } => "vendor.add",
-            Self::VendorDueDiligence { .. } => "vendor.due-diligence",
-            Self::SystemRegister { .. } => "system.register",
-            Self::SystemUpdate { .. } => "system.update",
-            Self::PlaybookLoosen { .. } => "playbook.loosen",
-            Self::IntakeRecord { .. } => "intake.record",
-            Self::PackActivate { .. } => "pack.activate",
-            Self::AssessmentOpen { .. } => "assessment.open",
-            Self::ControlSet { .. } => "control.set",
-            Self::EvidenceAdd { .. } => "evidence.add",
-            Self::AssessmentSubmit { .. } => "assessment.submit",
-            Self::AssessmentReopen { .. } => "assessment.reopen",
-            Self::AssessmentSignOff { .. } => "assessment.signoff",
-            Self::AssessmentApprove { .. } => "assessment.approve",
-            Self::SystemSuspend { .. } => "system.suspend",
-            Self::SystemResume { .. } => "system.resume",
-            Self::ConsentSet { .. } => "consent.set",
-            Self::KeyAdd { .. } => "key.add",
-            Self::KeyRevoke { .. } => "key.revoke",
-            Self::ReviewClaim { .. } => "review.claim",
-            Self::ReviewResolve { .. } => "review.resolve",
-            Self::IncidentOpen { .. } => "incident.open",
-            Self::IncidentAcknowledge { .. } => "incident.acknowledge",
-            Self::IncidentResolve { .. } => "incident.resolve",
-            Self::FeedbackSubmit { .. } => "feedback.submit",
-            Self::OutcomeReport { .. } => "outcome.report",
-            Self::AlertRaise { .. } => "alert.raise",
-            Self::AlertClear { .. } => "alert.clear",
-            Self::Decision { .. } => "decision",
-            Self::AccessRefused { .. } => "access.refused",
-            Self::DashboardSignIn { .. } => "dashboard.sign-in",
-            Self::ReportIssue(_) => "report.issue",
-            Self::ReportFile(_) => "report.file",
-        }
-    }
-
     /// What it happened to: `person:ID`, `system:ID`, `assessment:N`, `key:ID` …
     pub fn subject(&self) -> String {
-        match self {
-            Self::PersonAdd { person } => format!("person:{}", person.id),
-            Self::PersonGrantRole { person, .. } | Self::PersonTraining { person, .. } => format!("person:{person}"),
-            Self::VendorAdd { vendor } => format!("vendor:{}", vendor.id),
-            Self::VendorDueDiligence { vendor, .. } => format!("vendor:{vendor}"),
-            Self::SystemRegister { version } | Self::SystemUpdate { version } => {
-                format!("system:{}", version.system.id)
-            }
-            Self::PlaybookLoosen { system, .. }
-            | Self::SystemResume { system, .. }
-            | Self::OutcomeReport { system, .. } => format!("system:{system}"),
-            Self::IntakeRecord { intake } => format!("system:{}", intake.system),
-            Self::PackActivate { pack, .. } => format!("pack:{}", pack.id),
-            Self::AssessmentOpen { assessment, .. } | Self::AssessmentApprove { assessment } => {
-                format!("assessment:{}", assessment.id)
-            }
-            Self::ControlSet { assessment, .. }
-            | Self::EvidenceAdd { assessment, .. }
-            | Self::AssessmentSubmit { assessment }
-            | Self::AssessmentReopen { assessment, .. }
-            | Self::AssessmentSignOff { assessment, .. } => format!("assessment:{assessment}"),
-            Self::SystemSuspend { suspension, .. } => format!("system:{}", suspension.system),
-            Self::ConsentSet { consent } => format!("system:{}", consent.system),
-            Self::KeyAdd { key } => format!("key:{}", key.id),
-            Self::KeyRevoke { key } | Self::AccessRefused { key, .. } | Self::DashboardSignIn { key } => {
-                format!("key:{key}")
-            }
-            Self::ReviewClaim { review } | Self::ReviewResolve { review, .. } => format!("review:{}", review.id),
-            Self::IncidentOpen { incident, .. }
-            | Self::IncidentAcknowledge { incident, .. }
-            | Self::IncidentResolve { incident, .. } => format!("incident:{}", incident.id),
-            Self::FeedbackSubmit { feedback } => format!("system:{}", feedback.system),
-            Self::AlertRaise { alert } => format!("alert:{}", alert.id),
-            Self::AlertClear { alert, .. } => format!("alert:{alert}"),
-            Self::Decision { request, .. } => format!("system:{}", request.system),
-            Self::ReportIssue(issue) => issue.subject.to_string(),
-            Self::ReportFile(file) => file.subject.to_string(),
-        }
+        self.subject_and_payload().0
     }
 
     /// The details, as the ledger stores them.
     pub fn payload(&self) -> Value {
+        self.subject_and_payload().1
+    }
+
+    /// The subject and the details, one arm per action.
+    fn subject_and_payload(&self) -> (String, Value) {
         match *self {
-            Self::PersonAdd { person } => json!(person),
-            Self::PersonGrantRole { role, .. } => json!({ "role": role }),
-            Self::PersonTraining { training, .. } => json!(training),
-            Self::VendorAdd { vendor } => json!(vendor),
-            Self::VendorDueDiligence { question, answer, .. } => json!({ "question": question, "answer": answer }),
-            Self::SystemRegister { version } | Self::SystemUpdate { version } => json!(version),
-            Self::PlaybookLoosen { version, loosened, .. } => json!({ "version": version, "loosened": loosened }),
-            Self::IntakeRecord { intake } => json!(intake),
-            Self::PackActivate { pack, replaces } => json!({
-                "id": pack.id, "version": pack.version, "digest": pack.digest, "extends": pack.extends,
-                "replaces": replaces, "files": pack.files.iter().map(|f| &f.path).collect::<Vec<_>>(),
-            }),
-            Self::AssessmentOpen { assessment, intake, controls } => json!({
-                "system": assessment.system, "version": assessment.version, "tier": assessment.tier,
-                "intake": intake, "controls": controls, "roles": assessment.required_roles,
-            }),
-            Self::ControlSet { control, status, justification, comment, .. } => json!({
-                "control": control.to_ascii_uppercase(), "status": status, "justification": justification,
-                "comment": comment,
-            }),
-            Self::EvidenceAdd { control, evidence, item, note, .. } => {
-                json!({ "control": control, "evidence": evidence, "item": item, "note": note })
+            Self::PersonAdd { person } => (format!("person:{}", person.id), json!(person)),
+            Self::PersonGrantRole { person, role } => (format!("person:{person}"), json!({ "role": role })),
+            Self::PersonTraining { person, training } => (format!("person:{person}"), json!(training)),
+            Self::VendorAdd { vendor } => (format!("vendor:{}", vendor.id), json!(vendor)),
+            Self::VendorDueDiligence { vendor, question, answer } => {
+                (format!("vendor:{vendor}"), json!({ "question": question, "answer": answer }))
             }
-            Self::AssessmentSubmit { .. } | Self::KeyRevoke { .. } | Self::DashboardSignIn { .. } => json!({}),
-            Self::AssessmentReopen { reason, lapsed, .. } => json!({ "reason": reason, "lapsed_signoffs": lapsed }),
-            Self::AssessmentSignOff { role, note, .. } => json!({ "role": role, "note": note }),
-            Self::AssessmentApprove { assessment } => json!({
-                "system": assessment.system, "version": assessment.version, "review_due": assessment.review_due(),
-            }),
-            Self::SystemSuspend { suspension, incident: None } => json!(suspension),
-            Self::SystemSuspend { suspension, incident: Some(incident) } => {
-                json!({ "suspension": suspension, "incident": incident })
+            Self::SystemRegister { version } => (format!("system:{}", version.system.id), json!(version)),
+            Self::SystemUpdate { version } => (format!("system:{}", version.system.id), json!(version)),
+            Self::PlaybookLoosen { system, version, loosened } => {
+                (format!("system:{system}"), json!({ "version": version, "loosened": loosened }))
             }
-            Self::SystemResume { purpose, reason, lifted, .. } => {
-                json!({ "purpose": purpose, "reason": reason.trim(), "lifted": lifted })
+            Self::IntakeRecord { intake } => (format!("system:{}", intake.system), json!(intake)),
+            Self::PackActivate { pack, replaces } => (
+                format!("pack:{}", pack.id),
+                json!({
+                    "id": pack.id, "version": pack.version, "digest": pack.digest, "extends": pack.extends,
+                    "replaces": replaces, "files": pack.files.iter().map(|f| &f.path).collect::<Vec<_>>(),
+                }),
+            ),
+            Self::AssessmentOpen { assessment, intake, controls } => (
+                format!("assessment:{}", assessment.id),
+                json!({
+                    "system": assessment.system, "version": assessment.version, "tier": assessment.tier,
+                    "intake": intake, "controls": controls, "roles": assessment.required_roles,
+                }),
+            ),
+            Self::ControlSet { assessment, control, status, justification, comment } => (
+                format!("assessment:{assessment}"),
+                json!({
+                    "control": control.to_ascii_uppercase(), "status": status, "justification": justification,
+                    "comment": comment,
+                }),
+            ),
+            Self::EvidenceAdd { assessment, control, evidence, item, note } => (
+                format!("assessment:{assessment}"),
+                json!({ "control": control, "evidence": evidence, "item": item, "note": note }),
+            ),
+            Self::AssessmentSubmit { assessment } => (format!("assessment:{assessment}"), json!({})),
+            Self::AssessmentReopen { assessment, reason, lapsed } => {
+                (format!("assessment:{assessment}"), json!({ "reason": reason, "lapsed_signoffs": lapsed }))
             }
-            Self::ConsentSet { consent } => json!(consent),
-            Self::KeyAdd { key } => json!({ "name": key.name, "person": key.person, "roles": key.roles }),
-            Self::ReviewClaim { review } => {
-                json!({ "decision": review.decision, "decision_index": review.decision_index })
+            Self::AssessmentSignOff { assessment, role, note } => {
+                (format!("assessment:{assessment}"), json!({ "role": role, "note": note }))
             }
-            Self::ReviewResolve { review, outcome, note } => json!({
-                "system": review.system, "decision": review.decision, "decision_index": review.decision_index,
-                "outcome": outcome, "note": note.trim(),
-            }),
+            Self::AssessmentApprove { assessment } => (
+                format!("assessment:{}", assessment.id),
+                json!({
+                    "system": assessment.system, "version": assessment.version, "review_due": assessment.review_due(),
+                }),
+            ),
+            Self::SystemSuspend { suspension, incident } => (
+                format!("system:{}", suspension.system),
+                match incident {
+                    None => json!(suspension),
+                    Some(incident) => json!({ "suspension": suspension, "incident": incident }),
+                },
+            ),
+            Self::SystemResume { system, purpose, reason, lifted } => {
+                (format!("system:{system}"), json!({ "purpose": purpose, "reason": reason.trim(), "lifted": lifted }))
+            }
+            Self::ConsentSet { consent } => (format!("system:{}", consent.system), json!(consent)),
+            Self::KeyAdd { key } => {
+                (format!("key:{}", key.id), json!({ "name": key.name, "person": key.person, "roles": key.roles }))
+            }
+            Self::KeyRevoke { key } => (format!("key:{key}"), json!({})),
+            Self::ReviewClaim { review } => (
+                format!("review:{}", review.id),
+                json!({ "decision": review.decision, "decision_index": review.decision_index }),
+            ),
+            Self::ReviewResolve { review, outcome, note } => (
+                format!("review:{}", review.id),
+                json!({
+                    "system": review.system, "decision": review.decision, "decision_index": review.decision_index,
+                    "outcome": outcome, "note": note.trim(),
+                }),
+            ),
             Self::IncidentOpen { incident, contacts, suspension_withheld } => {
                 let mut payload = json!({ "incident": incident, "contacts": contacts });
                 if let Some(why) = suspension_withheld {
                     payload["suspension_withheld"] = json!(why);
                 }
-                payload
+                (format!("incident:{}", incident.id), payload)
             }
-            Self::IncidentAcknowledge { incident, note, late } | Self::IncidentResolve { incident, note, late } => {
-                json!({ "system": incident.system, "note": note.trim(), "late": late })
+            Self::IncidentAcknowledge { incident, note, late } => (
+                format!("incident:{}", incident.id),
+                json!({ "system": incident.system, "note": note.trim(), "late": late }),
+            ),
+            Self::IncidentResolve { incident, note, late } => (
+                format!("incident:{}", incident.id),
+                json!({ "system": incident.system, "note": note.trim(), "late": late }),
+            ),
+            Self::FeedbackSubmit { feedback } => (format!("system:{}", feedback.system), json!(feedback)),
+            Self::OutcomeReport { system, outcomes } => {
+                (format!("system:{system}"), json!({ "count": outcomes.len(), "outcomes": outcomes }))
             }
-            Self::FeedbackSubmit { feedback } => json!(feedback),
-            Self::OutcomeReport { outcomes, .. } => json!({ "count": outcomes.len(), "outcomes": outcomes }),
-            Self::AlertRaise { alert } => json!(alert),
-            Self::AlertClear { system, reading, .. } => json!({ "system": system, "reading": reading }),
-            Self::Decision { id, request, outcome, reasons } => json!({
-                "id": id,
-                "subject": request.subject,
-                "purpose": request.purpose,
-                "impact": request.impact,
-                "confidence": request.confidence,
-                "channel": request.channel,
-                "outcome": outcome,
-                "reasons": reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
-            }),
-            Self::AccessRefused { action, why, .. } => json!({ "action": action, "why": why }),
+            Self::AlertRaise { alert } => (format!("alert:{}", alert.id), json!(alert)),
+            Self::AlertClear { alert, system, reading } => {
+                (format!("alert:{alert}"), json!({ "system": system, "reading": reading }))
+            }
+            Self::Decision { id, request, outcome, reasons } => (
+                format!("system:{}", request.system),
+                json!({
+                    "id": id,
+                    "subject": request.subject,
+                    "purpose": request.purpose,
+                    "impact": request.impact,
+                    "confidence": request.confidence,
+                    "channel": request.channel,
+                    "outcome": outcome,
+                    "reasons": reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+                }),
+            ),
+            Self::AccessRefused { key, action, why } => (format!("key:{key}"), json!({ "action": action, "why": why })),
+            Self::DashboardSignIn { key } => (format!("key:{key}"), json!({})),
             Self::ReportIssue(issue) => {
                 let mut payload =
                     json!({ "kind": issue.kind, "content_sha256": issue.content_sha256, "format": issue.format });
                 if let (Some(page), Some(fields)) = (issue.html_sha256, payload.as_object_mut()) {
                     fields.insert("html_sha256".into(), Value::String(page.to_string()));
                 }
-                payload
+                (issue.subject.to_string(), payload)
             }
-            Self::ReportFile(file) => json!({
-                "kind": file.kind,
-                "format": file.format,
-                "file_sha256": file.file_sha256,
-                "content_sha256": file.content_sha256,
-                "report_entry": file.report_entry,
-            }),
+            Self::ReportFile(file) => (
+                file.subject.to_string(),
+                json!({
+                    "kind": file.kind,
+                    "format": file.format,
+                    "file_sha256": file.file_sha256,
+                    "content_sha256": file.content_sha256,
+                    "report_entry": file.report_entry,
+                }),
+            ),
         }
     }
 
     /// The stored form, as `actor` did it at `at`. The one place an [`Event`] is made.
     pub(crate) fn to_event(self, actor: impl Into<String>, at: Timestamp) -> Event {
-        Event {
-            actor: actor.into(),
-            action: self.action().to_string(),
-            subject: self.subject(),
-            at,
-            payload: self.payload(),
-        }
+        let (subject, payload) = self.subject_and_payload();
+        Event { actor: actor.into(), action: self.action().to_string(), subject, at, payload }
     }
 }
 

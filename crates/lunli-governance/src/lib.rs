@@ -31,6 +31,7 @@
 
 pub mod actor;
 pub mod assessment;
+mod audit_detail;
 pub mod audit_summary;
 pub mod crosswalk;
 mod error;

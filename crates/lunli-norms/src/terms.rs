@@ -61,6 +61,20 @@ pub const GROUP_METRICS: &[Term] = &[
     Term::new("calibration_error", "校准误差", "calibration error"),
 ];
 
+/// The rate metrics of [`GROUP_METRICS`] in report order (`count`, `auc` and
+/// `calibration_error` excluded): what the fairness audit computes for every group.
+pub const GROUP_RATES: &[&str] = &[
+    "base_rate",
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "true_negative_rate",
+    "precision",
+    "negative_predictive_value",
+    "accuracy",
+];
+
 /// The audits, by the `audit` tag of their results.
 pub const AUDITS: &[Term] = &[
     Term::new("fairness", "公平性审计（第十三条）", "Fairness audit (Art. 13)"),

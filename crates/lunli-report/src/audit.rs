@@ -4,10 +4,10 @@
 //! version does not read is listed in `unreadable` and shown, never silently dropped.
 
 use jiff::Timestamp;
-use lunli_governance::audit_summary::AuditSummary;
 pub use lunli_governance::audit_summary::{
     AttributeSummary as AttributeResult, AuditFinding, AuditInput, Disparity, Estimate, GroupSummary as GroupResult,
 };
+use lunli_governance::audit_summary::{AuditSummary, DimensionSummary};
 use lunli_norms::Text;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -54,6 +54,19 @@ pub struct DimensionResult {
     pub findings: u64,
 }
 
+/// The data-quality dimensions of a summary, named for people.
+pub(crate) fn dimension_results(dimensions: Vec<DimensionSummary>) -> Vec<DimensionResult> {
+    dimensions
+        .into_iter()
+        .map(|d| DimensionResult {
+            name: lunli_norms::terms::quality_dimension(&d.dimension),
+            dimension: d.dimension,
+            checks: d.checks,
+            findings: d.findings,
+        })
+        .collect()
+}
+
 fn digest(summary: &Value) -> String {
     let bytes = serde_jcs::to_vec(summary).unwrap_or_else(|_| summary.to_string().into_bytes());
     lunli_ledger::Hash::sha256(&bytes).to_hex()
@@ -68,16 +81,7 @@ pub(crate) fn audit_result(
     evidence: &lunli_governance::Evidence,
 ) -> AuditResult {
     let view = AuditSummary::read(summary);
-    let dimensions = view
-        .dimensions
-        .into_iter()
-        .map(|d| DimensionResult {
-            name: lunli_norms::terms::quality_dimension(&d.dimension),
-            dimension: d.dimension,
-            checks: d.checks,
-            findings: d.findings,
-        })
-        .collect();
+    let dimensions = dimension_results(view.dimensions);
     AuditResult {
         audit: audit.to_string(),
         passed,

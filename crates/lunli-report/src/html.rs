@@ -14,6 +14,7 @@
 //! `system`, `audit`, `org` and `proof`.
 
 mod audit;
+mod audit_page;
 mod charts;
 mod org;
 mod page;
@@ -31,6 +32,7 @@ use crate::ReportError;
 use crate::anchor::Document;
 use crate::verify::Verification;
 
+pub use audit_page::audit_page;
 pub use lunli_norms::Languages;
 pub use org::org_page;
 pub use system::system_page;
@@ -125,10 +127,8 @@ fn data_block<T: Serialize>(id: &str, value: &T) -> Markup {
     html! { script type="application/json" id=(id) { (PreEscaped(json)) } "\n" }
 }
 
-/// A page around `content`, up to where its proof section goes; its report's content follows
-/// `content` as a data block. `</body></html>` come after the proof section (see [`PAGE_END`]), so
-/// the shell is opened here as text around the escaped head.
-fn unsealed<T: Serialize>(page: &page::Page, title: &str, content: Markup, report: &T) -> Unsealed {
+/// A page's opening, up to and including `<body>`: the escaped head with the report's style.
+fn opening(page: &page::Page, title: &str) -> String {
     let head = html! {
         head {
             "\n" meta charset="utf-8"; "\n"
@@ -141,16 +141,19 @@ fn unsealed<T: Serialize>(page: &page::Page, title: &str, content: Markup, repor
         Languages::En => "en",
         Languages::Zh | Languages::Both => "zh-CN",
     };
-    let body = [
-        "<!DOCTYPE html>\n<html lang=\"",
-        lang,
-        "\">\n",
-        &head.into_string(),
-        "\n<body>\n",
-        &content.into_string(),
-        &data_block(CONTENT_ID, report).into_string(),
-    ]
-    .concat();
+    ["<!DOCTYPE html>\n<html lang=\"", lang, "\">\n", &head.into_string(), "\n<body>\n"].concat()
+}
+
+/// A whole page around `content` that is not recorded: no data block, no proof section.
+fn standalone(page: &page::Page, title: &str, content: Markup) -> String {
+    [opening(page, title), content.into_string(), PAGE_END.to_string()].concat()
+}
+
+/// A page around `content`, up to where its proof section goes; its report's content follows
+/// `content` as a data block. `</body></html>` come after the proof section (see [`PAGE_END`]), so
+/// the shell is opened here as text around the escaped head.
+fn unsealed<T: Serialize>(page: &page::Page, title: &str, content: Markup, report: &T) -> Unsealed {
+    let body = [opening(page, title), content.into_string(), data_block(CONTENT_ID, report).into_string()].concat();
     Unsealed { lang: page.lang, body }
 }
 

@@ -241,7 +241,7 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
         with_progress(&options.progress, || fairness::audit(&request, &policy.fairness, &ctx.catalogue, &options))
             .map_err(input_error)?;
     if let Some(path) = &args.run.html {
-        write_html(path, &lunli_audit::html::fairness(&report))?;
+        write_html(path, &report)?;
     }
     let evidence = match &args.run.system {
         Some(system) => record(ctx, system, "fairness", report.passed, &report, &report.controls, &args.files)?,
@@ -313,7 +313,7 @@ fn quality_command(ctx: &Context, args: &QualityArgs, out: &mut Out) -> Result<(
         with_progress(&options.progress, || quality::audit(&request, &policy.quality, &ctx.catalogue, now(), &options))
             .map_err(input_error)?;
     if let Some(path) = &args.run.html {
-        write_html(path, &lunli_audit::html::quality(&report))?;
+        write_html(path, &report)?;
     }
     let evidence = match &args.run.system {
         Some(system) => record(ctx, system, "quality", report.passed, &report, &report.controls, &args.files)?,
@@ -338,7 +338,12 @@ pub(crate) fn gate(strict: bool, passed: bool, audit: &str) -> Result<()> {
     Ok(())
 }
 
-fn write_html(path: &PathBuf, page: &str) -> Result<()> {
+/// Writes an audit's report as its page (lunli-report renders it from the same typed summary a
+/// recorded run is reported from). Pages carry both languages: they are attached to assessments
+/// that readers of either language sign.
+pub(crate) fn write_html(path: &std::path::Path, report: &impl Serialize) -> Result<()> {
+    let value = serde_json::to_value(report).context("encoding the report")?;
+    let page = lunli_report::html::audit_page(&value, lunli_norms::Languages::Both);
     std::fs::write(path, page).with_context(|| format!("cannot write {}", path.display()))
 }
 

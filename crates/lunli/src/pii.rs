@@ -105,8 +105,7 @@ pub(crate) fn pii_command(ctx: &Context, args: &PiiArgs, out: &mut Out) -> Resul
     let report =
         with_progress(&options.progress, || pii::scan(&request, &ctx.catalogue, &options)).map_err(input_error)?;
     if let Some(path) = &args.run.html {
-        std::fs::write(path, lunli_audit::html::pii(&report))
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        crate::audit::write_html(path, &report)?;
     }
     let evidence = match &args.run.system {
         Some(system) => record(ctx, system, "pii", report.passed, &report, &report.controls, &args.files)?,

@@ -106,11 +106,25 @@ fn a_run_with_system_lands_as_evidence_on_its_controls() {
     assert_eq!(report["evidence"][0]["control"], "C-13-03");
     let page = std::fs::read_to_string(&html).expect("HTML written");
     assert!(page.contains("<svg") && page.contains("Female") && !page.contains("<script"));
+    // Rendered by lunli-report from the typed summary: every rate, the limits, the bootstrap.
+    for term in ["差别影响比", "disparate impact ratio", "≥ 0.8", "20 replicates", "20 次重抽样", "精确率", "C-13-03"]
+    {
+        assert!(page.contains(term), "the fairness page lacks {term}");
+    }
 
     let test = shared("adult/adult.test.csv");
     let rules =
         write(data.dir.path(), "rules.yaml", "null_values: ['?']\ncolumns:\n  sex: { allowed: [Male, Female] }\n");
-    let quality = data.json("li-wei", &["audit", "quality", &test, "--rules", &rules, "--system", "credit-scoring"]);
+    let quality_html = data.dir.path().join("quality.html").display().to_string();
+    let quality = data.json(
+        "li-wei",
+        &["audit", "quality", &test, "--rules", &rules, "--system", "credit-scoring", "--html", &quality_html],
+    );
+    let page = std::fs::read_to_string(&quality_html).expect("quality page written");
+    for term in ["数据质量审计", "Data-quality audit", "缺失率", "sex", "workclass", "<svg"] {
+        assert!(page.contains(term), "the quality page lacks {term}");
+    }
+    assert!(!page.contains("<script"), "no script on an audit page");
     assert_eq!(quality["evidence"][0]["control"], "C-11-02");
 
     let assessment = data.json("admin", &["assess", "credit-scoring"]);

@@ -6,7 +6,9 @@ use maud::{Markup, html};
 
 use super::charts::{dimension_chart, estimate_cell, estimate_chart};
 use super::page::{Page, facts, lines, opt, time};
-use crate::audit::{AuditResult, Estimate};
+use lunli_governance::audit_summary::FairnessLimits;
+
+use crate::audit::{AuditFinding, AuditResult, DimensionResult, Disparity, Estimate};
 
 /// An audit's verdict as a badge.
 pub(crate) fn verdict_badge(page: &Page, passed: bool) -> Markup {
@@ -26,17 +28,12 @@ pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
     html! {
         h3 { (page.t(&terms::audit(&audit.audit))) " " (verdict_badge(page, audit.passed)) } "\n"
         (facts)
-        @if !audit.unreadable.is_empty() {
-            p class="muted" {
-                (page.l("记录的摘要中有以下字段无法按本版本读取，未在此显示：", "These fields of the recorded summary could not be read by this version and are not shown: "))
-                span class="mono" { (audit.unreadable.join(", ")) }
-            }
-        }
+        (unreadable_note(page, &audit.unreadable))
         @for attribute in &audit.attributes {
-            @let rows: Vec<(String, Option<&Estimate>, bool)> =
-                attribute.groups.iter().map(|g| (g.group.clone(), g.selection_rate.as_ref(), g.small)).collect();
+            @let rows: Vec<(String, Option<Estimate>, bool)> =
+                attribute.groups.iter().map(|g| (g.group.clone(), g.selection_rate.clone(), g.small)).collect();
             figure {
-                (estimate_chart(&rows, &format!("selection rate by {}", attribute.attribute)))
+                (estimate_chart(&rows, &format!("selection rate by {}", attribute.attribute), None))
                 figcaption {
                     (page.l(
                         &format!("按 {} 分组的选择率（点）及其置信区间（横线）", attribute.attribute),
@@ -66,24 +63,52 @@ pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
                     }
                 }
             }
-            table {
-                (page.head(&[("差异指标", "Disparity"), ("值 [置信区间]", "Value [confidence interval]")]))
-                tbody {
-                    @for d in &attribute.disparities {
-                        tr {
-                            td { (page.t(&terms::disparity(&d.metric))) }
-                            td class="num" { (estimate_cell(Some(&d.estimate))) }
-                        }
-                    }
-                }
-            }
+            (disparity_table(page, &attribute.disparities, None))
         }
         @if small {
             p class="muted" { (page.l("* 样本过少，估计不可靠。", "* too few rows for a reliable estimate.")) }
         }
-        @if !audit.dimensions.is_empty() {
+        (dimension_figure(page, &audit.dimensions))
+        (findings_table(page, &audit.findings))
+    }
+}
+
+/// The disparities of one attribute with their intervals, and beside each the policy's limit
+/// and whether the value keeps it, when the run's limits are known.
+pub(crate) fn disparity_table(page: &Page, disparities: &[Disparity], limits: Option<&FairnessLimits>) -> Markup {
+    html! {
+        table {
+            @if limits.is_some() {
+                (page.head(&[("差异指标", "Disparity"), ("值 [置信区间]", "Value [confidence interval]"), ("阈值", "Limit")]))
+            } @else {
+                (page.head(&[("差异指标", "Disparity"), ("值 [置信区间]", "Value [confidence interval]")]))
+            }
+            tbody {
+                @for d in disparities {
+                    @let limit = limits.and_then(|l| l.of(&d.metric));
+                    @let class = match limit {
+                        Some(l) if l.breached_by(d.estimate.value) => "num bad",
+                        Some(_) => "num ok",
+                        None => "num",
+                    };
+                    tr {
+                        td { (page.t(&terms::disparity(&d.metric))) }
+                        td class=(class) { (estimate_cell(Some(&d.estimate))) }
+                        @if limits.is_some() { td { (limit.map(|l| l.describe()).unwrap_or_else(|| "—".into())) } }
+                    }
+                }
+            }
+        }
+        "\n"
+    }
+}
+
+/// Art. 11's data-quality dimensions as a chart; nothing when the audit has none.
+pub(crate) fn dimension_figure(page: &Page, dimensions: &[DimensionResult]) -> Markup {
+    html! {
+        @if !dimensions.is_empty() {
             figure {
-                (dimension_chart(page, &audit.dimensions))
+                (dimension_chart(page, dimensions))
                 figcaption {
                     (page.l(
                         "第十一条所列数据质量维度：绿色为通过的检查，红色为发现问题的检查（发现数 / 检查数）",
@@ -92,13 +117,31 @@ pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
                 }
             }
         }
-        @if audit.findings.is_empty() {
+    }
+}
+
+/// The fields of a recorded summary this version could not read, named; nothing when none.
+pub(crate) fn unreadable_note(page: &Page, unreadable: &[String]) -> Markup {
+    html! {
+        @if !unreadable.is_empty() {
+            p class="muted" {
+                (page.l("记录的摘要中有以下字段无法按本版本读取，未在此显示：", "These fields of the recorded summary could not be read by this version and are not shown: "))
+                span class="mono" { (unreadable.join(", ")) }
+            }
+        }
+    }
+}
+
+/// An audit's findings by severity, or a line saying there are none.
+pub(crate) fn findings_table(page: &Page, findings: &[AuditFinding]) -> Markup {
+    html! {
+        @if findings.is_empty() {
             p { (page.l("无发现。", "No findings.")) }
         } @else {
             table {
                 (page.head(&[("严重程度", "Severity"), ("发现", "Finding")]))
                 tbody {
-                    @for f in &audit.findings {
+                    @for f in findings {
                         tr {
                             td { span class={ "badge s-" (f.severity) } { (page.t(&terms::severity(&f.severity))) } }
                             td { (page.t(&f.message)) }

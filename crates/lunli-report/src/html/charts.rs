@@ -70,8 +70,9 @@ pub(crate) fn progress_counts<'a>(progress: &Progress, a: &'a AssessmentSection)
 }
 
 /// The fairness chart: each group's estimate as a dot with its confidence interval as a
-/// whisker, on a 0–1 scale (Art. 13: disparities must be visible, with their uncertainty).
-pub(crate) fn estimate_chart(rows: &[(String, Option<&Estimate>, bool)], label: &str) -> Markup {
+/// whisker, on a 0–1 scale (Art. 13: disparities must be visible, with their uncertainty); a
+/// policy's `limit` as a dashed red line.
+pub(crate) fn estimate_chart(rows: &[(String, Option<Estimate>, bool)], label: &str, limit: Option<f64>) -> Markup {
     let longest = rows.iter().map(|(g, _, _)| g.chars().count()).max().unwrap_or(0) as f64;
     let (left, width, row_h) = ((longest * 6.5 + 20.0).clamp(90.0, 260.0), 420.0, 22.0);
     let height = row_h * rows.len() as f64 + 30.0;
@@ -84,6 +85,10 @@ pub(crate) fn estimate_chart(rows: &[(String, Option<&Estimate>, bool)], label: 
                 @let x = left + v * width;
                 line x1=(x) y1="4" x2=(x) y2=(height - 22.0) stroke="#e3e7eb" {}
                 text x=(x) y=(height - 8.0) text-anchor="middle" fill="#5b6570" { (format!("{v:.1}")) }
+            }
+            @if let Some(limit) = limit {
+                @let x = f1(left + limit.clamp(0.0, 1.0) * width);
+                line class="limit" x1=(x) y1="4" x2=(x) y2=(height - 22.0) stroke="#c62828" stroke-dasharray="4 3" {}
             }
             @for (i, (group, estimate, small)) in rows.iter().enumerate() {
                 @let y = 14.0 + i as f64 * row_h;
@@ -166,7 +171,8 @@ mod tests {
     #[test]
     fn group_names_in_a_chart_are_escaped() {
         let e = Estimate { value: 0.5, interval: Some([0.4, 0.6]) };
-        let svg = estimate_chart(&[("<b>&".into(), Some(&e), true)], "a \"label\"").into_string();
+        let svg = estimate_chart(&[("<b>&".into(), Some(e), true)], "a \"label\"", Some(0.8)).into_string();
+        assert!(svg.contains("stroke-dasharray"), "the limit is drawn: {svg}");
         assert!(svg.contains("&lt;b&gt;&amp; *") && svg.contains("aria-label=\"a &quot;label&quot;\""), "{svg}");
     }
 }

@@ -39,8 +39,7 @@ pub fn audit_credit_model(ctx: &Context, store: &SqliteStore, system: &str, out:
     };
     let report = fairness::audit(&request, &Policy::default().fairness, &ctx.catalogue, &RunOptions::default())?;
     let html = ctx.data_dir.join("fairness.html");
-    std::fs::write(&html, lunli_audit::html::fairness(&report))
-        .with_context(|| format!("writing {}", html.display()))?;
+    crate::audit::write_html(&html, &report)?;
     let recorded =
         crate::audit::record(ctx, system, "fairness", report.passed, &report, &report.controls, &request.inputs)?;
 
