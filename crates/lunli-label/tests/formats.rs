@@ -5,7 +5,9 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use lunli_label::{Aigc, ExplicitState, Format, ImplicitState, LabelCheck, Status, check_bytes, check_file, write};
+use lunli_label::{
+    Aigc, Existing, ExplicitState, Format, ImplicitState, LabelCheck, Status, check_bytes, check_file, write,
+};
 
 fn aigc() -> Aigc {
     Aigc::generated("acme", "dec-42", "chat")
@@ -220,7 +222,7 @@ fn labelled_by_write(dir: &Path, name: &str, original: &[u8]) -> (LabelCheck, Ve
     let output = dir.join(format!("labelled-{name}"));
     std::fs::write(&input, original).expect("test fixture");
     assert_eq!(check_file(&input).expect("test fixture").status, Status::MissingImplicit, "{name} starts unlabelled");
-    write(&input, &output, &aigc()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    write(&input, &output, &aigc(), Existing::Refuse).unwrap_or_else(|e| panic!("{name}: {e}"));
     (check_file(&output).expect("test fixture"), std::fs::read(&output).expect("test fixture"))
 }
 
@@ -282,16 +284,16 @@ fn a_labelled_file_is_not_labelled_twice_and_other_formats_are_refused() {
     let (_, out) = labelled_by_write(dir.path(), "a.png", &png());
     let again = dir.path().join("again.png");
     std::fs::write(&again, out).expect("test fixture");
-    let err = write(&again, &dir.path().join("x.png"), &aigc()).expect_err("refused");
+    let err = write(&again, &dir.path().join("x.png"), &aigc(), Existing::Refuse).expect_err("refused");
     assert!(err.to_string().contains("already carries an implicit label (PNG iTXt"), "{err}");
 
-    let gif_path = dir.path().join("a.gif");
-    std::fs::write(&gif_path, gif(None)).expect("test fixture");
-    let err = write(&gif_path, &dir.path().join("b.gif"), &aigc()).expect_err("refused");
-    assert!(err.to_string().contains("gif is not one of them"), "{err}");
+    let text_path = dir.path().join("a.txt");
+    std::fs::write(&text_path, "本内容由人工智能生成").expect("test fixture");
+    let err = write(&text_path, &dir.path().join("b.txt"), &aigc(), Existing::Refuse).expect_err("refused");
+    assert!(err.to_string().contains("text is not one of them"), "{err}");
 
     let bad = Aigc { label: "7".into(), ..aigc() };
-    let err = write(&dir.path().join("a.png"), &dir.path().join("c.png"), &bad).expect_err("refused");
+    let err = write(&dir.path().join("a.png"), &dir.path().join("c.png"), &bad, Existing::Refuse).expect_err("refused");
     assert!(err.to_string().contains("Label is \"7\""), "{err}");
 }
 
