@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::charts::{dimension_chart, estimate_cell, estimate_chart};
 use super::page::{Page, facts, lines, opt, time};
-use crate::audit::{AuditResult, Estimate};
+use crate::audit::{AuditResult, Estimate, LabelCounts};
 
 /// An audit's verdict as a badge.
 pub(crate) fn verdict_badge(page: &Page, passed: bool) -> Markup {
@@ -92,9 +92,12 @@ pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
                 }
             }
         }
-        @if audit.findings.is_empty() {
+        @if let Some(counts) = &audit.labels {
+            (label_counts(page, counts))
+        }
+        @if audit.findings.is_empty() && audit.labels.is_none() {
             p { (page.l("无发现。", "No findings.")) }
-        } @else {
+        } @else if !audit.findings.is_empty() {
             table {
                 (page.head(&[("严重程度", "Severity"), ("发现", "Finding")]))
                 tbody {
@@ -105,6 +108,24 @@ pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A content-label check's counts: files per status, the skipped ones apart.
+fn label_counts(page: &Page, counts: &LabelCounts) -> Markup {
+    html! {
+        table.label-counts {
+            (page.head(&[("结果", "Result"), ("文件数", "Files")]))
+            tbody {
+                @for (status, n) in counts.by_status() {
+                    tr class={ "label-" (status) } {
+                        td { (page.t(&terms::label_status(status))) }
+                        td class="num" { (n) }
+                    }
+                }
+                tr { th { (page.l("已检查文件合计", "Files checked")) } th class="num" { (counts.files) } }
             }
         }
     }
@@ -122,5 +143,24 @@ mod tests {
         assert!(both.contains("s-failed") && both.contains("未通过") && both.contains("failed"), "{both}");
         let en = verdict_badge(&Page::new(Languages::En), true).into_string();
         assert!(en.contains("passed") && !en.contains("通过"), "{en}");
+    }
+
+    #[test]
+    fn a_label_checks_counts_show_in_both_languages() {
+        let counts = LabelCounts {
+            files: 4,
+            conforming: 1,
+            missing_implicit: 2,
+            malformed: 1,
+            skipped: 7,
+            ..Default::default()
+        };
+        let both = label_counts(&Page::new(Languages::Both), &counts).into_string();
+        for words in ["缺少隐式标识", "missing implicit label", "隐式标识格式错误", "skipped (other formats)"]
+        {
+            assert!(both.contains(words), "{words} in {both}");
+        }
+        assert!(both.contains(r#"<tr class="label-missing_implicit"><td>"#), "{both}");
+        assert!(both.contains(r#"<td class="num">2</td>"#) && both.contains(r#"<th class="num">4</th>"#), "{both}");
     }
 }
