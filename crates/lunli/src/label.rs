@@ -153,7 +153,7 @@ fn record(ctx: &Context, system: &str, report: &Report, paths: &[PathBuf]) -> Re
     Ok(recorded.first().map(|(_, evidence)| *evidence).unwrap_or_default())
 }
 
-fn render(report: &Report, out: &mut Out) {
+pub(crate) fn render(report: &Report, out: &mut Out) {
     out.heading(out.label("生成合成内容标识检查", "Labels on generated content"));
     let failing: Vec<_> = report.files.iter().filter(|f| f.status != Status::Conforming).collect();
     if !failing.is_empty() {

@@ -169,6 +169,20 @@ fn strict_fails_a_tree_with_an_unlabelled_file_and_system_records_evidence() {
     assert_eq!(item["summary"]["summary"]["missing_implicit"], 1);
     assert!(item["summary"]["failing"][0]["path"].as_str().is_some_and(|p| p.ends_with("plain.png")));
 
+    // The system report shows the counts, typed, in both languages.
+    let json = data.dir.path().join("report.json").display().to_string();
+    data.ok("chen-jie", &["report", "credit-scoring", "--out", &json]);
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("written")).expect("JSON");
+    let audits = document["report"]["audits"].as_array().expect("audits");
+    let label = audits.iter().find(|a| a["audit"] == "label").expect("the label check in the report");
+    assert_eq!(label["labels"]["missing_implicit"], 1, "{label:#}");
+    assert_eq!((label["labels"]["files"].as_u64(), label["labels"]["skipped"].as_u64()), (Some(2), Some(1)));
+    let html = data.dir.path().join("report.html").display().to_string();
+    data.ok("chen-jie", &["--lang", "both", "report", "credit-scoring", "--out", &html]);
+    let page = std::fs::read_to_string(&html).expect("report");
+    assert!(page.contains("缺少隐式标识") && page.contains("missing implicit label"), "counts in both languages");
+
     let bad = data
         .lunli("ci")
         .args(["label", "write", &format!("{tree}/answer.txt"), "-o", "x.txt", "--producer", "a", "--produce-id", "1"])
