@@ -142,6 +142,14 @@ pub fn write(input: &Path, output: &Path, aigc: &Aigc, existing: Existing) -> Re
         _ => crate::formats::pdf::plan_write(&mut src, aigc).map(Plan::from),
     }
     .map_err(|e| e.at(&shown))?;
+    // Every range copied lies within the input (a reader that let a truncated structure through
+    // must not make `write` panic or copy garbage).
+    if plan.pieces.iter().any(|p| matches!(p, Piece::Copy(a, b) if a > b || *b > src.len())) {
+        return Err(LabelError::Malformed {
+            path: shown,
+            reason: "the file is truncated: its structure points past its end".into(),
+        });
+    }
     let total: u64 = plan
         .pieces
         .iter()

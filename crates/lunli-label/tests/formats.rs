@@ -409,3 +409,48 @@ fn truncated_and_garbled_files_are_reported_not_panicked_on() {
     }
     assert!(unreadable > 100, "truncated files are reported as unreadable ({unreadable})");
 }
+
+/// `--replace` where the old label sits somewhere `write` does not write (an MP4 `ilst` item):
+/// the copy would hold two labels, so nothing is written and the error says why.
+#[test]
+fn a_replacement_that_would_leave_two_labels_is_refused() {
+    let dir = tempfile::tempdir().expect("test fixture");
+    let input = dir.path().join("ilst.mp4");
+    std::fs::write(&input, mp4(Some(&aigc().to_json()), 64)).expect("test fixture");
+    let output = dir.path().join("out.mp4");
+    let err = write(&input, &output, &Aigc::generated("acme", "dec-43", ""), Existing::Replace).expect_err("refused");
+    assert!(err.to_string().contains("would not carry exactly the label written"), "{err}");
+    assert!(err.to_string().contains("MP4 moov/udta/meta/ilst AIGC"), "the old place is named: {err}");
+    assert!(!output.exists(), "nothing is written");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1, "no temporary file is left behind");
+}
+
+/// Prefixes of a file of every format `write` writes: it refuses or writes a conforming copy,
+/// never panics.
+#[test]
+fn write_on_truncated_files_errs_or_writes_a_conforming_copy() {
+    let dir = tempfile::tempdir().expect("test fixture");
+    let output = dir.path().join("out");
+    let files = [
+        ("a.gif", gif(None)),
+        ("a.flac", flac(None)),
+        ("a.mp4", mp4(None, 64)),
+        ("a.pdf", pdf()),
+        ("a.png", png()),
+        ("a.jpg", jpeg()),
+        ("a.webp", webp()),
+        ("a.wav", wav()),
+        ("a.mp3", [id3_txxx("comment", "hello"), mp3_frames()].concat()),
+    ];
+    for (name, bytes) in files {
+        let input = dir.path().join(name);
+        // Every prefix of the small files, about 300 evenly spaced ones of the larger.
+        for cut in (0..bytes.len()).step_by(1 + bytes.len() / 300) {
+            std::fs::write(&input, &bytes[..cut]).expect("test fixture");
+            if write(&input, &output, &aigc(), Existing::Refuse).is_ok() {
+                let check = check_file(&output).expect("a format lunli reads");
+                assert_eq!(check.status, Status::Conforming, "{name} cut at {cut}: {check:#?}");
+            }
+        }
+    }
+}

@@ -36,6 +36,13 @@ fn blocks<R: Read + Seek>(src: &mut Source<R>) -> Parse<Vec<Block>> {
         if kind == 127 {
             return bad(format!("FLAC metadata block at byte {off} has the invalid type 127"));
         }
+        if off + 4 + len > src.len() {
+            return bad(format!(
+                "truncated: FLAC metadata block at byte {off} needs {} bytes, the file has {}",
+                4 + len,
+                src.len() - off
+            ));
+        }
         out.push(Block { offset: off, kind, len, last });
         off += 4 + len;
         if last {
