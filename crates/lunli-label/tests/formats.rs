@@ -425,10 +425,10 @@ fn a_replacement_that_would_leave_two_labels_is_refused() {
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1, "no temporary file is left behind");
 }
 
-/// Prefixes of a file of every format `write` writes: it refuses or writes a conforming copy,
-/// never panics.
+/// Prefixes and garbled copies of a file of every format `write` writes: it refuses or writes a
+/// conforming copy, never panics.
 #[test]
-fn write_on_truncated_files_errs_or_writes_a_conforming_copy() {
+fn write_on_damaged_files_errs_or_writes_a_conforming_copy() {
     let dir = tempfile::tempdir().expect("test fixture");
     let output = dir.path().join("out");
     let files = [
@@ -445,11 +445,25 @@ fn write_on_truncated_files_errs_or_writes_a_conforming_copy() {
     for (name, bytes) in files {
         let input = dir.path().join(name);
         // Every prefix of the small files, about 300 evenly spaced ones of the larger.
-        for cut in (0..bytes.len()).step_by(1 + bytes.len() / 300) {
-            std::fs::write(&input, &bytes[..cut]).expect("test fixture");
+        let cuts = (0..bytes.len()).step_by(1 + bytes.len() / 300).map(|cut| bytes[..cut].to_vec());
+        // And 60 copies with a few bytes garbled.
+        let mut state = 0x2545_F491u32;
+        let garbled = (0..60).map(|round| {
+            let mut g = bytes.clone();
+            for _ in 0..1 + round % 4 {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let at = state as usize % g.len();
+                g[at] = (state >> 8) as u8;
+            }
+            g
+        });
+        for (i, damaged) in cuts.chain(garbled).enumerate() {
+            std::fs::write(&input, &damaged).expect("test fixture");
             if write(&input, &output, &aigc(), Existing::Refuse).is_ok() {
                 let check = check_file(&output).expect("a format lunli reads");
-                assert_eq!(check.status, Status::Conforming, "{name} cut at {cut}: {check:#?}");
+                assert_eq!(check.status, Status::Conforming, "{name} damaged copy {i}: {check:#?}");
             }
         }
     }
