@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Label check speed: 10,000 mixed files (PNG, JPEG-like, WAV, MP3, MP4, PDF, text, HTML; every
+# Label check speed: 10,000 mixed files (PNG, WAV, MP3, MP4, GIF, FLAC, PDF, text, HTML; every
 # third one labelled) and one 2 GB MP4 whose mdat is a sparse run of zeros. Prints files/s and
-# the megabytes `lunli label check` read against the megabytes of the files (from its JSON
-# summary, counted by the library as it reads).
+# the megabytes the check read against the megabytes of the files (from its JSON summary,
+# counted by the library as it reads).
 #
-#   bash bench/labels.sh [LUNLI_BINARY] [N_FILES]
+#   bash bench/labels.sh [CHECKER] [N_FILES]
 #
-# Default binary: target/release/lunli under $CARGO_TARGET_DIR (build with `cargo build --release`).
+# CHECKER is a `lunli` binary (run as `lunli label check … --format json`) or, by default, the
+# release build of lunli-label's example, which makes the same library call and prints the same
+# JSON without building the whole CLI in release:
+#
+#   cargo build --release -p lunli-label --example label_check
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target="${CARGO_TARGET_DIR:-target}"
-lunli="${1:-$target/release/lunli}"
+checker="${1:-$target/release/examples/label_check}"
 n="${2:-10000}"
+if [ "$(basename "$checker")" = lunli ]; then
+    check() { "$checker" label check "$@" --format json; }
+else
+    check() { "$checker" "$@"; }
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -53,11 +62,40 @@ def text(i, lab):
 def html(i, lab):
     return ("<html><body><p>" + ("AI生成" if lab else "") + "</p><p>" + "段落。" * 500 + "</p></body></html>").encode()
 def pdf(i, lab):
-    head = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
-    meta = (b"2 0 obj\n<< /Type /Metadata /Subtype /XML >>\nstream\n<?xpacket begin=\"\"?>" + xmp +
-            b"<?xpacket end=\"w\"?>\nendstream\nendobj\n") if lab else b""
-    return head + os.urandom(20000) + meta + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
-kinds = [("png", png), ("wav", wav), ("mp3", mp3), ("mp4", mp4), ("txt", text), ("html", html), ("pdf", pdf)]
+    # A one-page PDF with a classic cross-reference table whose offsets are right.
+    objs = [b"<< /Type /Catalog /Pages 2 0 R" + (b" /Metadata 5 0 R" if lab else b"") + b" >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>"]
+    content = os.urandom(20000)
+    objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    if lab:
+        packet = b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>' + xmp + b'<?xpacket end="w"?>'
+        objs.append(b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(packet) + packet + b"\nendstream")
+    out, offsets = b"%PDF-1.4\n", []
+    for k, body in enumerate(objs):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % (k + 1) + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f\r\n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n\r\n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+def gif(i, lab):
+    head = b"GIF89a\x40\x00\x40\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff"
+    ext = (b"\x21\xff\x0bXMP DataXMP" + xmp + bytes([1]) + bytes(range(255, -1, -1)) + b"\0") if lab else b""
+    data = os.urandom(4000)
+    blocks = b"".join(bytes([len(data[k:k + 255])]) + data[k:k + 255] for k in range(0, len(data), 255))
+    return head + ext + b"\x2c\0\0\0\0\x40\0\x40\0\0\x02" + blocks + b"\0\x3b"
+def flac(i, lab):
+    info = b"\x00\x00\x00\x22" + bytes(34)
+    if lab:
+        c = b"AIGC=" + label.encode()
+        body = struct.pack("<I", 5) + b"bench" + struct.pack("<I", 1) + struct.pack("<I", len(c)) + c
+        info = b"\x00" + info[1:] + b"\x84" + struct.pack(">I", len(body))[1:] + body
+    else:
+        info = b"\x80" + info[1:]
+    return b"fLaC" + info + b"\xff\xf8" + os.urandom(30000)
+kinds = [("png", png), ("wav", wav), ("mp3", mp3), ("mp4", mp4), ("txt", text), ("html", html), ("pdf", pdf),
+         ("gif", gif), ("flac", flac)]
 for i in range(n):
     ext, make = kinds[i % len(kinds)]
     d = os.path.join(root, f"d{i % 100:02d}")
@@ -75,18 +113,18 @@ with open(big, "wb") as f:
 PY
 
 summary() {
-    python3 -c 'import json,sys; r=json.load(sys.stdin); s=r["summary"]; print(s["files"], s["bytes_read"], s["bytes_total"], s["conforming"])'
+    python3 -c 'import json,sys; r=json.load(sys.stdin); s=r["summary"]; print(s["files"], s["bytes_read"], s["bytes_total"], s["conforming"], s["unreadable"])'
 }
 mb() { python3 -c "print(f'{$1/1e6:.2f}')"; }
 
 start=$(date +%s.%N)
-read -r files read total ok < <("$lunli" label check "$work/files" --format json | summary)
+read -r files read total ok bad < <(check "$work/files" | summary)
 end=$(date +%s.%N)
 secs=$(python3 -c "print(f'{$end-$start:.2f}')")
-echo "10k mixed: $files files in ${secs}s ($(python3 -c "print(int($files/($end-$start)))") files/s), $ok conforming"
+echo "10k mixed: $files files in ${secs}s ($(python3 -c "print(int($files/($end-$start)))") files/s), $ok conforming, $bad unreadable"
 echo "10k mixed: read $(mb "$read") MB of $(mb "$total") MB ($(python3 -c "print(f'{100*$read/$total:.2f}')")%)"
 
 start=$(date +%s.%N)
-read -r files read total ok < <("$lunli" label check "$work/big.mp4" --format json | summary)
+read -r files read total ok bad < <(check "$work/big.mp4" | summary)
 end=$(date +%s.%N)
 echo "2 GB MP4: $(python3 -c "print(f'{$end-$start:.3f}')")s, read $read bytes of $(mb "$total") MB, conforming: $ok"

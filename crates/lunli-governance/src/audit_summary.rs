@@ -37,10 +37,40 @@ pub struct AuditSummary {
     pub attributes: Vec<AttributeSummary>,
     /// Data quality: checks and findings per dimension of Art. 11.
     pub dimensions: Vec<DimensionSummary>,
+    /// Content labels (`lunli label check`): how many files stood where.
+    pub labels: Option<LabelCounts>,
     /// What the audit's own page shows beyond this summary.
     pub detail: AuditDetail,
     /// Fields present with a shape this version does not read, by path (`attributes[0].groups`).
     pub unreadable: Vec<String>,
+}
+
+/// The counts of a content-label check, read from its `summary` object.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LabelCounts {
+    pub files: u64,
+    pub conforming: u64,
+    pub missing_implicit: u64,
+    pub malformed: u64,
+    pub missing_explicit: u64,
+    pub unreadable: u64,
+    /// Files of other formats, not checked.
+    pub skipped: u64,
+}
+
+impl LabelCounts {
+    /// The counts by status id (as `lunli_norms::terms::label_status` names them), in the
+    /// order a report shows them; `files` is the total.
+    pub fn by_status(&self) -> [(&'static str, u64); 6] {
+        [
+            ("conforming", self.conforming),
+            ("missing_implicit", self.missing_implicit),
+            ("malformed", self.malformed),
+            ("missing_explicit", self.missing_explicit),
+            ("unreadable", self.unreadable),
+            ("skipped", self.skipped),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,9 +193,10 @@ impl AuditSummary {
             checks: r.opt_u64(dimension, "checks", &format!("{at}.checks")).unwrap_or(0),
             findings: r.opt_u64(dimension, "findings", &format!("{at}.findings")).unwrap_or(0),
         });
+        let labels = r.label_counts(object);
         let mut unreadable = r.unreadable;
         let detail = AuditDetail::read(object, audit.as_deref(), &mut unreadable);
-        AuditSummary { version, audit, rows, inputs, findings, attributes, dimensions, detail, unreadable }
+        AuditSummary { version, audit, rows, inputs, findings, attributes, dimensions, labels, detail, unreadable }
     }
 }
 
@@ -328,6 +359,25 @@ impl Reader {
         Some(Estimate { value, interval: self.interval(intervals, metric, at) })
     }
 
+    /// A label check's counts: its `summary` object, recognised by `conforming` (no other audit
+    /// writes one). A count of another shape is noted and read as 0.
+    fn label_counts(&mut self, object: &Map<String, Value>) -> Option<LabelCounts> {
+        let summary = match object.get("summary") {
+            Some(Value::Object(map)) if map.contains_key("conforming") => map,
+            _ => return None,
+        };
+        let mut count = |field: &str| self.opt_u64(summary, field, &format!("summary.{field}")).unwrap_or(0);
+        Some(LabelCounts {
+            files: count("files"),
+            conforming: count("conforming"),
+            missing_implicit: count("missing_implicit"),
+            malformed: count("malformed"),
+            missing_explicit: count("missing_explicit"),
+            unreadable: count("unreadable"),
+            skipped: count("skipped"),
+        })
+    }
+
     fn disparities(&mut self, attribute: &Map<String, Value>, at: &str) -> Vec<Disparity> {
         let Some(disparities) = self.object(attribute, "disparities", at) else { return Vec::new() };
         let intervals = self.object(attribute, "intervals", at);
@@ -394,6 +444,26 @@ mod tests {
         assert_eq!(group.selection_rate, Some(Estimate { value: 0.5, interval: Some([0.2, 0.8]) }));
         assert_eq!((group.count, group.small, group.accuracy.clone()), (4, true, None));
         assert!(summary.unreadable.is_empty(), "{:?}", summary.unreadable);
+    }
+
+    #[test]
+    fn a_label_checks_counts_read_typed_and_a_bad_count_is_named() {
+        let stored = json!({
+            "version": 1, "passed": false, "summary_version": 1,
+            "summary": {"files": 5, "conforming": 2, "missing_implicit": 1, "malformed": 1, "missing_explicit": 0,
+                        "unreadable": 1, "skipped": 3, "bytes_read": 10, "bytes_total": 900},
+            "failing": [{"path": "a.png"}]
+        });
+        let summary = AuditSummary::read(&stored);
+        let counts = summary.labels.expect("a label check's counts");
+        assert_eq!((counts.files, counts.conforming, counts.skipped), (5, 2, 3));
+        assert_eq!(counts.by_status()[1], ("missing_implicit", 1));
+        assert!(summary.unreadable.is_empty(), "{:?}", summary.unreadable);
+
+        let odd = AuditSummary::read(&json!({"summary": {"conforming": "two", "files": 2}}));
+        assert_eq!(odd.labels.map(|c| (c.files, c.conforming)), Some((2, 0)));
+        assert_eq!(odd.unreadable, vec!["summary.conforming"]);
+        assert_eq!(AuditSummary::read(&json!({"rows": 3})).labels, None, "other audits have no label counts");
     }
 
     #[test]

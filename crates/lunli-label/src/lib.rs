@@ -33,7 +33,7 @@ pub use check::{
 };
 pub use error::LabelError;
 pub use fields::{Aigc, Bilingual, FIELDS, LABEL_VALUES, MAX_FIELD_CHARS, Problem};
-pub use write::{Written, write};
+pub use write::{Existing, Replaced, Written, write};
 
 /// The version of the JSON shape of [`Report`]; it changes only when a field changes meaning or
 /// goes away.

@@ -1,10 +1,14 @@
 //! Adds a conforming implicit label to a copy of a file, editing only metadata: the copy is the
 //! original's bytes with one metadata structure inserted or replaced (and a container's length
-//! field updated), so image data, audio frames and PDF objects are byte for byte the same. The
-//! label goes where `check` looks first for each format: an XMP packet (PNG iTXt, JPEG APP1,
-//! WebP `XMP `, WAV `_PMX`, PDF metadata stream appended by an incremental update) or, for MP3,
-//! an ID3v2 `TXXX` frame `AIGC` holding the JSON.
+//! field updated), so image data, audio frames, video samples and PDF objects are byte for byte
+//! the same. The label goes where `check` looks first for each format: an XMP packet (PNG iTXt,
+//! JPEG APP1, WebP `XMP `, GIF application extension, WAV `_PMX`, MP4 top-level `uuid` box, PDF
+//! metadata stream appended by an incremental update), for MP3 an ID3v2 `TXXX` frame `AIGC`
+//! and for FLAC the Vorbis comment `AIGC=`, holding the JSON.
+//!
+//! Before the copy replaces anything it is checked: it must carry exactly the label written.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write as _};
 use std::path::Path;
@@ -26,6 +30,30 @@ pub struct Written {
     pub location: String,
     /// How many bytes the copy has more than the original.
     pub bytes_added: u64,
+    /// The label the file carried before, when `write` replaced it ([`Existing::Replace`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<Replaced>,
+}
+
+/// A label `write` replaced: where it was and what it said (kept in the output so the change
+/// can be accounted for, Measures Art. 10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replaced {
+    pub location: String,
+    /// The fields as they were read (a malformed label's fields may be missing or wrong).
+    pub fields: BTreeMap<String, String>,
+    /// Whether the old label conformed.
+    pub conforming: bool,
+}
+
+/// What `write` does with a file that already carries an implicit label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse, naming the label (the default: replacing a label is a person's decision).
+    Refuse,
+    /// Replace it with the new one, in the place `write` writes; the old values are returned
+    /// in [`Written::replaced`].
+    Replace,
 }
 
 /// One piece of the output: a range of the input or new bytes.
@@ -53,32 +81,51 @@ pub(crate) fn format_of(path: &Path) -> Result<Format, LabelError> {
     let magic = src.read_upto(0, 16, "the file's first bytes").map_err(|e| e.at(&shown))?;
     let refused = |reason: String| LabelError::Refused { path: shown.clone(), reason };
     match Format::detect(&magic, &shown) {
-        Some(f @ (Format::Png | Format::Jpeg | Format::Webp | Format::Wav | Format::Mp3 | Format::Pdf)) => Ok(f),
+        Some(
+            f @ (Format::Png
+            | Format::Jpeg
+            | Format::Webp
+            | Format::Gif
+            | Format::Wav
+            | Format::Mp3
+            | Format::Flac
+            | Format::Mp4
+            | Format::Pdf),
+        ) => Ok(f),
         Some(other) => Err(refused(format!(
-            "lunli writes labels into PNG, JPEG, WebP, WAV, MP3 and PDF files; {} is not one of them yet (docs/labels.md)",
+            "lunli writes labels into PNG, JPEG, WebP, GIF, WAV, MP3, FLAC, MP4/MOV and PDF files; {} is not one of them (docs/labels.md)",
             other.as_str()
         ))),
-        None => Err(refused("not a format lunli knows (PNG, JPEG, WebP, WAV, MP3 or PDF)".into())),
+        None => Err(refused("not a format lunli knows (PNG, JPEG, WebP, GIF, WAV, MP3, FLAC, MP4/MOV or PDF)".into())),
     }
 }
 
 /// Writes `input` with `aigc` as its implicit label to `output` (which may be `input` itself:
-/// the copy is made beside it and renamed into place).
-pub fn write(input: &Path, output: &Path, aigc: &Aigc) -> Result<Written, LabelError> {
+/// the copy is made beside it and renamed into place). A file that carries a label already is
+/// refused unless `existing` is [`Existing::Replace`].
+pub fn write(input: &Path, output: &Path, aigc: &Aigc, existing: Existing) -> Result<Written, LabelError> {
     aigc.validate("the label")?;
     let shown = input.display().to_string();
     let format = format_of(input)?;
+    let mut replaced = None;
     if let Some(check) = check_file(input) {
         if let Some(error) = check.error {
             return Err(LabelError::Malformed { path: shown, reason: error });
         }
         if matches!(check.implicit.state, ImplicitState::Present | ImplicitState::Malformed) {
-            return Err(LabelError::Refused {
-                path: shown,
-                reason: format!(
-                    "it already carries an implicit label ({}); lunli does not replace labels — label the unlabelled original instead (Measures Art. 10)",
-                    check.implicit.location.unwrap_or_default()
-                ),
+            let location = check.implicit.location.unwrap_or_default();
+            if existing == Existing::Refuse {
+                return Err(LabelError::Refused {
+                    path: shown,
+                    reason: format!(
+                        "it already carries an implicit label ({location}); lunli replaces a label only with --replace, which records the old values (Measures Art. 10, docs/labels.md)"
+                    ),
+                });
+            }
+            replaced = Some(Replaced {
+                location,
+                fields: check.implicit.fields,
+                conforming: check.implicit.state == ImplicitState::Present,
             });
         }
     }
@@ -89,9 +136,20 @@ pub fn write(input: &Path, output: &Path, aigc: &Aigc) -> Result<Written, LabelE
         Format::Webp => plan_webp(&mut src, aigc),
         Format::Wav => plan_wav(&mut src, aigc),
         Format::Mp3 => plan_mp3(&mut src, aigc),
-        _ => crate::formats::pdf::plan_write(&mut src, aigc).map(|(pieces, location)| Plan { pieces, location }),
+        Format::Gif => crate::formats::gif::plan_write(&mut src, aigc).map(Plan::from),
+        Format::Flac => crate::formats::flac::plan_write(&mut src, aigc).map(Plan::from),
+        Format::Mp4 => crate::formats::mp4::plan_write(&mut src, aigc).map(Plan::from),
+        _ => crate::formats::pdf::plan_write(&mut src, aigc).map(Plan::from),
     }
     .map_err(|e| e.at(&shown))?;
+    // Every range copied lies within the input (a reader that let a truncated structure through
+    // must not make `write` panic or copy garbage).
+    if plan.pieces.iter().any(|p| matches!(p, Piece::Copy(a, b) if a > b || *b > src.len())) {
+        return Err(LabelError::Malformed {
+            path: shown,
+            reason: "the file is truncated: its structure points past its end".into(),
+        });
+    }
     let total: u64 = plan
         .pieces
         .iter()
@@ -100,11 +158,34 @@ pub fn write(input: &Path, output: &Path, aigc: &Aigc) -> Result<Written, LabelE
             Piece::New(v) => v.len() as u64,
         })
         .sum();
-    execute(input, output, &plan)?;
-    Ok(Written { format, location: plan.location, bytes_added: total.saturating_sub(src.len()) })
+    execute(input, output, &plan, aigc)?;
+    Ok(Written { format, location: plan.location, bytes_added: total.saturating_sub(src.len()), replaced })
 }
 
-fn execute(input: &Path, output: &Path, plan: &Plan) -> Result<(), LabelError> {
+impl From<(Vec<Piece>, String)> for Plan {
+    fn from((pieces, location): (Vec<Piece>, String)) -> Self {
+        Self { pieces, location }
+    }
+}
+
+/// Why a written copy is not what it should be: it must carry exactly the label written, in
+/// one place (a replaced label left elsewhere would make two).
+fn verify(temp: &Path, aigc: &Aigc) -> Option<String> {
+    let Some(check) = check_file(temp) else { return Some("the copy is not a file lunli reads".into()) };
+    if let Some(error) = check.error {
+        return Some(format!("the copy does not read back: {error}"));
+    }
+    if check.implicit.state == ImplicitState::Present && check.implicit.fields == aigc.fields() {
+        return None;
+    }
+    let problems: Vec<String> = check.implicit.problems.iter().map(|p| p.reason.en.clone()).collect();
+    Some(format!(
+        "the copy would not carry exactly the label written ({}); lunli replaces labels only in the places it writes them — remove the old label with the tool that wrote it",
+        if problems.is_empty() { "label not found".to_string() } else { problems.join("; ") }
+    ))
+}
+
+fn execute(input: &Path, output: &Path, plan: &Plan, aigc: &Aigc) -> Result<(), LabelError> {
     let out_err = |source| LabelError::Io { path: output.display().to_string(), source };
     let in_err = |source| LabelError::Io { path: input.display().to_string(), source };
     let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
@@ -128,6 +209,9 @@ fn execute(input: &Path, output: &Path, plan: &Plan) -> Result<(), LabelError> {
             }
         }
         to.into_inner().map_err(|e| out_err(e.into_error()))?.sync_all().map_err(out_err)?;
+        if let Some(reason) = verify(&temp, aigc) {
+            return Err(LabelError::Refused { path: input.display().to_string(), reason });
+        }
         std::fs::rename(&temp, output).map_err(out_err)
     })();
     if result.is_err() {
@@ -138,6 +222,27 @@ fn execute(input: &Path, output: &Path, plan: &Plan) -> Result<(), LabelError> {
 
 fn refuse<T>(reason: impl Into<String>) -> Parse<T> {
     bad(reason)
+}
+
+/// The pieces of a copy with `edits` made: each replaces the bytes `start..end` of the input
+/// with new ones (an insertion has `start == end`). Edits are sorted and must not overlap.
+fn spliced(len: u64, mut edits: Vec<(u64, u64, Vec<u8>)>) -> Vec<Piece> {
+    edits.sort_by_key(|(start, end, _)| (*start, *end));
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    for (start, end, bytes) in edits {
+        if start > at {
+            pieces.push(Piece::Copy(at, start));
+        }
+        if !bytes.is_empty() {
+            pieces.push(Piece::New(bytes));
+        }
+        at = at.max(end);
+    }
+    if len > at {
+        pieces.push(Piece::Copy(at, len));
+    }
+    pieces
 }
 
 fn plan_png<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
@@ -151,15 +256,26 @@ fn plan_png<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
         data.extend_from_slice(xmp.as_bytes());
         png::chunk_bytes(b"iTXt", &data)
     };
-    // An existing XMP packet keeps what it holds; the label joins it.
-    for c in chunks.iter().filter(|c| &c.kind == b"iTXt") {
-        let data = src.read_at(c.offset + 8, c.len, "a PNG iTXt chunk")?;
-        if !data.starts_with(format!("{}\0", png::XMP_KEYWORD).as_bytes()) {
+    let mut edits = Vec::new();
+    let mut location = None;
+    for c in chunks.iter().filter(|c| matches!(&c.kind, b"tEXt" | b"zTXt" | b"iTXt")) {
+        let data = src.read_at(c.offset + 8, c.len, "a PNG text chunk")?;
+        let keyword = data.split(|&b| b == 0).next().unwrap_or_default();
+        if keyword != png::XMP_KEYWORD.as_bytes() {
+            // A text chunk keyed AIGC is a label the new one replaces (checked before: only
+            // with `Existing::Replace` does a labelled file get here).
+            if crate::formats::is_aigc_key(&String::from_utf8_lossy(keyword)) {
+                edits.push((c.offset, c.offset + 12 + c.len, Vec::new()));
+            }
             continue;
         }
-        if data.get(png::XMP_KEYWORD.len() + 1) == Some(&1) {
+        if location.is_some() {
+            return refuse("the PNG has more than one XMP packet; lunli will not choose between them");
+        }
+        if &c.kind != b"iTXt" || data.get(png::XMP_KEYWORD.len() + 1) == Some(&1) {
             return refuse("the PNG's XMP packet is compressed; lunli adds labels only to uncompressed packets");
         }
+        // An existing XMP packet keeps what it holds; the label joins it.
         let mut parts = data.get(png::XMP_KEYWORD.len() + 3..).unwrap_or_default().splitn(3, |&b| b == 0);
         let (Some(_), Some(_), Some(packet)) = (parts.next(), parts.next(), parts.next()) else {
             return refuse("the PNG's XMP iTXt chunk is malformed");
@@ -167,20 +283,18 @@ fn plan_png<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
         let Some(merged) = xmp::merged(&String::from_utf8_lossy(packet), aigc) else {
             return refuse("the PNG's XMP packet has no rdf:RDF element to add the label to");
         };
-        return Ok(Plan {
-            pieces: vec![
-                Piece::Copy(0, c.offset),
-                Piece::New(itxt(&merged)),
-                Piece::Copy(c.offset + 12 + c.len, src.len()),
-            ],
-            location: "PNG iTXt XML:com.adobe.xmp (existing packet)".into(),
-        });
+        edits.push((c.offset, c.offset + 12 + c.len, itxt(&merged)));
+        location = Some("PNG iTXt XML:com.adobe.xmp (existing packet)");
     }
-    let at = ihdr.offset + 12 + ihdr.len;
-    Ok(Plan {
-        pieces: vec![Piece::Copy(0, at), Piece::New(itxt(&xmp::packet(aigc))), Piece::Copy(at, src.len())],
-        location: "PNG iTXt XML:com.adobe.xmp".into(),
-    })
+    let location = match location {
+        Some(l) => l,
+        None => {
+            let at = ihdr.offset + 12 + ihdr.len;
+            edits.push((at, at, itxt(&xmp::packet(aigc))));
+            "PNG iTXt XML:com.adobe.xmp"
+        }
+    };
+    Ok(Plan { pieces: spliced(src.len(), edits), location: location.into() })
 }
 
 fn plan_jpeg<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
@@ -239,11 +353,34 @@ fn riff_size<R: Read + Seek>(src: &mut Source<R>, added: i64) -> Parse<Vec<u8>> 
     }
 }
 
+/// An XMP chunk rewritten in place with the label added to its packet, and the RIFF size
+/// changed by the difference (RIFF chunks hold no absolute offsets, so later chunks may move).
+fn riff_merge<R: Read + Seek>(src: &mut Source<R>, c: &riff::Chunk, aigc: &Aigc, location: &str) -> Parse<Plan> {
+    let old = src.read_at(c.offset + 8, c.len, "the RIFF XMP chunk")?;
+    let Some(merged) = xmp::merged(&String::from_utf8_lossy(&old), aigc) else {
+        return refuse("the XMP packet has no rdf:RDF element to add the label to");
+    };
+    let chunk = riff_chunk(&c.id, merged.as_bytes());
+    let end = (c.offset + 8 + c.len + (c.len & 1)).min(src.len());
+    let added = chunk.len() as i64 - (end - c.offset) as i64;
+    Ok(Plan {
+        pieces: vec![
+            Piece::Copy(0, 4),
+            Piece::New(riff_size(src, added)?),
+            Piece::Copy(8, c.offset),
+            Piece::New(chunk),
+            Piece::Copy(end, src.len()),
+        ],
+        location: location.into(),
+    })
+}
+
 fn plan_webp<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
     let (_, chunks) = riff::chunks(src)?;
     let Some(first) = chunks.first() else { return refuse("the WebP has no chunks") };
-    if chunks.iter().any(|c| &c.id == b"XMP ") {
-        return refuse("the WebP already has an XMP chunk; lunli does not merge into WebP XMP yet");
+    if let Some(c) = chunks.iter().find(|c| &c.id == b"XMP ") {
+        // VP8X already says there is XMP; the chunk is rewritten in place with the label added.
+        return riff_merge(src, c, aigc, "WebP XMP chunk (existing packet)");
     }
     let xmp_chunk = riff_chunk(b"XMP ", xmp::packet(aigc).as_bytes());
     let end = chunks.last().map_or(12, |c| c.offset + 8 + c.len + (c.len & 1));
@@ -294,8 +431,8 @@ fn plan_webp<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
 
 fn plan_wav<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
     let (_, chunks) = riff::chunks(src)?;
-    if chunks.iter().any(|c| &c.id == b"_PMX") {
-        return refuse("the WAV already has an XMP chunk; lunli does not merge into WAV XMP yet");
+    if let Some(c) = chunks.iter().find(|c| &c.id == b"_PMX") {
+        return riff_merge(src, c, aigc, "WAV _PMX chunk (existing packet)");
     }
     let end = chunks.last().map_or(12, |c| c.offset + 8 + c.len);
     let pad = end & 1;
@@ -331,9 +468,16 @@ fn plan_mp3<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<Plan> {
             if flags & 0x50 != 0 {
                 return refuse("the ID3v2 tag has an extended header or footer; lunli does not edit such tags");
             }
-            let frames = id3::frames(major, &body)?;
-            let used: usize = frames.iter().map(|(_, _, d)| d.len() + 10).sum();
-            let mut tag_body = body.get(..used).unwrap_or_default().to_vec();
+            // Every frame is kept as it was, but an AIGC TXXX the new label replaces.
+            let mut tag_body = Vec::new();
+            let mut pos = 0;
+            for (id, _, data) in id3::frames(major, &body)? {
+                let frame = body.get(pos..pos + 10 + data.len()).unwrap_or_default();
+                if !id3::is_aigc_txxx(&id, data) {
+                    tag_body.extend_from_slice(frame);
+                }
+                pos += 10 + data.len();
+            }
             tag_body.extend_from_slice(&id3::txxx(major, "AIGC", &value));
             let Ok(size) = u32::try_from(tag_body.len()).map(|n| n.min(0x0fff_ffff)) else {
                 return refuse("the ID3v2 tag would be too large");

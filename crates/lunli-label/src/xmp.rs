@@ -18,7 +18,22 @@ pub(crate) struct XmpValue {
 
 /// Every AIGC property in the packet.
 pub(crate) fn aigc_values(xmp: &str) -> Vec<XmpValue> {
-    let mut prefixes: Vec<(String, bool)> = declared_prefixes(xmp).into_iter().map(|p| (p, true)).collect();
+    properties(xmp).into_iter().map(|p| p.value).collect()
+}
+
+/// One AIGC property and the bytes it spans (the whole element, or the attribute with the
+/// whitespace before it), so that a replacement can remove it.
+struct Property {
+    value: XmpValue,
+    span: (usize, usize),
+}
+
+fn properties(xmp: &str) -> Vec<Property> {
+    let mut declared = declared_prefixes(xmp);
+    // A prefix declared on several elements is one prefix.
+    declared.sort_unstable();
+    declared.dedup();
+    let mut prefixes: Vec<(String, bool)> = declared.into_iter().map(|p| (p, true)).collect();
     if !prefixes.iter().any(|(p, _)| p == PREFIX) {
         prefixes.push((PREFIX.to_string(), false));
     }
@@ -38,12 +53,12 @@ pub(crate) fn aigc_values(xmp: &str) -> Vec<XmpValue> {
             }
             let Some(gt) = xmp[after..].find('>').map(|g| g + after) else { break };
             if xmp[..gt].ends_with('/') {
-                out.push(XmpValue { value: String::new(), declared });
+                out.push(Property { value: XmpValue { value: String::new(), declared }, span: (i, gt + 1) });
                 continue;
             }
             let Some(end) = xmp[gt..].find(&close).map(|e| e + gt) else { break };
-            out.push(XmpValue { value: unescape(&xmp[gt + 1..end]), declared });
             from = end + close.len();
+            out.push(Property { value: XmpValue { value: unescape(&xmp[gt + 1..end]), declared }, span: (i, from) });
         }
         // Attribute form: <rdf:Description TC260:AIGC="…"/>.
         let attr = format!("{qname}=");
@@ -57,10 +72,30 @@ pub(crate) fn aigc_values(xmp: &str) -> Vec<XmpValue> {
                 continue;
             }
             let Some(end) = xmp[start + 1..].find(quote).map(|e| e + start + 1) else { break };
-            out.push(XmpValue { value: unescape(&xmp[start + 1..end]), declared });
+            out.push(Property {
+                value: XmpValue { value: unescape(&xmp[start + 1..end]), declared },
+                span: (xmp[..i].trim_end().len(), end + 1),
+            });
             from = end + 1;
         }
     }
+    out
+}
+
+/// The packet with every AIGC property taken out (for `write --replace`); the rest is kept as
+/// it was, including an emptied rdf:Description.
+pub(crate) fn without_aigc(xmp: &str) -> String {
+    let mut spans: Vec<(usize, usize)> = properties(xmp).into_iter().map(|p| p.span).collect();
+    spans.sort_unstable();
+    let mut out = String::with_capacity(xmp.len());
+    let mut at = 0;
+    for (start, end) in spans {
+        if start >= at {
+            out.push_str(&xmp[at..start]);
+            at = end;
+        }
+    }
+    out.push_str(&xmp[at..]);
     out
 }
 
@@ -152,8 +187,10 @@ pub(crate) fn packet(aigc: &Aigc) -> String {
 }
 
 /// An existing packet with the label added as one more rdf:Description, keeping everything it
-/// held; `None` when the packet has no `</rdf:RDF>` to add it before.
+/// held except an AIGC property it had (which the new label replaces); `None` when the packet
+/// has no `</rdf:RDF>` to add it before.
 pub(crate) fn merged(existing: &str, aigc: &Aigc) -> Option<String> {
+    let existing = without_aigc(existing);
     let at = existing.rfind("</rdf:RDF>")?;
     Some(format!("{}{}{}", &existing[..at], description(aigc), &existing[at..]))
 }
@@ -185,5 +222,16 @@ mod tests {
         assert!(joined.contains("dc:title='t'"));
         assert_eq!(aigc_values(&joined).len(), 1);
         assert_eq!(merged("<x/>", &aigc), None);
+
+        // A packet that holds a label already has it replaced, in either form.
+        let other = Aigc::generated("other", "2", "");
+        let replaced = merged(&joined, &other).expect("merged");
+        assert_eq!(aigc_values(&replaced), vec![XmpValue { value: other.to_json(), declared: true }]);
+        assert!(replaced.contains("dc:title='t'"));
+        let attr = r#"<rdf:RDF><rdf:Description xmlns:ai="http://www.tc260.org.cn/ns/AIGC/1.0/" ai:AIGC='{}' a='b'/></rdf:RDF>"#;
+        assert_eq!(
+            without_aigc(attr),
+            r#"<rdf:RDF><rdf:Description xmlns:ai="http://www.tc260.org.cn/ns/AIGC/1.0/" a='b'/></rdf:RDF>"#
+        );
     }
 }

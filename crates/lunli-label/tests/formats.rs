@@ -5,7 +5,9 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use lunli_label::{Aigc, ExplicitState, Format, ImplicitState, LabelCheck, Status, check_bytes, check_file, write};
+use lunli_label::{
+    Aigc, Existing, ExplicitState, Format, ImplicitState, LabelCheck, Status, check_bytes, check_file, write,
+};
 
 fn aigc() -> Aigc {
     Aigc::generated("acme", "dec-42", "chat")
@@ -220,7 +222,7 @@ fn labelled_by_write(dir: &Path, name: &str, original: &[u8]) -> (LabelCheck, Ve
     let output = dir.join(format!("labelled-{name}"));
     std::fs::write(&input, original).expect("test fixture");
     assert_eq!(check_file(&input).expect("test fixture").status, Status::MissingImplicit, "{name} starts unlabelled");
-    write(&input, &output, &aigc()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    write(&input, &output, &aigc(), Existing::Refuse).unwrap_or_else(|e| panic!("{name}: {e}"));
     (check_file(&output).expect("test fixture"), std::fs::read(&output).expect("test fixture"))
 }
 
@@ -282,16 +284,16 @@ fn a_labelled_file_is_not_labelled_twice_and_other_formats_are_refused() {
     let (_, out) = labelled_by_write(dir.path(), "a.png", &png());
     let again = dir.path().join("again.png");
     std::fs::write(&again, out).expect("test fixture");
-    let err = write(&again, &dir.path().join("x.png"), &aigc()).expect_err("refused");
+    let err = write(&again, &dir.path().join("x.png"), &aigc(), Existing::Refuse).expect_err("refused");
     assert!(err.to_string().contains("already carries an implicit label (PNG iTXt"), "{err}");
 
-    let gif_path = dir.path().join("a.gif");
-    std::fs::write(&gif_path, gif(None)).expect("test fixture");
-    let err = write(&gif_path, &dir.path().join("b.gif"), &aigc()).expect_err("refused");
-    assert!(err.to_string().contains("gif is not one of them"), "{err}");
+    let text_path = dir.path().join("a.txt");
+    std::fs::write(&text_path, "本内容由人工智能生成").expect("test fixture");
+    let err = write(&text_path, &dir.path().join("b.txt"), &aigc(), Existing::Refuse).expect_err("refused");
+    assert!(err.to_string().contains("text is not one of them"), "{err}");
 
     let bad = Aigc { label: "7".into(), ..aigc() };
-    let err = write(&dir.path().join("a.png"), &dir.path().join("c.png"), &bad).expect_err("refused");
+    let err = write(&dir.path().join("a.png"), &dir.path().join("c.png"), &bad, Existing::Refuse).expect_err("refused");
     assert!(err.to_string().contains("Label is \"7\""), "{err}");
 }
 
@@ -406,4 +408,63 @@ fn truncated_and_garbled_files_are_reported_not_panicked_on() {
         }
     }
     assert!(unreadable > 100, "truncated files are reported as unreadable ({unreadable})");
+}
+
+/// `--replace` where the old label sits somewhere `write` does not write (an MP4 `ilst` item):
+/// the copy would hold two labels, so nothing is written and the error says why.
+#[test]
+fn a_replacement_that_would_leave_two_labels_is_refused() {
+    let dir = tempfile::tempdir().expect("test fixture");
+    let input = dir.path().join("ilst.mp4");
+    std::fs::write(&input, mp4(Some(&aigc().to_json()), 64)).expect("test fixture");
+    let output = dir.path().join("out.mp4");
+    let err = write(&input, &output, &Aigc::generated("acme", "dec-43", ""), Existing::Replace).expect_err("refused");
+    assert!(err.to_string().contains("would not carry exactly the label written"), "{err}");
+    assert!(err.to_string().contains("MP4 moov/udta/meta/ilst AIGC"), "the old place is named: {err}");
+    assert!(!output.exists(), "nothing is written");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1, "no temporary file is left behind");
+}
+
+/// Prefixes and garbled copies of a file of every format `write` writes: it refuses or writes a
+/// conforming copy, never panics.
+#[test]
+fn write_on_damaged_files_errs_or_writes_a_conforming_copy() {
+    let dir = tempfile::tempdir().expect("test fixture");
+    let output = dir.path().join("out");
+    let files = [
+        ("a.gif", gif(None)),
+        ("a.flac", flac(None)),
+        ("a.mp4", mp4(None, 64)),
+        ("a.pdf", pdf()),
+        ("a.png", png()),
+        ("a.jpg", jpeg()),
+        ("a.webp", webp()),
+        ("a.wav", wav()),
+        ("a.mp3", [id3_txxx("comment", "hello"), mp3_frames()].concat()),
+    ];
+    for (name, bytes) in files {
+        let input = dir.path().join(name);
+        // Every prefix of the small files, about 300 evenly spaced ones of the larger.
+        let cuts = (0..bytes.len()).step_by(1 + bytes.len() / 300).map(|cut| bytes[..cut].to_vec());
+        // And 60 copies with a few bytes garbled.
+        let mut state = 0x2545_F491u32;
+        let garbled = (0..60).map(|round| {
+            let mut g = bytes.clone();
+            for _ in 0..1 + round % 4 {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let at = state as usize % g.len();
+                g[at] = (state >> 8) as u8;
+            }
+            g
+        });
+        for (i, damaged) in cuts.chain(garbled).enumerate() {
+            std::fs::write(&input, &damaged).expect("test fixture");
+            if write(&input, &output, &aigc(), Existing::Refuse).is_ok() {
+                let check = check_file(&output).expect("a format lunli reads");
+                assert_eq!(check.status, Status::Conforming, "{name} damaged copy {i}: {check:#?}");
+            }
+        }
+    }
 }

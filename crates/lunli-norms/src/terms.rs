@@ -80,6 +80,21 @@ pub const AUDITS: &[Term] = &[
     Term::new("fairness", "公平性审计（第十三条）", "Fairness audit (Art. 13)"),
     Term::new("quality", "数据质量审计（第十一条）", "Data-quality audit (Art. 11)"),
     Term::new("pii", "个人信息审计（第三条第三项、第十一条）", "Personal-information audit (Art. 3(3), Art. 11)"),
+    Term::new(
+        "label",
+        "生成合成内容标识检查（标识办法第四、五条）",
+        "Content-label check (Labelling Measures Art. 4–5)",
+    ),
+];
+
+/// Where a file stands in a content-label check (`lunli label check`), and the files it skipped.
+pub const LABEL_STATUSES: &[Term] = &[
+    Term::new("conforming", "符合", "conforming"),
+    Term::new("missing_implicit", "缺少隐式标识", "missing implicit label"),
+    Term::new("malformed", "隐式标识格式错误", "malformed implicit label"),
+    Term::new("missing_explicit", "缺少显式标识", "missing explicit label"),
+    Term::new("unreadable", "无法读取", "unreadable"),
+    Term::new("skipped", "跳过（其他格式）", "skipped (other formats)"),
 ];
 
 /// An audit's verdict.
@@ -145,6 +160,7 @@ pub const VOCABULARY: &[(&str, &[Term])] = &[
     ("incident statuses", INCIDENT_STATUSES),
     ("incident overdue", INCIDENT_OVERDUE),
     ("decisions", DECISIONS),
+    ("label statuses", LABEL_STATUSES),
 ];
 
 fn find(table: &[Term], id: &str) -> Text {
@@ -164,6 +180,11 @@ pub fn group_metric(id: &str) -> Text {
 /// The name of an audit: `fairness`, `quality` or `pii`.
 pub fn audit(id: &str) -> Text {
     find(AUDITS, id)
+}
+
+/// A content-label status or count, e.g. `missing_implicit`.
+pub fn label_status(id: &str) -> Text {
+    find(LABEL_STATUSES, id)
 }
 
 /// An audit's verdict in words.

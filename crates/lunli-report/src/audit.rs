@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 pub use lunli_governance::audit_summary::{
     AttributeSummary as AttributeResult, AuditFinding, AuditInput, Disparity, Estimate, GroupSummary as GroupResult,
+    LabelCounts,
 };
 use lunli_governance::audit_summary::{AuditSummary, DimensionSummary};
 use lunli_norms::Text;
@@ -31,6 +32,9 @@ pub struct AuditResult {
     /// Data quality: the dimensions of Art. 11.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dimensions: Vec<DimensionResult>,
+    /// Content labels: how many files of the check stood where.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<LabelCounts>,
     /// Fields of the stored summary this version could not read, by path: the report says so
     /// rather than show them as absent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -93,6 +97,7 @@ pub(crate) fn audit_result(
         findings: view.findings,
         attributes: view.attributes,
         dimensions,
+        labels: view.labels,
         unreadable: view.unreadable,
         summary_digest: digest(summary),
     }

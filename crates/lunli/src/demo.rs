@@ -4,6 +4,7 @@
 //! decisions served over HTTP; and the gateway left running.
 
 mod approval;
+mod labels;
 mod live;
 
 use std::path::Path;
@@ -231,6 +232,7 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
         "8. A low-tier example approved: the meeting-notes assistant (Art. 3(5), Art. 7)",
     ));
     let notes = approval::approve_meeting_notes(&demo_ctx, &store, out)?;
+    labels::label_generated_files(&dir, &notes, out)?;
 
     out.heading(
         out.label("9. 运行时人类控制（第三条第四项、第十六条）", "9. Human control at run time (Art. 3(4), Art. 16)"),

@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use lunli_governance::audit_summary::AuditSummary;
 use lunli_governance::{AuditRun, Governance};
-use lunli_label::{Aigc, ExplicitState, ImplicitState, LabelError, Progress, Report, Status, status_text};
+use lunli_label::{Aigc, Existing, ExplicitState, ImplicitState, LabelError, Progress, Report, Status, status_text};
 
 use crate::cli::GlobalArgs;
 use crate::context::{Context, now};
@@ -27,7 +27,8 @@ pub enum LabelCommand {
     /// Markdown and HTML, the explicit label at the start or end. Reads only metadata.
     Check(CheckArgs),
     /// Write a copy of a file with a conforming implicit label, editing only its metadata (PNG,
-    /// JPEG, WebP, WAV, MP3, PDF): from the flags or from a gateway decision's labels.implicit.
+    /// JPEG, WebP, GIF, WAV, MP3, FLAC, MP4/MOV, PDF): from the flags or from a gateway
+    /// decision's labels.implicit.
     Write(WriteArgs),
 }
 
@@ -68,6 +69,10 @@ pub struct WriteArgs {
     /// A gateway decision (JSON) whose labels.implicit block is written as it is.
     #[arg(long, value_name = "FILE.json")]
     pub from_decision: Option<PathBuf>,
+    /// Replace the implicit label FILE already carries (refused without it); the old values are
+    /// shown and kept in the JSON output (Measures Art. 10: see docs/labels.md).
+    #[arg(long)]
+    pub replace: bool,
 }
 
 pub fn run(global: &GlobalArgs, command: &LabelCommand, out: &mut Out) -> Result<()> {
@@ -148,7 +153,7 @@ fn record(ctx: &Context, system: &str, report: &Report, paths: &[PathBuf]) -> Re
     Ok(recorded.first().map(|(_, evidence)| *evidence).unwrap_or_default())
 }
 
-fn render(report: &Report, out: &mut Out) {
+pub(crate) fn render(report: &Report, out: &mut Out) {
     out.heading(out.label("生成合成内容标识检查", "Labels on generated content"));
     let failing: Vec<_> = report.files.iter().filter(|f| f.status != Status::Conforming).collect();
     if !failing.is_empty() {
@@ -219,7 +224,8 @@ fn write(args: &WriteArgs, out: &mut Out) -> Result<()> {
             args.system_id.as_deref().unwrap_or_default(),
         ),
     };
-    let written = lunli_label::write(&args.file, &args.output, &aigc).map_err(label_error)?;
+    let existing = if args.replace { Existing::Replace } else { Existing::Refuse };
+    let written = lunli_label::write(&args.file, &args.output, &aigc, existing).map_err(label_error)?;
     if out.is_table() {
         out.line(out.label(
             &format!(
@@ -235,6 +241,15 @@ fn write(args: &WriteArgs, out: &mut Out) -> Result<()> {
                 written.bytes_added
             ),
         ));
+        if let Some(old) = &written.replaced {
+            let fields = old.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+            let (zh, en) =
+                if old.conforming { ("符合要求的", "a conforming") } else { ("格式错误的", "a malformed") };
+            out.line(out.label(
+                &format!("替换了{zh}原有隐式标识（{}）：{fields}", old.location),
+                &format!("Replaced {en} implicit label ({}): {fields}", old.location),
+            ));
+        }
     } else {
         out.data(
             &serde_json::json!({ "output": args.output.display().to_string(), "written": written, "label": aigc }),

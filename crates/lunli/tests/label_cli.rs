@@ -169,6 +169,20 @@ fn strict_fails_a_tree_with_an_unlabelled_file_and_system_records_evidence() {
     assert_eq!(item["summary"]["summary"]["missing_implicit"], 1);
     assert!(item["summary"]["failing"][0]["path"].as_str().is_some_and(|p| p.ends_with("plain.png")));
 
+    // The system report shows the counts, typed, in both languages.
+    let json = data.dir.path().join("report.json").display().to_string();
+    data.ok("chen-jie", &["report", "credit-scoring", "--out", &json]);
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("written")).expect("JSON");
+    let audits = document["report"]["audits"].as_array().expect("audits");
+    let label = audits.iter().find(|a| a["audit"] == "label").expect("the label check in the report");
+    assert_eq!(label["labels"]["missing_implicit"], 1, "{label:#}");
+    assert_eq!((label["labels"]["files"].as_u64(), label["labels"]["skipped"].as_u64()), (Some(2), Some(1)));
+    let html = data.dir.path().join("report.html").display().to_string();
+    data.ok("chen-jie", &["--lang", "both", "report", "credit-scoring", "--out", &html]);
+    let page = std::fs::read_to_string(&html).expect("report");
+    assert!(page.contains("缺少隐式标识") && page.contains("missing implicit label"), "counts in both languages");
+
     let bad = data
         .lunli("ci")
         .args(["label", "write", &format!("{tree}/answer.txt"), "-o", "x.txt", "--producer", "a", "--produce-id", "1"])
@@ -176,4 +190,42 @@ fn strict_fails_a_tree_with_an_unlabelled_file_and_system_records_evidence() {
         .expect("runs");
     assert_eq!(bad.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("text is not one of them"));
+}
+
+#[test]
+fn replace_swaps_a_label_and_reports_the_old_values() {
+    let data = Data::new();
+    let dir = data.dir.path();
+    let input = dir.join("gen.png");
+    std::fs::write(&input, png()).expect("png");
+    let (input, labelled) = (input.display().to_string(), dir.join("labelled.png").display().to_string());
+    let flags = |id: &'static str| ["--producer", "acme-ai", "--produce-id", id];
+    data.ok("ci", &[&["label", "write", &input, "-o", &labelled][..], &flags("dec-1")].concat());
+
+    let again = data
+        .lunli("ci")
+        .args([&["label", "write", &labelled, "-o", &labelled][..], &flags("dec-2")].concat())
+        .output()
+        .expect("runs");
+    assert_eq!(again.status.code(), Some(3), "a labelled file is refused without --replace");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--replace"), "the refusal names the way out");
+
+    let written =
+        data.json("ci", &[&["label", "write", &labelled, "-o", &labelled, "--replace"][..], &flags("dec-2")].concat());
+    assert_eq!(written["written"]["replaced"]["fields"]["ProduceID"], "dec-1", "{written:#}");
+    assert_eq!(written["written"]["replaced"]["conforming"], true);
+    let report = data.json("ci", &["label", "check", &labelled]);
+    assert_eq!(report["files"][0]["implicit"]["fields"]["ProduceID"], "dec-2", "{report:#}");
+    assert_eq!(report["passed"], true);
+
+    let table = data
+        .lunli("ci")
+        .args([&["label", "write", &labelled, "-o", &labelled, "--replace"][..], &flags("dec-3")].concat())
+        .output()
+        .expect("runs");
+    assert!(
+        String::from_utf8_lossy(&table.stdout).contains("Replaced a conforming implicit label"),
+        "{}",
+        String::from_utf8_lossy(&table.stdout)
+    );
 }

@@ -258,6 +258,9 @@ fn demo_tours_the_catalogue_and_runs_the_example_on_the_embedded_store() {
     assert_eq!(outcomes, ["allow", "human_review", "deny", "deny", "allow", "deny"], "{text}");
     assert!(text.contains("withdrawn consent") && text.contains("suspended by zhou-qing"), "{text}");
     assert!(text.contains("is not approved"), "{text}");
+    // A generated file labelled and one not, checked (Labelling Measures Art. 5).
+    assert!(text.contains("$ lunli label check") && text.contains("summary-unlabelled.wav"), "{text}");
+    assert!(text.contains("2 files: 1 conforming, 1 missing the implicit label"), "{text}");
 
     // Every change and decision is in a ledger that verifies under the signed head.
     let size = text

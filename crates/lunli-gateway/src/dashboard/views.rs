@@ -526,12 +526,30 @@ fn evidence_line(lang: Lang, item: &EvidenceItem) -> Markup {
         }
         EvidenceItem::Link { url } => html! { (t(lang, "链接", "link")) " " code.inert-link { (url) } },
         EvidenceItem::Attestation { text } => html! { (t(lang, "声明", "attestation")) " “" (text) "”" },
-        EvidenceItem::Audit { audit, passed, .. } => html! {
+        EvidenceItem::Audit { audit, passed, summary } => html! {
             (t(lang, "审计", "audit")) " " code { (audit) } " "
             @if *passed { span.badge.approval-approved { (t(lang, "通过", "passed")) } }
             @else { span.badge.approval-blocked { (t(lang, "未通过", "failed")) } }
+            (label_counts(lang, summary))
         },
     }
+}
+
+/// A content-label check's counts after its verdict: `· 3 files: conforming 1, missing implicit
+/// label 2, …` (statuses with no file left out); nothing for other audits.
+fn label_counts(lang: Lang, summary: &serde_json::Value) -> Markup {
+    let Some(counts) = lunli_governance::audit_summary::AuditSummary::read(summary).labels else { return html! {} };
+    let parts: Vec<String> = counts
+        .by_status()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(status, n)| format!("{} {n}", lunli_norms::terms::label_status(status).get(lang)))
+        .collect();
+    let files = match lang {
+        Lang::Zh => format!("{} 个文件", counts.files),
+        Lang::En => format!("{} files", counts.files),
+    };
+    html! { " · " span.label-counts { (files) ": " (parts.join(", ")) } }
 }
 
 fn assessment_section(lang: Lang, catalogue: &Catalogue, assessment: &Result<&Assessment, String>) -> Markup {
@@ -749,6 +767,20 @@ pub fn problem(lang: Lang, heading: &str, detail: &str) -> Markup {
 mod tests {
     use super::*;
     use lunli_governance::Stage;
+
+    #[test]
+    fn a_label_checks_evidence_shows_its_counts_in_the_dashboards_language() {
+        let summary = serde_json::json!({"summary": {"files": 3, "conforming": 1, "missing_implicit": 2,
+            "malformed": 0, "missing_explicit": 0, "unreadable": 0, "skipped": 4}});
+        let item = EvidenceItem::Audit { audit: "label".into(), passed: false, summary };
+        let en = evidence_line(Lang::En, &item).into_string();
+        assert!(en.contains("3 files: conforming 1, missing implicit label 2, skipped (other formats) 4"), "{en}");
+        let zh = evidence_line(Lang::Zh, &item).into_string();
+        assert!(zh.contains("3 个文件: 符合 1, 缺少隐式标识 2"), "{zh}");
+        let other =
+            EvidenceItem::Audit { audit: "quality".into(), passed: true, summary: serde_json::json!({"rows": 3}) };
+        assert!(!evidence_line(Lang::En, &other).into_string().contains("label-counts"));
+    }
 
     #[test]
     fn only_web_and_mail_evidence_links_are_links() {

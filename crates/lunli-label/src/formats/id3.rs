@@ -152,6 +152,11 @@ pub(crate) fn scan<R: Read + Seek>(src: &mut Source<R>, found: &mut Vec<Found>) 
     Ok(())
 }
 
+/// Whether a frame is a TXXX whose description names the label (what `write --replace` drops).
+pub(crate) fn is_aigc_txxx(id: &[u8; 4], data: &[u8]) -> bool {
+    id == b"TXXX" && data.split_first().is_some_and(|(&enc, rest)| is_aigc_key(&decode(enc, rest).0))
+}
+
 /// A TXXX frame holding `value` under `description`: UTF-8 in ID3v2.4, UTF-16 in ID3v2.3
 /// (which has no UTF-8).
 pub(crate) fn txxx(major: u8, description: &str, value: &str) -> Vec<u8> {

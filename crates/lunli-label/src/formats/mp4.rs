@@ -8,7 +8,9 @@ use std::io::{Read, Seek};
 
 use super::{Found, from_xmp, is_aigc_key};
 use crate::error::{Parse, bad};
+use crate::fields::Aigc;
 use crate::source::{Source, fourcc, u32_be, u64_be};
+use crate::write::Piece;
 
 pub(crate) const XMP_UUID: [u8; 16] =
     [0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC];
@@ -20,6 +22,8 @@ struct Box_ {
     kind: [u8; 4],
     header: u64,
     size: u64,
+    /// The size field is 0: the box runs to the end of the file.
+    to_end: bool,
 }
 
 fn boxes<R: Read + Seek>(src: &mut Source<R>, start: u64, end: u64) -> Parse<Vec<Box_>> {
@@ -28,6 +32,7 @@ fn boxes<R: Read + Seek>(src: &mut Source<R>, start: u64, end: u64) -> Parse<Vec
     while off + 8 <= end {
         let h = src.read_at(off, 8, "an MP4 box header")?;
         let kind = [h[4], h[5], h[6], h[7]];
+        let to_end = u32_be(&h, 0) == 0;
         let (size, header) = match u32_be(&h, 0) {
             0 => (end - off, 8),
             1 => (u64_be(&src.read_at(off + 8, 8, "an MP4 64-bit box size")?, 0), 16),
@@ -39,7 +44,7 @@ fn boxes<R: Read + Seek>(src: &mut Source<R>, start: u64, end: u64) -> Parse<Vec
                 fourcc(&kind)
             ));
         }
-        out.push(Box_ { offset: off, kind, header, size });
+        out.push(Box_ { offset: off, kind, header, size, to_end });
         off += size;
     }
     Ok(out)
@@ -138,4 +143,51 @@ fn ilst(data: &[u8], keys: &[String], found: &mut Vec<Found>) {
             });
         }
     }
+}
+
+/// The label as a top-level XMP `uuid` box appended at the end of the file, so that no chunk
+/// offset (`stco`/`co64`) moves. An existing top-level XMP box is kept in place with its type
+/// changed to `free` (same size, so nothing moves) and its packet, with the label added, goes
+/// into the new box: readers then see one XMP box.
+pub(crate) fn plan_write<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<(Vec<Piece>, String)> {
+    let len = src.len();
+    let top = boxes(src, 0, len)?;
+    if top.last().is_some_and(|b| b.to_end) {
+        return bad("the MP4's last box runs to the end of the file (size 0); lunli will not append a box after it");
+    }
+    let mut xmp = Vec::new();
+    for b in &top {
+        if &b.kind == b"uuid"
+            && b.size - b.header >= 16
+            && src.read_at(b.offset + b.header, 16, "an MP4 uuid")? == XMP_UUID
+        {
+            xmp.push(b);
+        }
+    }
+    if xmp.len() > 1 {
+        return bad("the MP4 has more than one top-level XMP uuid box; lunli will not choose between them");
+    }
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    let (packet, location) = match xmp.first() {
+        Some(b) => {
+            let body = b.offset + b.header + 16;
+            let old = src.read_at(body, b.offset + b.size - body, "the MP4 XMP uuid box")?;
+            let Some(merged) = crate::xmp::merged(&String::from_utf8_lossy(&old), aigc) else {
+                return bad("the MP4's XMP packet has no rdf:RDF element to add the label to");
+            };
+            pieces.extend([Piece::Copy(0, b.offset + 4), Piece::New(b"free".to_vec())]);
+            from = b.offset + 8;
+            (merged, "MP4 uuid XMP box (existing packet moved to the end; the old box is now free)")
+        }
+        None => (crate::xmp::packet(aigc), "MP4 uuid XMP box"),
+    };
+    let size = 8 + 16 + packet.len() as u64;
+    let Ok(size) = u32::try_from(size) else { return bad("the XMP packet with the label exceeds 4 GiB") };
+    let mut new = size.to_be_bytes().to_vec();
+    new.extend_from_slice(b"uuid");
+    new.extend_from_slice(&XMP_UUID);
+    new.extend_from_slice(packet.as_bytes());
+    pieces.extend([Piece::Copy(from, len), Piece::New(new)]);
+    Ok((pieces, location.into()))
 }

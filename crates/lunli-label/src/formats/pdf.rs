@@ -1,16 +1,28 @@
-//! PDF: XMP packets in metadata streams (`/Type /Metadata /Subtype /XML`). PDF 2.0 (ISO 32000-2,
-//! 14.3.2) recommends leaving metadata streams uncompressed so that tools which do not parse PDF
-//! can find them; lunli relies on that and scans the file for `<?xpacket` … `<?xpacket end`,
-//! reading it once in 1 MiB windows. A packet inside a Flate-compressed stream or a compressed
-//! object stream is not seen, and the file is then reported as missing its label
-//! (docs/labels.md). When an incremental update added a newer packet, every packet with an AIGC
-//! value is reported, in file order.
+//! PDF: the XMP packet of the document's metadata stream (the catalog's `/Metadata`, ISO 32000-2,
+//! 14.3.2) and document information entries whose key contains `AIGC`. Files up to
+//! [`MAX_PARSE`] bytes are parsed with `lopdf`, which follows the current revision through
+//! classic cross-reference tables, cross-reference streams and compressed object streams;
+//! Flate-compressed metadata is inflated up to 64 MiB. Larger files are scanned in 1 MiB windows
+//! for uncompressed `<?xpacket` … `<?xpacket end` packets only (docs/labels.md).
+//!
+//! `write` appends an incremental update (ISO 32000-2, 7.5.6) made by `lopdf`: a new metadata
+//! stream and a new revision of the catalog pointing to it, with a cross-reference section of
+//! the kind the file uses (a table or a stream); the original bytes stay as they were.
 
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, Write};
 
-use super::{Found, from_xmp};
+use lopdf::{Dictionary, Document, IncrementalDocument, Object, Stream};
+
+use super::{Found, from_xmp, is_aigc_key};
 use crate::error::{Parse, bad};
-use crate::source::Source;
+use crate::fields::Aigc;
+use crate::source::{MAX_READ, Source};
+use crate::write::Piece;
+
+/// The largest PDF lunli parses whole (to check or to write it). `lopdf` holds the file and its
+/// parsed objects in memory, and `write` the update besides, so a check or write of one PDF
+/// needs roughly two to three times this at most, plus what the file's object streams inflate to.
+pub(crate) const MAX_PARSE: u64 = 128 << 20;
 
 const WINDOW: u64 = 1 << 20;
 const BEGIN: &[u8] = b"<?xpacket begin";
@@ -25,6 +37,75 @@ pub(crate) fn scan<R: Read + Seek>(src: &mut Source<R>, found: &mut Vec<Found>) 
     if head != b"%PDF-" {
         return bad("not a PDF file: it does not start with %PDF-");
     }
+    if src.len() > MAX_PARSE {
+        return scan_packets(src, found);
+    }
+    let doc = parse(&whole(src)?)?;
+    if let Some((_, stream)) = metadata(&doc)? {
+        from_xmp("PDF metadata stream XMP", &plain(stream)?, found);
+    }
+    // Document information entries keyed AIGC (some tools write the label there).
+    if let Ok(info) = doc.trailer.get_deref(b"Info", &doc).and_then(Object::as_dict) {
+        for (key, value) in info.iter() {
+            let key = String::from_utf8_lossy(key);
+            if is_aigc_key(&key) {
+                let value = lopdf::decode_text_string(value).unwrap_or_default();
+                found.push(Found { location: format!("PDF document information /{key}"), value, problems: Vec::new() });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The whole file, read in pieces of at most 64 MiB.
+fn whole<R: Read + Seek>(src: &mut Source<R>) -> Parse<Vec<u8>> {
+    let mut out = Vec::with_capacity(usize::try_from(src.len()).unwrap_or(0));
+    while (out.len() as u64) < src.len() {
+        out.extend(src.read_upto(out.len() as u64, MAX_READ, "the PDF")?);
+    }
+    Ok(out)
+}
+
+fn parse(bytes: &[u8]) -> Parse<Document> {
+    let doc = Document::load_mem(bytes).or_else(|e| bad(format!("the PDF could not be parsed: {e}")))?;
+    if doc.trailer.get(b"Encrypt").is_ok() {
+        return bad("the PDF is encrypted; lunli reads and writes labels only in unencrypted PDFs");
+    }
+    Ok(doc)
+}
+
+/// The catalog's metadata stream and its object number, if it has one.
+fn metadata(doc: &Document) -> Parse<Option<(lopdf::ObjectId, &Stream)>> {
+    let catalog = doc.catalog().or_else(|e| bad(format!("the PDF has no catalog: {e}")))?;
+    let Ok(reference) = catalog.get(b"Metadata") else { return Ok(None) };
+    let Ok(id) = reference.as_reference() else { return bad("the PDF catalog's /Metadata is not a reference") };
+    match doc.get_object(id).and_then(Object::as_stream) {
+        Ok(stream) => Ok(Some((id, stream))),
+        Err(e) => bad(format!("the PDF's metadata (object {} {}) is not a stream: {e}", id.0, id.1)),
+    }
+}
+
+/// A stream's content, inflated when it is Flate-compressed (never past 64 MiB).
+fn plain(stream: &Stream) -> Parse<Vec<u8>> {
+    let filters = stream.filters().unwrap_or_default();
+    match filters.as_slice() {
+        [] => Ok(stream.content.clone()),
+        [b"FlateDecode"] if stream.dict.get(b"DecodeParms").is_err() => {
+            let mut out = Vec::new();
+            flate2::read::ZlibDecoder::new(stream.content.as_slice()).take(MAX_READ + 1).read_to_end(&mut out)?;
+            if out.len() as u64 > MAX_READ {
+                return bad("the PDF's metadata stream inflates past 64 MiB");
+            }
+            Ok(out)
+        }
+        _ => {
+            stream.decompressed_content().or_else(|e| bad(format!("the PDF's metadata stream cannot be decoded: {e}")))
+        }
+    }
+}
+
+/// The raw scan of a PDF too large to parse: uncompressed XMP packets anywhere in the file.
+fn scan_packets<R: Read + Seek>(src: &mut Source<R>, found: &mut Vec<Found>) -> Parse<()> {
     let mut off = 0;
     let mut carry: Vec<u8> = Vec::new();
     let mut packet: Option<Vec<u8>> = None;
@@ -41,7 +122,7 @@ pub(crate) fn scan<R: Read + Seek>(src: &mut Source<R>, found: &mut Vec<Found>) 
                     Some(e) => {
                         p.extend_from_slice(&buf[pos..e]);
                         if let Some(done) = packet.take() {
-                            from_xmp("PDF metadata stream XMP", &done, found);
+                            from_xmp("PDF XMP packet (file scan)", &done, found);
                         }
                         pos = e + END.len();
                     }
@@ -72,255 +153,64 @@ pub(crate) fn scan<R: Read + Seek>(src: &mut Source<R>, found: &mut Vec<Found>) 
     Ok(())
 }
 
-// ---------------------------------------------------------------------------------------------
-// Writing: an incremental update (ISO 32000-2, 7.5.6) appends a metadata stream, a new revision
-// of the catalog pointing to it, and a cross-reference section; the original bytes stay as they
-// were. Only files with a classic cross-reference table are written (not cross-reference
-// streams, not encrypted files): docs/labels.md.
-
-use std::collections::HashMap;
-
-use crate::fields::Aigc;
-use crate::write::Piece;
-
-const MAX_SECTIONS: usize = 256;
-
-fn latin1(b: &[u8]) -> String {
-    b.iter().map(|&c| char::from(c)).collect()
-}
-
-/// End of the dictionary opening at `start` (which must be `<<`), skipping strings and comments.
-fn dict_end(text: &[u8], start: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i < text.len() {
-        match text[i] {
-            b'<' if text.get(i + 1) == Some(&b'<') => {
-                depth += 1;
-                i += 2;
-            }
-            b'>' if text.get(i + 1) == Some(&b'>') => {
-                depth = depth.checked_sub(1)?;
-                i += 2;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            b'<' => i += text[i..].iter().position(|&c| c == b'>')? + 1,
-            b'(' => {
-                let mut nest = 0usize;
-                while i < text.len() {
-                    match text[i] {
-                        b'\\' => i += 1,
-                        b'(' => nest += 1,
-                        b')' => {
-                            nest -= 1;
-                            if nest == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'%' => i += text[i..].iter().position(|&c| c == b'\n' || c == b'\r').unwrap_or(text.len() - i),
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// Where `key` (like `/Root`) starts among the top-level entries of `dict` (`<< … >>`).
-fn find_key(dict: &[u8], key: &[u8]) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < dict.len() {
-        if dict[i..].starts_with(b"<<") {
-            depth += 1;
-            i += 2;
-        } else if dict[i..].starts_with(b">>") {
-            depth = depth.saturating_sub(1);
-            i += 2;
-        } else if dict[i] == b'(' || (dict[i] == b'[' && depth == 1) {
-            // Skip strings and arrays whole.
-            let close = if dict[i] == b'(' { b')' } else { b']' };
-            i += dict[i..].iter().position(|&c| c == close)? + 1;
-        } else if depth == 1
-            && dict[i..].starts_with(key)
-            && dict.get(i + key.len()).is_none_or(|c| !c.is_ascii_alphanumeric())
-        {
-            return Some(i);
-        } else {
-            i += 1;
-        }
-    }
-    None
-}
-
-fn tokens(after: &[u8], n: usize) -> Vec<String> {
-    latin1(after)
-        .split(|c: char| c.is_whitespace() || c == '/' || c == '>' || c == '[' || c == '<')
-        .filter(|t| !t.is_empty())
-        .take(n)
-        .map(str::to_string)
-        .collect()
-}
-
-fn entry_ref(dict: &[u8], key: &[u8]) -> Option<(u32, u32)> {
-    let at = find_key(dict, key)? + key.len();
-    let t = tokens(&dict[at..], 3);
-    (t.len() == 3 && t[2] == "R").then_some(())?;
-    Some((t[0].parse().ok()?, t[1].parse().ok()?))
-}
-
-fn entry_int(dict: &[u8], key: &[u8]) -> Option<u64> {
-    let at = find_key(dict, key)? + key.len();
-    tokens(&dict[at..], 1).first()?.parse().ok()
-}
-
-/// The dictionary of object `num` at `offset`, and the offset just after it.
-fn object<R: Read + Seek>(src: &mut Source<R>, offset: u64, num: u32) -> Parse<(Vec<u8>, u64)> {
-    let head = src.read_upto(offset, 64 << 10, "a PDF object")?;
-    let expected = format!("{num} ");
-    if !head.trim_ascii_start().starts_with(expected.as_bytes()) {
-        return bad(format!("the cross-reference table puts object {num} at byte {offset}, but it is not there"));
-    }
-    let Some(open) = find(&head, b"<<", 0) else {
-        return bad(format!("PDF object {num} at byte {offset} is not a dictionary"));
-    };
-    let Some(end) = dict_end(&head, open) else {
-        return bad(format!("PDF object {num} at byte {offset}: its dictionary does not end within 64 KiB"));
-    };
-    Ok((head[open..end].to_vec(), offset + end as u64))
-}
-
+/// The label in a new metadata stream (the old one's packet, when there is one, with the label
+/// added) and a new revision of the catalog pointing to it, appended by an incremental update.
 pub(crate) fn plan_write<R: Read + Seek>(src: &mut Source<R>, aigc: &Aigc) -> Parse<(Vec<Piece>, String)> {
-    let len = src.len();
-    let tail = src.read_at(len.saturating_sub(2048), len.min(2048), "the end of the PDF")?;
-    let Some(sx) = tail.windows(9).rposition(|w| w == b"startxref") else {
-        return bad("the PDF has no startxref near its end");
-    };
-    let Some(xref) = tokens(&tail[sx + 9..], 1).first().and_then(|t| t.parse::<u64>().ok()) else {
-        return bad("the PDF's startxref is not followed by an offset");
-    };
-    let mut objects: HashMap<u32, (u64, u32)> = HashMap::new();
-    let mut trailer: Option<Vec<u8>> = None;
-    let mut next = Some(xref);
-    let mut sections = 0;
-    while let Some(at) = next {
-        sections += 1;
-        if sections > MAX_SECTIONS || at >= len {
-            return bad(format!("the PDF's cross-reference chain is broken at byte {at}"));
-        }
-        let chunk = src.read_upto(at, 16 << 20, "a PDF cross-reference section")?;
-        if !chunk.starts_with(b"xref") {
-            return bad(
-                "the PDF uses a cross-reference stream (PDF 1.5 and later); lunli writes labels only into PDFs with a classic cross-reference table",
-            );
-        }
-        let Some(tr) = find(&chunk, b"trailer", 0) else {
-            return bad(format!("the cross-reference section at byte {at} has no trailer"));
-        };
-        let table = latin1(&chunk[4..tr]);
-        let mut words = table.split_whitespace();
-        while let (Some(first), Some(count)) = (words.next(), words.next()) {
-            let (Ok(first), Ok(count)) = (first.parse::<u32>(), count.parse::<u32>()) else {
-                return bad(format!("the cross-reference section at byte {at} is malformed"));
-            };
-            for k in 0..count {
-                let (Some(off), Some(generation), Some(kind)) = (words.next(), words.next(), words.next()) else {
-                    return bad(format!("the cross-reference section at byte {at} ends early"));
-                };
-                if kind == "n"
-                    && let (Ok(off), Ok(generation)) = (off.parse(), generation.parse())
-                {
-                    objects.entry(first.saturating_add(k)).or_insert((off, generation));
-                }
-            }
-        }
-        let Some(open) = find(&chunk, b"<<", tr) else { return bad("a PDF trailer has no dictionary") };
-        let Some(end) = dict_end(&chunk, open) else { return bad("a PDF trailer dictionary does not end") };
-        let dict = chunk[open..end].to_vec();
-        next = entry_int(&dict, b"/Prev");
-        trailer.get_or_insert(dict);
+    if src.len() > MAX_PARSE {
+        return bad(format!("the PDF is larger than the {} MiB lunli parses to write a label", MAX_PARSE >> 20));
     }
-    let Some(trailer) = trailer else { return bad("the PDF has no trailer") };
-    if find_key(&trailer, b"/Encrypt").is_some() {
-        return bad("the PDF is encrypted; lunli does not write labels into encrypted PDFs");
-    }
-    let (Some((root, root_gen)), Some(size)) = (entry_ref(&trailer, b"/Root"), entry_int(&trailer, b"/Size")) else {
-        return bad("the PDF trailer lacks /Root or /Size");
-    };
-    let Some(&(root_at, _)) = objects.get(&root) else {
-        return bad(format!("the PDF's catalog (object {root}) is in no cross-reference table"));
-    };
-    let (mut catalog, _) = object(src, root_at, root)?;
-    let packet = match entry_ref(&catalog, b"/Metadata") {
-        None => crate::xmp::packet(aigc).into_bytes(),
-        Some((m, _)) => {
-            let Some(&(m_at, _)) = objects.get(&m) else {
-                return bad(format!("the PDF's metadata stream (object {m}) is in no cross-reference table"));
-            };
-            let (dict, after) = object(src, m_at, m)?;
-            if find_key(&dict, b"/Filter").is_some() {
-                return bad("the PDF's metadata stream is compressed; lunli adds labels only to uncompressed metadata");
-            }
-            let Some(length) = entry_int(&dict, b"/Length").filter(|_| entry_ref(&dict, b"/Length").is_none()) else {
-                return bad("the PDF's metadata stream has no direct /Length");
-            };
-            let gap = src.read_upto(after, 32, "the PDF stream keyword")?;
-            let Some(s) = find(&gap, b"stream", 0) else { return bad("the PDF metadata object has no stream") };
-            let mut start = after + s as u64 + 6;
-            start += if gap[s + 6..].starts_with(b"\r\n") { 2 } else { 1 };
-            let old = src.read_at(start, length, "the PDF metadata stream")?;
-            let Some(merged) = crate::xmp::merged(&String::from_utf8_lossy(&old), aigc) else {
+    let bytes = whole(src)?;
+    let doc = parse(&bytes)?;
+    let packet = match metadata(&doc)? {
+        None => crate::xmp::packet(aigc),
+        Some((_, stream)) => {
+            let Some(merged) = crate::xmp::merged(&String::from_utf8_lossy(&plain(stream)?), aigc) else {
                 return bad("the PDF's XMP packet has no rdf:RDF element to add the label to");
             };
-            merged.into_bytes()
+            merged
         }
     };
-    // The catalog's new revision: its /Metadata points to the new stream.
-    if let Some(k) = find_key(&catalog, b"/Metadata") {
-        let rest = &catalog[k + 9..];
-        let Some(r) = rest.iter().position(|&c| c == b'R') else { return bad("the catalog's /Metadata is malformed") };
-        catalog.drain(k..k + 9 + r + 1);
+    let root = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .or_else(|e| bad(format!("the PDF trailer has no /Root: {e}")))?;
+    let mut catalog = doc.catalog().or_else(|e| bad(format!("the PDF has no catalog: {e}")))?.clone();
+    let len = bytes.len();
+    let mut update = IncrementalDocument::create_from(bytes, doc);
+    let mut dict = Dictionary::new();
+    dict.set("Type", Object::Name(b"Metadata".to_vec()));
+    dict.set("Subtype", Object::Name(b"XML".to_vec()));
+    // Uncompressed, as PDF 2.0 14.3.2 recommends, so that tools that do not parse PDF find it.
+    let mut stream = Stream::new(dict, packet.into_bytes());
+    stream.allows_compression = false;
+    let meta = update.new_document.add_object(Object::Stream(stream));
+    catalog.set("Metadata", Object::Reference(meta));
+    update.new_document.set_object(root, Object::Dictionary(catalog));
+    let mut added = Tail { skip: len, bytes: Vec::new() };
+    update.save_to(&mut added).or_else(|e| bad(format!("the PDF update could not be written: {e}")))?;
+    if added.skip != 0 {
+        return bad("the PDF update did not start with the original bytes");
     }
-    let Some(close) = catalog.len().checked_sub(2) else { return bad("the PDF catalog is malformed") };
-    catalog.splice(close..close, format!(" /Metadata {size} 0 R ").into_bytes());
+    let location = format!("PDF metadata stream (object {}, incremental update)", meta.0);
+    Ok((vec![Piece::Copy(0, len as u64), Piece::New(added.bytes)], location))
+}
 
-    let last = src.read_at(len - 1, 1, "the PDF's last byte")?;
-    let mut add: Vec<u8> = if last == b"\n" || last == b"\r" { Vec::new() } else { b"\n".to_vec() };
-    let meta_at = len + add.len() as u64;
-    add.extend_from_slice(
-        format!("{size} 0 obj\n<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n", packet.len()).as_bytes(),
-    );
-    add.extend_from_slice(&packet);
-    add.extend_from_slice(b"\nendstream\nendobj\n");
-    let cat_at = len + add.len() as u64;
-    add.extend_from_slice(format!("{root} {root_gen} obj\n").as_bytes());
-    add.extend_from_slice(&catalog);
-    add.extend_from_slice(b"\nendobj\n");
-    let xref_at = len + add.len() as u64;
-    let mut entries = [(u64::from(root), cat_at, root_gen), (size, meta_at, 0)];
-    entries.sort();
-    add.extend_from_slice(b"xref\n");
-    for (num, at, generation) in entries {
-        add.extend_from_slice(format!("{num} 1\n{at:010} {generation:05} n\r\n").as_bytes());
+/// A writer that drops the first `skip` bytes (the original file, which `write` copies from the
+/// input itself) and keeps the rest.
+struct Tail {
+    skip: usize,
+    bytes: Vec<u8>,
+}
+
+impl Write for Tail {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let dropped = self.skip.min(buf.len());
+        self.skip -= dropped;
+        self.bytes.extend_from_slice(&buf[dropped..]);
+        Ok(buf.len())
     }
-    let mut trailer_new = format!("trailer\n<< /Size {} /Root {root} {root_gen} R", size + 1);
-    if let Some((i, g)) = entry_ref(&trailer, b"/Info") {
-        trailer_new.push_str(&format!(" /Info {i} {g} R"));
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
-    if let Some(k) = find_key(&trailer, b"/ID") {
-        let rest = &trailer[k..];
-        if let Some(e) = rest.iter().position(|&c| c == b']') {
-            trailer_new.push(' ');
-            trailer_new.push_str(&latin1(&rest[..=e]));
-        }
-    }
-    trailer_new.push_str(&format!(" /Prev {xref} >>\nstartxref\n{xref_at}\n%%EOF\n"));
-    add.extend_from_slice(trailer_new.as_bytes());
-    Ok((vec![Piece::Copy(0, len), Piece::New(add)], format!("PDF metadata stream (object {size}, incremental update)")))
 }

@@ -8,7 +8,7 @@ use super::charts::{dimension_chart, estimate_cell, estimate_chart};
 use super::page::{Page, facts, lines, opt, time};
 use lunli_governance::audit_summary::FairnessLimits;
 
-use crate::audit::{AuditFinding, AuditResult, DimensionResult, Disparity, Estimate};
+use crate::audit::{AuditFinding, AuditResult, DimensionResult, Disparity, Estimate, LabelCounts};
 
 /// An audit's verdict as a badge.
 pub(crate) fn verdict_badge(page: &Page, passed: bool) -> Markup {
@@ -69,7 +69,13 @@ pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
             p class="muted" { (page.l("* 样本过少，估计不可靠。", "* too few rows for a reliable estimate.")) }
         }
         (dimension_figure(page, &audit.dimensions))
-        (findings_table(page, &audit.findings))
+        @if let Some(counts) = &audit.labels {
+            (label_counts(page, counts))
+        }
+        // A label check's counts say what it found; "no findings" beside them would mislead.
+        @if !(audit.findings.is_empty() && audit.labels.is_some()) {
+            (findings_table(page, &audit.findings))
+        }
     }
 }
 
@@ -153,6 +159,24 @@ pub(crate) fn findings_table(page: &Page, findings: &[AuditFinding]) -> Markup {
     }
 }
 
+/// A content-label check's counts: files per status, the skipped ones apart.
+pub(crate) fn label_counts(page: &Page, counts: &LabelCounts) -> Markup {
+    html! {
+        table.label-counts {
+            (page.head(&[("结果", "Result"), ("文件数", "Files")]))
+            tbody {
+                @for (status, n) in counts.by_status() {
+                    tr class={ "label-" (status) } {
+                        td { (page.t(&terms::label_status(status))) }
+                        td class="num" { (n) }
+                    }
+                }
+                tr { th { (page.l("已检查文件合计", "Files checked")) } th class="num" { (counts.files) } }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use lunli_norms::Languages;
@@ -165,5 +189,24 @@ mod tests {
         assert!(both.contains("s-failed") && both.contains("未通过") && both.contains("failed"), "{both}");
         let en = verdict_badge(&Page::new(Languages::En), true).into_string();
         assert!(en.contains("passed") && !en.contains("通过"), "{en}");
+    }
+
+    #[test]
+    fn a_label_checks_counts_show_in_both_languages() {
+        let counts = LabelCounts {
+            files: 4,
+            conforming: 1,
+            missing_implicit: 2,
+            malformed: 1,
+            skipped: 7,
+            ..Default::default()
+        };
+        let both = label_counts(&Page::new(Languages::Both), &counts).into_string();
+        for words in ["缺少隐式标识", "missing implicit label", "隐式标识格式错误", "skipped (other formats)"]
+        {
+            assert!(both.contains(words), "{words} in {both}");
+        }
+        assert!(both.contains(r#"<tr class="label-missing_implicit"><td>"#), "{both}");
+        assert!(both.contains(r#"<td class="num">2</td>"#) && both.contains(r#"<th class="num">4</th>"#), "{both}");
     }
 }

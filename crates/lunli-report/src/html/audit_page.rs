@@ -11,7 +11,7 @@ use lunli_norms::{Languages, Text, terms};
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::audit::{dimension_figure, disparity_table, findings_table, unreadable_note, verdict_badge};
+use super::audit::{dimension_figure, disparity_table, findings_table, label_counts, unreadable_note, verdict_badge};
 use super::charts::{estimate_cell, estimate_chart};
 use super::page::{Page, facts, opt};
 use super::standalone;
@@ -38,6 +38,7 @@ pub fn audit_page(report: &Value, lang: Languages) -> String {
         ]))
         (unreadable_note(&page, &summary.unreadable))
         @if let Some(fairness) = &detail.fairness { (fairness_parameters(&page, fairness)) }
+        @if let Some(counts) = &summary.labels { (label_counts(&page, counts)) }
         h2 { (page.l("发现", "Findings")) } "\n"
         (findings_table(&page, &summary.findings))
         @for warning in &detail.warnings { (page.block(warning, "muted")) }
