@@ -19,6 +19,9 @@ use crate::pack::{self, Pack, PackRef};
 use crate::probe::{Probe, ProbeKind};
 use crate::source::{self, RawFile, SourceFile};
 
+/// Where the probe bank lives under the catalogue root.
+const PROBES_DIR: &str = "probes/";
+
 /// Articles of the norms, 1–25.
 pub const ARTICLES: std::ops::RangeInclusive<u8> = 1..=25;
 /// The 18 specific norms, Art. 5–22: each must be implemented by at least one control.
@@ -76,6 +79,21 @@ impl Catalogue {
             base = source::overlay(base, source::read_dir(dir)?);
         }
         Self::from_layers(base, packs)
+    }
+
+    /// Like [`Self::layered`], with the bundled probe bank (`probes/`) replaced by the `*.toml`
+    /// files of `bank`, validated like every catalogue file (packs still add their probes).
+    pub fn layered_with_bank(overlay: Option<&Path>, packs: &[Pack], bank: &Path) -> Result<Self, CatalogueError> {
+        let mut base: Vec<SourceFile> =
+            source::embedded().into_iter().filter(|f| !f.relative.starts_with(PROBES_DIR)).collect();
+        if let Some(dir) = overlay {
+            base = source::overlay(base, source::read_dir(dir)?);
+        }
+        let bank = source::read_dir(bank)?
+            .into_iter()
+            .map(|f| SourceFile { relative: format!("{PROBES_DIR}{}", f.relative), ..f })
+            .collect();
+        Self::from_layers(source::overlay(base, bank), packs)
     }
 
     fn from_sources(files: Vec<SourceFile>) -> Result<Self, CatalogueError> {
