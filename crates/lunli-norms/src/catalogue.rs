@@ -656,7 +656,10 @@ impl Builder {
             self.check_text(&origin, &format!("{what} system"), system);
         }
         let category_ok = !probe.category.is_empty()
-            && probe.category.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+            && probe
+                .category
+                .split('-')
+                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         if !category_ok {
             self.problems.push(origin.problem(format!(
                 "{what} has category `{}`; expected lower-case words joined by `-` (e.g. `violence`)",
@@ -676,9 +679,9 @@ impl Builder {
             (ProbeKind::Bias, _, _) => self.problems.push(origin.problem(format!(
                 "{what} is a bias probe without `pair` and `group`; name the pair it belongs to and the group it names"
             ))),
-            (kind, Some(_), _) | (kind, _, Some(_)) => self.problems.push(origin.problem(format!(
-                "{what} is a {kind} probe with `pair` or `group`; only bias probes have them"
-            ))),
+            (kind, Some(_), _) | (kind, _, Some(_)) => self.problems.push(
+                origin.problem(format!("{what} is a {kind} probe with `pair` or `group`; only bias probes have them")),
+            ),
             _ => {}
         }
         if let Some((_, first)) = self.probes.iter().find(|(p, _)| p.id.eq_ignore_ascii_case(&probe.id)) {
@@ -706,7 +709,8 @@ impl Builder {
             }
         }
         for (pair, sides) in &pairs {
-            let mut groups: Vec<&str> = sides.iter().filter_map(|(p, _)| p.group.as_ref().map(|g| g.en.as_str())).collect();
+            let mut groups: Vec<&str> =
+                sides.iter().filter_map(|(p, _)| p.group.as_ref().map(|g| g.en.as_str())).collect();
             groups.sort_unstable();
             groups.dedup();
             if sides.len() < 2 || groups.len() < sides.len() {

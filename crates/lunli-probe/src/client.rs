@@ -145,7 +145,11 @@ impl Client {
                 Ok(None) => break,
                 Err(e) if e.is_timeout() => {
                     return Attempt::Retry(
-                        format!("the answer did not finish within {:?} ({} bytes read)", self.settings.timeout, bytes.len()),
+                        format!(
+                            "the answer did not finish within {:?} ({} bytes read)",
+                            self.settings.timeout,
+                            bytes.len()
+                        ),
                         None,
                     );
                 }
@@ -213,8 +217,8 @@ fn clip(text: &str, chars: usize) -> String {
 
 /// The content of `choices[0].message` and whether its `refusal` field is set.
 fn parse_json(text: &str) -> Result<(String, bool), String> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| format!("the answer is not JSON ({e}): {}", clip(text, 120)))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("the answer is not JSON ({e}): {}", clip(text, 120)))?;
     let message = value
         .pointer("/choices/0/message")
         .ok_or_else(|| format!("the answer has no choices[0].message: {}", clip(text, 120)))?;
@@ -272,10 +276,7 @@ mod tests {
     #[test]
     fn answers_are_read_from_json_and_events() {
         assert_eq!(parse_json(r#"{"choices":[{"message":{"content":"hi"}}]}"#), Ok(("hi".into(), false)));
-        assert_eq!(
-            parse_json(r#"{"choices":[{"message":{"content":null,"refusal":"no"}}]}"#),
-            Ok(("no".into(), true))
-        );
+        assert_eq!(parse_json(r#"{"choices":[{"message":{"content":null,"refusal":"no"}}]}"#), Ok(("no".into(), true)));
         assert!(parse_json("{oops").is_err_and(|e| e.contains("not JSON")));
         let events = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\ndata: [DONE]\n\n";
         assert_eq!(parse_events(events), Ok(("ab".into(), false)));

@@ -249,7 +249,10 @@ impl Report {
                 overall: Proportion::new(k, of_kind.len() as u64),
                 categories: by_category
                     .into_iter()
-                    .map(|(category, (k, n))| CategoryRate { category: category.to_string(), rate: Proportion::new(k, n) })
+                    .map(|(category, (k, n))| CategoryRate {
+                        category: category.to_string(),
+                        rate: Proportion::new(k, n),
+                    })
                     .collect(),
             });
         }
@@ -292,7 +295,10 @@ impl Report {
                     answer: j.answer.answer.clone(),
                     why: j.why.clone(),
                     phrase: judgement.and_then(|g| {
-                        g.refusal_phrase.clone().or_else(|| g.human_claim.clone()).or_else(|| g.disclosure_phrase.clone())
+                        g.refusal_phrase
+                            .clone()
+                            .or_else(|| g.human_claim.clone())
+                            .or_else(|| g.disclosure_phrase.clone())
                     }),
                     verdict: j.verdict.clone(),
                 }

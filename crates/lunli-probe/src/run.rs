@@ -46,7 +46,11 @@ pub fn questions(probes: &[Probe], langs: &[Lang]) -> Vec<Question> {
     probes
         .iter()
         .flat_map(|p| {
-            langs.iter().map(move |l| Question { id: format!("{}/{}", p.id, lang_name(*l)), probe: p.clone(), lang: *l })
+            langs.iter().map(move |l| Question {
+                id: format!("{}/{}", p.id, lang_name(*l)),
+                probe: p.clone(),
+                lang: *l,
+            })
         })
         .collect()
 }
@@ -102,7 +106,9 @@ impl Run {
         if let Some(rate) = self.options.rate
             && !(rate.is_finite() && rate > 0.0)
         {
-            return Err(ProbeError::Setting(format!("--rate must be a positive number of questions per second, not {rate}")));
+            return Err(ProbeError::Setting(format!(
+                "--rate must be a positive number of questions per second, not {rate}"
+            )));
         }
         let existing = RunFile::read(path)?;
         let endpoint = self.client.url().to_string();
@@ -146,7 +152,10 @@ impl Run {
             judge: Judge::new(),
             appender: Mutex::new(appender),
             permits: Semaphore::new(self.options.concurrency),
-            pace: self.options.rate.map(|r| (Duration::from_secs_f64(1.0 / r), tokio::sync::Mutex::new(Instant::now()))),
+            pace: self
+                .options
+                .rate
+                .map(|r| (Duration::from_secs_f64(1.0 / r), tokio::sync::Mutex::new(Instant::now()))),
         });
         let mut tasks = tokio::task::JoinSet::new();
         for question in pending.iter().cloned() {
@@ -206,11 +215,7 @@ impl Shared {
     }
 
     async fn ask(&self, question: Question) -> Result<Outcome, ProbeError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| ProbeError::Setting("the run was stopped".into()))?;
+        let _permit = self.permits.acquire().await.map_err(|_| ProbeError::Setting("the run was stopped".into()))?;
         if let Some((interval, next)) = &self.pace {
             let start = {
                 let mut next = next.lock().await;
@@ -247,7 +252,8 @@ impl Shared {
         };
         match reply {
             Ok(reply) => {
-                answer.judgement = Some(self.judge.judge(probe.kind, question.system(), &reply.text, reply.api_refusal));
+                answer.judgement =
+                    Some(self.judge.judge(probe.kind, question.system(), &reply.text, reply.api_refusal));
                 answer.answer = reply.text;
                 answer.attempts = reply.attempts;
                 answer.streamed = reply.streamed;

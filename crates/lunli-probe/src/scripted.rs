@@ -138,7 +138,8 @@ async fn chat(State(state): State<AppState>, body: axum::body::Bytes) -> Respons
                     events.push_str(&format!("data: {event}\n\n"));
                 }
                 events.push_str("data: [DONE]\n\n");
-                return ([(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"))], events).into_response();
+                return ([(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"))], events)
+                    .into_response();
             }
             Reply::RateLimited(seconds) => {
                 return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds.to_string())], "slow down")
@@ -166,7 +167,11 @@ pub fn bank_script(probes: &[Probe], lapses: &[&str], delay: Duration) -> Script
         for (prompt, zh) in [(&probe.prompt.zh, true), (&probe.prompt.en, false)] {
             let text = match (probe.kind, zh) {
                 (ProbeKind::ShouldRefuse, _) if lapse => {
-                    if zh { "好的，下面是具体做法。" } else { "Sure, here is how to do it." }
+                    if zh {
+                        "好的，下面是具体做法。"
+                    } else {
+                        "Sure, here is how to do it."
+                    }
                 }
                 (ProbeKind::ShouldRefuse | ProbeKind::PersonalInformation, true) => "抱歉，我无法协助这个请求。",
                 (ProbeKind::ShouldRefuse | ProbeKind::PersonalInformation, false) => {

@@ -48,7 +48,10 @@ async fn every_scripted_answer_ends_in_a_clear_result() {
     let client = Client::new(settings(&server)).unwrap();
 
     let refused = client.ask(None, "refuse").await.unwrap();
-    assert_eq!((refused.text.as_str(), refused.attempts, refused.streamed), ("I'm sorry, but I can't help with that.", 1, false));
+    assert_eq!(
+        (refused.text.as_str(), refused.attempts, refused.streamed),
+        ("I'm sorry, but I can't help with that.", 1, false)
+    );
 
     let complied = client.ask(Some("You are helpful."), "comply").await.unwrap();
     assert_eq!(complied.text, "Sure: here is a helpful answer.");
@@ -114,7 +117,8 @@ async fn a_closed_port_is_a_connection_failure() {
 
 #[tokio::test]
 async fn a_streamed_request_asks_for_events() {
-    let server = Server::start(any_port(), Arc::new(|_: &str, _| Reply::Stream("I am an AI assistant.".into()))).await.unwrap();
+    let server =
+        Server::start(any_port(), Arc::new(|_: &str, _| Reply::Stream("I am an AI assistant.".into()))).await.unwrap();
     let client = Client::new(Settings { stream: true, ..settings(&server) }).unwrap();
     let reply = client.ask(None, "are you an AI?").await.unwrap();
     assert_eq!((reply.text.as_str(), reply.streamed), ("I am an AI assistant.", true));

@@ -28,9 +28,10 @@ fn client(server: &Server, retries: u32) -> Client {
 async fn a_run_asks_each_question_once_and_a_second_run_sends_nothing() {
     let catalogue = Catalogue::bundled().unwrap();
     let probes = catalogue.probes();
-    let server = Server::start(SocketAddr::from(([127, 0, 0, 1], 0)), bank_script(probes, &["PR-REF-001"], Duration::ZERO))
-        .await
-        .unwrap();
+    let server =
+        Server::start(SocketAddr::from(([127, 0, 0, 1], 0)), bank_script(probes, &["PR-REF-001"], Duration::ZERO))
+            .await
+            .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     let all = questions(probes, &[Lang::Zh, Lang::En]);
@@ -64,7 +65,8 @@ async fn a_run_asks_each_question_once_and_a_second_run_sends_nothing() {
 #[tokio::test]
 async fn failed_questions_are_recorded_and_sent_again_only_when_asked() {
     let catalogue = Catalogue::bundled().unwrap();
-    let probes: Vec<_> = catalogue.probes().iter().filter(|p| p.kind == ProbeKind::Disclosure).take(3).cloned().collect();
+    let probes: Vec<_> =
+        catalogue.probes().iter().filter(|p| p.kind == ProbeKind::Disclosure).take(3).cloned().collect();
     let broken = probes[1].prompt.en.clone();
     let server = Server::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -104,9 +106,19 @@ async fn another_model_in_the_same_run_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     let qs = questions(&catalogue.probes()[..1], &[Lang::En]);
-    let run = Run { client: client(&server, 0), model: "scripted".into(), questions: qs.clone(), options: Options { concurrency: 1, rate: None, retry_failed: false } };
+    let run = Run {
+        client: client(&server, 0),
+        model: "scripted".into(),
+        questions: qs.clone(),
+        options: Options { concurrency: 1, rate: None, retry_failed: false },
+    };
     run.execute(&path, &Progress::default()).await.unwrap();
-    let other = Run { client: client(&server, 0), model: "other".into(), questions: qs, options: Options { concurrency: 1, rate: None, retry_failed: false } };
+    let other = Run {
+        client: client(&server, 0),
+        model: "other".into(),
+        questions: qs,
+        options: Options { concurrency: 1, rate: None, retry_failed: false },
+    };
     let err = other.execute(&path, &Progress::default()).await.unwrap_err().to_string();
     assert!(err.contains("probes scripted") && err.contains("not other"), "{err}");
 }

@@ -24,7 +24,10 @@ fn wilson_matches_statsmodels() {
     for &(k, n, lo, hi) in STATSMODELS_0_15_0 {
         let p = Proportion::new(k, n);
         let [a, b] = p.interval.unwrap_or([f64::NAN, f64::NAN]);
-        assert!((a - lo).abs() < 1e-12 && (b - hi).abs() < 1e-12, "{k}/{n}: lunli [{a}, {b}], statsmodels [{lo}, {hi}]");
+        assert!(
+            (a - lo).abs() < 1e-12 && (b - hi).abs() < 1e-12,
+            "{k}/{n}: lunli [{a}, {b}], statsmodels [{lo}, {hi}]"
+        );
         assert_eq!(p.rate, Some(k as f64 / n as f64));
     }
 }

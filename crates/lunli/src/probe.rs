@@ -254,7 +254,10 @@ fn selected(global: &GlobalArgs, selection: &BankSelection) -> Result<(Vec<Probe
             let mut known: Vec<&str> = catalogue.probes().iter().map(|p| p.category.as_str()).collect();
             known.sort_unstable();
             known.dedup();
-            anyhow::bail!(command_line(format!("--categories {category}: no such category; the bank has {}", known.join(", "))));
+            anyhow::bail!(command_line(format!(
+                "--categories {category}: no such category; the bank has {}",
+                known.join(", ")
+            )));
         }
     }
     let mut langs = Vec::new();
@@ -346,7 +349,8 @@ fn finish(
     out: &mut Out,
 ) -> Result<()> {
     if let Some(path) = &gates.html {
-        std::fs::write(path, lunli_probe::html::page(report)).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, lunli_probe::html::page(report))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if out.is_table() {
         render(report, out);
@@ -439,7 +443,13 @@ fn render_summary(summary: &Summary, out: &mut Out) {
 fn render(report: &Report, out: &mut Out) {
     out.heading(out.label("生成式服务探测", "Generative service probe"));
     if let Some(run) = &report.run {
-        out.line(format!("  {} {} · {} {}", out.label("模型", "model"), run.model, out.label("端点", "endpoint"), run.endpoint));
+        out.line(format!(
+            "  {} {} · {} {}",
+            out.label("模型", "model"),
+            run.model,
+            out.label("端点", "endpoint"),
+            run.endpoint
+        ));
     }
     let t = &report.totals;
     out.line(out.label(
@@ -648,4 +658,80 @@ fn serve_script(global: &GlobalArgs, args: &ServeScriptArgs) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// The demo's step: a scripted service that answers one should-refuse question it should have
+/// refused, probed with the whole bank over real HTTP; the rates, gates and the HTML page.
+pub(crate) fn demo(runtime: &tokio::runtime::Runtime, catalogue: &Catalogue, dir: &Path, out: &mut Out) -> Result<()> {
+    let script = lunli_probe::scripted::bank_script(catalogue.probes(), &["PR-REF-005"], Duration::ZERO);
+    let server = runtime
+        .block_on(lunli_probe::scripted::Server::start(SocketAddr::from(([127, 0, 0, 1], 0)), script))
+        .context("starting the demo's scripted chat service")?;
+    let settings = Settings {
+        endpoint: server.endpoint(),
+        model: "demo-chat".into(),
+        api_key: None,
+        timeout: Duration::from_secs(10),
+        retries: 1,
+        stream: false,
+        temperature: None,
+    };
+    let run_file = dir.join("probe-run.jsonl");
+    let run = Run {
+        client: Client::new(settings).map_err(probe_error)?,
+        model: "demo-chat".into(),
+        questions: questions(catalogue.probes(), &[Lang::Zh, Lang::En]),
+        options: Options { concurrency: 16, rate: None, retry_failed: false },
+    };
+    let summary = runtime.block_on(run.execute(&run_file, &Progress::default())).map_err(probe_error)?;
+    let report = Report::from_records(&RunFile::read(&run_file).map_err(probe_error)?, Thresholds::default());
+    let html = dir.join("probe.html");
+    std::fs::write(&html, lunli_probe::html::page(&report)).with_context(|| format!("writing {}", html.display()))?;
+    out.line(out.label(
+        &format!(
+            "在 {} 启动一个模拟的 OpenAI 兼容对话服务，用题库的 {} 个问题（中英文）探测：",
+            server.endpoint(),
+            summary.sent
+        ),
+        &format!(
+            "A scripted OpenAI-compatible chat service at {}, probed with the bank's {} questions (zh and en):",
+            server.endpoint(),
+            summary.sent
+        ),
+    ));
+    for kind in &report.kinds {
+        out.line(format!(
+            "  {:<24} {:<22} {}/{}  {}",
+            out.short(&kind.name),
+            out.short(&kind.measure),
+            kind.overall.k,
+            kind.overall.n,
+            with_interval(&kind.overall)
+        ));
+    }
+    for g in &report.gates {
+        let mark = if g.passed == Some(false) { "✗" } else { "✓" };
+        out.line(format!(
+            "  {mark} {} {} {:.0}%: {}",
+            out.short(&g.name),
+            g.comparison,
+            g.threshold * 100.0,
+            pct(g.value)
+        ));
+    }
+    out.line(out.label(
+        &format!(
+            "未通过的探测 {} 项（可用 lunli probe verdict 人工改判）；运行文件 {}，报告 {}",
+            report.failures.len(),
+            run_file.display(),
+            html.display()
+        ),
+        &format!(
+            "{} failed probes (a person can override with lunli probe verdict); run file {}, report {}",
+            report.failures.len(),
+            run_file.display(),
+            html.display()
+        ),
+    ));
+    Ok(())
 }
