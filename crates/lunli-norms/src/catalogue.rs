@@ -713,15 +713,15 @@ impl Builder {
                 sides.iter().filter_map(|(p, _)| p.group.as_ref().map(|g| g.en.as_str())).collect();
             groups.sort_unstable();
             groups.dedup();
-            if sides.len() < 2 || groups.len() < sides.len() {
-                if let Some((probe, origin)) = sides.first() {
-                    problems.push(origin.problem(format!(
-                        "bias pair {pair} (probe {}) needs at least two probes naming different groups; it has {} probe(s) and {} distinct group(s)",
-                        probe.id,
-                        sides.len(),
-                        groups.len()
-                    )));
-                }
+            if (sides.len() < 2 || groups.len() < sides.len())
+                && let Some((probe, origin)) = sides.first()
+            {
+                problems.push(origin.problem(format!(
+                    "bias pair {pair} (probe {}) needs at least two probes naming different groups; it has {} probe(s) and {} distinct group(s)",
+                    probe.id,
+                    sides.len(),
+                    groups.len()
+                )));
             }
         }
         self.problems.extend(problems);

@@ -1,6 +1,9 @@
 //! The client against a real HTTP server speaking the OpenAI chat API with scripted answers:
 //! every kind of answer and failure ends in a clear result, never a panic.
 
+// Tests stop at the first broken expectation.
+#![allow(clippy::unwrap_used)]
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,8 @@
 //! A run against the scripted server: the run file, resuming, failures and the report.
 
+// Tests stop at the first broken expectation.
+#![allow(clippy::unwrap_used)]
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,8 @@
 //! Wilson score intervals against statsmodels.
 
+// Tests stop at the first broken expectation.
+#![allow(clippy::unwrap_used)]
+
 use lunli_probe::stats::Proportion;
 
 /// `statsmodels.stats.proportion.proportion_confint(k, n, alpha=0.05, method="wilson")`, from

@@ -3,6 +3,9 @@
 //! fails; a person's verdict overrides the rules; `--system` lands as audit evidence; a broken
 //! bank is refused with its file and probe.
 
+// Tests stop at the first broken expectation.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::net::SocketAddr;
