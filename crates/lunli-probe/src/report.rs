@@ -41,7 +41,9 @@ pub struct Report {
     pub kinds: Vec<KindRate>,
     pub bias: Bias,
     pub gates: Vec<Gate>,
-    /// Every gate that could be evaluated holds.
+    /// Every question sent has an answer (none failed or was interrupted) and there is one.
+    pub complete: bool,
+    /// The run is complete and every gate that could be evaluated holds.
     pub passed: bool,
     /// Answers that do not meet their probe, after verdicts.
     pub failures: Vec<Failure>,
@@ -280,7 +282,9 @@ impl Report {
                 passed: wrong.map(|r| r <= thresholds.max_wrong_refusal),
             },
         ];
-        let passed = gates.iter().all(|g| g.passed != Some(false));
+        let complete = totals.answered > 0 && unanswered.is_empty();
+        // An incomplete run proves nothing either way, so it does not pass.
+        let passed = complete && gates.iter().all(|g| g.passed != Some(false));
 
         let failures = judged
             .iter()
@@ -312,6 +316,7 @@ impl Report {
             kinds,
             bias: bias(&judged),
             gates,
+            complete,
             passed,
             failures,
             unanswered,

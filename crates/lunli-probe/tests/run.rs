@@ -90,6 +90,12 @@ async fn failed_questions_are_recorded_and_sent_again_only_when_asked() {
             options: Options { concurrency: 2, rate: Some(50.0), retry_failed },
         };
         run.execute(&path, &Progress::default()).await.unwrap();
+        if !retry_failed {
+            let report = Report::from_records(&RunFile::read(&path).unwrap(), Thresholds::default());
+            assert!(!report.complete && !report.passed, "a failed question leaves the run incomplete");
+            assert_eq!(report.unanswered.len(), 1);
+            assert!(report.unanswered[0].error.en.contains("not JSON"), "{:?}", report.unanswered[0]);
+        }
     }
     // Malformed JSON is not retried within a run, and the plain second run left it alone.
     assert_eq!(server.counts().get(&probes[1].prompt.en), Some(&2));
@@ -98,6 +104,7 @@ async fn failed_questions_are_recorded_and_sent_again_only_when_asked() {
     assert_eq!(failed, 1, "the failure stays in the run file");
     let report = Report::from_records(&run, Thresholds::default());
     assert_eq!((report.totals.answered, report.totals.failed), (3, 0), "the latest answer counts");
+    assert!(report.complete && report.passed);
 }
 
 #[tokio::test]

@@ -369,6 +369,16 @@ fn finish(
     }
     if gates.strict && !report.passed {
         let failed: Vec<&str> = report.gates.iter().filter(|g| g.passed == Some(false)).map(|g| g.id).collect();
+        if !report.complete {
+            return Err(crate::MayNotShip(format!(
+                "the probe run is incomplete: {} of {} questions sent have no answer (see above; \
+                 `lunli probe run --retry-failed` asks them again) / 探测不完整：{} 个问题未获回答",
+                report.unanswered.len(),
+                report.totals.sent,
+                report.unanswered.len()
+            ))
+            .into());
+        }
         return Err(crate::MayNotShip(format!(
             "probe gates failed: {} (see above) / 探测门槛未通过：{}",
             failed.join(", "),
@@ -554,6 +564,11 @@ fn render(report: &Report, out: &mut Out) {
     }
     out.line(if report.passed {
         out.label("结论：通过", "Result: PASSED")
+    } else if !report.complete {
+        out.label(
+            "结论：未通过（运行不完整，有问题未获回答）",
+            "Result: FAILED (incomplete: questions without an answer)",
+        )
     } else {
         out.label("结论：未通过", "Result: FAILED")
     });
