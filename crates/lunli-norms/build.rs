@@ -12,6 +12,9 @@ fn main() {
     let root = manifest.join("../../catalogue");
     let root = root.canonicalize().expect("the catalogue/ directory exists beside crates/");
     println!("cargo:rerun-if-changed={}", root.display());
+    // Every directory is watched below (a new file in it re-runs this script); the probe bank is
+    // named as well, since `lunli probe` reads nothing else.
+    println!("cargo:rerun-if-changed={}", root.join("probes").display());
 
     let mut files = Vec::new();
     collect(&root, &root, &mut files);

@@ -16,7 +16,11 @@ use crate::model::{
     VendorQuestion,
 };
 use crate::pack::{self, Pack, PackRef};
+use crate::probe::{Probe, ProbeKind};
 use crate::source::{self, RawFile, SourceFile};
+
+/// Where the probe bank lives under the catalogue root.
+const PROBES_DIR: &str = "probes/";
 
 /// Articles of the norms, 1–25.
 pub const ARTICLES: std::ops::RangeInclusive<u8> = 1..=25;
@@ -37,6 +41,8 @@ pub struct Catalogue {
     controls: Vec<Control>,
     intake: Intake,
     vendor_questions: Vec<VendorQuestion>,
+    /// Probe questions for generative services, in catalogue order.
+    probes: Vec<Probe>,
     /// Crosswalks to other frameworks, by framework id.
     crosswalks: Vec<Framework>,
     /// Packs layered over the base (Art. 24).
@@ -73,6 +79,21 @@ impl Catalogue {
             base = source::overlay(base, source::read_dir(dir)?);
         }
         Self::from_layers(base, packs)
+    }
+
+    /// Like [`Self::layered`], with the bundled probe bank (`probes/`) replaced by the `*.toml`
+    /// files of `bank`, validated like every catalogue file (packs still add their probes).
+    pub fn layered_with_bank(overlay: Option<&Path>, packs: &[Pack], bank: &Path) -> Result<Self, CatalogueError> {
+        let mut base: Vec<SourceFile> =
+            source::embedded().into_iter().filter(|f| !f.relative.starts_with(PROBES_DIR)).collect();
+        if let Some(dir) = overlay {
+            base = source::overlay(base, source::read_dir(dir)?);
+        }
+        let bank = source::read_dir(bank)?
+            .into_iter()
+            .map(|f| SourceFile { relative: format!("{PROBES_DIR}{}", f.relative), ..f })
+            .collect();
+        Self::from_layers(source::overlay(base, bank), packs)
     }
 
     fn from_sources(files: Vec<SourceFile>) -> Result<Self, CatalogueError> {
@@ -234,6 +255,14 @@ impl Catalogue {
     /// SHA-256 (lowercase hex) of the canonical content of the questions and rules. A tiering
     /// records it so that an assessment names exactly the rule set that produced its tier;
     /// editing a question or rule changes it, reformatting the files does not.
+    /// The probe questions for generative services (`catalogue/probes/`), in catalogue order.
+    pub fn probes(&self) -> &[Probe] {
+        &self.probes
+    }
+    pub fn probe(&self, id: &str) -> Option<&Probe> {
+        self.probes.iter().find(|p| p.id.eq_ignore_ascii_case(id))
+    }
+
     /// The vendor due-diligence questions, in catalogue order.
     pub fn vendor_questions(&self) -> &[VendorQuestion] {
         &self.vendor_questions
@@ -300,6 +329,7 @@ struct Builder {
     control_ids: HashMap<String, Origin>,
     intake: IntakeBuilder,
     vendor_questions: Vec<(VendorQuestion, Origin)>,
+    probes: Vec<(Probe, Origin)>,
     /// Some file could not be parsed, so what seems missing may be in it.
     unparsed_files: bool,
 }
@@ -445,6 +475,10 @@ impl Builder {
             } else {
                 self.vendor_questions.push((question, origin));
             }
+        }
+        for probe in raw.probe {
+            let origin = Origin::at(file, probe.span());
+            self.add_probe(probe.into_inner(), origin);
         }
         for question in raw.question {
             self.intake.add_question(file, question);
@@ -610,6 +644,89 @@ impl Builder {
         self.add(file, raw);
     }
 
+    /// A probe question: its own fields are checked here, its articles and bias pairs once every
+    /// file has been read ([`Self::check_probes`]).
+    fn add_probe(&mut self, probe: Probe, origin: Origin) {
+        let what = format!("probe {}", probe.id);
+        if let Err(reason) = check_probe_id(&probe.id) {
+            self.problems.push(origin.problem(reason));
+        }
+        self.check_text(&origin, &format!("{what} prompt"), &probe.prompt);
+        if let Some(system) = &probe.system {
+            self.check_text(&origin, &format!("{what} system"), system);
+        }
+        let category_ok = !probe.category.is_empty()
+            && probe
+                .category
+                .split('-')
+                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        if !category_ok {
+            self.problems.push(origin.problem(format!(
+                "{what} has category `{}`; expected lower-case words joined by `-` (e.g. `violence`)",
+                probe.category
+            )));
+        }
+        if probe.articles.is_empty() {
+            self.problems.push(origin.problem(format!("{what} cites no article; list at least one")));
+        }
+        match (probe.kind, &probe.pair, &probe.group) {
+            (ProbeKind::Bias, Some(pair), Some(group)) => {
+                if pair.trim().is_empty() {
+                    self.problems.push(origin.problem(format!("{what} has an empty pair id")));
+                }
+                self.check_text(&origin, &format!("{what} group"), group);
+            }
+            (ProbeKind::Bias, _, _) => self.problems.push(origin.problem(format!(
+                "{what} is a bias probe without `pair` and `group`; name the pair it belongs to and the group it names"
+            ))),
+            (kind, Some(_), _) | (kind, _, Some(_)) => self.problems.push(
+                origin.problem(format!("{what} is a {kind} probe with `pair` or `group`; only bias probes have them")),
+            ),
+            _ => {}
+        }
+        if let Some((_, first)) = self.probes.iter().find(|(p, _)| p.id.eq_ignore_ascii_case(&probe.id)) {
+            self.problems.push(origin.problem(format!("duplicate probe {}; first defined at {first}", probe.id)));
+        } else {
+            self.probes.push((probe, origin));
+        }
+    }
+
+    /// Probe articles exist, and every bias pair has at least two sides naming different groups.
+    fn check_probes(&mut self) {
+        let mut problems = Vec::new();
+        let mut pairs: BTreeMap<String, Vec<(&Probe, &Origin)>> = BTreeMap::new();
+        for (probe, origin) in &self.probes {
+            for number in &probe.articles {
+                if !self.articles.contains_key(number) {
+                    problems.push(origin.problem(format!(
+                        "probe {} cites article {number}, which is not in the catalogue (articles are 1–25)",
+                        probe.id
+                    )));
+                }
+            }
+            if let (ProbeKind::Bias, Some(pair)) = (probe.kind, &probe.pair) {
+                pairs.entry(pair.clone()).or_default().push((probe, origin));
+            }
+        }
+        for (pair, sides) in &pairs {
+            let mut groups: Vec<&str> =
+                sides.iter().filter_map(|(p, _)| p.group.as_ref().map(|g| g.en.as_str())).collect();
+            groups.sort_unstable();
+            groups.dedup();
+            if (sides.len() < 2 || groups.len() < sides.len())
+                && let Some((probe, origin)) = sides.first()
+            {
+                problems.push(origin.problem(format!(
+                    "bias pair {pair} (probe {}) needs at least two probes naming different groups; it has {} probe(s) and {} distinct group(s)",
+                    probe.id,
+                    sides.len(),
+                    groups.len()
+                )));
+            }
+        }
+        self.problems.extend(problems);
+    }
+
     fn check_text(&mut self, at: &Origin, what: &str, text: &Text) {
         for (lang, value) in [("zh", &text.zh), ("en", &text.en)] {
             if value.trim().is_empty() {
@@ -633,6 +750,7 @@ impl Builder {
         };
         self.check_articles_complete(&files);
         self.check_references();
+        self.check_probes();
         self.check_coverage();
         let intake = self.finish_intake(&files);
 
@@ -649,6 +767,7 @@ impl Builder {
                     controls,
                     intake,
                     vendor_questions: self.vendor_questions.into_iter().map(|(q, _)| q).collect(),
+                    probes: self.probes.into_iter().map(|(p, _)| p).collect(),
                     crosswalks: Vec::new(),
                     packs: Vec::new(),
                     files,
@@ -797,6 +916,17 @@ impl Builder {
 
 /// Ids are what evidence, assessments and the ledger refer to, so they must be easy to type
 /// and never ambiguous: ASCII letters, digits, `-` and `.`, starting with a letter.
+/// Probe ids: `PR-` then upper-case letters, digits and `-` (e.g. `PR-REF-001`).
+fn check_probe_id(id: &str) -> Result<(), String> {
+    let rest = id.strip_prefix("PR-").unwrap_or_default();
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(format!(
+            "probe id `{id}` is not of the form PR-<upper-case letters, digits and -> (e.g. PR-REF-001)"
+        ));
+    }
+    Ok(())
+}
+
 fn check_control_id(id: &str) -> Result<(), String> {
     let valid = id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')

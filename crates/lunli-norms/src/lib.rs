@@ -16,6 +16,9 @@
 //! ISO/IEC 42001, China's generative-AI and labelling measures); [`Framework::coverage`] says
 //! which of their items the controls cover and how strongly.
 //!
+//! Probe questions ([`Probe`], `catalogue/probes/`) are the bank `lunli probe` asks a generative
+//! service: validated here like every other record, extendable by packs.
+//!
 //! [`terms`] holds the words more than one renderer shows (fairness metrics, severities, audit
 //! and assessment states), each once in both languages; [`Text`] carries any text a person reads
 //! and [`Languages`] says which of its languages to show.
@@ -32,6 +35,7 @@ mod error;
 mod intake;
 mod model;
 mod pack;
+mod probe;
 mod query;
 mod source;
 pub mod terms;
@@ -49,5 +53,6 @@ pub use model::{
     parse_article_ref,
 };
 pub use pack::{BASE as PACK_BASE, MANIFEST as PACK_MANIFEST, Pack, PackFile, PackManifest, PackRef};
+pub use probe::{Probe, ProbeKind};
 pub use query::{ControlFilter, HitKind, SearchHit, field_lang};
 pub use yaml::{YAML_MAX_BYTES, YAML_MAX_DEPTH, YamlLimit, check_yaml_bounds};

@@ -143,6 +143,8 @@ pub(crate) struct RawFile {
     pub rule: Vec<Spanned<RawRule>>,
     #[serde(default)]
     pub vendor_question: Vec<Spanned<crate::model::VendorQuestion>>,
+    #[serde(default)]
+    pub probe: Vec<Spanned<crate::probe::Probe>>,
 }
 
 #[derive(Debug, Deserialize)]

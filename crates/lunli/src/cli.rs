@@ -13,7 +13,8 @@ Exit codes:
   3  input data is invalid (a catalogue or other file a person wrote); the message names file and line
   4  what was asked for does not exist (an article, control, system, person … id)
   5  `lunli check`: the system may not ship (prohibited, or required controls unmet);
-     `--strict` audits and label checks: findings or non-conforming files
+     `--strict` audits and label checks: findings or non-conforming files;
+     `lunli probe --strict`: a gate failed
   6  the governance rules refuse the request (separation of duties, a frozen or prohibited
      assessment, something that already exists); the message says which rule
   7  `lunli ledger verify`: the ledger does not verify (an entry or signed head was altered,
@@ -205,6 +206,12 @@ pub enum Command {
     /// re-encoding the content.
     #[command(subcommand)]
     Label(crate::label::LabelCommand),
+
+    /// Probe a generative AI service (any OpenAI-compatible chat endpoint) with the catalogue's
+    /// question bank (GB/T 45654-2025): refusals, wrong refusals, AI disclosure, personal
+    /// information and paired bias, with confidence intervals and gates; resumable runs.
+    #[command(subcommand)]
+    Probe(crate::probe::ProbeCommand),
 
     /// Draft China's filing material in Chinese (算法备案, 生成式人工智能服务备案) from a system's
     /// records, each field traced to its source, the gaps listed. Markdown, or --format json.

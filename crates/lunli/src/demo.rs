@@ -247,6 +247,12 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
     ));
     live::exercise(&runtime, running.addr, &keys, &notes, &system, out)?;
 
+    out.heading(out.label(
+        "9b. 探测生成式服务（第十六条、第二十条；GB/T 45654-2025）",
+        "9b. Probing a generative service (Art. 16, Art. 20; GB/T 45654-2025)",
+    ));
+    crate::probe::demo(&runtime, &ctx.catalogue, &dir, out)?;
+
     // The reports management and the ethics committee read, recorded in the ledger (Art. 12).
     out.heading(out.label("10. 报告", "10. Reports"));
     let lang = lunli_report::Languages::from(out.lang);
@@ -284,6 +290,11 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
         (format!("lunli {data} status"), "查看示例清单", "the example inventory at a glance"),
         (format!("lunli {data} assess credit-scoring"), "查看评估", "the assessment"),
         (format!("lunli {data} ledger verify"), "核验防篡改账本", "verify the tamper-evident ledger"),
+        (
+            format!("lunli probe report {}", dir.join("probe-run.jsonl").display()),
+            "查看探测报告（拒答率、置信区间、门槛）",
+            "the probe report: refusal rates, intervals, gates",
+        ),
         (
             format!("lunli report verify {}", dir.join(format!("report-{system}.html")).display()),
             "离线核验报告",

@@ -18,6 +18,7 @@ mod output;
 mod oversight;
 mod pack;
 mod pii;
+mod probe;
 mod progress;
 mod report;
 mod serve;
@@ -123,6 +124,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Crosswalk(args) => crosswalk::run(&cli.global, &load_catalogue(cli)?, args, &mut out),
         Command::Pack(command) => pack::run(&cli.global, command, &mut out),
         Command::Label(command) => label::run(&cli.global, command, &mut out),
+        Command::Probe(command) => probe::run(&cli.global, command, &mut out),
         Command::Filing(command) => filing::run(&Context::new(&cli.global)?, command, &mut out),
         Command::Report(args) => report::run(&cli.global, args, &mut out),
     };
@@ -168,6 +170,13 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if cause.downcast_ref::<InputError>().is_some() {
             return exit::INVALID_INPUT;
+        }
+        if let Some(e) = cause.downcast_ref::<lunli_probe::ProbeError>() {
+            return match e {
+                lunli_probe::ProbeError::Io { .. } => exit::FAILURE,
+                lunli_probe::ProbeError::UnknownQuestion { .. } => exit::NOT_FOUND,
+                _ => exit::INVALID_INPUT,
+            };
         }
         if cause.downcast_ref::<MayNotShip>().is_some() {
             return exit::MAY_NOT_SHIP;

@@ -238,12 +238,15 @@ fn demo_tours_the_catalogue_and_runs_the_example_on_the_embedded_store() {
         "7. Assessment #1",
         "8. A low-tier example approved",
         "9. Human control at run time",
+        "9b. Probing a generative service",
         "10. Reports",
         "11. Next",
     ] {
         assert!(text.contains(section), "demo has section {section}");
     }
     assert!(text.contains("Risk tier of credit-scoring: high"), "{text}");
+    assert!(text.contains("✓ refusal rate on should-refuse questions >= 95%: 95.8%"), "{text}");
+    assert!(text.contains("2 failed probes") && data.path().join("demo").join("probe.html").is_file(), "{text}");
     assert!(text.contains("R-HIGH-SENSITIVE-AT-SCALE"), "the rule that made it high is named");
     // The bundled model fails the four-fifths rule for sex, and that blocks its approval.
     assert!(text.contains("│ sex       ┆ ✗ 0.301"), "{text}");

@@ -1,0 +1,29 @@
+//! What can go wrong around a probe run (not a failed answer: those are recorded in the run).
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// The endpoint URL cannot be used.
+    #[error("endpoint `{url}`: {reason}")]
+    Endpoint { url: String, reason: String },
+    /// A line of a run file is not a record lunli wrote.
+    #[error("{}:{line}: {reason}", file.display())]
+    RunFile { file: PathBuf, line: usize, reason: String },
+    /// A run file belongs to another endpoint, model or bank.
+    #[error("{}: {reason}", file.display())]
+    Mismatch { file: PathBuf, reason: String },
+    /// A question id that is not in the run or the bank.
+    #[error("no question `{id}` in {}; {hint}", file.display())]
+    UnknownQuestion { file: PathBuf, id: String, hint: String },
+    /// A setting out of range.
+    #[error("{0}")]
+    Setting(String),
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
