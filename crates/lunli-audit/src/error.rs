@@ -92,6 +92,31 @@ impl AuditError {
         Self::Io { file: file.into(), source }
     }
 
+    /// The error as lunli's command line words it: the file (and line), then the row, the
+    /// column and what is wrong; a request that cannot run is blamed on the command line.
+    /// Other front ends (the Python package) say the same.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Input { location, reason } => {
+                let mut place = Vec::new();
+                if let Some(row) = location.row {
+                    place.push(format!("row {row}"));
+                }
+                if let Some(column) = &location.column {
+                    place.push(format!("column `{column}`"));
+                }
+                let line = location.line.map(|l| format!(":{l}")).unwrap_or_default();
+                if place.is_empty() {
+                    format!("{}{line}: {reason}", location.file)
+                } else {
+                    format!("{}{line}: {}: {reason}", location.file, place.join(", "))
+                }
+            }
+            Self::Request { reason } => format!("command line: {reason}"),
+            other => other.to_string(),
+        }
+    }
+
     /// True when the fault is in what the person gave (data, flags, policy or rules), as
     /// opposed to the machine (I/O, engine). The binary maps this to its "invalid input" exit.
     pub fn is_invalid_input(&self) -> bool {
