@@ -23,6 +23,7 @@ use lunli_audit::quality::{self, QualityRequest, Rules};
 use lunli_audit::{ArrowBatches, ArrowInput, AuditError, RunOptions};
 use lunli_norms::Catalogue;
 
+mod check;
 mod report;
 
 use report::Report;
@@ -230,5 +231,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit_quality, m)?)?;
     m.add_function(wrap_pyfunction!(audit_pii, m)?)?;
     m.add_function(wrap_pyfunction!(redact, m)?)?;
+    m.add_function(wrap_pyfunction!(check::check, m)?)?;
     Ok(())
 }

@@ -84,9 +84,7 @@ fn python_package_passes_its_pytest_suite() {
         .expect("maturin wrote a wheel");
     run(
         "installing the wheel",
-        Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps"])
-            .arg(&wheel),
+        Command::new(&python).args(["-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps"]).arg(&wheel),
     );
     let shared = manifest_dir().join("../../../shared/data");
     run(

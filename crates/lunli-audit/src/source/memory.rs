@@ -106,7 +106,8 @@ impl ArrowSource {
                     (0..batch.num_rows()).step_by(step).map(move |at| batch.slice(at, step.min(batch.num_rows() - at)))
                 });
                 // Consecutive slices go to one partition, so each partition reads a contiguous run.
-                let per_partition = batches.iter().map(|b| b.num_rows().div_ceil(step)).sum::<usize>().div_ceil(split.len()).max(1);
+                let per_partition =
+                    batches.iter().map(|b| b.num_rows().div_ceil(step)).sum::<usize>().div_ceil(split.len()).max(1);
                 for (i, slice) in slices.enumerate() {
                     split[i / per_partition].push(slice);
                 }
@@ -122,7 +123,12 @@ impl ArrowSource {
 
     /// The first row where `check` objects to the values of `columns`: batches in memory are
     /// scanned again; a stream, already read, cannot be.
-    pub(super) fn locate(&self, schema: &SchemaRef, columns: &[&str], check: &Check<'_>) -> Result<Option<AuditError>, AuditError> {
+    pub(super) fn locate(
+        &self,
+        schema: &SchemaRef,
+        columns: &[&str],
+        check: &Check<'_>,
+    ) -> Result<Option<AuditError>, AuditError> {
         let ArrowData::Memory(batches) = &self.data else { return Ok(None) };
         let indexes: Vec<usize> = columns.iter().map(|c| schema.index_of(c)).collect::<Result<_, _>>()?;
         let mut row: u64 = 0;

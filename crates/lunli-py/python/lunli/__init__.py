@@ -31,6 +31,8 @@ __all__ = [
     "audit_quality",
     "audit_pii",
     "redact",
+    "check",
+    "CheckResult",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -316,3 +318,50 @@ def redact(
         input=os.fspath(input), output=os.fspath(output), mode=mode, min_confidence=min_confidence
     )
     return json.loads(text)
+
+
+class CheckResult:
+    """``lunli check`` of a lunli.yaml: the tier, the required controls and those unmet.
+    ``may_ship`` is false when the system is prohibited or a required control is unmet."""
+
+    def __init__(self, text: str) -> None:
+        self._json = text
+        self._data = json.loads(text)
+
+    @property
+    def may_ship(self) -> bool:
+        return bool(self._data["may_ship"])
+
+    @property
+    def tier(self) -> str:
+        return self._data["tiering"]["tier"]
+
+    @property
+    def unmet(self) -> List[Dict[str, Any]]:
+        return self._data["unmet"]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return json.loads(self._json)
+
+    def to_json(self) -> str:
+        return self._json
+
+    def to_pandas(self):
+        """One row per unmet control: its id, title (Chinese and English) and why."""
+        import pandas as pd
+
+        rows = [
+            {"control": u["control"], "title_zh": u["title"]["zh"], "title_en": u["title"]["en"], "reason": u["reason"]}
+            for u in self.unmet
+        ]
+        return pd.DataFrame(rows, columns=["control", "title_zh", "title_en", "reason"])
+
+    def __repr__(self) -> str:
+        verdict = "may ship" if self.may_ship else "may not ship"
+        return f"<lunli check {self._data['system']}: tier {self.tier}, {len(self.unmet)} unmet, {verdict}>"
+
+
+def check(manifest: PathLike) -> CheckResult:
+    """Governance as code: checks a lunli.yaml as ``lunli check`` does (tier, required
+    controls, evidence files present and unchanged)."""
+    return CheckResult(_native.check(os.fspath(manifest)))
