@@ -93,6 +93,7 @@ fn options(threads: Option<usize>) -> RunOptions {
 #[pyfunction]
 #[pyo3(signature = (*, paths=None, arrow=None, name="data".to_string(), stream=false, label, prediction, score=None,
     sensitive, positive=None, bootstrap=None, seed=0, level=0.95, policy_file=None, threads=None))]
+// The Python keyword arguments: one Rust parameter each.
 #[allow(clippy::too_many_arguments)]
 fn audit_fairness(
     py: Python<'_>,
@@ -138,6 +139,7 @@ fn audit_fairness(
 #[pyfunction]
 #[pyo3(signature = (*, paths=None, arrow=None, name="data".to_string(), stream=false, rules_file=None,
     policy_file=None, threads=None))]
+#[allow(clippy::too_many_arguments)]
 fn audit_quality(
     py: Python<'_>,
     paths: Option<Vec<String>>,
