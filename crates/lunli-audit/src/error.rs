@@ -135,3 +135,19 @@ impl From<datafusion::arrow::error::ArrowError> for AuditError {
         Self::Engine(e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_worded_as_the_command_line_words_them() {
+        let located = AuditError::input(Location::file("a.csv").with_row(3).with_column("y"), "missing value");
+        assert_eq!(located.message(), "a.csv: row 3, column `y`: missing value");
+        let lined = AuditError::input(Location::file("a.jsonl").with_line(4), "bad row");
+        assert_eq!(lined.message(), "a.jsonl:4: bad row");
+        assert_eq!(AuditError::request("give a column").message(), "command line: give a column");
+        let definition = AuditError::Definition { file: "p.yaml".into(), line: Some(2), reason: "no".into() };
+        assert_eq!(definition.message(), "p.yaml:2: no");
+    }
+}
