@@ -92,6 +92,31 @@ impl AuditError {
         Self::Io { file: file.into(), source }
     }
 
+    /// The error as lunli's command line words it: the file (and line), then the row, the
+    /// column and what is wrong; a request that cannot run is blamed on the command line.
+    /// Other front ends (the Python package) say the same.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Input { location, reason } => {
+                let mut place = Vec::new();
+                if let Some(row) = location.row {
+                    place.push(format!("row {row}"));
+                }
+                if let Some(column) = &location.column {
+                    place.push(format!("column `{column}`"));
+                }
+                let line = location.line.map(|l| format!(":{l}")).unwrap_or_default();
+                if place.is_empty() {
+                    format!("{}{line}: {reason}", location.file)
+                } else {
+                    format!("{}{line}: {}: {reason}", location.file, place.join(", "))
+                }
+            }
+            Self::Request { reason } => format!("command line: {reason}"),
+            other => other.to_string(),
+        }
+    }
+
     /// True when the fault is in what the person gave (data, flags, policy or rules), as
     /// opposed to the machine (I/O, engine). The binary maps this to its "invalid input" exit.
     pub fn is_invalid_input(&self) -> bool {
@@ -108,5 +133,21 @@ impl From<datafusion::error::DataFusionError> for AuditError {
 impl From<datafusion::arrow::error::ArrowError> for AuditError {
     fn from(e: datafusion::arrow::error::ArrowError) -> Self {
         Self::Engine(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_worded_as_the_command_line_words_them() {
+        let located = AuditError::input(Location::file("a.csv").with_row(3).with_column("y"), "missing value");
+        assert_eq!(located.message(), "a.csv: row 3, column `y`: missing value");
+        let lined = AuditError::input(Location::file("a.jsonl").with_line(4), "bad row");
+        assert_eq!(lined.message(), "a.jsonl:4: bad row");
+        assert_eq!(AuditError::request("give a column").message(), "command line: give a column");
+        let definition = AuditError::Definition { file: "p.yaml".into(), line: Some(2), reason: "no".into() };
+        assert_eq!(definition.message(), "p.yaml:2: no");
     }
 }

@@ -24,7 +24,7 @@ use crate::bootstrap::{BootstrapSpec, Resampler, flatten_scores, interval};
 use crate::error::{AuditError, Location};
 use crate::metrics::{self, Disparities, GroupMetrics, Undefined};
 use crate::policy::{self, FairnessPolicy, Finding};
-use crate::source::{Dataset, InputSummary};
+use crate::source::{ArrowInput, Dataset, InputSummary};
 use crate::stats::{Confusion, FairnessStats, GroupStats, Score};
 use crate::{RunOptions, engine};
 
@@ -153,8 +153,33 @@ pub fn audit(
     options: &RunOptions,
 ) -> Result<FairnessReport, AuditError> {
     check_request(request)?;
+    let dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
+    audit_dataset(dataset, request, policy, catalogue, options)
+}
+
+/// Runs the fairness audit over Arrow data instead of the request's files (which are ignored):
+/// record batches held in memory or a stream of them, read once, batch by batch.
+pub fn audit_arrow(
+    input: ArrowInput,
+    request: &FairnessRequest,
+    policy: &FairnessPolicy,
+    catalogue: &Catalogue,
+    options: &RunOptions,
+) -> Result<FairnessReport, AuditError> {
+    check_request(request)?;
+    let dataset = Dataset::from_arrow(input, options.progress.clone());
+    audit_dataset(dataset, request, policy, catalogue, options)
+}
+
+fn audit_dataset(
+    dataset: Dataset,
+    request: &FairnessRequest,
+    policy: &FairnessPolicy,
+    catalogue: &Catalogue,
+    options: &RunOptions,
+) -> Result<FairnessReport, AuditError> {
     let runtime = engine::runtime(options)?;
-    let (stats, dataset, positive, mut warnings) = runtime.block_on(count_cells(request, options))?;
+    let (stats, dataset, positive, mut warnings) = runtime.block_on(count_cells(dataset, request, options))?;
     warnings.extend(dataset.diagnostics.warnings());
     let controls = policy::controls_for(catalogue, Automation::AuditFairness);
     Ok(report(request, policy, &stats, dataset.summaries(), positive, warnings, controls))
@@ -205,10 +230,10 @@ struct RawCell {
 
 /// The query: count rows per (sensitive values, label, prediction, score).
 async fn count_cells(
+    mut dataset: Dataset,
     request: &FairnessRequest,
     options: &RunOptions,
 ) -> Result<(FairnessStats, Dataset, String, Vec<Text>), AuditError> {
-    let mut dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
     let mut needed = vec![request.label.as_str(), request.prediction.as_str()];
     needed.extend(request.score.as_deref());
     needed.extend(request.sensitive.iter().map(String::as_str));
@@ -238,7 +263,7 @@ async fn count_cells(
             t if t.is_numeric() => cast_expr(ident(score), DataType::Float64),
             other => {
                 return Err(AuditError::input(
-                    Location::file(dataset.files[0].name()).with_column(score),
+                    Location::file(dataset.name()).with_column(score),
                     format!("scores must be numbers; this column holds {other}"),
                 ));
             }
@@ -374,7 +399,7 @@ async fn interpret(
 ) -> Result<(FairnessStats, String, Vec<Text>), AuditError> {
     let mut warnings = Vec::new();
     let total: u64 = cells.iter().map(|c| c.rows).sum();
-    let files = || dataset.files.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ");
+    let files = || dataset.name();
     if total == 0 {
         return Err(AuditError::input(Location::file(files()), "no data rows (only a header, or empty)"));
     }
@@ -541,7 +566,7 @@ async fn located(
     match dataset.locate(&[column], &whole).await {
         Ok(Some(error)) => error,
         Ok(None) => AuditError::input(
-            Location::file(dataset.files.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")).with_column(column),
+            Location::file(dataset.name()).with_column(column),
             "a value the audit cannot use (its row could not be found again)",
         ),
         Err(error) => error,

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use error::{AuditError, Location};
 pub use policy::{Dimension, Finding, Policy, Severity};
-pub use source::{Encoding, EncodingChoice, InputSummary};
+pub use source::{ArrowBatches, ArrowInput, Encoding, EncodingChoice, InputSummary};
 
 /// How an audit runs: threads, memory, encoding of text inputs, and where to report progress.
 #[derive(Debug, Clone, Default)]

@@ -51,7 +51,7 @@ use lunli_norms::{Automation, Catalogue};
 
 use crate::error::{AuditError, Location};
 use crate::policy::{self, Dimension, QualityPolicy};
-use crate::source::Dataset;
+use crate::source::{ArrowBatches, ArrowInput, Dataset};
 use crate::{RunOptions, engine};
 
 /// Columns with at most this many distinct values (by the HyperLogLog estimate) get exact
@@ -74,8 +74,44 @@ pub fn audit(
     now: jiff::Timestamp,
     options: &RunOptions,
 ) -> Result<QualityReport, AuditError> {
+    let dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
+    audit_dataset(dataset, request, policy, catalogue, now, options)
+}
+
+/// Runs the quality audit over Arrow data instead of the request's files (which are ignored).
+/// The audit reads its data several times, so batches of a stream are gathered first (the
+/// batches are kept as they come, not copied).
+pub fn audit_arrow(
+    input: ArrowInput,
+    request: &QualityRequest,
+    policy: &QualityPolicy,
+    catalogue: &Catalogue,
+    now: jiff::Timestamp,
+    options: &RunOptions,
+) -> Result<QualityReport, AuditError> {
+    let input = match input.batches {
+        ArrowBatches::Stream(reader) => {
+            let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| {
+                AuditError::input(Location::file(input.name.clone()), format!("the stream failed: {e}"))
+            })?;
+            ArrowInput { batches: ArrowBatches::Memory(batches), ..input }
+        }
+        ArrowBatches::Memory(_) => input,
+    };
+    let dataset = Dataset::from_arrow(input, options.progress.clone());
+    audit_dataset(dataset, request, policy, catalogue, now, options)
+}
+
+fn audit_dataset(
+    dataset: Dataset,
+    request: &QualityRequest,
+    policy: &QualityPolicy,
+    catalogue: &Catalogue,
+    now: jiff::Timestamp,
+    options: &RunOptions,
+) -> Result<QualityReport, AuditError> {
     let runtime = engine::runtime(options)?;
-    let mut report = runtime.block_on(run(request, policy, now, options))?;
+    let mut report = runtime.block_on(run(dataset, request, policy, now, options))?;
     report.controls = policy::controls_for(catalogue, Automation::AuditQuality);
     for finding in &mut report.findings {
         finding.controls = report.controls.clone();
@@ -84,13 +120,13 @@ pub fn audit(
 }
 
 async fn run(
+    dataset: Dataset,
     request: &QualityRequest,
     policy: &QualityPolicy,
     now: jiff::Timestamp,
     options: &RunOptions,
 ) -> Result<QualityReport, AuditError> {
     let rules = &request.rules;
-    let dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
     dataset.require_columns(rules.columns())?;
     let ctx = engine::session(options, &dataset)?;
     let fields: Vec<(String, DataType)> =
@@ -128,8 +164,7 @@ async fn run(
     }
     let rows = get_int(&profile, "rows")?;
     if rows == 0 {
-        let files: Vec<String> = dataset.files.iter().map(|f| f.name()).collect();
-        return Err(AuditError::input(Location::file(files.join(", ")), "no data rows (only a header, or empty)"));
+        return Err(AuditError::input(Location::file(dataset.name()), "no data rows (only a header, or empty)"));
     }
 
     // Column profiles from pass 1.
@@ -381,7 +416,7 @@ fn representation_reports(
         let counts = value_counts.get(&i).cloned().unwrap_or_default();
         if counts.len() as u64 > EXACT_DISTINCT_LIMIT {
             return Err(AuditError::input(
-                Location::file(dataset.files[0].name()).with_column(&r.column),
+                Location::file(dataset.name()).with_column(&r.column),
                 format!("more than {EXACT_DISTINCT_LIMIT} distinct values: representation needs a categorical column"),
             ));
         }

@@ -17,6 +17,7 @@
 mod encoding;
 mod format;
 mod locate;
+mod memory;
 mod stream;
 
 pub(crate) use encoding::text_reader;
@@ -25,6 +26,8 @@ pub use format::Format;
 use format::{expand, inspect, same_schema};
 pub(crate) use locate::{Check, clean_engine_message};
 use locate::{locate_csv, text_columns};
+use memory::ArrowSource;
+pub use memory::{ArrowBatches, ArrowInput};
 use stream::StreamedFile;
 pub(crate) use stream::next_batch;
 
@@ -142,6 +145,8 @@ pub struct Dataset {
     sampled_integers: BTreeSet<String>,
     /// CSV columns whose sampled values (in every file) are all numbers.
     sampled_numbers: BTreeSet<String>,
+    /// Arrow data given in place of files (then `files` is empty).
+    arrow: Option<ArrowSource>,
 }
 
 impl Dataset {
@@ -197,7 +202,37 @@ impl Dataset {
             bytes_per_row,
             sampled_integers: sampled_integers.unwrap_or_default(),
             sampled_numbers: sampled_numbers.unwrap_or_default(),
+            arrow: None,
         })
+    }
+
+    /// A data set of Arrow batches (or a stream of them) instead of files: read where they
+    /// are, without copying their column buffers.
+    pub fn from_arrow(input: ArrowInput, progress: Arc<Progress>) -> Self {
+        let diagnostics: Arc<Diagnostics> = Arc::default();
+        let schema = input.schema.clone();
+        let source = ArrowSource::new(input, diagnostics.clone());
+        let bytes = source.bytes();
+        let rows = source.rows();
+        progress.total_bytes.store(bytes, Ordering::Relaxed);
+        Self {
+            files: Vec::new(),
+            schema,
+            diagnostics,
+            progress,
+            bytes_per_row: if rows == 0 { 100.0 } else { bytes as f64 / rows as f64 },
+            sampled_integers: BTreeSet::new(),
+            sampled_numbers: BTreeSet::new(),
+            arrow: Some(source),
+        }
+    }
+
+    /// The inputs' names, for messages: the files, or the name of the Arrow data.
+    pub fn name(&self) -> String {
+        match &self.arrow {
+            Some(source) => source.name.clone(),
+            None => self.files.iter().map(InputFile::name).collect::<Vec<_>>().join(", "),
+        }
     }
 
     /// Reads these CSV columns as 64-bit integers (or, failing that, 64-bit floats) when every
@@ -234,7 +269,8 @@ impl Dataset {
     }
 
     pub fn summaries(&self) -> Vec<InputSummary> {
-        self.files
+        let mut summaries: Vec<InputSummary> = self
+            .files
             .iter()
             .map(|f| InputSummary {
                 path: f.name(),
@@ -243,7 +279,17 @@ impl Dataset {
                 encoding: (f.format != Format::Parquet).then_some(f.encoding),
                 bytes: f.bytes,
             })
-            .collect()
+            .collect();
+        if let Some(source) = &self.arrow {
+            summaries.push(InputSummary {
+                path: source.name.clone(),
+                format: "arrow",
+                compression: None,
+                encoding: None,
+                bytes: source.bytes(),
+            });
+        }
+        summaries
     }
 
     /// Fails unless every file has each of `columns`, naming the file and what it has instead.
@@ -251,7 +297,7 @@ impl Dataset {
         for column in columns {
             if self.schema.field_with_name(column).is_err() {
                 let have: Vec<&str> = self.schema.fields().iter().map(|f| f.name().as_str()).collect();
-                let file = self.files.first().map(InputFile::name).unwrap_or_default();
+                let file = self.files.first().map(InputFile::name).unwrap_or_else(|| self.name());
                 return Err(AuditError::input(
                     Location::file(file).with_column(column),
                     format!("no such column; the columns are: {}", have.join(", ")),
@@ -341,6 +387,10 @@ impl Dataset {
             let table = StreamingTable::try_new(self.schema.clone(), streamed)?;
             frames.push(ctx.read_table(Arc::new(table))?);
         }
+        if let Some(source) = &self.arrow {
+            let config = ctx.state().config().clone();
+            frames.push(source.frame(ctx, &self.schema, config.target_partitions(), config.batch_size())?);
+        }
         let mut frames = frames.into_iter().map(|frame| match projection {
             Some(columns) => scan_only(frame, columns),
             None => Ok(frame),
@@ -359,14 +409,16 @@ impl Dataset {
         if let Some(failure) = self.diagnostics.take_failure() {
             return failure;
         }
-        let names: Vec<String> = self.files.iter().map(InputFile::name).collect();
-        AuditError::input(Location::file(names.join(", ")), clean_engine_message(&e.to_string()))
+        AuditError::input(Location::file(self.name()), clean_engine_message(&e.to_string()))
     }
 
     /// Scans the files in order for the first row where `check` objects to the values of
     /// `columns` (given as text; `None` for a missing value), or where a row cannot be read at
     /// all. Slow and sequential: for diagnosing, never for computing.
     pub(crate) async fn locate(&self, columns: &[&str], check: &Check<'_>) -> Result<Option<AuditError>, AuditError> {
+        if let Some(source) = &self.arrow {
+            return source.locate(&self.schema, columns, check);
+        }
         for file in &self.files {
             let found = match file.format {
                 Format::Csv { delimiter } => locate_csv(file, delimiter, columns, check)?,
@@ -394,6 +446,7 @@ impl Dataset {
             bytes_per_row: self.bytes_per_row,
             sampled_integers: BTreeSet::new(),
             sampled_numbers: BTreeSet::new(),
+            arrow: None,
         };
         let frame = single.frame(&ctx).await?;
         let frame = frame.select(columns.iter().map(|c| ident(*c)).collect::<Vec<_>>())?;

@@ -124,3 +124,81 @@ fn one_partition_and_many_give_the_same_numbers() {
     let four = run("adult/adult_predictions.csv", Some("score"), Some(4));
     assert_eq!(serde_json::to_value(&one).expect("json"), serde_json::to_value(&four).expect("json"));
 }
+
+/// Arrow batches in memory (the Python package's way in) and a stream of them give the report
+/// the file gives, inputs aside.
+#[test]
+fn arrow_batches_give_the_numbers_the_file_gives() {
+    use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, RecordBatchIterator, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use lunli_audit::{ArrowBatches, ArrowInput};
+    use std::sync::Arc;
+
+    let text = std::fs::read_to_string(shared("adult/adult_predictions.csv")).expect("csv");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let (mut y, mut p, mut s, mut sex, mut race) = (vec![], vec![], vec![], vec![], vec![]);
+    for record in reader.records() {
+        let r = record.expect("row");
+        y.push(r[0].parse::<i64>().expect("y"));
+        p.push(r[1].parse::<i64>().expect("p"));
+        s.push(r[2].parse::<f64>().expect("score"));
+        sex.push(r[3].to_string());
+        race.push(r[4].to_string());
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("y_true", DataType::Int64, false),
+        Field::new("y_pred", DataType::Int64, false),
+        Field::new("score", DataType::Float64, false),
+        Field::new("sex", DataType::Utf8, false),
+        Field::new("race", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from(y)),
+            Arc::new(Int64Array::from(p)),
+            Arc::new(Float64Array::from(s)),
+            Arc::new(StringArray::from(sex)),
+            Arc::new(StringArray::from(race)),
+        ],
+    )
+    .expect("batch");
+    let request = FairnessRequest {
+        label: "y_true".into(),
+        prediction: "y_pred".into(),
+        score: Some("score".into()),
+        sensitive: vec!["sex".into(), "race".into()],
+        ..FairnessRequest::default()
+    };
+    let catalogue = Catalogue::bundled().expect("catalogue");
+    let without_inputs = |report: &FairnessReport| {
+        let mut value = serde_json::to_value(report).expect("json");
+        value.as_object_mut().expect("object").remove("inputs");
+        value
+    };
+    let from_file = without_inputs(&run("adult/adult_predictions.csv", Some("score"), None));
+    let memory = ArrowInput {
+        name: "batches".into(),
+        schema: schema.clone(),
+        batches: ArrowBatches::Memory(vec![batch.slice(0, 5000), batch.slice(5000, batch.num_rows() - 5000)]),
+    };
+    let report =
+        fairness::audit_arrow(memory, &request, &FairnessPolicy::default(), &catalogue, &RunOptions::default())
+            .expect("audit of batches");
+    assert_eq!(report.inputs[0].path, "batches");
+    assert_eq!(report.inputs[0].format, "arrow");
+    assert_eq!(without_inputs(&report), from_file);
+    let (rows, whole) = (batch.num_rows(), batch.clone());
+    let stream = ArrowInput {
+        name: "stream".into(),
+        schema: schema.clone(),
+        batches: ArrowBatches::Stream(Box::new(RecordBatchIterator::new(
+            (0..rows).step_by(1000).map(move |at| Ok(whole.slice(at, 1000.min(rows - at)))),
+            schema.clone(),
+        ))),
+    };
+    let report =
+        fairness::audit_arrow(stream, &request, &FairnessPolicy::default(), &catalogue, &RunOptions::default())
+            .expect("audit of a stream");
+    assert_eq!(without_inputs(&report), from_file);
+}

@@ -1,0 +1,367 @@
+"""lunli (伦理) for Python: fairness, data-quality and personal-information audits over pandas,
+Polars and PyArrow data, by the same engine as the ``lunli`` command line.
+
+DataFrames and Arrow tables cross into the engine through the Arrow C data interface
+(``__arrow_c_stream__``) without their column buffers being copied; a path or glob pattern is
+read by lunli's own file reader (CSV in UTF-8 or GBK/GB18030, optionally gzip; Parquet; JSON
+Lines). The audits release the GIL while they run.
+
+>>> import lunli
+>>> result = lunli.audit_fairness(df, label="y_true", prediction="y_pred", sensitive=["sex"])
+>>> result.to_pandas()          # shaped like Fairlearn's MetricFrame.by_group
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+from . import _native
+from ._native import InputError, LunliError
+
+__all__ = [
+    "InputError",
+    "LunliError",
+    "AuditResult",
+    "FairnessResult",
+    "QualityResult",
+    "PiiResult",
+    "audit_fairness",
+    "audit_quality",
+    "audit_pii",
+    "redact",
+    "check",
+    "CheckResult",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# The per-group metrics of the fairness report, in Fairlearn's names, in report order.
+METRICS = (
+    "count",
+    "base_rate",
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "true_negative_rate",
+    "precision",
+    "negative_predictive_value",
+    "accuracy",
+)
+
+
+def _is_path(value: Any) -> bool:
+    return isinstance(value, (str, os.PathLike))
+
+
+def _source(data: Any, *, stream_allowed: bool = True) -> Dict[str, Any]:
+    """The native call's arguments for `data`: paths, or an Arrow stream object and its name."""
+    if _is_path(data):
+        return {"paths": [os.fspath(data)]}
+    if isinstance(data, (list, tuple)) and data and all(_is_path(d) for d in data):
+        return {"paths": [os.fspath(d) for d in data]}
+    kind = type(data)
+    module = kind.__module__.split(".")[0]
+    name = f"{module}.{kind.__name__}"
+    if module == "pandas" and kind.__name__ == "DataFrame":
+        import pyarrow as pa
+
+        # Numeric, boolean, categorical and Arrow-backed columns are wrapped, not copied;
+        # columns of Python objects (plain `object` strings) are converted, as any Arrow reader must.
+        table = pa.Table.from_pandas(data, preserve_index=False)
+        return {"arrow": table, "name": name, "stream": False}
+    if module == "polars" and kind.__name__ == "LazyFrame":
+        data = data.collect()
+        name = "polars.DataFrame"
+    if hasattr(data, "__arrow_c_stream__"):
+        # A reader is a stream (read once, batch by batch); tables and data frames are in memory.
+        stream = "Reader" in kind.__name__ and stream_allowed
+        return {"arrow": data, "name": name, "stream": stream}
+    raise TypeError(
+        f"lunli cannot read a {name}: give a pandas or Polars DataFrame, a PyArrow Table or "
+        "RecordBatchReader (anything with __arrow_c_stream__), or a path or glob pattern"
+    )
+
+
+class AuditResult:
+    """One audit's report: ``to_dict()``, ``to_json()``, ``to_pandas()`` and an HTML view in
+    Jupyter. ``passed`` is true when no finding is of medium severity or worse."""
+
+    def __init__(self, native: Any, recorded: Optional[List[Dict[str, Any]]] = None) -> None:
+        self._native = native
+        self._data = json.loads(native.json)
+        self.recorded = recorded or []
+
+    @property
+    def kind(self) -> str:
+        return self._native.kind
+
+    @property
+    def passed(self) -> bool:
+        return bool(self._native.passed)
+
+    @property
+    def findings(self) -> List[Dict[str, Any]]:
+        return self._data.get("findings", [])
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The report as plain Python data (the JSON of ``lunli audit … --format json``)."""
+        return json.loads(self._native.json)
+
+    def to_json(self, indent: Optional[int] = None) -> str:
+        """The report as JSON text."""
+        if indent is None:
+            return self._native.json
+        return json.dumps(self._data, indent=indent, ensure_ascii=False)
+
+    def to_html(self) -> str:
+        """The report as a self-contained HTML page (Chinese and English)."""
+        return self._native.html
+
+    def _repr_html_(self) -> str:
+        return self._native.html
+
+    def __repr__(self) -> str:
+        verdict = "passed" if self.passed else "failed"
+        return f"<lunli {self.kind} audit: {verdict}, {len(self.findings)} finding(s)>"
+
+
+class FairnessResult(AuditResult):
+    """The fairness audit: per-group metrics of each sensitive attribute and their
+    intersection, the disparities between groups and the findings against the policy."""
+
+    @property
+    def rows(self) -> int:
+        return int(self._data["rows"])
+
+    @property
+    def overall(self) -> Dict[str, float]:
+        """The metrics over all rows (Fairlearn's ``MetricFrame.overall``)."""
+        return {m: self._data["overall"][m] for m in METRICS}
+
+    @property
+    def attributes(self) -> List[str]:
+        """`sex`, `race`, and `sex|race` for their intersection."""
+        return [a["attribute"] for a in self._data["attributes"]]
+
+    def _attribute(self, attribute: Optional[str]) -> Dict[str, Any]:
+        attributes = self._data["attributes"]
+        if attribute is None:
+            # Fairlearn's MetricFrame over all the sensitive features is their intersection.
+            return max(attributes, key=lambda a: len(a["columns"]))
+        for a in attributes:
+            if a["attribute"] == attribute:
+                return a
+        raise KeyError(f"no attribute {attribute!r}; the report has {', '.join(self.attributes)}")
+
+    def disparities(self, attribute: Optional[str] = None) -> Dict[str, Optional[float]]:
+        """Differences and ratios between the groups of one attribute."""
+        return dict(self._attribute(attribute)["disparities"])
+
+    def by_group(self, attribute: Optional[str] = None) -> Dict[Any, Dict[str, float]]:
+        """Metrics per group as a dict: group (a tuple for an intersection) → metric → value."""
+        a = self._attribute(attribute)
+        return {_group_key(g["group"], a["columns"]): {m: g[m] for m in METRICS} for g in a["groups"]}
+
+    def to_pandas(self, attribute: Optional[str] = None):
+        """Metrics per group as a pandas DataFrame shaped like Fairlearn's
+        ``MetricFrame.by_group``: one row per group, indexed by the sensitive column (a
+        MultiIndex over all of them for the intersection, the default), one column per metric."""
+        import pandas as pd
+
+        a = self._attribute(attribute)
+        keys = [_group_key(g["group"], a["columns"]) for g in a["groups"]]
+        if len(a["columns"]) > 1:
+            index = pd.MultiIndex.from_tuples(keys, names=a["columns"])
+        else:
+            index = pd.Index(keys, name=a["columns"][0])
+        rows = [[g[m] for m in METRICS] for g in a["groups"]]
+        frame = pd.DataFrame(rows, index=index, columns=list(METRICS))
+        frame["count"] = frame["count"].astype("int64")
+        return frame
+
+
+def _group_key(group: str, columns: Sequence[str]) -> Any:
+    if len(columns) == 1:
+        return group
+    parts = group.split("|")
+    return tuple(parts) if len(parts) == len(columns) else (group,) + ("",) * (len(columns) - 1)
+
+
+class QualityResult(AuditResult):
+    """The quality audit: a profile per column, rule results and findings per Art. 11 dimension."""
+
+    @property
+    def rows(self) -> int:
+        return int(self._data["rows"])
+
+    def to_pandas(self):
+        """One row per column of the data: its type and the profile's scalar figures."""
+        import pandas as pd
+
+        records = []
+        for column in self._data.get("columns", []):
+            records.append({k: v for k, v in column.items() if not isinstance(v, (dict, list))})
+        frame = pd.DataFrame.from_records(records)
+        return frame.set_index("name") if "name" in frame.columns else frame
+
+
+class PiiResult(AuditResult):
+    """The personal-information audit: entities found per column and per text file."""
+
+    def to_pandas(self):
+        """One row per (column or text file, entity) with its count and confidence."""
+        import pandas as pd
+
+        def rows(where: Dict[str, Any], entities: List[Dict[str, Any]]):
+            for entity in entities:
+                row = dict(where)
+                row.update({k: v for k, v in entity.items() if not isinstance(v, (dict, list))})
+                row["name_zh"] = entity["name"]["zh"]
+                row["name_en"] = entity["name"]["en"]
+                yield row
+
+        records: List[Dict[str, Any]] = []
+        for column in self._data.get("columns", []):
+            records.extend(rows({"column": column["column"], "file": None}, column["entities"]))
+        for text in self._data.get("texts", []):
+            records.extend(rows({"column": None, "file": text["path"]}, text["entities"]))
+        return pd.DataFrame.from_records(records)
+
+
+def audit_fairness(
+    data: Any,
+    *,
+    label: str,
+    prediction: str,
+    sensitive: Sequence[str],
+    score: Optional[str] = None,
+    positive: Optional[str] = None,
+    bootstrap: Optional[int] = None,
+    seed: int = 0,
+    level: float = 0.95,
+    policy: Optional[PathLike] = None,
+    threads: Optional[int] = None,
+) -> FairnessResult:
+    """Group fairness of a classifier's predictions (Art. 13), with Fairlearn's definitions.
+
+    ``data``: a pandas or Polars DataFrame, a PyArrow Table or RecordBatchReader (read once,
+    batch by batch), or paths/glob patterns. ``label`` and ``prediction`` are Fairlearn's
+    ``y_true`` and ``y_pred`` columns; ``sensitive`` one or more columns (their intersection is
+    audited too); ``score`` adds AUC and calibration per group; ``bootstrap`` draws that many
+    replicates for confidence intervals at ``level``; ``policy`` is a thresholds YAML file.
+    """
+    if isinstance(sensitive, str):
+        sensitive = [sensitive]
+    native = _native.audit_fairness(
+        **_source(data),
+        label=label,
+        prediction=prediction,
+        score=score,
+        sensitive=list(sensitive),
+        positive=None if positive is None else str(positive),
+        bootstrap=bootstrap,
+        seed=seed,
+        level=level,
+        policy_file=None if policy is None else os.fspath(policy),
+        threads=threads,
+    )
+    return FairnessResult(native)
+
+
+def audit_quality(
+    data: Any,
+    *,
+    rules: Optional[PathLike] = None,
+    policy: Optional[PathLike] = None,
+    threads: Optional[int] = None,
+) -> QualityResult:
+    """Data quality along Art. 11's dimensions: completeness, conformance, duplicates, rules
+    (a YAML file, docs/audits.md), freshness and representation of groups."""
+    native = _native.audit_quality(
+        **_source(data, stream_allowed=False),
+        rules_file=None if rules is None else os.fspath(rules),
+        policy_file=None if policy is None else os.fspath(policy),
+        threads=threads,
+    )
+    return QualityResult(native)
+
+
+def audit_pii(
+    data: Union[PathLike, Sequence[PathLike]],
+    *,
+    min_confidence: str = "possible",
+    threads: Optional[int] = None,
+) -> PiiResult:
+    """Personal information in tables (per column) and text files (per line): Chinese and
+    international identifiers, names and addresses, with masked samples. ``data``: paths or glob
+    patterns; ``min_confidence``: possible, likely or high."""
+    source = _source(data)
+    if "paths" not in source:
+        raise TypeError("audit_pii reads files: give paths or glob patterns")
+    native = _native.audit_pii(paths=source["paths"], min_confidence=min_confidence, threads=threads)
+    return PiiResult(native)
+
+
+def redact(
+    input: PathLike,
+    output: PathLike,
+    *,
+    mode: str = "mask",
+    min_confidence: str = "possible",
+) -> Dict[str, Any]:
+    """Writes a copy of a table or text file with personal information replaced (``mask`` or
+    ``generalise``); returns what was replaced."""
+    text = _native.redact(
+        input=os.fspath(input), output=os.fspath(output), mode=mode, min_confidence=min_confidence
+    )
+    return json.loads(text)
+
+
+class CheckResult:
+    """``lunli check`` of a lunli.yaml: the tier, the required controls and those unmet.
+    ``may_ship`` is false when the system is prohibited or a required control is unmet."""
+
+    def __init__(self, text: str) -> None:
+        self._json = text
+        self._data = json.loads(text)
+
+    @property
+    def may_ship(self) -> bool:
+        return bool(self._data["may_ship"])
+
+    @property
+    def tier(self) -> str:
+        return self._data["tiering"]["tier"]
+
+    @property
+    def unmet(self) -> List[Dict[str, Any]]:
+        return self._data["unmet"]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return json.loads(self._json)
+
+    def to_json(self) -> str:
+        return self._json
+
+    def to_pandas(self):
+        """One row per unmet control: its id, title (Chinese and English) and why."""
+        import pandas as pd
+
+        rows = [
+            {"control": u["control"], "title_zh": u["title"]["zh"], "title_en": u["title"]["en"], "reason": u["reason"]}
+            for u in self.unmet
+        ]
+        return pd.DataFrame(rows, columns=["control", "title_zh", "title_en", "reason"])
+
+    def __repr__(self) -> str:
+        verdict = "may ship" if self.may_ship else "may not ship"
+        return f"<lunli check {self._data['system']}: tier {self.tier}, {len(self.unmet)} unmet, {verdict}>"
+
+
+def check(manifest: PathLike) -> CheckResult:
+    """Governance as code: checks a lunli.yaml as ``lunli check`` does (tier, required
+    controls, evidence files present and unchanged)."""
+    return CheckResult(_native.check(os.fspath(manifest)))
