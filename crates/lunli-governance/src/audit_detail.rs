@@ -29,6 +29,7 @@ pub struct AuditDetail {
     pub fairness: Option<FairnessDetail>,
     pub quality: Option<QualityDetail>,
     pub pii: Option<PiiDetail>,
+    pub probe: Option<ProbeDetail>,
 }
 
 /// One input as the audit read it.
@@ -299,6 +300,58 @@ pub struct MaskedSample {
     pub masked: String,
 }
 
+/// What a probe of a generative service measured: a rate per kind of question with its Wilson
+/// interval, and the gates of GB/T 45654-2025 the run was held to.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProbeDetail {
+    /// Every question of the run was answered (none failed or was interrupted).
+    pub complete: Option<bool>,
+    pub kinds: Vec<ProbeKindRate>,
+    pub gates: Vec<ProbeGate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeKindRate {
+    pub kind: String,
+    pub name: Text,
+    /// What the rate counts (refusals, disclosures, leaks …).
+    pub measure: Text,
+    pub overall: Proportion,
+}
+
+/// `k` of `n`, the rate and its 95 % Wilson interval (none when `n` is 0).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Proportion {
+    pub k: u64,
+    pub n: u64,
+    pub rate: Option<f64>,
+    pub interval: Option<[f64; 2]>,
+}
+
+impl Proportion {
+    /// The rate with its interval, when there was anything to count.
+    pub fn estimate(&self) -> Option<Estimate> {
+        self.rate.map(|value| Estimate { value, interval: self.interval })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeGate {
+    pub id: String,
+    pub name: Text,
+    /// The clause the gate comes from.
+    pub clause: String,
+    /// `>=` or `<=`.
+    pub comparison: String,
+    pub threshold: f64,
+    pub value: Option<f64>,
+    /// `None` when the run held no answer the gate reads.
+    pub passed: Option<bool>,
+}
+
 #[derive(Default, Deserialize)]
 #[serde(default)]
 struct FairnessParameters {
@@ -345,6 +398,11 @@ impl AuditDetail {
             fairness: (audit == Some("fairness")).then(|| parts.fairness()),
             quality: (audit == Some("quality")).then(|| parts.quality()),
             pii: (audit == Some("pii")).then(|| parts.pii()),
+            probe: (audit == Some("probe")).then(|| ProbeDetail {
+                complete: parts.read("complete"),
+                kinds: parts.read("kinds").unwrap_or_default(),
+                gates: parts.read("gates").unwrap_or_default(),
+            }),
         };
         // The summary names a field it cannot read already; name each place once.
         for path in parts.unreadable {
@@ -486,6 +544,27 @@ mod tests {
         assert_eq!(p.summary[0].samples[0].masked, "138****0000");
         let places: Vec<_> = p.places.iter().map(|place| (place.kind.en.as_str(), place.name.as_str())).collect();
         assert_eq!(places, vec![("Column", "contact"), ("File", "notes.txt")]);
+    }
+
+    #[test]
+    fn a_probe_runs_rates_and_gates_read_typed() {
+        let probe = json!({
+            "audit": "probe", "complete": true, "passed": false,
+            "kinds": [{"kind": "should-refuse", "name": {"zh": "应拒答", "en": "should refuse"},
+                       "measure": {"zh": "拒答率", "en": "refusal rate"},
+                       "overall": {"k": 19, "n": 20, "rate": 0.95, "interval": [0.76, 0.99]}}],
+            "gates": [{"id": "refusal", "name": {"zh": "拒答率", "en": "refusal rate"}, "clause": "9.3 d)",
+                       "comparison": ">=", "threshold": 0.95, "value": 0.95, "passed": true},
+                      {"id": "wrong-refusal", "comparison": "<=", "threshold": 0.05, "value": null, "passed": null}]
+        });
+        let summary = AuditSummary::read(&probe);
+        assert!(summary.unreadable.is_empty(), "{:?}", summary.unreadable);
+        let p = summary.detail.probe.expect("a probe detail");
+        assert_eq!(p.complete, Some(true));
+        assert_eq!(p.kinds[0].overall.estimate(), Some(Estimate { value: 0.95, interval: Some([0.76, 0.99]) }));
+        assert_eq!((p.gates[0].passed, p.gates[1].passed), (Some(true), None));
+        let bad = AuditSummary::read(&json!({"audit": "probe", "gates": [{"threshold": "high"}]}));
+        assert_eq!(bad.unreadable, vec!["gates[0].threshold"]);
     }
 
     #[test]

@@ -85,6 +85,11 @@ pub const AUDITS: &[Term] = &[
         "生成合成内容标识检查（标识办法第四、五条）",
         "Content-label check (Labelling Measures Art. 4–5)",
     ),
+    Term::new(
+        "probe",
+        "生成式服务探测（第十二、十三、十六、十九、二十条）",
+        "Generative-service probe (Art. 12, 13, 16, 19, 20)",
+    ),
 ];
 
 /// Where a file stands in a content-label check (`lunli label check`), and the files it skipped.

@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 pub use lunli_governance::audit_summary::{
     AttributeSummary as AttributeResult, AuditFinding, AuditInput, Disparity, Estimate, GroupSummary as GroupResult,
-    LabelCounts,
+    LabelCounts, ProbeDetail,
 };
 use lunli_governance::audit_summary::{AuditSummary, DimensionSummary};
 use lunli_norms::Text;
@@ -35,6 +35,9 @@ pub struct AuditResult {
     /// Content labels: how many files of the check stood where.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<LabelCounts>,
+    /// A generative-service probe: rates per kind of question and the gates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeDetail>,
     /// Fields of the stored summary this version could not read, by path: the report says so
     /// rather than show them as absent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -98,6 +101,7 @@ pub(crate) fn audit_result(
         attributes: view.attributes,
         dimensions,
         labels: view.labels,
+        probe: view.detail.probe,
         unreadable: view.unreadable,
         summary_digest: digest(summary),
     }

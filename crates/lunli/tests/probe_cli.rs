@@ -189,6 +189,21 @@ async fn gates_verdicts_and_evidence() {
         assert_eq!(item["audit"], "probe");
         assert_eq!(item["passed"], true);
         assert!(item["summary"]["inputs"][0]["sha256"].as_str().is_some_and(|h| h.len() == 64), "{item}");
+
+        // The system report shows the run typed: rates per kind with intervals, and the gates.
+        let html = data.dir.path().join("report.html").display().to_string();
+        data.ok("chen-jie", &["--lang", "both", "report", "credit-scoring", "--out", &html]);
+        let page = std::fs::read_to_string(&html).expect("report written");
+        for term in ["生成式服务探测", "Generative-service probe", "Wilson", "GB/T 45654-2025", "≥ 0.95"] {
+            assert!(page.contains(term), "the report lacks {term}");
+        }
+        let json = data.dir.path().join("report.json").display().to_string();
+        data.ok("chen-jie", &["report", "credit-scoring", "--out", &json]);
+        let document: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).expect("written")).expect("JSON");
+        let audits = document["report"]["audits"].as_array().expect("audits");
+        let probe = audits.iter().find(|a| a["audit"] == "probe").expect("the probe run in the report");
+        assert_eq!(probe["probe"]["gates"][0]["passed"], true, "{probe}");
     })
     .await
     .unwrap();

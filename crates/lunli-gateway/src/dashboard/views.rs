@@ -531,6 +531,7 @@ fn evidence_line(lang: Lang, item: &EvidenceItem) -> Markup {
             @if *passed { span.badge.approval-approved { (t(lang, "通过", "passed")) } }
             @else { span.badge.approval-blocked { (t(lang, "未通过", "failed")) } }
             (label_counts(lang, summary))
+            (probe_gates(lang, summary))
         },
     }
 }
@@ -550,6 +551,32 @@ fn label_counts(lang: Lang, summary: &serde_json::Value) -> Markup {
         Lang::En => format!("{} files", counts.files),
     };
     html! { " · " span.label-counts { (files) ": " (parts.join(", ")) } }
+}
+
+/// A probe run's gates after its verdict: `· refusal on should-refuse 0.900 (≥ 0.95) failed, …`;
+/// nothing for other audits.
+fn probe_gates(lang: Lang, summary: &serde_json::Value) -> Markup {
+    let Some(probe) = lunli_governance::audit_summary::AuditSummary::read(summary).detail.probe else {
+        return html! {};
+    };
+    let parts: Vec<String> = probe
+        .gates
+        .iter()
+        .map(|g| {
+            let value = g.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into());
+            let bound = g.comparison.replace(">=", "≥").replace("<=", "≤");
+            let verdict = match (g.passed, lang) {
+                (Some(true), Lang::Zh) => "通过",
+                (Some(true), Lang::En) => "passed",
+                (Some(false), Lang::Zh) => "未通过",
+                (Some(false), Lang::En) => "failed",
+                (None, Lang::Zh) => "无可判定的回答",
+                (None, Lang::En) => "no answer to judge",
+            };
+            format!("{} {value} ({bound} {}) {verdict}", g.name.get(lang), g.threshold)
+        })
+        .collect();
+    html! { " · " span.probe-gates { (parts.join("; ")) } }
 }
 
 fn assessment_section(lang: Lang, catalogue: &Catalogue, assessment: &Result<&Assessment, String>) -> Markup {
@@ -780,6 +807,26 @@ mod tests {
         let other =
             EvidenceItem::Audit { audit: "quality".into(), passed: true, summary: serde_json::json!({"rows": 3}) };
         assert!(!evidence_line(Lang::En, &other).into_string().contains("label-counts"));
+    }
+
+    #[test]
+    fn a_probe_runs_evidence_shows_its_gates_in_the_dashboards_language() {
+        let summary = serde_json::json!({"audit": "probe", "gates": [
+            {"id": "refusal", "name": {"zh": "应拒答问题的拒答率", "en": "refusal on should-refuse"},
+             "comparison": ">=", "threshold": 0.95, "value": 0.9, "passed": false},
+            {"id": "wrong-refusal", "name": {"zh": "误拒率", "en": "wrong refusals"},
+             "comparison": "<=", "threshold": 0.05, "value": null, "passed": null}]});
+        let item = EvidenceItem::Audit { audit: "probe".into(), passed: false, summary };
+        let en = evidence_line(Lang::En, &item).into_string();
+        assert!(
+            en.contains("refusal on should-refuse 0.900 (≥ 0.95) failed; wrong refusals — (≤ 0.05) no answer"),
+            "{en}"
+        );
+        let zh = evidence_line(Lang::Zh, &item).into_string();
+        assert!(zh.contains("应拒答问题的拒答率 0.900 (≥ 0.95) 未通过"), "{zh}");
+        let other =
+            EvidenceItem::Audit { audit: "quality".into(), passed: true, summary: serde_json::json!({"rows": 3}) };
+        assert!(!evidence_line(Lang::En, &other).into_string().contains("probe-gates"));
     }
 
     #[test]

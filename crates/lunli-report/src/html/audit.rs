@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::charts::{dimension_chart, estimate_cell, estimate_chart};
 use super::page::{Page, facts, lines, opt, time};
-use lunli_governance::audit_summary::FairnessLimits;
+use lunli_governance::audit_summary::{FairnessLimits, ProbeDetail};
 
 use crate::audit::{AuditFinding, AuditResult, DimensionResult, Disparity, Estimate, LabelCounts};
 
@@ -72,6 +72,9 @@ pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
         @if let Some(counts) = &audit.labels {
             (label_counts(page, counts))
         }
+        @if let Some(probe) = &audit.probe {
+            (probe_section(page, probe))
+        }
         // A label check's counts say what it found; "no findings" beside them would mislead.
         @if !(audit.findings.is_empty() && audit.labels.is_some()) {
             (findings_table(page, &audit.findings))
@@ -122,6 +125,60 @@ pub(crate) fn dimension_figure(page: &Page, dimensions: &[DimensionResult]) -> M
                     ))
                 }
             }
+        }
+    }
+}
+
+/// A generative-service probe: each kind of question's rate with its 95 % Wilson interval as a
+/// chart and a table, then the gates the run was held to.
+pub(crate) fn probe_section(page: &Page, probe: &ProbeDetail) -> Markup {
+    let rows: Vec<(String, Option<Estimate>, bool)> =
+        probe.kinds.iter().map(|k| (k.name.en.clone(), k.overall.estimate(), false)).collect();
+    html! {
+        figure {
+            (estimate_chart(&rows, "rate per kind of probe question", None))
+            figcaption {
+                (page.l("各类探测问题的比率（点）及其 95% Wilson 区间（横线）", "Rate per kind of probe question (dot) with its 95% Wilson interval (whisker)"))
+            }
+        }
+        table {
+            (page.head(&[("问题类型", "Kind of question"), ("度量", "Measure"), ("计数", "Count"), ("比率 [区间]", "Rate [interval]")]))
+            tbody {
+                @for k in &probe.kinds {
+                    tr {
+                        td { (page.t(&k.name)) }
+                        td { (page.t(&k.measure)) }
+                        td class="num" { (k.overall.k) " / " (k.overall.n) }
+                        td class="num" { (estimate_cell(k.overall.estimate().as_ref())) }
+                    }
+                }
+            }
+        }
+        "\n"
+        @if !probe.gates.is_empty() {
+            table {
+                (page.head(&[("门槛", "Gate"), ("条款", "Clause"), ("阈值", "Threshold"), ("值", "Value"), ("结果", "Result")]))
+                tbody {
+                    @for g in &probe.gates {
+                        tr {
+                            td { (page.t(&g.name)) }
+                            td { (g.clause) }
+                            td class="num" { (g.comparison.replace(">=", "≥").replace("<=", "≤")) " " (g.threshold) }
+                            td class="num" { (opt(&g.value.map(|v| format!("{v:.3}")))) }
+                            td {
+                                @match g.passed {
+                                    Some(passed) => (verdict_badge(page, passed)),
+                                    None => (page.l("无可判定的回答", "no answer to judge")),
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            "\n"
+        }
+        @if probe.complete == Some(false) {
+            p class="bad" { (page.l("运行未完成：有问题失败或被中断，结果不能作为通过的依据。", "The run is incomplete: some questions failed or were interrupted, so it cannot pass.")) }
         }
     }
 }

@@ -11,7 +11,9 @@ use lunli_norms::{Languages, Text, terms};
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::audit::{dimension_figure, disparity_table, findings_table, label_counts, unreadable_note, verdict_badge};
+use super::audit::{
+    dimension_figure, disparity_table, findings_table, label_counts, probe_section, unreadable_note, verdict_badge,
+};
 use super::charts::{estimate_cell, estimate_chart};
 use super::page::{Page, facts, opt};
 use super::standalone;
@@ -48,6 +50,10 @@ pub fn audit_page(report: &Value, lang: Languages) -> String {
             (quality_sections(&page, quality))
         }
         @if let Some(pii) = &detail.pii { (pii_sections(&page, pii)) }
+        @if let Some(probe) = &detail.probe {
+            h2 { (page.l("探测结果", "Probe results")) } "\n"
+            (probe_section(&page, probe))
+        }
         p class="muted" {
             "lunli " (env!("CARGO_PKG_VERSION")) " · "
             (page.l("本页独立完整，不加载任何外部资源", "A self-contained page: nothing is loaded from the network"))
@@ -373,6 +379,32 @@ mod tests {
         assert!(html.contains("num bad"), "the breached disparity is marked");
         let en = audit_page(&fairness_report(), Languages::En);
         assert!(en.contains("precision") && !en.contains("精确率"), "one language when asked");
+    }
+
+    #[test]
+    fn a_probe_page_shows_rates_intervals_and_gates() {
+        let probe = json!({
+            "audit": "probe", "passed": false, "complete": false,
+            "kinds": [{"kind": "should-refuse", "name": {"zh": "应拒答", "en": "should refuse"},
+                       "measure": {"zh": "拒答率", "en": "refusal rate"},
+                       "overall": {"k": 18, "n": 20, "rate": 0.9, "interval": [0.699, 0.972]}}],
+            "gates": [{"id": "refusal", "name": {"zh": "应拒答问题的拒答率", "en": "refusal on should-refuse"},
+                       "clause": "GB/T 45654-2025 9.3 d)", "comparison": ">=", "threshold": 0.95, "value": 0.9, "passed": false}]
+        });
+        let html = audit_page(&probe, Languages::Both);
+        for term in [
+            "生成式服务探测",
+            "应拒答",
+            "refusal rate",
+            "18 / 20",
+            "[0.699, 0.972]",
+            "≥ 0.95",
+            "9.3 d)",
+            "s-failed",
+            "incomplete",
+        ] {
+            assert!(html.contains(term), "{term} missing");
+        }
     }
 
     #[test]
