@@ -229,6 +229,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LunliError", m.py().get_type::<LunliError>())?;
     m.add("InputError", m.py().get_type::<InputError>())?;
     m.add_class::<Report>()?;
+    m.add("GROUP_RATES", lunli_norms::terms::GROUP_RATES.to_vec())?;
     m.add_function(wrap_pyfunction!(audit_fairness, m)?)?;
     m.add_function(wrap_pyfunction!(audit_quality, m)?)?;
     m.add_function(wrap_pyfunction!(audit_pii, m)?)?;

@@ -37,19 +37,9 @@ __all__ = [
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-# The per-group metrics of the fairness report, in Fairlearn's names, in report order.
-METRICS = (
-    "count",
-    "base_rate",
-    "selection_rate",
-    "true_positive_rate",
-    "false_positive_rate",
-    "false_negative_rate",
-    "true_negative_rate",
-    "precision",
-    "negative_predictive_value",
-    "accuracy",
-)
+# The per-group metrics of the fairness report, in Fairlearn's names, in report order: the
+# engine's own list (lunli_norms::terms::GROUP_RATES), so the two cannot drift apart.
+METRICS = ("count",) + tuple(_native.GROUP_RATES)
 
 
 def _is_path(value: Any) -> bool:

@@ -1,12 +1,12 @@
 //! An audit's results in a report: who recorded it from which inputs, the fairness estimates per
 //! group with their intervals and the disparities, the data-quality dimensions, the findings.
 
-use lunli_norms::terms;
+use lunli_norms::{Languages, terms};
 use maud::{Markup, html};
 
 use super::charts::{dimension_chart, estimate_cell, estimate_chart};
 use super::page::{Page, facts, lines, opt, time};
-use lunli_governance::audit_summary::{FairnessLimits, ProbeDetail};
+use lunli_governance::audit_summary::{FairnessLimits, ProbeDetail, ProbeKindRate};
 
 use crate::audit::{AuditFinding, AuditResult, DimensionResult, Disparity, Estimate, LabelCounts};
 
@@ -132,8 +132,14 @@ pub(crate) fn dimension_figure(page: &Page, dimensions: &[DimensionResult]) -> M
 /// A generative-service probe: each kind of question's rate with its 95 % Wilson interval as a
 /// chart and a table, then the gates the run was held to.
 pub(crate) fn probe_section(page: &Page, probe: &ProbeDetail) -> Markup {
+    // A chart's row names are plain text: the page's language, both when it shows both.
+    let name = |k: &ProbeKindRate| match page.lang {
+        Languages::Zh => k.name.zh.clone(),
+        Languages::En => k.name.en.clone(),
+        Languages::Both => format!("{} {}", k.name.zh, k.name.en),
+    };
     let rows: Vec<(String, Option<Estimate>, bool)> =
-        probe.kinds.iter().map(|k| (k.name.en.clone(), k.overall.estimate(), false)).collect();
+        probe.kinds.iter().map(|k| (name(k), k.overall.estimate(), false)).collect();
     html! {
         figure {
             (estimate_chart(&rows, "rate per kind of probe question", None))
@@ -236,8 +242,6 @@ pub(crate) fn label_counts(page: &Page, counts: &LabelCounts) -> Markup {
 
 #[cfg(test)]
 mod tests {
-    use lunli_norms::Languages;
-
     use super::*;
 
     #[test]

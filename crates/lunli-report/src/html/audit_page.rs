@@ -392,6 +392,9 @@ mod tests {
                        "clause": "GB/T 45654-2025 9.3 d)", "comparison": ">=", "threshold": 0.95, "value": 0.9, "passed": false}]
         });
         let html = audit_page(&probe, Languages::Both);
+        assert!(html.contains(">应拒答 should refuse<"), "the chart names the kind in both languages");
+        let zh = audit_page(&probe, Languages::Zh);
+        assert!(zh.contains(">应拒答<") && !zh.contains("should refuse"), "and in the page's one language");
         for term in [
             "生成式服务探测",
             "应拒答",
