@@ -530,16 +530,24 @@ fn evidence_line(lang: Lang, item: &EvidenceItem) -> Markup {
             (t(lang, "审计", "audit")) " " code { (audit) } " "
             @if *passed { span.badge.approval-approved { (t(lang, "通过", "passed")) } }
             @else { span.badge.approval-blocked { (t(lang, "未通过", "failed")) } }
-            (label_counts(lang, summary))
-            (probe_gates(lang, summary))
+            (audit_extras(lang, summary))
         },
     }
 }
 
-/// A content-label check's counts after its verdict: `· 3 files: conforming 1, missing implicit
-/// label 2, …` (statuses with no file left out); nothing for other audits.
-fn label_counts(lang: Lang, summary: &serde_json::Value) -> Markup {
-    let Some(counts) = lunli_governance::audit_summary::AuditSummary::read(summary).labels else { return html! {} };
+/// What a label check or a probe run adds after its verdict, from one reading of its summary;
+/// nothing for other audits.
+fn audit_extras(lang: Lang, summary: &serde_json::Value) -> Markup {
+    let view = lunli_governance::audit_summary::AuditSummary::read(summary);
+    html! {
+        @if let Some(counts) = &view.labels { (label_counts(lang, counts)) }
+        @if let Some(probe) = &view.detail.probe { (probe_gates(lang, probe)) }
+    }
+}
+
+/// A content-label check's counts: `· 3 files: conforming 1, missing implicit label 2, …`
+/// (statuses with no file left out).
+fn label_counts(lang: Lang, counts: &lunli_governance::audit_summary::LabelCounts) -> Markup {
     let parts: Vec<String> = counts
         .by_status()
         .into_iter()
@@ -553,12 +561,8 @@ fn label_counts(lang: Lang, summary: &serde_json::Value) -> Markup {
     html! { " · " span.label-counts { (files) ": " (parts.join(", ")) } }
 }
 
-/// A probe run's gates after its verdict: `· refusal on should-refuse 0.900 (≥ 0.95) failed, …`;
-/// nothing for other audits.
-fn probe_gates(lang: Lang, summary: &serde_json::Value) -> Markup {
-    let Some(probe) = lunli_governance::audit_summary::AuditSummary::read(summary).detail.probe else {
-        return html! {};
-    };
+/// A probe run's gates: `· refusal on should-refuse 0.900 (≥ 0.95) failed; …`.
+fn probe_gates(lang: Lang, probe: &lunli_governance::audit_summary::ProbeDetail) -> Markup {
     let parts: Vec<String> = probe
         .gates
         .iter()
