@@ -2,7 +2,11 @@
 //! the column it sits in, raises the recogniser's confidence in the entities that word speaks
 //! of; a word that names a look-alike (order, tracking, invoice numbers) lowers it.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use std::hash::BuildHasher;
+
+use aho_corasick::{Anchored, MatchKind};
 
 use crate::entity::Entity;
 
@@ -188,9 +192,12 @@ const LOOK_ALIKES: &[&str] = &[
     "version",
 ];
 
-/// The context words, compiled once.
+/// The context words, compiled once into a DFA that is walked byte by byte: every word that
+/// ends at a byte is known from the state reached there, so a stretch of text is read in one
+/// pass with no per-word search set-up.
 pub struct ContextWords {
-    automaton: AhoCorasick,
+    dfa: DFA,
+    start: StateID,
     /// Per pattern: the entities it supports; `None` for a look-alike word.
     meaning: Vec<Option<EntitySet>>,
     ascii: Vec<bool>,
@@ -203,15 +210,18 @@ impl ContextWords {
         let mut meaning: Vec<Option<EntitySet>> = WORDS.iter().map(|(_, e)| Some(EntitySet::of(e))).collect();
         meaning.extend(LOOK_ALIKES.iter().map(|_| None));
         let ascii = patterns.iter().map(|p| p.is_ascii()).collect();
+        // Standard semantics: a state's matches are every word ending there, overlapping ones
+        // included (`cellphone` says `cell` and `phone`).
         #[expect(clippy::expect_used, reason = "built from constant word lists, tested in this module")]
-        let automaton = AhoCorasickBuilder::new()
+        let dfa = aho_corasick::dfa::Builder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            // A DFA: the words are read around every candidate, so search speed counts.
-            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&patterns)
             .expect("the context word list is a valid automaton");
-        ContextWords { automaton, meaning, ascii }
+        #[expect(clippy::expect_used, reason = "an unanchored start state exists for every DFA built above")]
+        let start = dfa.start_state(Anchored::No).expect("an unanchored search is supported");
+        ContextWords { dfa, start, meaning, ascii }
     }
 
     /// The context in `text`. An ASCII word counts only when no ASCII letter touches it (so
@@ -219,19 +229,159 @@ impl ContextWords {
     pub fn read(&self, text: &str) -> Context {
         let bytes = text.as_bytes();
         let mut context = Context::default();
-        for m in self.automaton.find_overlapping_iter(text) {
-            let id = m.pattern().as_usize();
-            if self.ascii[id] {
-                let before = m.start().checked_sub(1).map(|i| bytes[i]);
-                let after = bytes.get(m.end()).copied();
-                if before.is_some_and(|b| b.is_ascii_alphabetic()) || after.is_some_and(|b| b.is_ascii_alphabetic()) {
-                    continue;
+        let mut state = self.start;
+        for (i, &b) in bytes.iter().enumerate() {
+            state = self.dfa.next_state(Anchored::No, state, b);
+            if self.dfa.is_match(state) {
+                for word in self.words_at(state, i + 1) {
+                    self.add(&mut context, bytes, 0, bytes.len(), word);
                 }
             }
-            match self.meaning[id] {
-                Some(set) => context.supports = context.supports.union(set),
-                None => context.look_alike = true,
+        }
+        context
+    }
+
+    /// Reads the stretches before the candidates of one text, which move forward: each byte is
+    /// walked at most once while the stretches overlap, and a stretch read before is not walked
+    /// again.
+    pub(crate) fn reader(&self) -> ContextReader<'_> {
+        ContextReader {
+            words: self,
+            from: 0,
+            to: 0,
+            state: self.start,
+            found: Vec::new(),
+            reads: 0,
+            memo: Box::default(),
+            hasher: foldhash::fast::FixedState::with_seed(0),
+        }
+    }
+
+    /// The words (start, end, pattern) that end at `end` in state `state`.
+    fn words_at(&self, state: StateID, end: usize) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        (0..self.dfa.match_len(state)).map(move |k| {
+            let pattern = self.dfa.match_pattern(state, k);
+            (end - self.dfa.pattern_len(pattern), end, pattern.as_usize())
+        })
+    }
+
+    /// Adds what the word `(start, end, pattern)` says to `context`, reading `bytes[from..to]`
+    /// alone: an ASCII word touched by an ASCII letter inside the stretch does not count.
+    fn add(
+        &self,
+        context: &mut Context,
+        bytes: &[u8],
+        from: usize,
+        to: usize,
+        (start, end, id): (usize, usize, usize),
+    ) {
+        if self.ascii[id] {
+            let before = (start > from).then(|| bytes[start - 1]);
+            let after = (end < to).then(|| bytes[end]);
+            if before.is_some_and(|b| b.is_ascii_alphabetic()) || after.is_some_and(|b| b.is_ascii_alphabetic()) {
+                return;
             }
+        }
+        match self.meaning[id] {
+            Some(set) => context.supports = context.supports.union(set),
+            None => context.look_alike = true,
+        }
+    }
+}
+
+/// Slots of the memo of [`ContextReader`] (a power of two).
+const MEMO_SLOTS: usize = 1024;
+/// Reads of one text before the memo is made.
+const MEMO_AFTER: usize = 16;
+/// The longest stretch the memo keeps (a candidate's context is read at most 120 bytes back).
+const MEMO_BYTES: usize = 120;
+
+/// A stretch read before and what its words said.
+#[derive(Clone, Copy)]
+struct Remembered {
+    /// Length of the stretch; `usize::MAX` for an empty slot.
+    len: usize,
+    bytes: [u8; MEMO_BYTES],
+    context: Context,
+}
+
+impl Default for Remembered {
+    fn default() -> Self {
+        Remembered { len: usize::MAX, bytes: [0; MEMO_BYTES], context: Context::default() }
+    }
+}
+
+/// The context words of stretches `from..to` of one text, each starting and ending no earlier
+/// than the one before (as the candidates of a text do). The walk goes on from where the last
+/// one ended while the stretches overlap, and starts afresh when they do not, so the words found
+/// are those [`ContextWords::read`] finds in each stretch alone.
+pub(crate) struct ContextReader<'w> {
+    words: &'w ContextWords,
+    /// The words of the walk from `from` on are in `found`; it has read up to `to`.
+    from: usize,
+    to: usize,
+    state: StateID,
+    /// The words (start, end, pattern) the walk met that start at or after the last stretch's
+    /// start.
+    found: Vec<(usize, usize, usize)>,
+    /// Stretches read before, by their hash: the words before candidates are often the same
+    /// text (a form's label, a log line's prefix), and a hash and a comparison cost less than
+    /// walking the automaton. What the words of a stretch say depends on its bytes alone.
+    /// Made after [`MEMO_AFTER`] reads, so that a short text (a table's cell) does not pay for it.
+    memo: Box<[Remembered]>,
+    reads: usize,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl ContextReader<'_> {
+    /// The context of `bytes[from..to]`.
+    pub(crate) fn read(&mut self, bytes: &[u8], from: usize, to: usize) -> Context {
+        let stretch = &bytes[from..to];
+        self.reads += 1;
+        if self.reads == MEMO_AFTER {
+            self.memo = vec![Remembered::default(); MEMO_SLOTS].into_boxed_slice();
+        }
+        if stretch.len() > MEMO_BYTES || self.memo.is_empty() {
+            return self.walk(bytes, from, to);
+        }
+        let slot = self.hasher.hash_one(stretch) as usize & (MEMO_SLOTS - 1);
+        let remembered = &self.memo[slot];
+        if remembered.len == stretch.len() && &remembered.bytes[..stretch.len()] == stretch {
+            return remembered.context;
+        }
+        let context = self.walk(bytes, from, to);
+        let remembered = &mut self.memo[slot];
+        remembered.len = stretch.len();
+        remembered.bytes[..stretch.len()].copy_from_slice(stretch);
+        remembered.context = context;
+        context
+    }
+
+    /// Reads `bytes[from..to]` by walking the automaton on from the last stretch.
+    fn walk(&mut self, bytes: &[u8], from: usize, to: usize) -> Context {
+        let words = self.words;
+        if from < self.from || to < self.to || from > self.to {
+            // Behind the walk, or past its end: start afresh at `from`.
+            self.from = from;
+            self.to = from;
+            self.state = words.start;
+            self.found.clear();
+        }
+        let mut state = self.state;
+        for (i, &b) in (self.to..).zip(&bytes[self.to..to]) {
+            state = words.dfa.next_state(Anchored::No, state, b);
+            if words.dfa.is_match(state) {
+                self.found.extend(words.words_at(state, i + 1));
+            }
+        }
+        self.state = state;
+        self.to = to;
+        // Words that start before `from` are in no later stretch either.
+        self.found.retain(|&(start, _, _)| start >= from);
+        self.from = from;
+        let mut context = Context::default();
+        for &word in &self.found {
+            words.add(&mut context, bytes, from, to, word);
         }
         context
     }
@@ -256,5 +406,50 @@ mod tests {
         assert!(words.read("cellphone").supports.contains(Mobile));
         assert!(words.read("订单号").look_alike);
         assert!(words.read("Order no.").look_alike);
+    }
+
+    /// What the words of a stretch say, by aho-corasick's own overlapping search over the
+    /// stretch alone (the reading before the DFA was walked by hand).
+    fn searched(automaton: &aho_corasick::AhoCorasick, words: &ContextWords, text: &str) -> Context {
+        let bytes = text.as_bytes();
+        let mut context = Context::default();
+        for m in automaton.find_overlapping_iter(text) {
+            words.add(&mut context, bytes, 0, bytes.len(), (m.start(), m.end(), m.pattern().as_usize()));
+        }
+        context
+    }
+
+    #[test]
+    fn walked_dfa_reads_as_the_overlapping_search() {
+        let words = ContextWords::new();
+        let mut patterns: Vec<&str> = WORDS.iter().map(|(w, _)| *w).collect();
+        patterns.extend(LOOK_ALIKES);
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&patterns)
+            .expect("the words build");
+        let searched = |text: &str| searched(&automaton, &words, text);
+        let text: String = crate::corpus::generate(5, 400).into_iter().map(|l| l.text + "\n").collect();
+        let text = format!("{text}CellPhone phone_number cellphone ship IP地址 Date of Birth e-mail ORDER订单号");
+        let bytes = text.as_bytes();
+        let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+        let mut reader = words.reader();
+        let mut checked = 0;
+        let mut said = 0;
+        // Stretches that move forward, overlap, jump ahead and go back, as candidates' may.
+        for (k, &to) in boundaries.iter().enumerate().step_by(7) {
+            let back = [0, 3, 40, 120, 500][k % 5];
+            let from = boundaries[k.saturating_sub(back)];
+            let expected = searched(&text[from..to]);
+            assert_eq!(words.read(&text[from..to]), expected, "{from}..{to}");
+            assert_eq!(reader.read(bytes, from, to), expected, "reader at {from}..{to}");
+            checked += 1;
+            said += usize::from(expected != Context::default());
+        }
+        for (from, to) in [(10, 50), (5, 60), (200, 260), (0, 30)] {
+            let (from, to) = (boundaries[from], boundaries[to]);
+            assert_eq!(reader.read(bytes, from, to), searched(&text[from..to]), "reader at {from}..{to}");
+        }
+        assert!(checked > 1000 && said > checked / 4, "{checked} stretches, {said} with words");
     }
 }

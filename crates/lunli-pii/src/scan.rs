@@ -63,6 +63,24 @@ pub struct TextStats {
     pub findings: u64,
 }
 
+/// What the search of one window found: its values, the line of each (counted from the
+/// window's first line), and the newlines in the bytes up to where the next window starts. Line
+/// numbers are counted by the threads that search, so that the visitor's thread only adds.
+#[derive(Default)]
+struct Searched {
+    matches: Vec<Match>,
+    lines: Vec<u64>,
+    kept_newlines: u64,
+}
+
+/// Where planning stopped on bad input: a NUL byte at `at` in the buffer, or invalid UTF-8
+/// `upto` bytes into the window starting at `at` (its line is known once the windows before it
+/// have been counted).
+enum Stop {
+    Binary { at: usize },
+    InvalidUtf8 { at: usize, upto: usize },
+}
+
 /// Scans text in windows. Build once per recogniser.
 pub struct TextScanner<'r> {
     recogniser: &'r Recogniser,
@@ -80,12 +98,10 @@ struct Window<'b> {
     text: &'b str,
     /// Values starting before `cut` (relative to `at`) belong to this window.
     cut: usize,
-    /// Line number at `at`.
-    line: u64,
+    /// The next window starts `keep` bytes on.
+    keep: usize,
     /// The last window of the input.
     last: bool,
-    /// Length of the window's valid text (all of the last window's).
-    valid: usize,
 }
 
 impl<'r> TextScanner<'r> {
@@ -129,7 +145,7 @@ impl<'r> TextScanner<'r> {
         let mut emitted: u64 = 0; // the file up to here was handed to `visit`
         let mut stats = TextStats::default();
         let mut eof = false;
-        let mut matches: Vec<Vec<Match>> = Vec::new();
+        let mut searched: Vec<Searched> = Vec::new();
         let mut findings: Vec<TextFinding> = Vec::new();
         loop {
             // `buf` keeps its full length; `filled` bytes of it are the input's, so the rest
@@ -154,29 +170,26 @@ impl<'r> TextScanner<'r> {
             // reported after the windows before it have been handed to `visit`.
             let mut windows = Vec::with_capacity(self.threads);
             let input = &buf[..filled];
-            let (next, next_line, error) = self.plan(input, eof, buf_start, line_at_start, file, &mut windows);
-            if matches.len() < windows.len() {
-                matches.resize_with(windows.len(), Vec::new);
+            let (next, stop) = self.plan(input, eof, &mut windows);
+            if searched.len() < windows.len() {
+                searched.resize_with(windows.len(), Searched::default);
             }
-            self.search(&windows, &mut matches);
-            for (window, matches) in windows.iter().zip(&matches) {
-                let (at, bytes) = (window.at, window.text.as_bytes());
-                let start = buf_start + at as u64;
+            self.search(&windows, &mut searched);
+            let mut line = line_at_start;
+            for (window, searched) in windows.iter().zip(&searched) {
+                let start = buf_start + window.at as u64;
                 findings.clear();
                 let first = usize::try_from(emitted.saturating_sub(start)).unwrap_or(0);
-                let (mut counted_to, mut line) = (0, window.line);
                 let mut piece_end = window.cut;
-                for m in matches {
+                for (m, &lines) in searched.matches.iter().zip(&searched.lines) {
                     if m.start < first || m.start >= window.cut || m.confidence < self.minimum {
                         continue;
                     }
-                    line += memchr::memchr_iter(b'\n', &bytes[counted_to..m.start]).count() as u64;
-                    counted_to = m.start;
                     findings.push(TextFinding {
                         entity: m.entity,
                         confidence: m.confidence,
                         checksum_failed: m.checksum_failed,
-                        line,
+                        line: line + lines,
                         offset: start + m.start as u64,
                         len: m.end - m.start,
                     });
@@ -186,17 +199,24 @@ impl<'r> TextScanner<'r> {
                 visit(&Piece { text: &window.text[first..piece_end], offset: emitted, findings: &findings })?;
                 emitted = start + piece_end as u64;
                 if window.last {
-                    let valid = &input[at..at + window.valid];
-                    stats.lines = window.line + memchr::memchr_iter(b'\n', valid).count() as u64
-                        - u64::from(valid.last() == Some(&b'\n'));
+                    stats.lines = line + searched.kept_newlines - u64::from(window.text.ends_with('\n'));
                     return Ok(stats);
                 }
+                line += searched.kept_newlines;
             }
             drop(windows);
-            if let Some(error) = error {
-                return Err(error);
+            match stop {
+                Some(Stop::Binary { at }) => {
+                    return Err(PiiError::Binary { file: file.to_string(), offset: buf_start + at as u64 });
+                }
+                Some(Stop::InvalidUtf8 { at, upto }) => {
+                    let line = line + memchr::memchr_iter(b'\n', &buf[at..at + upto]).count() as u64;
+                    let offset = buf_start + (at + upto) as u64;
+                    return Err(PiiError::InvalidUtf8 { file: file.to_string(), line, offset });
+                }
+                None => {}
             }
-            line_at_start = next_line;
+            line_at_start = line;
             buf.copy_within(next..filled, 0);
             filled -= next;
             buf_start += next as u64;
@@ -206,36 +226,24 @@ impl<'r> TextScanner<'r> {
     /// Cuts `buf` into the windows a scan of one window at a time would search: each window
     /// is the next `self.window` bytes (fewer at the end of the input), searched up to its last
     /// newline; a line longer than a window is cut with an overlap. Returns where the next
-    /// window starts, its line number, and the error that stopped planning, if any.
-    fn plan<'b>(
-        &self,
-        buf: &'b [u8],
-        eof: bool,
-        buf_start: u64,
-        mut line: u64,
-        file: &str,
-        windows: &mut Vec<Window<'b>>,
-    ) -> (usize, u64, Option<PiiError>) {
+    /// window starts and what stopped planning, if anything.
+    fn plan<'b>(&self, buf: &'b [u8], eof: bool, windows: &mut Vec<Window<'b>>) -> (usize, Option<Stop>) {
         let mut at = 0;
         while at + self.window <= buf.len() || (eof && windows.last().is_none_or(|w| !w.last)) {
             let bytes = &buf[at..buf.len().min(at + self.window)];
             let last = eof && at + self.window > buf.len();
             if let Some(nul) = memchr::memchr(0, bytes) {
-                let offset = buf_start + (at + nul) as u64;
-                return (at, line, Some(PiiError::Binary { file: file.to_string(), offset }));
+                return (at, Some(Stop::Binary { at: at + nul }));
             }
             let valid: &str = match simdutf8::compat::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(e) if e.error_len().is_none() && !last => {
                     match simdutf8::compat::from_utf8(&bytes[..e.valid_up_to()]) {
                         Ok(text) => text,
-                        Err(_) => return (at, line, Some(self.invalid(file, bytes, buf_start + at as u64, line, 0))),
+                        Err(_) => return (at, Some(Stop::InvalidUtf8 { at, upto: 0 })),
                     }
                 }
-                Err(e) => {
-                    let error = self.invalid(file, bytes, buf_start + at as u64, line, e.valid_up_to());
-                    return (at, line, Some(error));
-                }
+                Err(e) => return (at, Some(Stop::InvalidUtf8 { at, upto: e.valid_up_to() })),
             };
             let n = valid.len();
             let (search_end, cut, keep) = if last {
@@ -246,43 +254,60 @@ impl<'r> TextScanner<'r> {
                 let cut = boundary(bytes, n.saturating_sub(OVERLAP));
                 (n, cut, boundary(bytes, cut.saturating_sub(CONTEXT)))
             };
-            windows.push(Window { at, text: &valid[..search_end], cut, line, last, valid: n });
+            windows.push(Window { at, text: &valid[..search_end], cut, keep, last });
             if last {
-                return (buf.len(), line, None);
+                return (buf.len(), None);
             }
-            line += memchr::memchr_iter(b'\n', &bytes[..keep]).count() as u64;
             at += keep;
         }
-        (at, line, None)
+        (at, None)
     }
 
-    fn invalid(&self, file: &str, bytes: &[u8], offset: u64, line: u64, at: usize) -> PiiError {
-        let line = line + memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
-        PiiError::InvalidUtf8 { file: file.to_string(), line, offset: offset + at as u64 }
-    }
-
-    /// Finds the values of each window, the windows shared out among the threads.
-    fn search(&self, windows: &[Window<'_>], matches: &mut [Vec<Match>]) {
-        for m in matches.iter_mut() {
-            m.clear();
-        }
+    /// Finds the values of each window and counts their lines, the windows shared out among
+    /// the threads.
+    fn search(&self, windows: &[Window<'_>], searched: &mut [Searched]) {
+        let search = |window: &Window<'_>, out: &mut Searched| {
+            out.matches.clear();
+            self.recogniser.find(window.text, &mut out.matches);
+            out.kept_newlines = count_lines(window.text.as_bytes(), &out.matches, window.keep, &mut out.lines);
+        };
         if self.threads == 1 || windows.len() < 2 {
-            for (window, out) in windows.iter().zip(matches.iter_mut()) {
-                self.recogniser.find(window.text, out);
+            for (window, out) in windows.iter().zip(searched.iter_mut()) {
+                search(window, out);
             }
             return;
         }
         let per_thread = windows.len().div_ceil(self.threads);
         std::thread::scope(|scope| {
-            for (windows, matches) in windows.chunks(per_thread).zip(matches.chunks_mut(per_thread)) {
+            for (windows, searched) in windows.chunks(per_thread).zip(searched.chunks_mut(per_thread)) {
                 scope.spawn(move || {
-                    for (window, out) in windows.iter().zip(matches.iter_mut()) {
-                        self.recogniser.find(window.text, out);
+                    for (window, out) in windows.iter().zip(searched.iter_mut()) {
+                        search(window, out);
                     }
                 });
             }
         });
     }
+}
+
+/// Sets `lines` to the newlines before each match in `bytes` (whose starts only grow) and
+/// returns the newlines before `keep`: one pass over the bytes up to the later of the two.
+fn count_lines(bytes: &[u8], matches: &[Match], keep: usize, lines: &mut Vec<u64>) -> u64 {
+    let newlines = |from: usize, to: usize| memchr::memchr_iter(b'\n', &bytes[from..to]).count() as u64;
+    lines.clear();
+    let (mut at, mut count) = (0, 0);
+    let mut kept = None;
+    for m in matches {
+        if kept.is_none() && m.start >= keep {
+            count += newlines(at, keep);
+            at = keep;
+            kept = Some(count);
+        }
+        count += newlines(at, m.start.max(at));
+        at = m.start.max(at);
+        lines.push(count);
+    }
+    kept.unwrap_or_else(|| count + newlines(at, keep))
 }
 
 /// The nearest UTF-8 character boundary at or before `at`.
