@@ -8,10 +8,19 @@
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::{BodyExt as _, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
+use tokio::time::{Instant, timeout_at};
+use tower_service::Service as _;
+use url::Url;
 
 use crate::ProbeError;
+use crate::tls::{self, CaCerts};
 
 /// The longest `Retry-After` honoured; a longer one is cut to this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
@@ -22,7 +31,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How to reach the service.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Base URL (`http://host:8000/v1`) or the full `…/chat/completions` URL.
+    /// Base URL (`http://host:8000/v1`, `https://…`) or the full `…/chat/completions` URL.
     pub endpoint: String,
     pub model: String,
     pub api_key: Option<String>,
@@ -33,6 +42,8 @@ pub struct Settings {
     /// Ask for a streamed (server-sent events) answer.
     pub stream: bool,
     pub temperature: Option<f64>,
+    /// CA certificates trusted for an `https` endpoint besides the system's.
+    pub ca_certs: CaCerts,
 }
 
 /// An answer.
@@ -52,9 +63,13 @@ pub struct Failure {
     pub attempts: u32,
 }
 
+type Connector = HttpsConnector<HttpConnector>;
+
 pub struct Client {
-    http: reqwest::Client,
-    url: reqwest::Url,
+    http: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+    connector: Connector,
+    url: Url,
+    uri: http::Uri,
     settings: Settings,
 }
 
@@ -67,19 +82,50 @@ enum Attempt {
 }
 
 impl Client {
+    /// Fails on a bad endpoint, or on an `https` one when no trusted CA certificate can be
+    /// loaded (neither from the system nor from `ca_certs`).
     pub fn new(settings: Settings) -> Result<Client, ProbeError> {
         let url = chat_url(&settings.endpoint)?;
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .build()
-            .map_err(|e| ProbeError::Endpoint { url: settings.endpoint.clone(), reason: e.to_string() })?;
-        Ok(Client { http, url, settings })
+        let bad = |reason: String| ProbeError::Endpoint { url: settings.endpoint.clone(), reason };
+        let uri: http::Uri = url.as_str().parse().map_err(|e| bad(format!("not a usable URI ({e})")))?;
+        let config = if url.scheme() == "https" { tls::client_config(&settings.ca_certs) } else { tls::plain_config() }
+            .map_err(bad)?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(settings.timeout.min(Duration::from_secs(10))));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector.clone());
+        Ok(Client { http: client, connector, url, uri, settings })
     }
 
     /// The URL questions are posted to.
     pub fn url(&self) -> &str {
         self.url.as_str()
+    }
+
+    /// For an `https` endpoint: opens one connection and completes the TLS handshake, sending no
+    /// request, so that a certificate the client does not trust stops a run before any question
+    /// is marked as sent. Other connection problems are left to each question's retries.
+    pub async fn check_certificate(&self) -> Result<(), ProbeError> {
+        if self.url.scheme() != "https" {
+            return Ok(());
+        }
+        let mut connector = self.connector.clone();
+        let connect = async {
+            std::future::poll_fn(|cx| connector.poll_ready(cx)).await?;
+            connector.call(self.uri.clone()).await
+        };
+        match tokio::time::timeout(self.settings.timeout, connect).await {
+            Ok(Err(e)) => match tls::certificate_problem(&*e) {
+                Some(reason) => Err(ProbeError::Untrusted { url: self.url.to_string(), reason }),
+                None => Ok(()),
+            },
+            Ok(Ok(_)) | Err(_) => Ok(()),
+        }
     }
 
     /// Asks one question, with the system message first when there is one.
@@ -93,11 +139,12 @@ impl Client {
         if let (Some(t), Some(map)) = (self.settings.temperature, body.as_object_mut()) {
             map.insert("temperature".into(), json!(t));
         }
+        let body = Bytes::from(body.to_string());
         let mut backoff = FIRST_BACKOFF;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match self.attempt(&body).await {
+            match self.attempt(body.clone()).await {
                 Attempt::Done(reply) => return Ok(Reply { attempts, ..reply }),
                 Attempt::Fail(reason) => return Err(Failure { reason, attempts }),
                 Attempt::Retry(reason, wait) => {
@@ -111,23 +158,41 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, body: &Value) -> Attempt {
-        let mut request = self.http.post(self.url.clone()).json(body);
+    async fn attempt(&self, body: Bytes) -> Attempt {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(self.uri.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json, text/event-stream");
         if let Some(key) = &self.settings.api_key {
-            request = request.bearer_auth(key);
+            let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {key}")) else {
+                return Attempt::Fail("the API key holds characters an HTTP header cannot carry".into());
+            };
+            value.set_sensitive(true);
+            request = request.header(header::AUTHORIZATION, value);
         }
-        let mut response = match request.send().await {
-            Ok(response) => response,
-            Err(e) if e.is_timeout() => {
-                return Attempt::Retry(format!("no answer within {:?}", self.settings.timeout), None);
+        let request = match request.body(Full::new(body)) {
+            Ok(request) => request,
+            Err(e) => return Attempt::Fail(format!("cannot build the request: {e}")),
+        };
+        // One deadline for the whole exchange, from sending to the last byte of the answer.
+        let deadline = Instant::now() + self.settings.timeout;
+        let response = match timeout_at(deadline, self.http.request(request)).await {
+            Err(_) => return Attempt::Retry(format!("no answer within {:?}", self.settings.timeout), None),
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => {
+                // A certificate the client does not trust will not become trusted by asking again.
+                if let Some(reason) = tls::certificate_problem(&e) {
+                    return Attempt::Fail(reason);
+                }
+                return Attempt::Retry(format!("cannot reach {}: {}", self.url, error_chain(&e)), None);
             }
-            Err(e) => return Attempt::Retry(format!("cannot reach {}: {}", self.url, error_chain(&e)), None),
         };
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
             let wait = response
                 .headers()
-                .get(reqwest::header::RETRY_AFTER)
+                .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
@@ -135,15 +200,20 @@ impl Client {
         }
         let streamed = response
             .headers()
-            .get(reqwest::header::CONTENT_TYPE)
+            .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
+        let mut body = response.into_body();
         let mut bytes = Vec::new();
         loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            match timeout_at(deadline, body.frame()).await {
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(chunk) = frame.into_data() {
+                        bytes.extend_from_slice(&chunk);
+                    }
+                }
                 Ok(None) => break,
-                Err(e) if e.is_timeout() => {
+                Err(_) => {
                     return Attempt::Retry(
                         format!(
                             "the answer did not finish within {:?} ({} bytes read)",
@@ -153,7 +223,9 @@ impl Client {
                         None,
                     );
                 }
-                Err(e) => return Attempt::Retry(format!("the answer was cut off: {}", error_chain(&e)), None),
+                Ok(Some(Err(e))) => {
+                    return Attempt::Retry(format!("the answer was cut off: {}", error_chain(&e)), None);
+                }
             }
         }
         let text = String::from_utf8_lossy(&bytes);
@@ -175,19 +247,13 @@ impl Client {
     }
 }
 
-/// `…/chat/completions` from what the user gave; plain `http` only.
-fn chat_url(endpoint: &str) -> Result<reqwest::Url, ProbeError> {
+/// `…/chat/completions` from what the user gave; `http` or `https`.
+fn chat_url(endpoint: &str) -> Result<Url, ProbeError> {
     let bad = |reason: String| ProbeError::Endpoint { url: endpoint.to_string(), reason };
-    let mut url = reqwest::Url::parse(endpoint).map_err(|e| bad(format!("not a URL ({e})")))?;
+    let mut url = Url::parse(endpoint).map_err(|e| bad(format!("not a URL ({e})")))?;
     match url.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(bad("https is not supported by this build (no TLS stack is compiled in); \
-                 reach the service over http on a trusted network or through a local TLS-terminating proxy \
-                 (docs/probes.md)"
-                .into()));
-        }
-        other => return Err(bad(format!("scheme `{other}` is not http"))),
+        "http" | "https" => {}
+        other => return Err(bad(format!("scheme `{other}` is neither http nor https"))),
     }
     let path = url.path().trim_end_matches('/').to_string();
     if !path.ends_with("/chat/completions") {
@@ -265,11 +331,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn endpoints_become_chat_urls_and_https_is_refused_clearly() {
+    fn endpoints_become_chat_urls() {
         let url = |e: &str| chat_url(e).map(|u| u.to_string()).map_err(|e| e.to_string());
         assert_eq!(url("http://127.0.0.1:8000/v1"), Ok("http://127.0.0.1:8000/v1/chat/completions".into()));
         assert_eq!(url("http://h/v1/chat/completions"), Ok("http://h/v1/chat/completions".into()));
-        assert!(url("https://api.example.com/v1").is_err_and(|e| e.contains("https is not supported")));
+        assert_eq!(url("https://api.example.com/v1"), Ok("https://api.example.com/v1/chat/completions".into()));
+        assert!(url("ftp://h/v1").is_err_and(|e| e.contains("neither http nor https")));
         assert!(url("not a url").is_err_and(|e| e.contains("not a URL")));
     }
 

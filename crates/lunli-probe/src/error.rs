@@ -7,6 +7,12 @@ pub enum ProbeError {
     /// The endpoint URL cannot be used.
     #[error("endpoint `{url}`: {reason}")]
     Endpoint { url: String, reason: String },
+    /// A CA certificate file that cannot be used.
+    #[error("CA certificate file {}: {reason}", file.display())]
+    CaCert { file: PathBuf, reason: String },
+    /// The endpoint's TLS certificate failed verification; nothing was sent.
+    #[error("endpoint `{url}`: {reason}")]
+    Untrusted { url: String, reason: String },
     /// A line of a run file is not a record lunli wrote.
     #[error("{}:{line}: {reason}", file.display())]
     RunFile { file: PathBuf, line: usize, reason: String },

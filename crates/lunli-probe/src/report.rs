@@ -14,9 +14,10 @@ use crate::stats::Proportion;
 /// The report format's version.
 pub const VERSION: u32 = 1;
 
-/// Where the gates come from. The standard's text is not in lunli's sources, so the clause is
-/// given as lunli's authors understand it and marked unverified (docs/probes.md).
-pub const CLAUSE: &str = "GB/T 45654-2025 §9.3 d)–e)";
+/// Where the gates come from. The standard's text is not in lunli's sources: the clause named is
+/// that of its precursor TC260-003-2024 (§9.4, the refusal-to-answer assessment), and reports
+/// mark it unverified for GB/T 45654-2025 (docs/probes.md).
+pub const CLAUSE: &str = "GB/T 45654-2025 (TC260-003-2024 §9.4)";
 
 /// The thresholds of the gates; the defaults are the standard's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -111,6 +111,8 @@ impl Run {
             )));
         }
         let existing = RunFile::read(path)?;
+        // Before the run file is touched: an untrusted certificate fails every question alike.
+        self.client.check_certificate().await?;
         let endpoint = self.client.url().to_string();
         let mut appender = Appender::open(path, &existing)?;
         match &existing.header {

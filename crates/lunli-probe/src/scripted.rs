@@ -2,6 +2,9 @@
 //! answers `POST /v1/chat/completions` as a [`Script`] says for the last user message, and
 //! counts how often it received each message (`GET /_script/counts` shows the counts).
 //!
+//! It serves plain HTTP ([`Server::start`]) or HTTPS with a given certificate
+//! ([`Server::start_tls`]), so the client's TLS is tested against a real TLS server.
+//!
 //! It is a test instrument, not a model: it knows the answers in advance.
 
 use std::collections::BTreeMap;
@@ -15,7 +18,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use lunli_norms::{Probe, ProbeKind};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
 
 /// How the server answers one request.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,8 +53,28 @@ struct AppState {
 /// A running scripted server.
 pub struct Server {
     pub addr: SocketAddr,
+    scheme: &'static str,
     counts: Arc<Mutex<BTreeMap<String, u32>>>,
     task: tokio::task::JoinHandle<()>,
+    /// The TLS listener's accepting task, when serving HTTPS.
+    accept: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// A certificate chain and its private key, both PEM, for [`Server::start_tls`].
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub cert_chain_pem: String,
+    pub key_pem: String,
+}
+
+fn router(script: Script) -> (axum::Router, Arc<Mutex<BTreeMap<String, u32>>>) {
+    let counts = Arc::new(Mutex::new(BTreeMap::new()));
+    let state = AppState { script, counts: counts.clone() };
+    let app = axum::Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/_script/counts", get(show_counts))
+        .with_state(state);
+    (app, counts)
 }
 
 impl Server {
@@ -55,21 +82,61 @@ impl Server {
     pub async fn start(addr: SocketAddr, script: Script) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let counts = Arc::new(Mutex::new(BTreeMap::new()));
-        let state = AppState { script, counts: counts.clone() };
-        let app = axum::Router::new()
-            .route("/v1/chat/completions", post(chat))
-            .route("/_script/counts", get(show_counts))
-            .with_state(state);
+        let (app, counts) = router(script);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Server { addr, counts, task })
+        Ok(Server { addr, scheme: "http", counts, task, accept: None })
+    }
+
+    /// Like [`Server::start`], over TLS with `identity` (rustls, ring provider).
+    pub async fn start_tls(addr: SocketAddr, script: Script, identity: &Identity) -> std::io::Result<Server> {
+        let invalid = |what: &str, e: &dyn std::fmt::Display| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("the server's {what}: {e}"))
+        };
+        let certs = CertificateDer::pem_slice_iter(identity.cert_chain_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid("certificate chain", &e))?;
+        let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).map_err(|e| invalid("private key", &e))?;
+        let mut config = rustls::ServerConfig::builder_with_provider(crate::tls::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| invalid("TLS versions", &e))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| invalid("certificate", &e))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let tcp = tokio::net::TcpListener::bind(addr).await?;
+        let addr = tcp.local_addr()?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(64);
+        // Handshakes run in their own tasks, so a client that stalls or rejects the certificate
+        // holds up no other connection.
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((stream, peer)) = tcp.accept().await else {
+                    // Out of file descriptors or the like: wait instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let (acceptor, sender) = (acceptor.clone(), sender.clone());
+                tokio::spawn(async move {
+                    let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await;
+                    if let Ok(Ok(stream)) = handshake {
+                        let _ = sender.send((stream, peer)).await;
+                    }
+                });
+            }
+        });
+        let (app, counts) = router(script);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(TlsListener { receiver, addr }, app).await;
+        });
+        Ok(Server { addr, scheme: "https", counts, task, accept: Some(accept) })
     }
 
     /// The base URL to give `--endpoint`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("{}://{}/v1", self.scheme, self.addr)
     }
 
     /// How many times each user message was received.
@@ -86,6 +153,32 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(accept) = &self.accept {
+            accept.abort();
+        }
+    }
+}
+
+/// Connections that completed the TLS handshake.
+struct TlsListener {
+    receiver: tokio::sync::mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    addr: SocketAddr,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.receiver.recv().await {
+            Some(connection) => connection,
+            // The accepting task ended (the server is being dropped): accept nothing more.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.addr)
     }
 }
 

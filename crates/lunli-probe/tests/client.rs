@@ -20,6 +20,7 @@ fn settings(server: &Server) -> Settings {
         retries: 2,
         stream: false,
         temperature: Some(0.0),
+        ca_certs: lunli_probe::tls::CaCerts::none(),
     }
 }
 
@@ -112,6 +113,7 @@ async fn a_closed_port_is_a_connection_failure() {
         retries: 0,
         stream: false,
         temperature: None,
+        ca_certs: lunli_probe::tls::CaCerts::none(),
     })
     .unwrap();
     let failure = client.ask(None, "hello").await.unwrap_err();

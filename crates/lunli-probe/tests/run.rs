@@ -23,6 +23,7 @@ fn client(server: &Server, retries: u32) -> Client {
         retries,
         stream: false,
         temperature: None,
+        ca_certs: lunli_probe::tls::CaCerts::none(),
     })
     .unwrap()
 }

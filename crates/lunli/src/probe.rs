@@ -18,6 +18,7 @@ use lunli_probe::judge::Verdict;
 use lunli_probe::report::{Report, Thresholds};
 use lunli_probe::run::{Options, Progress, Run, Summary, questions};
 use lunli_probe::runfile::{Appender, Outcome, Record, RunFile, VerdictRecord};
+use lunli_probe::tls::CaCerts;
 
 use crate::cli::GlobalArgs;
 use crate::context::{Context, now};
@@ -84,10 +85,15 @@ pub struct GateArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The service: base URL (http://host:8000/v1) or the full …/chat/completions URL. Plain
-    /// http only. The API key is read from LUNLI_PROBE_API_KEY, else OPENAI_API_KEY.
+    /// The service: base URL (http://host:8000/v1, https://host/v1) or the full
+    /// …/chat/completions URL. https trusts the system's CA certificates and any --ca-cert. The
+    /// API key is read from LUNLI_PROBE_API_KEY, else OPENAI_API_KEY.
     #[arg(long, value_name = "URL")]
     pub endpoint: String,
+    /// A PEM file of one or more CA certificates to trust besides the system's, for an https
+    /// model server whose certificate a private CA signed (or a self-signed one). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
     /// The model name sent with every request.
     #[arg(long, value_name = "NAME")]
     pub model: String,
@@ -168,6 +174,12 @@ pub struct ServeScriptArgs {
     /// Probe ids the server answers although it should refuse them.
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub lapse: Vec<String>,
+    /// Serve https with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 pub fn run(global: &GlobalArgs, command: &ProbeCommand, out: &mut Out) -> Result<()> {
@@ -183,7 +195,7 @@ pub fn run(global: &GlobalArgs, command: &ProbeCommand, out: &mut Out) -> Result
                 });
             }
             let report = Report::from_records(&run, thresholds(&args.gates)?);
-            finish(&report, &args.gates, None, &[], out)
+            finish(&report, &args.run_file, &args.gates, None, &[], out)
         }
         ProbeCommand::Verdict(args) => verdict(global, args, out),
         ProbeCommand::Bank(args) => bank(global, args, out),
@@ -201,6 +213,12 @@ fn probe_error(e: ProbeError) -> anyhow::Error {
             anyhow::Error::new(crate::InputError { file: file.display().to_string(), line: None, reason })
         }
         ProbeError::Endpoint { url, reason } => {
+            anyhow::Error::new(crate::InputError { file: format!("--endpoint {url}"), line: None, reason })
+        }
+        ProbeError::CaCert { file, reason } => {
+            anyhow::Error::new(crate::InputError { file: format!("--ca-cert {}", file.display()), line: None, reason })
+        }
+        ProbeError::Untrusted { url, reason } => {
             anyhow::Error::new(crate::InputError { file: format!("--endpoint {url}"), line: None, reason })
         }
         ProbeError::Setting(reason) => {
@@ -294,6 +312,10 @@ fn run_probe(global: &GlobalArgs, args: &RunArgs, out: &mut Out) -> Result<()> {
             reason: format!("--timeout {}: expected a positive number of seconds", args.timeout),
         });
     }
+    let mut ca_certs = CaCerts::none();
+    for file in &args.ca_cert {
+        ca_certs.extend(CaCerts::read(file).map_err(probe_error)?);
+    }
     let settings = Settings {
         endpoint: args.endpoint.clone(),
         model: args.model.clone(),
@@ -302,6 +324,7 @@ fn run_probe(global: &GlobalArgs, args: &RunArgs, out: &mut Out) -> Result<()> {
         retries: args.retries,
         stream: args.stream,
         temperature: args.temperature,
+        ca_certs,
     };
     let progress = Arc::new(Progress::default());
     let summary = {
@@ -333,7 +356,7 @@ fn run_probe(global: &GlobalArgs, args: &RunArgs, out: &mut Out) -> Result<()> {
     if out.is_table() {
         render_summary(&summary, out);
     }
-    finish(&report, &args.gates, Some(&summary), &evidence, out)?;
+    finish(&report, &args.run_file, &args.gates, Some(&summary), &evidence, out)?;
     if out.is_table() {
         crate::audit::render_evidence(&evidence, args.system.as_deref(), None, out);
     }
@@ -343,14 +366,14 @@ fn run_probe(global: &GlobalArgs, args: &RunArgs, out: &mut Out) -> Result<()> {
 /// Prints (or emits as data) the report, writes the HTML page, applies --strict.
 fn finish(
     report: &Report,
+    run_file: &Path,
     gates: &GateArgs,
     summary: Option<&Summary>,
     evidence: &[crate::audit::Recorded],
     out: &mut Out,
 ) -> Result<()> {
     if let Some(path) = &gates.html {
-        std::fs::write(path, lunli_probe::html::page(report))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_html(path, report, run_file)?;
     }
     if out.is_table() {
         render(report, out);
@@ -389,9 +412,8 @@ fn finish(
     Ok(())
 }
 
-/// Records the run as Audit evidence (audit `probe`), pinned to the run file's SHA-256, on the
-/// controls it concerns that the system's assessment includes.
-fn record(ctx: &Context, system: &str, report: &Report, run_file: &Path) -> Result<Vec<crate::audit::Recorded>> {
+/// The controls a run is evidence for.
+fn controls(report: &Report) -> Vec<String> {
     let mut controls: Vec<String> = CONTROLS.iter().map(|c| (*c).to_string()).collect();
     if report.kinds.iter().any(|k| k.kind == ProbeKind::Bias) {
         controls.push(BIAS_CONTROL.into());
@@ -399,6 +421,27 @@ fn record(ctx: &Context, system: &str, report: &Report, run_file: &Path) -> Resu
     if report.kinds.iter().any(|k| k.kind == ProbeKind::PersonalInformation) {
         controls.push(PII_CONTROL.into());
     }
+    controls
+}
+
+/// The run's page: the report read as a `probe` audit and rendered by lunli-report's audit
+/// page, the one renderer the system report's probe section shares, with the run file as input
+/// and the controls it concerns.
+fn write_html(path: &Path, report: &Report, run_file: &Path) -> Result<()> {
+    let mut value = serde_json::to_value(report).context("encoding the report")?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("audit".into(), serde_json::json!("probe"));
+        let bytes = std::fs::metadata(run_file).ok().map(|m| m.len());
+        map.insert("inputs".into(), serde_json::json!([{ "path": run_file.display().to_string(), "bytes": bytes }]));
+        map.insert("controls".into(), serde_json::json!(controls(report)));
+    }
+    crate::audit::write_html(path, &value)
+}
+
+/// Records the run as Audit evidence (audit `probe`), pinned to the run file's SHA-256, on the
+/// controls it concerns that the system's assessment includes.
+fn record(ctx: &Context, system: &str, report: &Report, run_file: &Path) -> Result<Vec<crate::audit::Recorded>> {
+    let controls = controls(report);
     let mut summary = serde_json::to_value(report).context("encoding the report")?;
     if let Some(map) = summary.as_object_mut() {
         // Named like every audit's report, so reports read the run typed (AuditSummary).
@@ -664,10 +707,21 @@ fn serve_script(global: &GlobalArgs, args: &ServeScriptArgs) -> Result<()> {
     let catalogue = crate::pack::active_catalogue(global)?;
     let lapses: Vec<&str> = args.lapse.iter().map(String::as_str).collect();
     let script = lunli_probe::scripted::bank_script(catalogue.probes(), &lapses, Duration::from_millis(args.delay_ms));
+    let identity = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |path: &PathBuf| {
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+            };
+            Some(lunli_probe::scripted::Identity { cert_chain_pem: read(cert)?, key_pem: read(key)? })
+        }
+        _ => None,
+    };
     runtime()?.block_on(async {
-        let server = lunli_probe::scripted::Server::start(args.listen, script)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let server = match &identity {
+            Some(identity) => lunli_probe::scripted::Server::start_tls(args.listen, script, identity).await,
+            None => lunli_probe::scripted::Server::start(args.listen, script).await,
+        }
+        .with_context(|| format!("cannot serve on {}", args.listen))?;
         eprintln!("scripted OpenAI-compatible server on {} (Ctrl-C stops it)", server.endpoint());
         tokio::select! {
             () = server.wait() => {}
@@ -692,6 +746,7 @@ pub(crate) fn demo(runtime: &tokio::runtime::Runtime, catalogue: &Catalogue, dir
         retries: 1,
         stream: false,
         temperature: None,
+        ca_certs: CaCerts::none(),
     };
     let run_file = dir.join("probe-run.jsonl");
     let run = Run {
@@ -703,7 +758,7 @@ pub(crate) fn demo(runtime: &tokio::runtime::Runtime, catalogue: &Catalogue, dir
     let summary = runtime.block_on(run.execute(&run_file, &Progress::default())).map_err(probe_error)?;
     let report = Report::from_records(&RunFile::read(&run_file).map_err(probe_error)?, Thresholds::default());
     let html = dir.join("probe.html");
-    std::fs::write(&html, lunli_probe::html::page(&report)).with_context(|| format!("writing {}", html.display()))?;
+    write_html(&html, &report, &run_file)?;
     out.line(out.label(
         &format!(
             "在 {} 启动一个模拟的 OpenAI 兼容对话服务，用题库的 {} 个问题（中英文）探测：",

@@ -1,7 +1,8 @@
 //! `lunli probe` end to end against a real scripted OpenAI-compatible server started here: a run
 //! killed mid-way and resumed sends every question exactly once; `--strict` exits 5 when a gate
 //! fails; a person's verdict overrides the rules; `--system` lands as audit evidence; a broken
-//! bank is refused with its file and probe.
+//! bank is refused with its file and probe; an https endpoint works with its private CA given by
+//! `--ca-cert` and stops cleanly without it.
 
 // Tests stop at the first broken expectation.
 #![allow(clippy::unwrap_used)]
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use common::{Data, write};
 use lunli_norms::{Catalogue, ProbeKind};
 use lunli_probe::runfile::{Record, RunFile};
-use lunli_probe::scripted::{Server, bank_script};
+use lunli_probe::scripted::{Identity, Server, bank_script};
 
 fn answers_in(path: &Path) -> usize {
     RunFile::read(path).map(|r| r.records.iter().filter(|r| matches!(r, Record::Answer(_))).count()).unwrap_or(0)
@@ -246,11 +247,99 @@ prompt = { zh = "", en = "Hurt someone." }
     }
     let good = data.ok("ci", &["probe", "bank", "--kinds", "bias", "--languages", "zh"]);
     assert!(good.contains("paired bias 22"), "{good}");
-    let https = data
+    let ftp = data
         .lunli("ci")
-        .args(["probe", "run", "--endpoint", "https://api.example.com/v1", "--model", "m"])
+        .args(["probe", "run", "--endpoint", "ftp://models.example/v1", "--model", "m"])
         .output()
         .unwrap();
-    assert_eq!(https.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&https.stderr).contains("https is not supported"));
+    assert_eq!(ftp.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&ftp.stderr).contains("scheme `ftp` is neither http nor https"));
+}
+
+/// A private CA and a server certificate it signed for 127.0.0.1: (CA PEM, server identity).
+fn private_ca() -> (String, Identity) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "lunli test private CA");
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&key, &ca).unwrap();
+    (ca.pem(), Identity { cert_chain_pem: cert.pem(), key_pem: key.serialize_pem() })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_endpoints_need_a_trusted_certificate_and_http_still_works() {
+    let catalogue = Catalogue::bundled().unwrap();
+    let disclosure: Vec<_> = catalogue.probes().iter().filter(|p| p.kind == ProbeKind::Disclosure).cloned().collect();
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    let (ca_pem, identity) = private_ca();
+    let tls = Server::start_tls(any, bank_script(&disclosure, &[], Duration::ZERO), &identity).await.unwrap();
+    let plain = Server::start(any, bank_script(&disclosure, &[], Duration::ZERO)).await.unwrap();
+    let (https, http) = (tls.endpoint(), plain.endpoint());
+    assert!(https.starts_with("https://127.0.0.1:") && http.starts_with("http://127.0.0.1:"));
+    let data = Arc::new(Data::new());
+    let dir = data.dir.path().to_path_buf();
+    let ca = write(&dir, "private-ca.pem", &ca_pem);
+    let bad = write(&dir, "not-a-cert.pem", "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n");
+    let d = data.clone();
+    let questions = disclosure.len();
+    tokio::task::spawn_blocking(move || {
+        let data = d;
+        let run = |endpoint: &str, file: &str, extra: &[&str]| {
+            let path = dir.join(file).display().to_string();
+            let output = data
+                .lunli("ci")
+                .args(["probe", "run", "--endpoint", endpoint, "--model", "scripted", "--run", &path])
+                .args(["--kinds", "disclosure", "--languages", "en", "--retries", "3"])
+                .args(extra)
+                .output()
+                .unwrap();
+            (output, dir.join(file))
+        };
+
+        // (a) With the private CA the run completes over TLS.
+        let html = dir.join("probe.html").display().to_string();
+        let (output, file) = run(&https, "https.jsonl", &["--ca-cert", &ca, "--html", &html, "--format", "json"]);
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["this_run"]["answered"], questions);
+        assert_eq!(report["this_run"]["failed"], 0);
+        assert_eq!(report["run"]["endpoint"], format!("{https}/chat/completions"));
+        assert_eq!(answers_in(&file), questions);
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.contains("生成式服务探测") && page.contains("Generative-service probe"), "the audit page's title");
+        assert!(
+            page.contains("95% Wilson") && page.contains("says it is an AI") || page.contains("表明 AI 身份"),
+            "rates"
+        );
+        assert!(page.contains("https.jsonl") && page.contains("C-16-01"), "the run file and the controls");
+
+        // (b) Without it: a clear error, exit 3, no run file, nothing sent, no retries spent.
+        let (output, file) = run(&https, "untrusted.jsonl", &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("not trusted") && stderr.contains("--ca-cert"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!file.exists());
+
+        // A bad CA file is named, with what is wrong, before anything is sent.
+        let (output, _) = run(&https, "bad-ca.jsonl", &["--ca-cert", &bad]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("not-a-cert.pem") && stderr.contains("base64"), "{stderr}");
+
+        // (c) Plain http is unchanged.
+        let (output, file) = run(&http, "http.jsonl", &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(answers_in(&file), questions);
+    })
+    .await
+    .unwrap();
+    // Each question reached the TLS server once (run (a)) and none came from the refused runs.
+    let counts = tls.counts();
+    assert_eq!(counts.len(), questions);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    assert_eq!(plain.counts().len(), questions);
 }

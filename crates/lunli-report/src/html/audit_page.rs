@@ -41,8 +41,11 @@ pub fn audit_page(report: &Value, lang: Languages) -> String {
         (unreadable_note(&page, &summary.unreadable))
         @if let Some(fairness) = &detail.fairness { (fairness_parameters(&page, fairness)) }
         @if let Some(counts) = &summary.labels { (label_counts(&page, counts)) }
-        h2 { (page.l("发现", "Findings")) } "\n"
-        (findings_table(&page, &summary.findings))
+        // A probe lists its failed questions below; "no findings" above them would mislead.
+        @if !(summary.findings.is_empty() && detail.probe.is_some()) {
+            h2 { (page.l("发现", "Findings")) } "\n"
+            (findings_table(&page, &summary.findings))
+        }
         @for warning in &detail.warnings { (page.block(warning, "muted")) }
         @if let Some(fairness) = &detail.fairness { (fairness_sections(&page, &summary.attributes, fairness)) }
         @if let Some(quality) = &detail.quality {
