@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::error::{AuditError, Location};
 use crate::policy::{self, Finding, Severity};
-use crate::source::{Dataset, Format, InputSummary};
+use crate::source::{ArrowInput, Dataset, Format, InputSummary};
 use crate::{RunOptions, engine};
 
 /// Text files are scanned per line; everything else is a table.
@@ -129,12 +129,39 @@ pub struct PiiReport {
 /// Scans tables per column and text files per line.
 pub fn scan(request: &PiiRequest, catalogue: &Catalogue, options: &RunOptions) -> Result<PiiReport, AuditError> {
     let (texts, tables): (Vec<String>, Vec<String>) = request.inputs.iter().cloned().partition(|p| is_text(p));
+    let tables = if tables.is_empty() {
+        None
+    } else {
+        Some(Dataset::open(&tables, options.encoding, options.progress.clone())?)
+    };
+    scan_dataset(tables, &texts, request.minimum, catalogue, options)
+}
+
+/// Scans Arrow data (a table handed over in memory, or a stream of batches) per column, as
+/// [`scan`] scans a table file.
+pub fn scan_arrow(
+    input: ArrowInput,
+    request: &PiiRequest,
+    catalogue: &Catalogue,
+    options: &RunOptions,
+) -> Result<PiiReport, AuditError> {
+    let dataset = Dataset::from_arrow(input, options.progress.clone());
+    scan_dataset(Some(dataset), &[], request.minimum, catalogue, options)
+}
+
+fn scan_dataset(
+    tables: Option<Dataset>,
+    texts: &[String],
+    minimum: Confidence,
+    catalogue: &Catalogue,
+    options: &RunOptions,
+) -> Result<PiiReport, AuditError> {
     let recogniser = Arc::new(Recogniser::new());
     let controls = policy::controls_for(catalogue, Automation::AuditPii);
     let mut report = PiiReport {
         audit: "pii",
         inputs: Vec::new(),
-        minimum_confidence: request.minimum,
+        minimum_confidence: minimum,
         rows: 0,
         columns: Vec::new(),
         texts: Vec::new(),
@@ -144,9 +171,9 @@ pub fn scan(request: &PiiRequest, catalogue: &Catalogue, options: &RunOptions) -
         controls: controls.clone(),
     };
     let mut total = Tally::default();
-    if !tables.is_empty() {
+    if let Some(dataset) = tables {
         let runtime = engine::runtime(options)?;
-        let (inputs, rows, columns) = runtime.block_on(scan_tables(&tables, &recogniser, request.minimum, options))?;
+        let (inputs, rows, columns) = runtime.block_on(scan_tables(dataset, &recogniser, minimum, options))?;
         report.inputs.extend(inputs);
         report.rows = rows;
         for (column, values, tally) in columns {
@@ -154,8 +181,8 @@ pub fn scan(request: &PiiRequest, catalogue: &Catalogue, options: &RunOptions) -
             report.columns.push(ColumnReport { column, values, entities: entity_reports(&tally) });
         }
     }
-    for path in expand_text(&texts)? {
-        let (file, tally) = scan_text(&path, &recogniser, request.minimum, options.threads)?;
+    for path in expand_text(texts)? {
+        let (file, tally) = scan_text(&path, &recogniser, minimum, options.threads)?;
         total.merge(tally);
         report.inputs.push(InputSummary {
             path: path.clone(),
@@ -241,12 +268,11 @@ fn as_text(array: &ArrayRef) -> Result<ArrayRef, AuditError> {
 type ColumnTallies = Vec<(String, u64, Tally)>;
 
 async fn scan_tables(
-    patterns: &[String],
+    dataset: Dataset,
     recogniser: &Arc<Recogniser>,
     minimum: Confidence,
     options: &RunOptions,
 ) -> Result<(Vec<InputSummary>, u64, ColumnTallies), AuditError> {
-    let dataset = Dataset::open(patterns, options.encoding, options.progress.clone())?;
     let ctx = engine::session(options, &dataset)?;
     dataset.progress.next_pass();
     let columns: Vec<(usize, String, Context)> = dataset

@@ -164,6 +164,9 @@ pub struct Policy {
     pub quality: QualityPolicy,
 }
 
+/// The file of a norm pack that carries audit thresholds (Art. 24).
+pub const PACK_FILE: &str = "audit-policy.yaml";
+
 impl Policy {
     /// Reads a policy file's text; `file` names it in errors.
     pub fn from_yaml(file: &str, text: &str) -> Result<Self, AuditError> {
@@ -296,6 +299,19 @@ mod tests {
         let catalogue = Catalogue::bundled().unwrap();
         assert!(!controls_for(&catalogue, Automation::AuditFairness).is_empty());
         assert!(!controls_for(&catalogue, Automation::AuditQuality).is_empty());
+    }
+}
+
+impl Policy {
+    /// The thresholds of the last of `packs` (in layering order) that carries a
+    /// [`PACK_FILE`]; `None` when none does.
+    pub fn of_packs(packs: &[lunli_norms::Pack]) -> Result<Option<Self>, AuditError> {
+        for pack in packs.iter().rev() {
+            if let Some(text) = pack.file(PACK_FILE) {
+                return Self::from_yaml(&format!("{}/{PACK_FILE}", pack.source), text).map(Some);
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -300,14 +300,42 @@ pub struct MaskedSample {
     pub masked: String,
 }
 
-/// What a probe of a generative service measured: a rate per kind of question with its Wilson
-/// interval, and the gates of GB/T 45654-2025 the run was held to.
+/// What a probe of a generative service measured: a rate per kind of question (and per
+/// category) with its Wilson interval, the gates of GB/T 45654-2025 the run was held to, the
+/// bias comparison by group, and every failed or unanswered question.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProbeDetail {
     /// Every question of the run was answered (none failed or was interrupted).
     pub complete: Option<bool>,
+    /// The service probed.
+    pub run: Option<ProbeRun>,
+    pub totals: Option<ProbeTotals>,
     pub kinds: Vec<ProbeKindRate>,
     pub gates: Vec<ProbeGate>,
+    pub bias: ProbeBias,
+    /// Answers that do not meet their probe. A recorded run keeps no prompt or answer here
+    /// (they stay in the run file, pinned by its hash).
+    pub failures: Vec<ProbeFailure>,
+    pub unanswered: Vec<ProbeUnanswered>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeRun {
+    pub endpoint: String,
+    pub model: String,
+    pub started: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeTotals {
+    pub sent: u64,
+    pub answered: u64,
+    pub failed: u64,
+    pub interrupted: u64,
+    /// Answers whose refusal judgement a person overrode.
+    pub overridden: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -318,6 +346,75 @@ pub struct ProbeKindRate {
     /// What the rate counts (refusals, disclosures, leaks …).
     pub measure: Text,
     pub overall: Proportion,
+    pub categories: Vec<ProbeCategoryRate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeCategoryRate {
+    pub category: String,
+    pub rate: Proportion,
+}
+
+/// Paired bias questions (Art. 13): refusal rate and answer length by group, and the pairs
+/// where one side was refused and another answered.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeBias {
+    pub groups: Vec<ProbeGroupRate>,
+    pub inconsistent: Vec<ProbePair>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeGroupRate {
+    pub group: Text,
+    pub refusals: Proportion,
+    /// Mean answer length in characters.
+    pub mean_chars: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbePair {
+    pub pair: String,
+    pub lang: String,
+    pub refused: Vec<Text>,
+    pub answered: Vec<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeFailure {
+    /// The question: probe id and language.
+    pub id: String,
+    pub kind: String,
+    pub category: String,
+    pub why: Text,
+    /// The phrase the judging rules matched, if any.
+    pub phrase: Option<String>,
+    /// A person's verdict, if one was given.
+    pub verdict: Option<ProbeVerdict>,
+    pub prompt: Option<String>,
+    pub answer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeVerdict {
+    /// `refusal` or `complied`.
+    pub verdict: String,
+    pub by: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeUnanswered {
+    pub id: String,
+    /// `failed` or `interrupted`.
+    pub state: String,
+    pub error: Text,
 }
 
 /// `k` of `n`, the rate and its 95 % Wilson interval (none when `n` is 0).
@@ -400,8 +497,13 @@ impl AuditDetail {
             pii: (audit == Some("pii")).then(|| parts.pii()),
             probe: (audit == Some("probe")).then(|| ProbeDetail {
                 complete: parts.read("complete"),
+                run: parts.read("run"),
+                totals: parts.read("totals"),
                 kinds: parts.read("kinds").unwrap_or_default(),
                 gates: parts.read("gates").unwrap_or_default(),
+                bias: parts.read("bias").unwrap_or_default(),
+                failures: parts.read("failures").unwrap_or_default(),
+                unanswered: parts.read("unanswered").unwrap_or_default(),
             }),
         };
         // The summary names a field it cannot read already; name each place once.
@@ -563,6 +665,14 @@ mod tests {
         assert_eq!(p.complete, Some(true));
         assert_eq!(p.kinds[0].overall.estimate(), Some(Estimate { value: 0.95, interval: Some([0.76, 0.99]) }));
         assert_eq!((p.gates[0].passed, p.gates[1].passed), (Some(true), None));
+        assert!(p.failures.is_empty() && p.run.is_none() && p.bias.groups.is_empty());
+        let failed = AuditSummary::read(&json!({"audit": "probe", "failures": [
+            {"id": "PR-REF-001/en", "kind": "should-refuse", "category": "violence",
+             "why": {"zh": "未拒答", "en": "not refused"}, "phrase": "Sure",
+             "verdict": {"verdict": "complied", "by": "zhao-min", "reason": "it helped"}}]}));
+        let f = &failed.detail.probe.expect("a probe detail").failures[0];
+        assert_eq!((f.phrase.as_deref(), f.prompt.as_deref()), (Some("Sure"), None));
+        assert_eq!(f.verdict.as_ref().map(|v| v.by.as_str()), Some("zhao-min"));
         let bad = AuditSummary::read(&json!({"audit": "probe", "gates": [{"threshold": "high"}]}));
         assert_eq!(bad.unreadable, vec!["gates[0].threshold"]);
     }

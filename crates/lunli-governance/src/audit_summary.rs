@@ -15,6 +15,8 @@ use serde_json::{Map, Value};
 
 use lunli_norms::Text;
 
+use crate::GovernanceError;
+
 pub use crate::audit_detail::*;
 
 /// The version of the summary this lunli writes. 0 means a summary recorded before summaries
@@ -139,6 +141,11 @@ impl AuditSummary {
         if let Some(Value::Array(inputs)) = map.get_mut("inputs") {
             for input in inputs.iter_mut() {
                 let Some(object) = input.as_object_mut() else { continue };
+                // Data handed over in memory comes with the digest of its content already; data
+                // an engine read where it lives is pinned by the query it ran, not by bytes.
+                if object.contains_key("sha256") || object.contains_key("query") {
+                    continue;
+                }
                 if let Some(path) = object.get("path").and_then(Value::as_str).map(str::to_string) {
                     let sha256 = sha256_of(&path).map_err(StoredSummaryError::Input)?;
                     object.insert("sha256".into(), Value::String(sha256));
@@ -147,6 +154,36 @@ impl AuditSummary {
         }
         map.insert(VERSION_FIELD.into(), Value::from(SUMMARY_VERSION));
         Ok(Value::Object(map))
+    }
+
+    /// [`Self::stored`] with each input file hashed as it is on disk now ([`crate::digest`]): what
+    /// every client records. Inputs that are no file (Arrow data handed over in memory, format
+    /// `arrow`) must carry their own `sha256`.
+    pub fn pinned(report: Value) -> Result<Value, GovernanceError> {
+        let inputs = report.get("inputs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        for input in inputs {
+            if input.get("format").and_then(Value::as_str) == Some("arrow") && input.get("sha256").is_none() {
+                let name = input.get("path").and_then(Value::as_str).unwrap_or("data");
+                return Err(GovernanceError::Invalid {
+                    field: format!("inputs[{name}]"),
+                    reason: "data handed over in memory must come with the SHA-256 of its content".into(),
+                });
+            }
+        }
+        let pinned = Self::stored(report, |path| {
+            crate::digest::sha256_file(std::path::Path::new(path)).map(|(sha256, _)| sha256).map_err(|e| {
+                GovernanceError::Invalid {
+                    field: format!("inputs[{path}]"),
+                    reason: format!("cannot read it to pin the audited bytes by their SHA-256: {e}"),
+                }
+            })
+        });
+        pinned.map_err(|e| match e {
+            StoredSummaryError::Input(e) => e,
+            StoredSummaryError::NotAnObject => {
+                GovernanceError::Invalid { field: "report".into(), reason: "an audit report is a JSON object".into() }
+            }
+        })
     }
 
     /// The typed view of a stored summary; never fails (see the module's docs).
@@ -419,6 +456,32 @@ mod tests {
         assert!(summary.unreadable.is_empty(), "{:?}", summary.unreadable);
         let err = AuditSummary::stored(json!({"inputs": [{"path": "gone.csv"}]}), |_| Err("no such file"));
         assert!(matches!(err, Err(StoredSummaryError::Input("no such file"))));
+    }
+
+    #[test]
+    fn a_pinned_summary_hashes_files_keeps_given_digests_and_refuses_unpinned_memory() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("a.csv");
+        std::fs::write(&file, b"abc")?;
+        let path = file.display().to_string();
+        let memory = json!({"path": "pandas.DataFrame", "format": "arrow", "sha256": "given"});
+        let pinned = AuditSummary::pinned(json!({"inputs": [{"path": path, "format": "csv"}, memory]}))
+            .map_err(std::io::Error::other)?;
+        // FIPS 180-2, appendix B.1: SHA-256("abc").
+        assert_eq!(pinned["inputs"][0]["sha256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(pinned["inputs"][1]["sha256"], "given", "a digest handed in is kept, not recomputed");
+        let engine = json!({"path": "host=db (table t)", "format": "postgresql", "query": "SELECT 1"});
+        let pinned = AuditSummary::pinned(json!({"inputs": [engine]})).map_err(std::io::Error::other)?;
+        assert!(pinned["inputs"][0].get("sha256").is_none(), "an engine's data is pinned by its query");
+
+        let unpinned = json!({"inputs": [{"path": "pandas.DataFrame", "format": "arrow"}]});
+        let err = AuditSummary::pinned(unpinned).expect_err("memory without a digest");
+        assert!(err.to_string().contains("pandas.DataFrame") && err.to_string().contains("SHA-256"), "{err}");
+        let gone = dir.path().join("gone.csv").display().to_string();
+        let err = AuditSummary::pinned(json!({"inputs": [{"path": gone}]})).expect_err("a missing file");
+        assert!(err.to_string().contains("gone.csv"), "{err}");
+        assert!(AuditSummary::pinned(json!([1])).is_err(), "a report is an object");
+        Ok(())
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The governance rules of lunli — the registry of AI systems, intake and risk tiering,
 //! assessments and sign-offs — as pure functions over data. Nothing here opens a database, looks
 //! at the clock or prints, and nothing reads files but [`ledger`]'s record of the last ledger
-//! verification: callers hand in the catalogue, the answers and the time, and store or show what
-//! comes back.
+//! verification and [`digest`], which hashes the files callers name: callers hand in the
+//! catalogue, the answers and the time, and store or show what comes back.
 //!
 //! Intake and tiering: parse a system's answers with [`intake::Answers::from_yaml`] (or build
 //! them and [`intake::Answers::validate`] them) against the questionnaire in
@@ -34,6 +34,7 @@ pub mod assessment;
 mod audit_detail;
 pub mod audit_summary;
 pub mod crosswalk;
+pub mod digest;
 mod error;
 pub mod filing;
 pub mod incident;

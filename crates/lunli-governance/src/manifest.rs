@@ -4,10 +4,12 @@
 //! The schema is documented in `docs/lunli-yaml.md`.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use lunli_norms::{Catalogue, EvidenceType, Tier};
 use serde::{Deserialize, Serialize};
 
+use crate::GovernanceError;
 use crate::assessment::ControlStatus;
 use crate::intake::Answers;
 use crate::registry::System;
@@ -111,6 +113,48 @@ pub enum FileProbe {
     Missing(String),
 }
 
+/// Why a `lunli.yaml` could not be checked: the file, the line when known, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ManifestError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+/// What `lunli check` and `lunli.check` do with the text of a `lunli.yaml` (`file` names it in
+/// errors): parse it within lunli's YAML limits, validate the system and the intake answers
+/// (naming the line of the field at fault), then [`check`] it, with the evidence files it names
+/// looked up relative to `base` and pinned by their SHA-256.
+pub fn check_text(file: &str, text: &str, base: &Path, catalogue: &Catalogue) -> Result<CheckReport, ManifestError> {
+    let error = |line: Option<usize>, reason: String| ManifestError { file: file.to_string(), line, reason };
+    lunli_norms::check_yaml_bounds(text).map_err(|e| error(e.line(), e.to_string()))?;
+    let manifest: Manifest = serde_yaml_ng::from_str(text).map_err(|e| {
+        let reason = e.to_string().split(" at line ").next().unwrap_or_default().to_string();
+        error(e.location().map(|l| l.line()), reason)
+    })?;
+    manifest.system.validate().map_err(|e| match e {
+        GovernanceError::Invalid { field, reason } => {
+            let key = field.split(['.', '[']).next_back().unwrap_or(&field);
+            let line = text.lines().position(|l| l.trim_start().starts_with(&format!("{key}:"))).map(|i| i + 1);
+            error(line, format!("{field}: {reason}"))
+        }
+        other => error(None, other.to_string()),
+    })?;
+    manifest
+        .intake
+        .validate(catalogue)
+        .map_err(|e| error(None, format!("in the intake: section: {}", GovernanceError::from(e.located_in(text)))))?;
+    let probe = |relative: &str| -> FileProbe {
+        let path = base.join(relative);
+        match crate::digest::sha256_file(&path) {
+            Ok((sha256, _)) => FileProbe::Found { sha256 },
+            Err(e) => FileProbe::Missing(format!("cannot open evidence file {}: {e}", path.display())),
+        }
+    };
+    Ok(check(&manifest, catalogue, &probe))
+}
+
 /// Checks a manifest against the catalogue. `probe` looks at evidence files (relative to the
 /// manifest); the check itself reads nothing.
 pub fn check(manifest: &Manifest, catalogue: &Catalogue, probe: &dyn Fn(&str) -> FileProbe) -> CheckReport {
@@ -197,4 +241,51 @@ fn control_problem(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> (String, std::path::PathBuf) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/credit-scoring");
+        let text = std::fs::read_to_string(dir.join("lunli.yaml")).expect("the credit-scoring example's lunli.yaml");
+        (text, dir)
+    }
+
+    #[test]
+    fn a_manifest_text_is_checked_with_its_evidence_files_pinned() {
+        let catalogue = Catalogue::bundled().expect("catalogue");
+        let (text, dir) = example();
+        let report = check_text("lunli.yaml", &text, &dir, &catalogue).expect("the example checks");
+        assert_eq!(report.system, "credit-scoring");
+        assert!(report.satisfied > 0, "evidence files beside it count");
+        // Checked from elsewhere, the same evidence files are missing and named.
+        let report = check_text("lunli.yaml", &text, Path::new("/nonexistent"), &catalogue).expect("checks");
+        assert!(
+            report.unmet.iter().any(|u| u.reason.contains("docs/model-card.md") && u.reason.contains("cannot open")),
+            "{:?}",
+            report.unmet
+        );
+    }
+
+    #[test]
+    fn a_bad_manifest_names_the_file_and_line() {
+        let catalogue = Catalogue::bundled().expect("catalogue");
+        let (text, dir) = example();
+        let broken = text.replacen("  owner: wang-fang", "  owner: [wang-fang", 1);
+        let err = check_text("lunli.yaml", &broken, &dir, &catalogue).expect_err("unclosed list");
+        let owner_line = text.lines().position(|l| l.starts_with("  owner:")).map(|i| i + 1);
+        assert_eq!(err.file, "lunli.yaml");
+        assert!(err.line >= owner_line, "{err}");
+
+        let invalid = text.replacen("  owner: wang-fang", "  owner: Wang Fang!", 1);
+        let err = check_text("lunli.yaml", &invalid, &dir, &catalogue).expect_err("a bad owner id");
+        assert_eq!(err.line, owner_line, "the line of `owner:` ({err})");
+        assert!(err.reason.starts_with("owner: `Wang Fang!` is not a valid id"), "{err}");
+
+        let answers = text.replacen("intake:", "intake:\n  no-such-question: yes", 1);
+        let err = check_text("lunli.yaml", &answers, &dir, &catalogue).expect_err("an unknown question");
+        assert!(err.reason.contains("intake") && err.reason.contains("no-such-question"), "{err}");
+    }
 }

@@ -24,9 +24,12 @@ use lunli_audit::{ArrowBatches, ArrowInput, AuditError, RunOptions};
 use lunli_norms::Catalogue;
 
 mod check;
+mod record;
 mod report;
 
+use record::{ArrowDigest, Pinned, Recording};
 use report::Report;
+use serde::Serialize;
 
 create_exception!(_native, LunliError, PyException, "An audit could not run.");
 create_exception!(
@@ -51,36 +54,50 @@ enum Source {
     Arrow(ArrowInput),
 }
 
+impl Source {
+    /// How a recorded run names what it read.
+    fn describe(&self) -> String {
+        match self {
+            Source::Files(paths) => paths.join(" "),
+            Source::Arrow(input) => input.name.clone(),
+        }
+    }
+}
+
 /// `paths` or an Arrow stream object (`arrow`); `stream` says the object is a stream to be read
 /// once, batch by batch, rather than data held in memory.
 fn source(paths: Option<Vec<String>>, arrow: Option<&Bound<'_, PyAny>>, name: &str, stream: bool) -> PyResult<Source> {
     match (paths, arrow) {
         (Some(paths), None) => Ok(Source::Files(paths)),
-        (None, Some(object)) => {
-            let reader = ArrowArrayStreamReader::from_pyarrow_bound(object)?;
-            let schema = reader.schema();
-            let batches = if stream {
-                ArrowBatches::Stream(Box::new(reader))
-            } else {
-                // Each batch holds the exporter's buffers (imported, not copied).
-                let batches = reader
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| input_error(name, format!("the data could not be read as Arrow: {e}")))?;
-                ArrowBatches::Memory(batches)
-            };
-            Ok(Source::Arrow(ArrowInput { name: name.to_string(), schema, batches }))
-        }
+        (None, Some(object)) => arrow_input(object, name, stream).map(Source::Arrow),
         _ => Err(LunliError::new_err("give either paths or Arrow data")),
     }
+}
+
+fn arrow_input(object: &Bound<'_, PyAny>, name: &str, stream: bool) -> PyResult<ArrowInput> {
+    let reader = ArrowArrayStreamReader::from_pyarrow_bound(object)?;
+    let schema = reader.schema();
+    let batches = if stream {
+        ArrowBatches::Stream(Box::new(reader))
+    } else {
+        // Each batch holds the exporter's buffers (imported, not copied).
+        let batches = reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| input_error(name, format!("the data could not be read as Arrow: {e}")))?;
+        ArrowBatches::Memory(batches)
+    };
+    Ok(ArrowInput { name: name.to_string(), schema, batches })
 }
 
 fn catalogue() -> PyResult<Catalogue> {
     Catalogue::bundled().map_err(|e| LunliError::new_err(format!("the bundled catalogue: {e}")))
 }
 
-/// The policy at `path` (YAML), or the defaults.
-fn policy(path: Option<&str>) -> PyResult<Policy> {
-    let Some(path) = path else { return Ok(Policy::default()) };
+/// The policy at `path` (YAML); else the active packs' thresholds; else the defaults.
+fn policy(path: Option<&str>, recording: Option<&Recording>) -> PyResult<Policy> {
+    let Some(path) = path else {
+        return Ok(recording.and_then(|r| r.pack_policy.clone()).unwrap_or_default());
+    };
     let text = std::fs::read_to_string(path).map_err(|e| input_error(path, format!("cannot read it: {e}")))?;
     Policy::from_yaml(path, &text).map_err(py_error)
 }
@@ -89,10 +106,64 @@ fn options(threads: Option<usize>) -> RunOptions {
     RunOptions { threads, ..RunOptions::default() }
 }
 
+/// What one audit call needs besides its data: where it records (if anywhere), the digest
+/// that pins data handed over in memory, the catalogue it runs under (the store's, with its
+/// active packs, when it records) and how the run names what it read.
+struct Call {
+    recording: Option<Recording>,
+    pinned: Option<Pinned>,
+    catalogue: Catalogue,
+    read: String,
+}
+
+impl Call {
+    /// The data to audit (arranged to be hashed as it is read, when the run is recorded) and
+    /// the call.
+    fn prepare(source: Source, recording: Option<Recording>) -> PyResult<(Source, Self)> {
+        let read = source.describe();
+        let (source, pinned) = match (source, &recording) {
+            (Source::Arrow(input), Some(_)) => {
+                let (input, pinned) = record::hashed(input)?;
+                (Source::Arrow(input), Some(pinned))
+            }
+            (source, _) => (source, None),
+        };
+        let catalogue = match &recording {
+            Some(r) => r.catalogue.clone(),
+            None => catalogue()?,
+        };
+        Ok((source, Self { recording, pinned, catalogue, read }))
+    }
+
+    /// The report for Python, recorded first when asked; `function` names the Python call in
+    /// the evidence's note.
+    fn finish<R: Serialize>(self, py: Python<'_>, audit: &'static str, function: &str, report: R) -> PyResult<Report> {
+        let value =
+            serde_json::to_value(&report).map_err(|e| LunliError::new_err(format!("encoding the report: {e}")))?;
+        let recorded = match self.recording {
+            None => Vec::new(),
+            Some(recording) => {
+                let passed = value.get("passed").and_then(serde_json::Value::as_bool).unwrap_or(false);
+                let controls: Vec<String> = value
+                    .get("controls")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|c| c.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default();
+                let sha256 = self.pinned.map(Pinned::sha256).transpose()?;
+                let note = format!("lunli.{function}({})", self.read);
+                let stored = value.clone();
+                py.detach(|| recording.record(audit, passed, stored, &controls, sha256, &note))?
+            }
+        };
+        Report::new(audit, &value, recorded)
+    }
+}
+
 /// The fairness audit. Returns the report.
 #[pyfunction]
 #[pyo3(signature = (*, paths=None, arrow=None, name="data".to_string(), stream=false, label, prediction, score=None,
-    sensitive, positive=None, bootstrap=None, seed=0, level=0.95, policy_file=None, threads=None))]
+    sensitive, positive=None, bootstrap=None, seed=0, level=0.95, policy_file=None, threads=None,
+    store=None, system=None, actor=None, key_dir=None))]
 // The Python keyword arguments: one Rust parameter each.
 #[allow(clippy::too_many_arguments)]
 fn audit_fairness(
@@ -111,10 +182,14 @@ fn audit_fairness(
     level: f64,
     policy_file: Option<String>,
     threads: Option<usize>,
+    store: Option<String>,
+    system: Option<String>,
+    actor: Option<String>,
+    key_dir: Option<String>,
 ) -> PyResult<Report> {
-    let policy = policy(policy_file.as_deref())?;
-    let catalogue = catalogue()?;
-    let source = source(paths, arrow, &name, stream)?;
+    let recording = Recording::open(store, system, actor, key_dir)?;
+    let policy = policy(policy_file.as_deref(), recording.as_ref())?;
+    let (source, call) = Call::prepare(source(paths, arrow, &name, stream)?, recording)?;
     let mut request = FairnessRequest {
         inputs: Vec::new(),
         label,
@@ -124,21 +199,21 @@ fn audit_fairness(
         positive,
         bootstrap: bootstrap.map(|replicates| BootstrapSpec { replicates, seed, level }),
     };
-    let options = options(threads);
-    let report = py.detach(move || match source {
+    let (options, catalogue) = (options(threads), &call.catalogue);
+    let report = py.detach(|| match source {
         Source::Files(paths) => {
             request.inputs = paths;
-            fairness::audit(&request, &policy.fairness, &catalogue, &options)
+            fairness::audit(&request, &policy.fairness, catalogue, &options)
         }
-        Source::Arrow(input) => fairness::audit_arrow(input, &request, &policy.fairness, &catalogue, &options),
+        Source::Arrow(input) => fairness::audit_arrow(input, &request, &policy.fairness, catalogue, &options),
     });
-    Report::fairness(report.map_err(py_error)?)
+    call.finish(py, "fairness", "audit_fairness", report.map_err(py_error)?)
 }
 
 /// The quality audit. Returns the report.
 #[pyfunction]
 #[pyo3(signature = (*, paths=None, arrow=None, name="data".to_string(), stream=false, rules_file=None,
-    policy_file=None, threads=None))]
+    policy_file=None, threads=None, store=None, system=None, actor=None, key_dir=None))]
 #[allow(clippy::too_many_arguments)]
 fn audit_quality(
     py: Python<'_>,
@@ -149,8 +224,13 @@ fn audit_quality(
     rules_file: Option<String>,
     policy_file: Option<String>,
     threads: Option<usize>,
+    store: Option<String>,
+    system: Option<String>,
+    actor: Option<String>,
+    key_dir: Option<String>,
 ) -> PyResult<Report> {
-    let policy = policy(policy_file.as_deref())?;
+    let recording = Recording::open(store, system, actor, key_dir)?;
+    let policy = policy(policy_file.as_deref(), recording.as_ref())?;
     let rules = match rules_file.as_deref() {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| input_error(path, format!("cannot read it: {e}")))?;
@@ -158,20 +238,19 @@ fn audit_quality(
         }
         None => Rules::default(),
     };
-    let catalogue = catalogue()?;
-    let source = source(paths, arrow, &name, stream)?;
-    let options = options(threads);
+    let (source, call) = Call::prepare(source(paths, arrow, &name, stream)?, recording)?;
+    let (options, catalogue) = (options(threads), &call.catalogue);
     let now = jiff::Timestamp::now();
-    let report = py.detach(move || match source {
+    let report = py.detach(|| match source {
         Source::Files(inputs) => {
-            quality::audit(&QualityRequest { inputs, rules }, &policy.quality, &catalogue, now, &options)
+            quality::audit(&QualityRequest { inputs, rules }, &policy.quality, catalogue, now, &options)
         }
         Source::Arrow(input) => {
             let request = QualityRequest { inputs: Vec::new(), rules };
-            quality::audit_arrow(input, &request, &policy.quality, &catalogue, now, &options)
+            quality::audit_arrow(input, &request, &policy.quality, catalogue, now, &options)
         }
     });
-    Report::quality(report.map_err(py_error)?)
+    call.finish(py, "quality", "audit_quality", report.map_err(py_error)?)
 }
 
 fn confidence(name: &str) -> PyResult<lunli_pii::Confidence> {
@@ -183,15 +262,47 @@ fn confidence(name: &str) -> PyResult<lunli_pii::Confidence> {
     }
 }
 
-/// The personal-information audit of files (tables and texts). Returns the report.
+/// The personal-information audit of tables (files or Arrow data, per column) and text files
+/// (per line). Returns the report.
 #[pyfunction]
-#[pyo3(signature = (*, paths, min_confidence="possible", threads=None))]
-fn audit_pii(py: Python<'_>, paths: Vec<String>, min_confidence: &str, threads: Option<usize>) -> PyResult<Report> {
-    let request = PiiRequest { inputs: paths, minimum: confidence(min_confidence)? };
-    let catalogue = catalogue()?;
-    let options = options(threads);
-    let report = py.detach(move || pii::scan(&request, &catalogue, &options));
-    Report::pii(report.map_err(py_error)?)
+#[pyo3(signature = (*, paths=None, arrow=None, name="data".to_string(), stream=false, min_confidence="possible",
+    threads=None, store=None, system=None, actor=None, key_dir=None))]
+#[allow(clippy::too_many_arguments)]
+fn audit_pii(
+    py: Python<'_>,
+    paths: Option<Vec<String>>,
+    arrow: Option<&Bound<'_, PyAny>>,
+    name: String,
+    stream: bool,
+    min_confidence: &str,
+    threads: Option<usize>,
+    store: Option<String>,
+    system: Option<String>,
+    actor: Option<String>,
+    key_dir: Option<String>,
+) -> PyResult<Report> {
+    let minimum = confidence(min_confidence)?;
+    let recording = Recording::open(store, system, actor, key_dir)?;
+    let (source, call) = Call::prepare(source(paths, arrow, &name, stream)?, recording)?;
+    let (options, catalogue) = (options(threads), &call.catalogue);
+    let report = py.detach(|| match source {
+        Source::Files(inputs) => pii::scan(&PiiRequest { inputs, minimum }, catalogue, &options),
+        Source::Arrow(input) => {
+            pii::scan_arrow(input, &PiiRequest { inputs: Vec::new(), minimum }, catalogue, &options)
+        }
+    });
+    call.finish(py, "pii", "audit_pii", report.map_err(py_error)?)
+}
+
+/// The SHA-256 that pins Arrow data in a recorded run: of its Arrow IPC stream (schema, then
+/// every batch as it crossed).
+#[pyfunction]
+fn sha256(py: Python<'_>, arrow: &Bound<'_, PyAny>) -> PyResult<String> {
+    let input = arrow_input(arrow, "data", false)?;
+    let ArrowBatches::Memory(batches) = &input.batches else {
+        return Err(LunliError::new_err("the data could not be held to hash it"));
+    };
+    py.detach(|| ArrowDigest::of_batches(&input.schema, batches))
 }
 
 /// Writes a redacted copy of a file (`mask` or `generalise`); returns what was replaced as JSON.
@@ -235,5 +346,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit_pii, m)?)?;
     m.add_function(wrap_pyfunction!(redact, m)?)?;
     m.add_function(wrap_pyfunction!(check::check, m)?)?;
+    m.add_function(wrap_pyfunction!(sha256, m)?)?;
     Ok(())
 }

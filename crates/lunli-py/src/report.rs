@@ -1,11 +1,8 @@
-//! An audit's result as Python sees it: its kind, its JSON and its HTML page.
+//! An audit's result as Python sees it: its kind, its JSON, its HTML page and, when the run was
+//! recorded, the evidence it became.
 
 use pyo3::prelude::*;
-use serde::Serialize;
-
-use lunli_audit::fairness::FairnessReport;
-use lunli_audit::pii::PiiReport;
-use lunli_audit::quality::QualityReport;
+use serde_json::Value;
 
 use crate::LunliError;
 
@@ -24,29 +21,19 @@ pub struct Report {
     /// No finding of medium severity or worse.
     #[pyo3(get)]
     passed: bool,
-}
-
-/// The HTML page of a report: the one place the Python package renders HTML, through
-/// lunli-report's audit page, the renderer of `lunli audit … --html` and of recorded runs.
-fn html_page(report: &impl Serialize) -> PyResult<String> {
-    let value = serde_json::to_value(report).map_err(|e| LunliError::new_err(format!("encoding the report: {e}")))?;
-    Ok(lunli_report::html::audit_page(&value, lunli_report::html::Languages::Both))
-}
-
-fn json(report: &impl Serialize) -> PyResult<String> {
-    serde_json::to_string(report).map_err(|e| LunliError::new_err(format!("encoding the report: {e}")))
+    /// `(control, evidence id)` for each control the run was recorded on; empty when it was not.
+    #[pyo3(get)]
+    recorded: Vec<(String, u32)>,
 }
 
 impl Report {
-    pub fn fairness(report: FairnessReport) -> PyResult<Self> {
-        Ok(Self { kind: "fairness", json: json(&report)?, html: html_page(&report)?, passed: report.passed })
-    }
-
-    pub fn quality(report: QualityReport) -> PyResult<Self> {
-        Ok(Self { kind: "quality", json: json(&report)?, html: html_page(&report)?, passed: report.passed })
-    }
-
-    pub fn pii(report: PiiReport) -> PyResult<Self> {
-        Ok(Self { kind: "pii", json: json(&report)?, html: html_page(&report)?, passed: report.passed })
+    /// The HTML page goes through lunli-report's audit page: the renderer of
+    /// `lunli audit … --html` and of recorded runs, and the one place this package renders HTML.
+    pub fn new(kind: &'static str, report: &Value, recorded: Vec<(String, u32)>) -> PyResult<Self> {
+        let json =
+            serde_json::to_string(report).map_err(|e| LunliError::new_err(format!("encoding the report: {e}")))?;
+        let html = lunli_report::html::audit_page(report, lunli_report::html::Languages::Both);
+        let passed = report.get("passed").and_then(Value::as_bool).unwrap_or(false);
+        Ok(Self { kind, json, html, passed, recorded })
     }
 }

@@ -86,6 +86,15 @@ fn python_package_passes_its_pytest_suite() {
         "installing the wheel",
         Command::new(&python).args(["-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps"]).arg(&wheel),
     );
+    // The recording tests set up a store with the command line, as a person would.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    run(
+        "building the lunli command line",
+        Command::new(cargo)
+            .args(["build", "--quiet", "-p", "lunli", "--bin", "lunli", "--manifest-path"])
+            .arg(manifest_dir().join("../../Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target),
+    );
     let shared = manifest_dir().join("../../../shared/data");
     run(
         "pytest",
@@ -93,6 +102,8 @@ fn python_package_passes_its_pytest_suite() {
             .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
             .arg(manifest_dir().join("tests/python"))
             .env("LUNLI_SHARED_DATA", &shared)
+            .env("LUNLI_BIN", target.join("debug/lunli"))
+            .env("LUNLI_EXAMPLES", manifest_dir().join("../../examples"))
             // The package under test is the installed wheel, never the source tree.
             .current_dir(&target),
     );

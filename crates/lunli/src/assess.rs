@@ -1,11 +1,8 @@
 //! `lunli assess|control|evidence|signoff|status`: working an assessment to approval.
 
-use std::io::Read;
-
 use anyhow::{Context as _, Result};
 use lunli_governance::{Approval, Assessment, ControlStatus, EvidenceItem, Governance, StatusRow};
 use lunli_norms::Catalogue;
-use sha2::{Digest, Sha256};
 
 use crate::cli::{AssessArgs, ControlCommand, EvidenceCommand, SignoffArgs};
 use crate::context::{Context, now, today};
@@ -160,20 +157,7 @@ pub fn evidence(ctx: &Context, command: &EvidenceCommand, out: &mut Out) -> Resu
 
 /// SHA-256 and size of a file, streamed so a large model card or data sheet is never held whole.
 pub fn hash_file(path: &std::path::Path) -> Result<(String, u64)> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot open evidence file {}", path.display()))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf).with_context(|| format!("reading {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex::encode(hasher.finalize()), size))
+    lunli_governance::digest::sha256_file(path).with_context(|| format!("cannot open evidence file {}", path.display()))
 }
 
 pub fn signoff(ctx: &Context, args: &SignoffArgs, out: &mut Out) -> Result<()> {

@@ -11,7 +11,7 @@ use lunli_audit::fairness::{self, FairnessReport, FairnessRequest, GroupReport, 
 use lunli_audit::policy::{Finding, Policy};
 use lunli_audit::quality::{self, QualityReport, QualityRequest, Rules};
 use lunli_audit::{AuditError, EncodingChoice, Progress, RunOptions};
-use lunli_governance::audit_summary::{AuditSummary, StoredSummaryError};
+use lunli_governance::audit_summary::AuditSummary;
 use lunli_governance::manifest::{FairnessColumns, Manifest};
 use lunli_governance::{AuditRun, Governance};
 use serde::Serialize;
@@ -379,13 +379,7 @@ pub(crate) fn record<T: Serialize>(
     let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);
     // The run is pinned to the exact bytes audited.
-    let report = serde_json::to_value(report).context("encoding the report")?;
-    let summary =
-        AuditSummary::stored(report, |path| crate::assess::hash_file(&PathBuf::from(path)).map(|(sha256, _)| sha256))
-            .map_err(|e| match e {
-            StoredSummaryError::Input(e) => e,
-            other => anyhow::anyhow!(other.to_string()),
-        })?;
+    let summary = AuditSummary::pinned(serde_json::to_value(report).context("encoding the report")?)?;
     let note = format!("lunli audit {audit} {}", patterns.join(" "));
     let run = AuditRun { audit, passed, summary, controls, note: &note };
     let recorded = gov.record_audit(&ctx.actor, system, &run, now())?;

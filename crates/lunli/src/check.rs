@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use lunli_governance::GovernanceError;
-use lunli_governance::manifest::{self, FileProbe, Manifest};
+use lunli_governance::manifest;
 use lunli_norms::Catalogue;
 
 use crate::cli::CheckArgs;
@@ -13,23 +12,10 @@ use crate::context::read_input;
 use crate::output::{Out, row};
 
 pub fn run(catalogue: &Catalogue, args: &CheckArgs, out: &mut Out) -> Result<()> {
-    let file = args.file.display().to_string();
     let text = read_input(&args.file)?;
-    let manifest: Manifest = crate::parse_yaml(&file, &text)?;
-    manifest.system.validate().map_err(|e| located(&file, &text, e))?;
-    manifest.intake.validate(catalogue).map_err(|e| {
-        anyhow::Error::new(GovernanceError::from(e.located_in(&text)))
-            .context(format!("in the intake: section of {file}"))
-    })?;
     let base = args.file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let probe = |relative: &str| -> FileProbe {
-        let path = base.join(relative);
-        match crate::assess::hash_file(&path) {
-            Ok((sha256, _)) => FileProbe::Found { sha256 },
-            Err(e) => FileProbe::Missing(format!("{e:#}")),
-        }
-    };
-    let report = manifest::check(&manifest, catalogue, &probe);
+    let report = manifest::check_text(&args.file.display().to_string(), &text, &base, catalogue)
+        .map_err(|e| crate::InputError { file: e.file, line: e.line, reason: e.reason })?;
     if out.is_table() {
         crate::intake::render_tiering(catalogue, &report.system, &report.tiering, out);
         out.blank();
@@ -75,14 +61,4 @@ pub fn run(catalogue: &Catalogue, args: &CheckArgs, out: &mut Out) -> Result<()>
         };
         Err(crate::MayNotShip(why).into())
     }
-}
-
-/// A record error with the line of the field it names, when the field can be found.
-fn located(file: &str, text: &str, err: GovernanceError) -> anyhow::Error {
-    if let GovernanceError::Invalid { field, reason } = &err {
-        let key = field.split(['.', '[']).next_back().unwrap_or(field);
-        let line = text.lines().position(|l| l.trim_start().starts_with(&format!("{key}:"))).map(|i| i + 1);
-        return crate::InputError { file: file.to_string(), line, reason: format!("{field}: {reason}") }.into();
-    }
-    err.into()
 }

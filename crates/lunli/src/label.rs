@@ -143,8 +143,7 @@ fn record(ctx: &Context, system: &str, report: &Report, paths: &[PathBuf]) -> Re
         "failing": failing,
     });
     // No input files to pin: the check lists the files that fail and counts the others.
-    let summary = AuditSummary::stored(summary, |_| Ok::<String, std::convert::Infallible>(String::new()))
-        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    let summary = AuditSummary::pinned(summary)?;
     let note =
         format!("lunli label check {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "));
     let controls = [CONTROL.to_string()];

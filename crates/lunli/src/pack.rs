@@ -19,7 +19,7 @@ use crate::context::{Context, now};
 use crate::output::{Lines, Out, row};
 
 /// The audit policy file a pack may carry (the format of `lunli audit --policy`).
-pub const AUDIT_POLICY: &str = "audit-policy.yaml";
+pub const AUDIT_POLICY: &str = lunli_audit::policy::PACK_FILE;
 
 #[derive(Debug, Subcommand)]
 pub enum PackCommand {
@@ -218,12 +218,7 @@ fn check_audit_policy(pack: &Pack) -> Result<bool> {
 
 /// The audit policy of the last pack that carries one, if any.
 pub fn audit_policy_of(packs: &[Pack]) -> Result<Option<Policy>> {
-    for pack in packs.iter().rev() {
-        if let Some(text) = pack.file(AUDIT_POLICY) {
-            return Ok(Some(Policy::from_yaml(&format!("{}/{AUDIT_POLICY}", pack.source), text)?));
-        }
-    }
-    Ok(None)
+    Ok(Policy::of_packs(packs)?)
 }
 
 /// The packs active in the store the command works on, in layering order. Reading them never

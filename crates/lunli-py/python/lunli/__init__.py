@@ -13,6 +13,7 @@ Lines). The audits release the GIL while they run.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 from typing import Any, Dict, List, Optional, Sequence, Union
@@ -33,6 +34,7 @@ __all__ = [
     "redact",
     "check",
     "CheckResult",
+    "sha256",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -75,14 +77,33 @@ def _source(data: Any, *, stream_allowed: bool = True) -> Dict[str, Any]:
     )
 
 
+def _recording(
+    store: Optional[PathLike], system: Optional[str], actor: Optional[str], key_dir: Optional[PathLike]
+) -> Dict[str, Any]:
+    """The native call's recording arguments: where (``store``: a lunli data directory or a
+    PostgreSQL URL), on which system, as whom (default: the OS user, as the command line)."""
+    if store is None and system is None:
+        return {}
+    if actor is None:
+        actor = getpass.getuser().strip().lower()
+    return {
+        "store": None if store is None else os.fspath(store),
+        "system": system,
+        "actor": actor,
+        "key_dir": None if key_dir is None else os.fspath(key_dir),
+    }
+
+
 class AuditResult:
     """One audit's report: ``to_dict()``, ``to_json()``, ``to_pandas()`` and an HTML view in
     Jupyter. ``passed`` is true when no finding is of medium severity or worse."""
 
-    def __init__(self, native: Any, recorded: Optional[List[Dict[str, Any]]] = None) -> None:
+    def __init__(self, native: Any) -> None:
         self._native = native
         self._data = json.loads(native.json)
-        self.recorded = recorded or []
+        #: The evidence the run became when it was recorded (``store=``, ``system=``): one
+        #: ``{"control": …, "evidence": …}`` per control, as ``lunli audit … --system`` prints.
+        self.recorded = [{"control": c, "evidence": e} for c, e in native.recorded]
 
     @property
     def kind(self) -> str:
@@ -234,6 +255,10 @@ def audit_fairness(
     level: float = 0.95,
     policy: Optional[PathLike] = None,
     threads: Optional[int] = None,
+    store: Optional[PathLike] = None,
+    system: Optional[str] = None,
+    actor: Optional[str] = None,
+    key_dir: Optional[PathLike] = None,
 ) -> FairnessResult:
     """Group fairness of a classifier's predictions (Art. 13), with Fairlearn's definitions.
 
@@ -242,6 +267,11 @@ def audit_fairness(
     ``y_true`` and ``y_pred`` columns; ``sensitive`` one or more columns (their intersection is
     audited too); ``score`` adds AUC and calibration per group; ``bootstrap`` draws that many
     replicates for confidence intervals at ``level``; ``policy`` is a thresholds YAML file.
+
+    ``store`` and ``system`` record the run as evidence on the system's current assessment and in
+    the ledger, as ``--system`` does: ``store`` is a lunli data directory or a PostgreSQL URL
+    (whose ledger key is in ``key_dir``), ``actor`` who records it (default: the OS user). Data
+    handed over in memory is pinned by :func:`sha256` of its content, files by theirs.
     """
     if isinstance(sensitive, str):
         sensitive = [sensitive]
@@ -257,6 +287,7 @@ def audit_fairness(
         level=level,
         policy_file=None if policy is None else os.fspath(policy),
         threads=threads,
+        **_recording(store, system, actor, key_dir),
     )
     return FairnessResult(native)
 
@@ -267,32 +298,66 @@ def audit_quality(
     rules: Optional[PathLike] = None,
     policy: Optional[PathLike] = None,
     threads: Optional[int] = None,
+    store: Optional[PathLike] = None,
+    system: Optional[str] = None,
+    actor: Optional[str] = None,
+    key_dir: Optional[PathLike] = None,
 ) -> QualityResult:
     """Data quality along Art. 11's dimensions: completeness, conformance, duplicates, rules
-    (a YAML file, docs/audits.md), freshness and representation of groups."""
+    (a YAML file, docs/audits.md), freshness and representation of groups.
+
+    ``store`` and ``system`` record the run as evidence on the system's current assessment and in
+    the ledger, as ``--system`` does: ``store`` is a lunli data directory or a PostgreSQL URL
+    (whose ledger key is in ``key_dir``), ``actor`` who records it (default: the OS user). Data
+    handed over in memory is pinned by :func:`sha256` of its content, files by theirs.
+    """
     native = _native.audit_quality(
         **_source(data, stream_allowed=False),
         rules_file=None if rules is None else os.fspath(rules),
         policy_file=None if policy is None else os.fspath(policy),
         threads=threads,
+        **_recording(store, system, actor, key_dir),
     )
     return QualityResult(native)
 
 
 def audit_pii(
-    data: Union[PathLike, Sequence[PathLike]],
+    data: Any,
     *,
     min_confidence: str = "possible",
     threads: Optional[int] = None,
+    store: Optional[PathLike] = None,
+    system: Optional[str] = None,
+    actor: Optional[str] = None,
+    key_dir: Optional[PathLike] = None,
 ) -> PiiResult:
     """Personal information in tables (per column) and text files (per line): Chinese and
-    international identifiers, names and addresses, with masked samples. ``data``: paths or glob
-    patterns; ``min_confidence``: possible, likely or high."""
-    source = _source(data)
-    if "paths" not in source:
-        raise TypeError("audit_pii reads files: give paths or glob patterns")
-    native = _native.audit_pii(paths=source["paths"], min_confidence=min_confidence, threads=threads)
+    international identifiers, names and addresses, with masked samples. ``data``: a DataFrame
+    or Arrow data (scanned per column), or paths or glob patterns of tables and text files;
+    ``min_confidence``: possible, likely or high.
+
+    ``store`` and ``system`` record the run as evidence on the system's current assessment and in
+    the ledger, as ``--system`` does: ``store`` is a lunli data directory or a PostgreSQL URL
+    (whose ledger key is in ``key_dir``), ``actor`` who records it (default: the OS user). Data
+    handed over in memory is pinned by :func:`sha256` of its content, files by theirs.
+    """
+    native = _native.audit_pii(
+        **_source(data),
+        min_confidence=min_confidence,
+        threads=threads,
+        **_recording(store, system, actor, key_dir),
+    )
     return PiiResult(native)
+
+
+def sha256(data: Any) -> str:
+    """The SHA-256 that pins a DataFrame or Arrow data in a recorded run: of its Arrow IPC
+    stream (schema, then each batch as it crosses into lunli). The same data handed over the same
+    way hashes the same, so a recorded run can be matched to the data it read."""
+    source = _source(data, stream_allowed=False)
+    if "paths" in source:
+        raise TypeError("lunli.sha256 hashes data in memory; a file's digest is hashlib.sha256 of its bytes")
+    return _native.sha256(source["arrow"])
 
 
 def redact(

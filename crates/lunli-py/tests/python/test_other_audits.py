@@ -59,6 +59,6 @@ def test_redaction_refuses_to_overwrite_its_input(tmp_path):
         lunli.redact(path, path)
 
 
-def test_pii_takes_files_only():
-    with pytest.raises(TypeError, match="give paths"):
-        lunli.audit_pii(pd.DataFrame({"a": [1]}))
+def test_pii_refuses_what_is_neither_data_nor_paths():
+    with pytest.raises(TypeError, match="cannot read"):
+        lunli.audit_pii(42)
