@@ -185,7 +185,7 @@ fn audit_dataset(
     Ok(report(request, policy, &stats, dataset.summaries(), positive, warnings, controls))
 }
 
-fn check_request(request: &FairnessRequest) -> Result<(), AuditError> {
+pub(crate) fn check_request(request: &FairnessRequest) -> Result<(), AuditError> {
     if request.sensitive.is_empty() {
         return Err(AuditError::request("give at least one sensitive column (--sensitive)"));
     }
@@ -218,14 +218,51 @@ fn check_request(request: &FairnessRequest) -> Result<(), AuditError> {
     Ok(())
 }
 
-/// One counted cell of the query's result, before labels are interpreted.
-struct RawCell {
-    key: Vec<Option<String>>,
-    label: Option<String>,
-    prediction: Option<String>,
-    score: Option<f64>,
-    unreadable_scores: u64,
-    rows: u64,
+/// One counted cell of the query's result, before labels are interpreted: the values of the
+/// sensitive columns, label, prediction and score as text (score as a number), and how many rows
+/// hold them. The local engine and a pushed-down query ([`crate::pushdown`]) both produce these.
+pub(crate) struct RawCell {
+    pub(crate) key: Vec<Option<String>>,
+    pub(crate) label: Option<String>,
+    pub(crate) prediction: Option<String>,
+    pub(crate) score: Option<f64>,
+    /// Rows of this cell whose score was present but not a number.
+    pub(crate) unreadable_scores: u64,
+    pub(crate) rows: u64,
+}
+
+/// Where counted cells came from, for the errors [`interpret`] raises: a name, and a way to
+/// point at the first value of a column that a check objects to (a row of a file; a value of an
+/// engine's relation).
+pub(crate) trait CellSource {
+    fn name(&self) -> String;
+
+    async fn locate_value(&self, column: &str, check: &(dyn Fn(Option<&str>) -> Option<String> + Sync)) -> AuditError;
+}
+
+impl CellSource for Dataset {
+    fn name(&self) -> String {
+        Dataset::name(self)
+    }
+
+    async fn locate_value(&self, column: &str, check: &(dyn Fn(Option<&str>) -> Option<String> + Sync)) -> AuditError {
+        located(self, column, check).await
+    }
+}
+
+/// The report on cells counted elsewhere (a pushed-down query): the same interpretation and
+/// metrics as a local run, so both give the same numbers on the same rows.
+pub(crate) async fn report_of_cells(
+    request: &FairnessRequest,
+    policy: &FairnessPolicy,
+    catalogue: &Catalogue,
+    cells: Vec<RawCell>,
+    source: &impl CellSource,
+    inputs: Vec<InputSummary>,
+) -> Result<FairnessReport, AuditError> {
+    let (stats, positive, warnings) = interpret(request, source, cells).await?;
+    let controls = policy::controls_for(catalogue, Automation::AuditFairness);
+    Ok(report(request, policy, &stats, inputs, positive, warnings, controls))
 }
 
 /// The query: count rows per (sensitive values, label, prediction, score).
@@ -394,7 +431,7 @@ fn quoted(values: impl IntoIterator<Item = impl AsRef<str>>) -> String {
 /// several; names the first offending row when not.
 async fn interpret(
     request: &FairnessRequest,
-    dataset: &Dataset,
+    dataset: &impl CellSource,
     cells: Vec<RawCell>,
 ) -> Result<(FairnessStats, String, Vec<Text>), AuditError> {
     let mut warnings = Vec::new();
@@ -411,7 +448,7 @@ async fn interpret(
         (&request.prediction, cells.iter().any(|c| c.prediction.is_none())),
     ] {
         if missing {
-            return Err(located(dataset, column, &|v| v.is_none().then(|| "missing value".to_string())).await);
+            return Err(dataset.locate_value(column, &|v| v.is_none().then(|| "missing value".to_string())).await);
         }
     }
     if let Some(score) = &request.score {
@@ -420,16 +457,16 @@ async fn interpret(
                 Some(text) if text.trim().parse::<f64>().is_err() => Some(format!("`{text}` is not a number")),
                 _ => None,
             };
-            return Err(located(dataset, score, &check).await);
+            return Err(dataset.locate_value(score, &check).await);
         }
         if cells.iter().any(|c| c.score.is_none()) {
-            return Err(located(dataset, score, &|v| v.is_none().then(|| "missing score".to_string())).await);
+            return Err(dataset.locate_value(score, &|v| v.is_none().then(|| "missing score".to_string())).await);
         }
         if cells.iter().any(|c| c.score.is_some_and(f64::is_nan)) {
             let check = |v: Option<&str>| {
                 v.filter(|t| t.trim().parse::<f64>().is_ok_and(f64::is_nan)).map(|_| "NaN is not a score".to_string())
             };
-            return Err(located(dataset, score, &check).await);
+            return Err(dataset.locate_value(score, &check).await);
         }
     }
 
@@ -462,7 +499,7 @@ async fn interpret(
                 )),
                 _ => None,
             };
-            return Err(located(dataset, column, &check).await);
+            return Err(dataset.locate_value(column, &check).await);
         }
     }
     let all_values: BTreeSet<String> =
@@ -512,7 +549,7 @@ async fn interpret(
                     )
                 })
             };
-            return Err(located(dataset, column, &check).await);
+            return Err(dataset.locate_value(column, &check).await);
         }
     }
 

@@ -15,6 +15,9 @@
 //! stores nothing (the caller records a report as evidence), and never prints, exits, reads the
 //! environment or looks at the clock: the caller passes the time and watches [`Progress`].
 //!
+//! The fairness audit also runs where the data lives: [`pushdown::fairness`] sends its counting
+//! query to a PostgreSQL server and interprets the counted cells the same way.
+//!
 //! Start from [`fairness::audit`] with a [`fairness::FairnessRequest`], or [`quality::audit`]
 //! with a [`quality::QualityRequest`]; thresholds are in [`policy::Policy`].
 
@@ -25,6 +28,7 @@ pub mod fairness;
 pub mod metrics;
 pub mod pii;
 pub mod policy;
+pub mod pushdown;
 pub mod quality;
 pub mod source;
 pub mod stats;

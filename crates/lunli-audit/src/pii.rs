@@ -190,6 +190,7 @@ fn scan_dataset(
             compression: None,
             encoding: None,
             bytes: file.bytes,
+            query: None,
         });
         report.texts.push(file);
     }

@@ -98,7 +98,27 @@ pub struct InputSummary {
     pub compression: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<Encoding>,
+    /// Bytes on disk (0 for data read where it lives).
     pub bytes: u64,
+    /// For data audited where it lives: the query that ran there. Such an input is pinned by
+    /// its query and engine, not by a digest of bytes lunli never saw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+}
+
+impl InputSummary {
+    /// An input read by an engine where the data lives: `engine` (a connection without its
+    /// password), the relation audited and the query that ran.
+    pub fn engine(engine: &str, format: &'static str, relation: &str, query: &str) -> Self {
+        InputSummary {
+            path: format!("{engine} ({relation})"),
+            format,
+            compression: None,
+            encoding: None,
+            bytes: 0,
+            query: Some(query.to_string()),
+        }
+    }
 }
 
 /// Counters and the first failure seen by streaming readers while a query runs.
@@ -278,6 +298,7 @@ impl Dataset {
                 compression: f.gzip.then_some("gzip"),
                 encoding: (f.format != Format::Parquet).then_some(f.encoding),
                 bytes: f.bytes,
+                query: None,
             })
             .collect();
         if let Some(source) = &self.arrow {
@@ -287,6 +308,7 @@ impl Dataset {
                 compression: None,
                 encoding: None,
                 bytes: source.bytes(),
+                query: None,
             });
         }
         summaries
