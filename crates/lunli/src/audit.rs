@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use lunli_audit::bootstrap::BootstrapSpec;
 use lunli_audit::fairness::{self, FairnessReport, FairnessRequest, GroupReport, disparity_name, metric_name};
 use lunli_audit::policy::{Finding, Policy};
+use lunli_audit::pushdown::{self, Relation};
 use lunli_audit::quality::{self, QualityReport, QualityRequest, Rules};
 use lunli_audit::{AuditError, EncodingChoice, Progress, RunOptions};
 use lunli_governance::audit_summary::AuditSummary;
@@ -43,8 +44,19 @@ pub enum AuditCommand {
 #[derive(Debug, Args)]
 pub struct FairnessArgs {
     /// CSV (UTF-8 or GBK/GB18030, optionally .gz), Parquet or JSON Lines files, or glob patterns.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present_any = ["table", "query"], value_name = "FILE")]
     pub files: Vec<String>,
+    /// Audit where the data lives: the PostgreSQL server (connection string or URL) that runs
+    /// the counting query; only counted cells leave it (docs/engines.md). Default: the
+    /// LUNLI_ENGINE_URL environment variable, which keeps a password off the command line.
+    #[arg(long, value_name = "URL", conflicts_with = "files")]
+    pub engine: Option<String>,
+    /// With an engine: the table to audit, `table` or `schema.table`.
+    #[arg(long, value_name = "TABLE", conflicts_with_all = ["query", "files"])]
+    pub table: Option<String>,
+    /// With an engine: a SELECT whose rows to audit (run in a read-only transaction).
+    #[arg(long, value_name = "SQL", conflicts_with = "files")]
+    pub query: Option<String>,
     /// Read the columns below from the `audits.fairness` part of this lunli.yaml; flags given
     /// as well take precedence.
     #[arg(long, value_name = "LUNLI_YAML")]
@@ -237,14 +249,29 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
         bootstrap: args.bootstrap.map(|replicates| BootstrapSpec { replicates, seed: args.seed, level: args.level }),
     };
     let options = options(&args.run);
-    let report =
-        with_progress(&options.progress, || fairness::audit(&request, &policy.fairness, &ctx.catalogue, &options))
+    let (report, what) = match where_the_data_lives(args)? {
+        Some((url, relation)) => {
+            let report = pushdown::fairness(&url, &relation, &request, &policy.fairness, &ctx.catalogue, &options)
+                .map_err(input_error)?;
+            let what = match &relation {
+                Relation::Table(table) => format!("--table {table}"),
+                Relation::Query(_) => "--query".to_string(),
+            };
+            (report, vec![format!("--engine {}", pushdown::redacted(&url).map_err(input_error)?), what])
+        }
+        None => {
+            let report = with_progress(&options.progress, || {
+                fairness::audit(&request, &policy.fairness, &ctx.catalogue, &options)
+            })
             .map_err(input_error)?;
+            (report, args.files.clone())
+        }
+    };
     if let Some(path) = &args.run.html {
         write_html(path, &report)?;
     }
     let evidence = match &args.run.system {
-        Some(system) => record(ctx, system, "fairness", report.passed, &report, &report.controls, &args.files)?,
+        Some(system) => record(ctx, system, "fairness", report.passed, &report, &report.controls, &what)?,
         None => Vec::new(),
     };
     if out.is_table() {
@@ -255,6 +282,34 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
     }
     gate(args.run.strict, report.passed, "fairness")
 }
+
+/// The engine and relation to audit there, when the data is not in files: `--table` or
+/// `--query`, on `--engine` or the server LUNLI_ENGINE_URL names.
+fn where_the_data_lives(args: &FairnessArgs) -> Result<Option<(String, Relation)>> {
+    let relation = match (&args.table, &args.query) {
+        (Some(table), _) => Relation::Table(table.clone()),
+        (None, Some(query)) => Relation::Query(query.clone()),
+        (None, None) if args.engine.is_some() => {
+            return Err(command_line("--engine needs --table TABLE or --query SQL: which rows to audit there"));
+        }
+        (None, None) => return Ok(None),
+    };
+    let url = args
+        .engine
+        .clone()
+        .or_else(|| std::env::var(ENGINE_ENV).ok().filter(|u| !u.trim().is_empty()))
+        .ok_or_else(|| {
+            command_line(&format!("--table and --query audit data on a server: give --engine URL or set {ENGINE_ENV}"))
+        })?;
+    Ok(Some((url, relation)))
+}
+
+fn command_line(reason: &str) -> anyhow::Error {
+    anyhow::Error::new(crate::InputError { file: "command line".into(), line: None, reason: reason.into() })
+}
+
+/// The environment variable naming the engine when `--engine` is not given.
+const ENGINE_ENV: &str = "LUNLI_ENGINE_URL";
 
 /// The columns to audit: the flags, over the `audits.fairness` part of `--manifest`.
 fn fairness_columns(args: &FairnessArgs) -> Result<FairnessColumns> {
@@ -422,7 +477,14 @@ fn render_inputs(inputs: &[lunli_audit::InputSummary], rows: u64, out: &mut Out)
         let mut kind = vec![input.format.to_string()];
         kind.extend(input.compression.map(str::to_string));
         kind.extend(input.encoding.map(|e| e.as_str().to_string()));
-        out.line(format!("  {} ({}, {} bytes)", input.path, kind.join(", "), input.bytes));
+        match &input.query {
+            // Read where it lives: no bytes on this machine; the query says what was read.
+            Some(query) => {
+                out.line(format!("  {} ({})", input.path, kind.join(", ")));
+                out.line(format!("    {} {query}", out.label("查询：", "query:")));
+            }
+            None => out.line(format!("  {} ({}, {} bytes)", input.path, kind.join(", "), input.bytes)),
+        }
     }
     out.line(out.label(&format!("  共 {rows} 行"), &format!("  {rows} rows")));
 }
