@@ -36,7 +36,7 @@ pub enum Relation {
 
 impl Relation {
     /// The relation in a `FROM` clause.
-    fn from_clause(&self) -> Result<String, AuditError> {
+    fn sql_source(&self) -> Result<String, AuditError> {
         match self {
             Relation::Table(name) => {
                 let parts: Vec<&str> = name.split('.').collect();
@@ -188,7 +188,7 @@ pub fn fairness(
 ) -> Result<FairnessReport, AuditError> {
     fairness::check_request(request)?;
     let engine_name = redacted(url)?;
-    let from = relation.from_clause()?;
+    let from = relation.sql_source()?;
     // The server does the work; lunli only waits on one connection.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -373,8 +373,8 @@ mod tests {
         let sql = fairness_sql(&request, "\"s\".\"t\"", None).expect("SQL");
         assert!(sql.contains("\"y\"\"; DROP TABLE t; --\"::text AS y"), "{sql}");
         assert!(sql.contains("\"性别\"::text AS s0"), "{sql}");
-        assert_eq!(Relation::Table("sales.\"odd".into()).from_clause().expect("table"), "\"sales\".\"\"\"odd\"");
-        assert!(Relation::Table("a.b.c".into()).from_clause().is_err());
-        assert!(Relation::Query("  ; ".into()).from_clause().is_err());
+        assert_eq!(Relation::Table("sales.\"odd".into()).sql_source().expect("table"), "\"sales\".\"\"\"odd\"");
+        assert!(Relation::Table("a.b.c".into()).sql_source().is_err());
+        assert!(Relation::Query("  ; ".into()).sql_source().is_err());
     }
 }
