@@ -41,6 +41,8 @@ pub struct InputFile {
     pub compression: Option<String>,
     pub encoding: Option<String>,
     pub bytes: Option<u64>,
+    /// For data audited where it lives: the query that ran there.
+    pub query: Option<String>,
 }
 
 /// A limit of the audit's policy: the figure must be at least `min` and at most `max`.

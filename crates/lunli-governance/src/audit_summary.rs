@@ -79,6 +79,10 @@ impl LabelCounts {
 pub struct AuditInput {
     pub path: String,
     pub sha256: Option<String>,
+    /// For data audited where it lives (a database): the query that ran there, which pins the
+    /// input in place of a digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,6 +207,7 @@ impl AuditSummary {
         let inputs = r.list(object, "inputs", "", |r, input, at| AuditInput {
             path: r.string(input, "path", at),
             sha256: r.opt_string(input, "sha256", at),
+            query: r.opt_string(input, "query", at),
         });
         let findings = r.list(object, "findings", "", |r, finding, at| AuditFinding {
             severity: r.string(finding, "severity", at),
@@ -452,7 +457,10 @@ mod tests {
         assert_eq!(stored["passed"], true, "everything the audit wrote is kept");
         let summary = AuditSummary::read(&stored);
         assert_eq!(summary.version, SUMMARY_VERSION);
-        assert_eq!(summary.inputs[0], AuditInput { path: "a.csv".into(), sha256: Some("sha-of-a.csv".into()) });
+        assert_eq!(
+            summary.inputs[0],
+            AuditInput { path: "a.csv".into(), sha256: Some("sha-of-a.csv".into()), query: None }
+        );
         assert!(summary.unreadable.is_empty(), "{:?}", summary.unreadable);
         let err = AuditSummary::stored(json!({"inputs": [{"path": "gone.csv"}]}), |_| Err("no such file"));
         assert!(matches!(err, Err(StoredSummaryError::Input("no such file"))));
@@ -473,6 +481,8 @@ mod tests {
         let engine = json!({"path": "host=db (table t)", "format": "postgresql", "query": "SELECT 1"});
         let pinned = AuditSummary::pinned(json!({"inputs": [engine]})).map_err(std::io::Error::other)?;
         assert!(pinned["inputs"][0].get("sha256").is_none(), "an engine's data is pinned by its query");
+        let read = AuditSummary::read(&pinned);
+        assert_eq!(read.inputs[0].query.as_deref(), Some("SELECT 1"), "the query is read back for reports");
 
         let unpinned = json!({"inputs": [{"path": "pandas.DataFrame", "format": "arrow"}]});
         let err = AuditSummary::pinned(unpinned).expect_err("memory without a digest");

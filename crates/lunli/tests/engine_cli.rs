@@ -45,9 +45,10 @@ fn an_engine_run_is_recorded_by_its_query_with_the_files_numbers() {
     data.credit_scoring();
     data.ok("wang-fang", &["assess", "credit-scoring"]);
 
+    let html = data.dir.path().join("engine.html").display().to_string();
     let mut args = vec!["audit", "fairness", "--engine", url.as_str(), "--table", table.as_str()];
     args.extend(COLUMNS);
-    args.extend(["--system", "credit-scoring"]);
+    args.extend(["--html", html.as_str(), "--system", "credit-scoring"]);
     let there = data.json("li-wei", &args);
     assert_eq!(there["evidence"][0]["control"], "C-13-03");
     assert_eq!(there["inputs"][0]["format"], "postgresql");
@@ -72,8 +73,16 @@ fn an_engine_run_is_recorded_by_its_query_with_the_files_numbers() {
     assert!(input["path"].as_str().is_some_and(|p| p.contains(&format!("table {table}"))), "{input}");
 
     // The table page, the ledger and the terminal never show the password.
+    // The audit page and the system report show the query that pinned the run.
+    let page = std::fs::read_to_string(&html).expect("audit page");
+    assert!(page.contains("查询") && page.contains("GROUP BY"), "the page shows the query");
+    let report_path = data.dir.path().join("report.html").display().to_string();
+    data.ok("admin", &["report", "credit-scoring", "--out", &report_path]);
+    let report = std::fs::read_to_string(&report_path).expect("system report");
+    assert!(report.contains("Inputs (SHA-256 or query)") && report.contains("GROUP BY"), "the report shows the query");
+
     let mut table_args = args.clone();
-    table_args.retain(|a| *a != "--system" && *a != "credit-scoring");
+    table_args.retain(|a| !["--system", "credit-scoring", "--html", html.as_str()].contains(a));
     let terminal = data.ok("li-wei", &table_args);
     assert!(terminal.contains("query:") && terminal.contains("GROUP BY"), "{terminal}");
     let bundle = data.dir.path().join("ledger.json");

@@ -17,12 +17,16 @@ pub(crate) fn verdict_badge(page: &Page, passed: bool) -> Markup {
 }
 
 pub(crate) fn render(page: &Page, audit: &AuditResult) -> Markup {
-    let inputs = lines(audit.inputs.iter().map(|i| html! { (i.path) " " span class="mono" { (opt(&i.sha256)) } }));
+    // A file is pinned by its digest; data audited where it lives, by the query that ran there.
+    let inputs = lines(audit.inputs.iter().map(|i| match &i.query {
+        Some(query) => html! { (i.path) " " (page.l("查询：", "query: ")) code { (query) } },
+        None => html! { (i.path) " " span class="mono" { (opt(&i.sha256)) } },
+    }));
     let facts = facts(&[
         (page.l("记录人 / 时间", "Recorded by / at"), html! { (audit.recorded_by) " · " (time(&audit.recorded_at)) }),
         (page.l("证据位置", "Evidence on"), html! { (audit.evidence.join(", ")) }),
         (page.l("行数", "Rows"), opt(&audit.rows)),
-        (page.l("输入（SHA-256）", "Inputs (SHA-256)"), inputs),
+        (page.l("输入（SHA-256 或查询）", "Inputs (SHA-256 or query)"), inputs),
     ]);
     let small = audit.attributes.iter().any(|a| a.groups.iter().any(|g| g.small));
     html! {

@@ -73,7 +73,10 @@ fn files_table(page: &Page, files: &[InputFile]) -> Markup {
                 tbody {
                     @for f in files {
                         tr {
-                            td { (f.path) }
+                            td {
+                                (f.path)
+                                @if let Some(q) = &f.query { br; (page.l("查询：", "query: ")) code { (q) } }
+                            }
                             td { (opt(&f.format)) @if let Some(c) = &f.compression { " (" (c) ")" } }
                             td { (opt(&f.encoding)) }
                             td class="num" { (opt(&f.bytes)) }
