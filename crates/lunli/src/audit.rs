@@ -251,8 +251,13 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
     let options = options(&args.run);
     let (report, what) = match where_the_data_lives(args)? {
         Some((url, relation)) => {
-            let report = pushdown::fairness(&url, &relation, &request, &policy.fairness, &ctx.catalogue, &options)
-                .map_err(input_error)?;
+            // The server counts; all lunli can show is that it is waiting, and for how long.
+            let report = crate::progress::with_bar(
+                "{spinner} {elapsed_precise} 服务器计数中 / counting on the server",
+                |_| {},
+                || pushdown::fairness(&url, &relation, &request, &policy.fairness, &ctx.catalogue, &options),
+            )
+            .map_err(input_error)?;
             let what = match &relation {
                 Relation::Table(table) => format!("--table {table}"),
                 Relation::Query(_) => "--query".to_string(),
