@@ -11,10 +11,34 @@
 //!
 //! Everything runs in a `READ ONLY` transaction: a query that tries to write is refused by the
 //! server, whatever it says.
+//!
+//! With `sslmode=require` the connection is TLS and the server's certificate is verified (system
+//! roots and the CA certificates given), which is stricter than libpq's `require`; otherwise it
+//! is plain, never opportunistic TLS that checks nothing.
+
+/// A PostgreSQL server to audit on: a connection string or URL, and CA certificates (PEM files)
+/// to trust besides the system's when it asks for TLS (`sslmode=require`).
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    pub url: String,
+    pub ca_certs: Vec<PathBuf>,
+}
+
+impl Engine {
+    pub fn new(url: impl Into<String>) -> Self {
+        Engine { url: url.into(), ca_certs: Vec::new() }
+    }
+}
 
 use std::fmt::Write as _;
 
 use futures_util::StreamExt as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -179,7 +203,7 @@ pub fn fairness_sql(request: &FairnessRequest, from: &str, score_type: Option<&T
 
 /// The fairness audit of `relation` on the PostgreSQL server at `url`, counted there.
 pub fn fairness(
-    url: &str,
+    engine: &Engine,
     relation: &Relation,
     request: &FairnessRequest,
     policy: &FairnessPolicy,
@@ -187,7 +211,7 @@ pub fn fairness(
     options: &RunOptions,
 ) -> Result<FairnessReport, AuditError> {
     fairness::check_request(request)?;
-    let engine_name = redacted(url)?;
+    let engine_name = redacted(&engine.url)?;
     let from = relation.sql_source()?;
     // The server does the work; lunli only waits on one connection.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -195,7 +219,7 @@ pub fn fairness(
         .build()
         .map_err(|e| AuditError::Engine(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let server = Server::connect(url, &engine_name, relation).await?;
+        let server = Server::connect(engine, &engine_name, relation).await?;
         let columns = server.columns(&from).await?;
         let mut needed = vec![&request.label, &request.prediction];
         needed.extend(request.score.iter());
@@ -247,14 +271,29 @@ struct Server {
 }
 
 impl Server {
-    async fn connect(url: &str, engine_name: &str, relation: &Relation) -> Result<Self, AuditError> {
-        let (client, connection) = tokio_postgres::connect(url, NoTls)
-            .await
-            .map_err(|e| AuditError::Engine(format!("cannot connect to {engine_name}: {e}")))?;
-        tokio::spawn(async move {
-            // The connection ends with the client; its error (if any) surfaces on the next query.
-            let _ = connection.await;
-        });
+    async fn connect(engine: &Engine, engine_name: &str, relation: &Relation) -> Result<Self, AuditError> {
+        let config: Config = engine
+            .url
+            .parse()
+            .map_err(|e| AuditError::request(format!("--engine is not a PostgreSQL connection string or URL: {e}")))?;
+        let failed = |e: tokio_postgres::Error| match certificate_problem(&e) {
+            Some(problem) => AuditError::request(format!(
+                "{engine_name}: the server's TLS certificate is not trusted ({problem}); give the CA that signed \
+                 it with --engine-ca-cert FILE, and connect by the name the certificate was issued for"
+            )),
+            None => AuditError::Engine(format!("cannot connect to {engine_name}: {e}")),
+        };
+        // The connection task ends with the client; its error (if any) surfaces on the next query.
+        let client = if config.get_ssl_mode() == SslMode::Require {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(&engine.ca_certs)?);
+            let (client, connection) = config.connect(tls).await.map_err(failed)?;
+            tokio::spawn(connection);
+            client
+        } else {
+            let (client, connection) = config.connect(NoTls).await.map_err(failed)?;
+            tokio::spawn(connection);
+            client
+        };
         // Read only, whatever the query says; one snapshot for every statement of the audit.
         client
             .batch_execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -313,6 +352,54 @@ impl Server {
         }
         AuditError::Engine(format!("{}: {} (SQLSTATE {code})", self.name, db.message()))
     }
+}
+
+/// TLS for `sslmode=require`: rustls with the ring provider passed explicitly (never installed
+/// process-wide), the platform verifier over the system's roots and `ca_certs`.
+#[allow(deprecated, reason = "ring: aws-lc-rs needs cmake and builds far slower; see lunli-probe's tls.rs")]
+fn tls_config(ca_certs: &[PathBuf]) -> Result<rustls::ClientConfig, AuditError> {
+    let mut extra = Vec::new();
+    for file in ca_certs {
+        let bad = |reason: String| AuditError::Definition { file: file.display().to_string(), line: None, reason };
+        let before = extra.len();
+        for cert in CertificateDer::pem_file_iter(file).map_err(|e| bad(format!("cannot read it as PEM: {e}")))? {
+            let cert = cert.map_err(|e| bad(format!("a damaged PEM block: {e}")))?;
+            rustls::RootCertStore::empty()
+                .add(cert.clone())
+                .map_err(|e| bad(format!("not a usable X.509 CA certificate ({e})")))?;
+            extra.push(cert);
+        }
+        if extra.len() == before {
+            return Err(bad("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let setup = |e: String| AuditError::Engine(format!("TLS setup failed: {e}"));
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+        .map_err(|e| setup(e.to_string()))?;
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| setup(e.to_string()))?
+        // The platform verifier checks chains and names as rustls' own does.
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth())
+}
+
+/// The certificate problem behind a failed connection, if that is what failed.
+fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = next {
+        if let Some(rustls::Error::InvalidCertificate(problem)) = e.downcast_ref::<rustls::Error>() {
+            return Some(format!("{problem:?}"));
+        }
+        // An io::Error's source() skips the error it wraps: step into it.
+        next = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    None
 }
 
 /// The server as the source of counted cells: an offending value is found among the distinct

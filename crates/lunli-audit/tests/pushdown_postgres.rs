@@ -44,7 +44,8 @@ fn local(request: &FairnessRequest) -> FairnessReport {
 }
 
 fn pushed(url: &str, relation: &Relation, request: &FairnessRequest) -> Result<FairnessReport, AuditError> {
-    pushdown::fairness(url, relation, request, &FairnessPolicy::default(), &catalogue(), &RunOptions::default())
+    let engine = pushdown::Engine::new(url);
+    pushdown::fairness(&engine, relation, request, &FairnessPolicy::default(), &catalogue(), &RunOptions::default())
 }
 
 /// The report without its inputs (files there, a server and query here): everything else must
@@ -361,4 +362,116 @@ fn bad_relations_and_values_are_named() {
         "{}",
         unreachable.message()
     );
+}
+
+/// A warehouse that demands TLS, played by a TLS-terminating proxy in front of the test server:
+/// it answers PostgreSQL's SSLRequest, completes a rustls handshake with a certificate for
+/// `localhost` signed by a CA made here, then relays to the server. A client that does not ask
+/// for TLS is turned away, so a run through it proves the connection was encrypted.
+struct TlsFront {
+    port: u16,
+    ca_pem: String,
+    handshakes: Arc<AtomicU64>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TlsFront {
+    #[allow(deprecated, reason = "ring's provider, as lunli's client uses")]
+    fn start() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
+        use rustls::pki_types::pem::PemObject as _;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, "lunli test warehouse CA");
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA");
+        let key = KeyPair::generate().expect("key");
+        let server = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+        let cert = server.signed_by(&key, &ca).expect("server certificate");
+        let chain = vec![CertificateDer::from_pem_slice(cert.pem().as_bytes()).expect("cert DER")];
+        let private = PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).expect("key DER");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, private)
+            .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let (host, server_port) = server_address();
+        let handshakes = Arc::new(AtomicU64::new(0));
+        let counted = handshakes.clone();
+        runtime.spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let (acceptor, counted, target) = (acceptor.clone(), counted.clone(), format!("{host}:{server_port}"));
+                tokio::spawn(async move {
+                    // SSLRequest: length 8, code 80877103.
+                    let mut request = [0u8; 8];
+                    if client.read_exact(&mut request).await.is_err() || request != [0, 0, 0, 8, 4, 210, 22, 47] {
+                        return;
+                    }
+                    if client.write_all(b"S").await.is_err() {
+                        return;
+                    }
+                    let Ok(mut tls) = acceptor.accept(client).await else { return };
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else { return };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut server).await;
+                });
+            }
+        });
+        TlsFront { port, ca_pem: ca.pem(), handshakes, _runtime: runtime }
+    }
+
+    fn url(&self, sslmode: &str) -> String {
+        let config: tokio_postgres::Config = postgres_url().parse().expect("URL");
+        let db = config.get_dbname().unwrap_or("test").to_string();
+        let user = config.get_user().unwrap_or("postgres").to_string();
+        format!("host=localhost port={} user={user} dbname={db} sslmode={sslmode} connect_timeout=10", self.port)
+    }
+}
+
+#[test]
+fn a_warehouse_that_demands_tls_is_audited_over_verified_tls() {
+    let (schema, mut client) = fresh_schema();
+    load(&mut client, "adult", ADULT_COLUMNS, &shared("adult/adult_predictions.csv"));
+    let front = TlsFront::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("warehouse-ca.pem");
+    std::fs::write(&ca, &front.ca_pem).expect("CA file");
+    let table = Relation::Table(format!("{}.adult", schema.name()));
+    let request = adult_request(vec![shared("adult/adult_predictions.csv").display().to_string()], true);
+    let run = |url: String, ca_certs: Vec<PathBuf>| {
+        let engine = pushdown::Engine { url, ca_certs };
+        pushdown::fairness(&engine, &table, &request, &FairnessPolicy::default(), &catalogue(), &RunOptions::default())
+    };
+
+    // With the warehouse's CA: the same report as the local audit, over TLS.
+    let report = run(front.url("require"), vec![ca.clone()]).expect("audit over TLS");
+    assert_eq!(without_inputs(&report), without_inputs(&local(&request)));
+    assert!(front.handshakes.load(Ordering::Relaxed) >= 1, "the connection went through a TLS handshake");
+
+    // Without it: refused before anything is sent, saying how to fix it.
+    let untrusted = run(front.url("require"), Vec::new()).expect_err("an unknown CA must be refused");
+    assert!(untrusted.is_invalid_input(), "{untrusted:?}");
+    assert!(
+        untrusted.message().contains("not trusted") && untrusted.message().contains("--engine-ca-cert"),
+        "{}",
+        untrusted.message()
+    );
+
+    // Without sslmode=require lunli does not try TLS, and a TLS-only server turns it away.
+    assert!(run(front.url("disable"), vec![ca.clone()]).is_err(), "a plain connection must not pass the TLS front");
+
+    // A CA file that holds no certificate is named.
+    let key_only = dir.path().join("not-a-ca.pem");
+    std::fs::write(&key_only, "no certificate here\n").expect("file");
+    let bad = run(front.url("require"), vec![key_only]).expect_err("no certificate in the file");
+    assert!(bad.message().contains("not-a-ca.pem"), "{}", bad.message());
 }

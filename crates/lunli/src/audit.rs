@@ -57,6 +57,10 @@ pub struct FairnessArgs {
     /// With an engine: a SELECT whose rows to audit (run in a read-only transaction).
     #[arg(long, value_name = "SQL", conflicts_with = "files")]
     pub query: Option<String>,
+    /// With an engine whose URL says `sslmode=require`: a PEM file of CA certificates to trust
+    /// besides the system's (repeatable). The server's certificate is always verified.
+    #[arg(long, value_name = "FILE")]
+    pub engine_ca_cert: Vec<PathBuf>,
     /// Read the columns below from the `audits.fairness` part of this lunli.yaml; flags given
     /// as well take precedence.
     #[arg(long, value_name = "LUNLI_YAML")]
@@ -251,11 +255,12 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
     let options = options(&args.run);
     let (report, what) = match where_the_data_lives(args)? {
         Some((url, relation)) => {
+            let engine = pushdown::Engine { url: url.clone(), ca_certs: args.engine_ca_cert.clone() };
             // The server counts; all lunli can show is that it is waiting, and for how long.
             let report = crate::progress::with_bar(
                 "{spinner} {elapsed_precise} 服务器计数中 / counting on the server",
                 |_| {},
-                || pushdown::fairness(&url, &relation, &request, &policy.fairness, &ctx.catalogue, &options),
+                || pushdown::fairness(&engine, &relation, &request, &policy.fairness, &ctx.catalogue, &options),
             )
             .map_err(input_error)?;
             let what = match &relation {

@@ -125,6 +125,14 @@ fn the_engine_comes_from_the_environment_and_a_query_narrows_the_rows() {
         .assert()
         .code(3)
         .stderr(contains("no_such_table"));
+    // A CA file for a TLS engine that is not there: exit 3, naming it, before any connection.
+    data.lunli("li-wei")
+        .args(["audit", "fairness", "--engine", "host=localhost port=1 sslmode=require", "--table", "t"])
+        .args(["--engine-ca-cert", "/nonexistent/warehouse-ca.pem"])
+        .args(["--label", "y_true", "--prediction", "y_pred", "--sensitive", "sex"])
+        .assert()
+        .code(3)
+        .stderr(contains("/nonexistent/warehouse-ca.pem"));
     // Files and a table at once: refused by the command line.
     data.lunli("li-wei")
         .args(["audit", "fairness", &adult_file(), "--table", &table])
