@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod pii;
 pub mod policy;
 pub mod quality;
+pub mod scan;
 pub mod source;
 pub mod stats;
 

@@ -151,6 +151,24 @@ def main():
         },
     }
     (out / "reference.json").write_text(json.dumps(reference, indent=1) + "\n")
+
+    # The same model without sex and race ("fairness through unawareness"): its ONNX still takes
+    # every column as an input but never reads sex or race, so lunli's tests can check that
+    # changing an input the model ignores changes nothing.
+    unaware_cat = [c for c in CATEGORICAL if c not in ("sex", "race")]
+    unaware = Pipeline([
+        ("prep", ColumnTransformer([
+            ("num", StandardScaler(), NUMERIC),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), unaware_cat),
+        ])),
+        ("clf", LogisticRegression(max_iter=2000, random_state=SEED)),
+    ])
+    unaware.fit(train[FEATURES], train["income"])
+    onx = convert_sklearn(unaware, initial_types=types, target_opset=17,
+                          options={id(unaware.steps[-1][1]): {"zipmap": False}})
+    onx = rewrite(onx)
+    onnx.checker.check_model(onx)
+    (out / "model-unaware.onnx").write_bytes(onx.SerializeToString())
     print("accuracy on the sample:", reference["accuracy"])
 
 
