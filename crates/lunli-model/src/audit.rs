@@ -503,6 +503,15 @@ impl<'a> Pass<'a> {
         }
         if self.positive.is_none() {
             let distinct: BTreeSet<String> = values.iter().cloned().collect();
+            if distinct.len() > 2 {
+                return Err(self.column_error(
+                    label,
+                    format!(
+                        "the label must be binary, but it holds {}",
+                        distinct.iter().take(5).map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
             let positive = match &self.request.positive {
                 Some(p) => p.clone(),
                 None => fairness::inferred_positive(&distinct).map(str::to_string).ok_or_else(|| {
