@@ -5,8 +5,8 @@
 
 use std::sync::atomic::Ordering;
 
-use datafusion::arrow::array::RecordBatch;
 use crate::source::stream::next_batch;
+use datafusion::arrow::array::RecordBatch;
 
 use crate::error::AuditError;
 use crate::source::Dataset;
@@ -50,7 +50,10 @@ pub fn scan<E: From<AuditError>>(
             }
         };
         dataset.progress.rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-        dataset.progress.bytes.store(dataset.estimate_bytes(dataset.progress.rows.load(Ordering::Relaxed)), Ordering::Relaxed);
+        dataset
+            .progress
+            .bytes
+            .store(dataset.estimate_bytes(dataset.progress.rows.load(Ordering::Relaxed)), Ordering::Relaxed);
         if let Err(e) = each(batch) {
             result = Err(e);
             break;

@@ -22,10 +22,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dataset = Dataset::open(&[data.clone()], EncodingChoice::Auto, Arc::new(Progress::default()))?;
     let columns: Vec<&str> = model.inputs.iter().map(|i| i.name.as_str()).collect();
     let mut frames = Vec::new();
-    lunli_audit::scan::scan(&dataset, &columns, &RunOptions::default(), |batch| -> Result<(), lunli_model::ModelError> {
-        frames.push(Frame::from_batch(&batch, &model.inputs, data)?);
-        Ok(())
-    })?;
+    lunli_audit::scan::scan(
+        &dataset,
+        &columns,
+        &RunOptions::default(),
+        |batch| -> Result<(), lunli_model::ModelError> {
+            frames.push(Frame::from_batch(&batch, &model.inputs, data)?);
+            Ok(())
+        },
+    )?;
     let rows: usize = frames.iter().map(Frame::rows).sum();
     let start = Instant::now();
     let predicted: usize = frames

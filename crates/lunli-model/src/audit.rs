@@ -277,19 +277,21 @@ pub fn audit(
         schema,
         batches: ArrowBatches::Memory(std::mem::take(&mut pass.kept)),
     };
-    let fair = fairness::audit_arrow(input, &fairness_request, policy, catalogue, &RunOptions {
-        threads: options.threads,
-        memory_limit: options.memory_limit,
-        encoding: options.encoding,
-        progress: Arc::default(),
-    })?;
+    let fair = fairness::audit_arrow(
+        input,
+        &fairness_request,
+        policy,
+        catalogue,
+        &RunOptions {
+            threads: options.threads,
+            memory_limit: options.memory_limit,
+            encoding: options.encoding,
+            progress: Arc::default(),
+        },
+    )?;
 
     let importance = pass.importance(request);
-    let attributions = if request.explain_rows.is_empty() {
-        None
-    } else {
-        Some(pass.attributions(request, &model)?)
-    };
+    let attributions = if request.explain_rows.is_empty() { None } else { Some(pass.attributions(request, &model)?) };
     let robustness = pass.robustness();
     let counterfactual = pass.counterfactual();
     let calibration = pass.calibration();
@@ -747,9 +749,8 @@ impl<'a> Pass<'a> {
             Arc::new(Float64Array::from_iter(scores.iter().map(|s| s.is_finite().then_some(*s)))),
         ];
         for values in sensitive {
-            columns.push(Arc::new(StringArray::from_iter(
-                values.iter().map(|v| (!v.is_empty()).then_some(v.as_str())),
-            )));
+            columns
+                .push(Arc::new(StringArray::from_iter(values.iter().map(|v| (!v.is_empty()).then_some(v.as_str())))));
         }
         RecordBatch::try_new(self.fairness_schema(), columns)
             .map_err(|e| ModelError::Audit(lunli_audit::AuditError::Engine(e.to_string())))
@@ -890,7 +891,15 @@ fn set_all(column: &Column, value: &str) -> Column {
     }
 }
 
-fn finding(check: &str, severity: Severity, subject: String, value: f64, limit: &Limit, message: Text, controls: &[String]) -> Finding {
+fn finding(
+    check: &str,
+    severity: Severity,
+    subject: String,
+    value: f64,
+    limit: &Limit,
+    message: Text,
+    controls: &[String],
+) -> Finding {
     Finding {
         check: check.into(),
         severity,
@@ -916,7 +925,12 @@ fn robustness_findings(r: &Robustness, policy: &ModelPolicy, controls: &[String]
                 limit,
                 Text {
                     zh: format!("扰动 {} 使准确率下降 {:.4}（上限 {}）", p.id, p.accuracy_drop, limit.describe()),
-                    en: format!("perturbation {} lowers accuracy by {:.4} (limit {})", p.id, p.accuracy_drop, limit.describe()),
+                    en: format!(
+                        "perturbation {} lowers accuracy by {:.4} (limit {})",
+                        p.id,
+                        p.accuracy_drop,
+                        limit.describe()
+                    ),
                 },
                 controls,
             ));
@@ -931,7 +945,12 @@ fn robustness_findings(r: &Robustness, policy: &ModelPolicy, controls: &[String]
                 limit,
                 Text {
                     zh: format!("扰动 {} 改变了 {:.2}% 的决定（上限 {}）", p.id, p.flip_rate * 100.0, limit.describe()),
-                    en: format!("perturbation {} changes {:.2}% of decisions (limit {})", p.id, p.flip_rate * 100.0, limit.describe()),
+                    en: format!(
+                        "perturbation {} changes {:.2}% of decisions (limit {})",
+                        p.id,
+                        p.flip_rate * 100.0,
+                        limit.describe()
+                    ),
                 },
                 controls,
             ));

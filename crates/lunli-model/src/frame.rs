@@ -73,13 +73,13 @@ impl Frame {
     pub fn from_batch(batch: &RecordBatch, inputs: &[ModelInput], file: &str) -> Result<Self, ModelError> {
         let mut columns = Vec::with_capacity(inputs.len());
         for input in inputs {
-            let column_error = |reason: String| ModelError::Column {
-                file: file.to_string(),
-                column: input.name.clone(),
-                reason,
-            };
+            let column_error =
+                |reason: String| ModelError::Column { file: file.to_string(), column: input.name.clone(), reason };
             let array = batch.column_by_name(&input.name).ok_or_else(|| {
-                column_error("no such column; the model has an input of this name, fed by the data's column of the same name".into())
+                column_error(
+                    "no such column; the model has an input of this name, fed by the data's column of the same name"
+                        .into(),
+                )
             })?;
             if input.kind.numeric() {
                 columns.push(Column::Number(numbers(array.as_ref(), &column_error)?));
@@ -115,7 +115,10 @@ fn numbers(array: &dyn Array, column_error: &dyn Fn(String) -> ModelError) -> Re
         }
         _ => {
             let numbers = cast(array, &DataType::Float64).map_err(|_| {
-                column_error(format!("is of type {}, and the model's input of this name takes numbers", array.data_type()))
+                column_error(format!(
+                    "is of type {}, and the model's input of this name takes numbers",
+                    array.data_type()
+                ))
             })?;
             if numbers.null_count() > 0 {
                 return Err(column_error(missing_number()));

@@ -77,9 +77,8 @@ impl Model {
     pub fn load(file: &str, bytes: &[u8]) -> Result<Self, ModelError> {
         let model_error = |reason: String| ModelError::Model { file: file.to_string(), reason };
         let onnx = tract_onnx::onnx();
-        let proto = onnx
-            .proto_model_for_read(&mut &bytes[..])
-            .map_err(|e| model_error(format!("not an ONNX model ({e})")))?;
+        let proto =
+            onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| model_error(format!("not an ONNX model ({e})")))?;
         let graph = proto.graph.as_ref().ok_or_else(|| model_error("the ONNX file holds no graph".into()))?;
         let initialisers: std::collections::BTreeSet<&str> =
             graph.initializer.iter().map(|t| t.name.as_str()).collect();
@@ -104,7 +103,8 @@ impl Model {
                 InputKind::Int64 => i64::datum_type(),
                 InputKind::String => String::datum_type(),
             };
-            let shape: TVec<TDim> = if input.rank == 1 { tvec![batch.clone().into()] } else { tvec![batch.clone().into(), 1.into()] };
+            let shape: TVec<TDim> =
+                if input.rank == 1 { tvec![batch.clone().into()] } else { tvec![batch.clone().into(), 1.into()] };
             model
                 .set_input_fact(i, InferenceFact::dt_shape(dt, shape))
                 .map_err(|e| model_error(format!("input `{}`: {}", input.name, root_cause(&e))))?;
@@ -113,10 +113,10 @@ impl Model {
         let mut wanted = vec![outputs[score_slot]];
         wanted.extend(label_slot.map(|s| outputs[s]));
         model.select_output_outlets(&wanted).map_err(|e| model_error(e.to_string()))?;
-        let typed = model
-            .into_optimized()
-            .map_err(|e| model_error(format!("tract cannot run it: {}", root_cause(&e))))?;
-        let plan = typed.into_runnable().map_err(|e| model_error(format!("tract cannot run it: {}", root_cause(&e))))?;
+        let typed =
+            model.into_optimized().map_err(|e| model_error(format!("tract cannot run it: {}", root_cause(&e))))?;
+        let plan =
+            typed.into_runnable().map_err(|e| model_error(format!("tract cannot run it: {}", root_cause(&e))))?;
         Ok(Self {
             file: file.to_string(),
             inputs,
@@ -148,7 +148,9 @@ impl Model {
                     Tensor::from_shape(shape, &v.iter().map(|x| *x as i64).collect::<Vec<_>>())
                 }
                 (InputKind::String, Column::Text(v)) => {
-                    tract_ndarray::ArrayD::from_shape_vec(shape.to_vec(), v.clone()).map(Tensor::from).map_err(|e| e.into())
+                    tract_ndarray::ArrayD::from_shape_vec(shape.to_vec(), v.clone())
+                        .map(Tensor::from)
+                        .map_err(|e| e.into())
                 }
                 _ => return Err(run_error(format!("input `{}` was given the wrong kind of column", input.name))),
             }
@@ -164,7 +166,11 @@ impl Model {
             None => score,
         };
         if scores.len() != rows {
-            return Err(run_error(format!("the output `{}` has {} values for {rows} rows", self.score_output, scores.len())));
+            return Err(run_error(format!(
+                "the output `{}` has {} values for {rows} rows",
+                self.score_output,
+                scores.len()
+            )));
         }
         let decisions = match self.label_slot {
             Some(slot) => {

@@ -124,15 +124,16 @@ fn the_audit_agrees_with_scikit_learn_and_behaves() {
         let (mean, std) = (theirs["mean"].as_f64().expect("mean"), theirs["std"].as_f64().expect("std"));
         let se = ((f.std.powi(2) + std.powi(2)) / 5.0).sqrt();
         let tolerance = 4.0 * se + 2.0 / 2000.0;
-        assert!((f.mean - mean).abs() <= tolerance, "{}: lunli {} vs scikit-learn {mean} (±{tolerance})", f.feature, f.mean);
+        assert!(
+            (f.mean - mean).abs() <= tolerance,
+            "{}: lunli {} vs scikit-learn {mean} (±{tolerance})",
+            f.feature,
+            f.mean
+        );
         assert!(f.interval[0] <= f.mean && f.mean <= f.interval[1]);
     }
-    let mut theirs: Vec<(String, f64)> = sk
-        .as_object()
-        .expect("features")
-        .iter()
-        .map(|(k, v)| (k.clone(), v["mean"].as_f64().expect("mean")))
-        .collect();
+    let mut theirs: Vec<(String, f64)> =
+        sk.as_object().expect("features").iter().map(|(k, v)| (k.clone(), v["mean"].as_f64().expect("mean"))).collect();
     theirs.sort_by(|a, b| b.1.total_cmp(&a.1));
     let top = |v: Vec<String>| -> std::collections::BTreeSet<String> { v.into_iter().take(3).collect() };
     assert_eq!(
@@ -164,7 +165,12 @@ fn the_audit_agrees_with_scikit_learn_and_behaves() {
         assert_eq!(row.features.len(), 14);
         let total: f64 = row.features.iter().map(|f| f.attribution).sum();
         let gap = (total - (row.score - attributions.base_value)).abs();
-        assert!(gap < 0.1, "row {}: attributions sum to {total}, f(x) − base = {}", row.row, row.score - attributions.base_value);
+        assert!(
+            gap < 0.1,
+            "row {}: attributions sum to {total}, f(x) − base = {}",
+            row.row,
+            row.score - attributions.base_value
+        );
     }
 
     // Performance by group: the fairness audit's metrics, AUC and calibration per group.
@@ -203,11 +209,8 @@ fn bad_inputs_are_named() {
     // A data set without a column the model reads.
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(example("test.csv")).expect("csv");
-    let cut: String = text
-        .lines()
-        .take(50)
-        .map(|line| line.splitn(2, ',').nth(1).unwrap_or_default().to_string() + "\n")
-        .collect();
+    let cut: String =
+        text.lines().take(50).map(|line| line.splitn(2, ',').nth(1).unwrap_or_default().to_string() + "\n").collect();
     let data = dir.path().join("no-age.csv");
     std::fs::write(&data, cut).expect("write");
     let mut req = request("model.onnx");

@@ -22,16 +22,46 @@ fn a_model_audit_lands_as_evidence_on_art_12_and_13_controls() {
     let report = data.json(
         "li-wei",
         &[
-            "audit", "model", &model, &sample, "--label", "income", "--sensitive", "sex,race", "--proxies",
-            "relationship", "--explain-rows", "0,7", "--repeats", "3", "--samples", "16", "--system",
-            "credit-scoring", "--html", &html,
+            "audit",
+            "model",
+            &model,
+            &sample,
+            "--label",
+            "income",
+            "--sensitive",
+            "sex,race",
+            "--proxies",
+            "relationship",
+            "--explain-rows",
+            "0,7",
+            "--repeats",
+            "3",
+            "--samples",
+            "16",
+            "--system",
+            "credit-scoring",
+            "--html",
+            &html,
         ],
     );
     assert_eq!(report["audit"], "model");
     assert_eq!(report["rows"], 2000);
     for key in [
-        "model", "inputs", "parameters", "overall", "attributes", "calibration", "robustness", "counterfactual",
-        "importance", "attributions", "findings", "warnings", "passed", "controls", "evidence",
+        "model",
+        "inputs",
+        "parameters",
+        "overall",
+        "attributes",
+        "calibration",
+        "robustness",
+        "counterfactual",
+        "importance",
+        "attributions",
+        "findings",
+        "warnings",
+        "passed",
+        "controls",
+        "evidence",
     ] {
         assert!(report.get(key).is_some(), "the report lacks `{key}`");
     }
@@ -60,7 +90,17 @@ fn a_model_audit_lands_as_evidence_on_art_12_and_13_controls() {
 
     let page = std::fs::read_to_string(&html).expect("HTML written");
     assert!(!page.contains("<script"));
-    for term in ["鲁棒性", "Robustness", "反事实", "Counterfactual", "置换重要性", "Permutation importance", "Shapley", "<svg", "noise_0.5"] {
+    for term in [
+        "鲁棒性",
+        "Robustness",
+        "反事实",
+        "Counterfactual",
+        "置换重要性",
+        "Permutation importance",
+        "Shapley",
+        "<svg",
+        "noise_0.5",
+    ] {
         assert!(page.contains(term), "the model page lacks {term}");
     }
     // The system report carries the model audit too.
@@ -82,7 +122,8 @@ fn strict_fails_and_bad_input_is_named() {
         .code(5);
     // A column the model reads is missing.
     let text = std::fs::read_to_string(&sample).expect("sample");
-    let cut: String = text.lines().take(30).map(|l| l.split_once(',').map_or("", |(_, r)| r).to_string() + "\n").collect();
+    let cut: String =
+        text.lines().take(30).map(|l| l.split_once(',').map_or("", |(_, r)| r).to_string() + "\n").collect();
     let no_age = write(data.dir.path(), "no-age.csv", &cut);
     data.lunli("ci")
         .args(["audit", "model", &model, &no_age, "--label", "income", "--sensitive", "sex"])

@@ -478,13 +478,19 @@ mod tests {
 /// explanations as charts.
 pub(crate) fn model_section(page: &Page, m: &lunli_governance::audit_summary::ModelDetail) -> Markup {
     use super::charts::signed_bar_chart;
-    let bound = |b: Option<lunli_governance::audit_summary::Bound>| b.map(|b| b.describe()).unwrap_or_else(|| "—".into());
+    let bound =
+        |b: Option<lunli_governance::audit_summary::Bound>| b.map(|b| b.describe()).unwrap_or_else(|| "—".into());
     let accuracy_rows: Vec<(String, Option<Estimate>, bool)> = std::iter::once((
         "baseline".to_string(),
         Some(Estimate { value: m.robustness.accuracy, interval: None }),
         false,
     ))
-    .chain(m.robustness.perturbations.iter().map(|p| (p.id.clone(), Some(Estimate { value: p.accuracy, interval: None }), false)))
+    .chain(
+        m.robustness
+            .perturbations
+            .iter()
+            .map(|p| (p.id.clone(), Some(Estimate { value: p.accuracy, interval: None }), false)),
+    )
     .collect();
     let flip_rows: Vec<(String, Option<Estimate>, bool)> = m
         .robustness

@@ -195,7 +195,12 @@ pub fn audit_credit_model_itself(ctx: &Context, system: &str, out: &mut Out) -> 
     ));
     let on: Vec<String> = recorded.iter().map(|r| format!("#{} {}", r.evidence, r.control)).collect();
     out.line(out.label(
-        &format!("模型审计{}，证据 {}。HTML 报告：{}", if report.passed { "通过" } else { "未通过" }, on.join("、"), html.display()),
+        &format!(
+            "模型审计{}，证据 {}。HTML 报告：{}",
+            if report.passed { "通过" } else { "未通过" },
+            on.join("、"),
+            html.display()
+        ),
         &format!(
             "The model audit {}; evidence {}. HTML report: {}",
             if report.passed { "passed" } else { "failed" },
