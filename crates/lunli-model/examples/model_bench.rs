@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: model_bench MODEL.onnx DATA.csv".into());
     };
     let model = Model::load(model, &std::fs::read(model)?)?;
-    let dataset = Dataset::open(&[data.clone()], EncodingChoice::Auto, Arc::new(Progress::default()))?;
+    let dataset = Dataset::open(std::slice::from_ref(data), EncodingChoice::Auto, Arc::new(Progress::default()))?;
     let columns: Vec<&str> = model.inputs.iter().map(|i| i.name.as_str()).collect();
     let mut frames = Vec::new();
     lunli_audit::scan::scan(
