@@ -399,7 +399,7 @@ fn read_cells(batches: &[RecordBatch], sensitive: usize, with_score: bool) -> Re
 }
 
 /// Words that name the positive class of a binary label, when no `--positive` is given.
-fn inferred_positive(values: &BTreeSet<String>) -> Option<&'static str> {
+pub fn inferred_positive(values: &BTreeSet<String>) -> Option<&'static str> {
     let lower: BTreeSet<String> = values.iter().map(|v| v.trim().to_ascii_lowercase()).collect();
     let numeric: Option<BTreeSet<i64>> =
         lower.iter().map(|v| v.parse::<f64>().ok().filter(|f| *f == 0.0 || *f == 1.0).map(|f| f as i64)).collect();
@@ -415,7 +415,7 @@ fn inferred_positive(values: &BTreeSet<String>) -> Option<&'static str> {
 }
 
 /// Whether a label value means the positive class.
-fn is_positive(value: &str, positive: &str) -> bool {
+pub fn is_positive(value: &str, positive: &str) -> bool {
     let (v, p) = (value.trim(), positive.trim());
     if v == p || v.eq_ignore_ascii_case(p) {
         return true;

@@ -30,6 +30,7 @@ pub mod pii;
 pub mod policy;
 pub mod pushdown;
 pub mod quality;
+pub mod scan;
 pub mod source;
 pub mod stats;
 

@@ -156,12 +156,51 @@ impl Default for QualityPolicy {
     }
 }
 
+/// Thresholds of the model audit (Art. 12 robustness, Art. 13 counterfactual fairness); its
+/// performance by group is judged by [`FairnessPolicy`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelPolicy {
+    /// Accuracy lost under one perturbation, against the unperturbed data (per perturbation).
+    pub robustness_accuracy_drop: Limit,
+    /// Share of decisions a perturbation changes (per perturbation).
+    pub robustness_flip_rate: Limit,
+    /// Share of rows whose decision changes when only a sensitive attribute or a named proxy is
+    /// changed (per attribute and per group).
+    pub counterfactual_flip_rate: Limit,
+}
+
+impl Default for ModelPolicy {
+    fn default() -> Self {
+        Self {
+            // C-12-03 asks for pass criteria set before testing, "such as accuracy under
+            // perturbation falling no more than an agreed margin below baseline".
+            robustness_accuracy_drop: Limit::at_most(0.05, Severity::Medium),
+            robustness_flip_rate: Limit::at_most(0.10, Severity::Low),
+            // Art. 13: a decision that changes with the sex or ethnicity alone is direct bias.
+            counterfactual_flip_rate: Limit::at_most(0.01, Severity::High),
+        }
+    }
+}
+
+impl ModelPolicy {
+    /// The limits with their names.
+    pub fn limits(&self) -> [(&'static str, &Limit); 3] {
+        [
+            ("robustness_accuracy_drop", &self.robustness_accuracy_drop),
+            ("robustness_flip_rate", &self.robustness_flip_rate),
+            ("counterfactual_flip_rate", &self.counterfactual_flip_rate),
+        ]
+    }
+}
+
 /// The thresholds of every audit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     pub fairness: FairnessPolicy,
     pub quality: QualityPolicy,
+    pub model: ModelPolicy,
 }
 
 /// The file of a norm pack that carries audit thresholds (Art. 24).
@@ -357,6 +396,9 @@ impl Policy {
         ];
         for (name, limit, base_limit) in quality_limits {
             limit.loosening(base_limit, &format!("quality.{name}"), &mut found);
+        }
+        for ((name, limit), (_, base_limit)) in self.model.limits().into_iter().zip(base.model.limits()) {
+            limit.loosening(base_limit, &format!("model.{name}"), &mut found);
         }
         for (name, severity, base_severity) in [
             ("key_duplicate_severity", q.key_duplicate_severity, b.key_duplicate_severity),

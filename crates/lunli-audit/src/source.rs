@@ -18,7 +18,7 @@ mod encoding;
 mod format;
 mod locate;
 mod memory;
-mod stream;
+pub(crate) mod stream;
 
 pub(crate) use encoding::text_reader;
 pub use encoding::{Encoding, EncodingChoice};

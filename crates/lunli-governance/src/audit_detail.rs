@@ -30,6 +30,8 @@ pub struct AuditDetail {
     pub quality: Option<QualityDetail>,
     pub pii: Option<PiiDetail>,
     pub probe: Option<ProbeDetail>,
+    /// A model audit's tests beyond its performance by group (which reads as `fairness`).
+    pub model: Option<ModelDetail>,
 }
 
 /// One input as the audit read it.
@@ -68,6 +70,156 @@ impl Bound {
             (None, None) => "—".into(),
         }
     }
+}
+
+/// What a model audit (`lunli audit model`) found beyond performance by group: robustness under
+/// perturbations (Art. 12), counterfactual flips (Art. 13), calibration and explanations.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelDetail {
+    pub model: ModelFile,
+    pub robustness: ModelRobustness,
+    pub limits: ModelLimits,
+    pub counterfactual: Vec<CounterfactualDetail>,
+    pub calibration: Vec<CalibrationDetail>,
+    pub importance: ImportanceDetail,
+    pub attributions: Option<AttributionDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelFile {
+    pub path: String,
+    pub sha256: String,
+    pub score_output: String,
+    pub label_output: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelLimits {
+    pub robustness_accuracy_drop: Option<Bound>,
+    pub robustness_flip_rate: Option<Bound>,
+    pub counterfactual_flip_rate: Option<Bound>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelRobustness {
+    pub accuracy: f64,
+    pub perturbations: Vec<PerturbationDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PerturbationDetail {
+    pub id: String,
+    pub kind: String,
+    pub scale: Option<f64>,
+    pub rate: Option<f64>,
+    pub accuracy: f64,
+    pub accuracy_drop: f64,
+    pub flip_rate: f64,
+    pub flipped: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CounterfactualDetail {
+    pub attribute: String,
+    pub proxy: bool,
+    pub model_input: bool,
+    pub rows: u64,
+    pub changed: u64,
+    pub flip_rate: f64,
+    pub groups: Vec<CounterfactualGroupDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CounterfactualGroupDetail {
+    pub group: String,
+    pub rows: u64,
+    pub changed: u64,
+    pub flip_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CalibrationDetail {
+    pub attribute: String,
+    pub groups: Vec<CalibrationGroupDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CalibrationGroupDetail {
+    pub group: String,
+    pub count: u64,
+    pub brier: f64,
+    pub bins: Vec<ReliabilityBinDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReliabilityBinDetail {
+    pub low: f64,
+    pub high: f64,
+    pub count: u64,
+    pub mean_score: f64,
+    pub positive_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportanceDetail {
+    pub method: String,
+    pub scoring: String,
+    pub baseline: f64,
+    pub repeats: u32,
+    pub features: Vec<FeatureImportanceDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureImportanceDetail {
+    pub feature: String,
+    pub mean: f64,
+    pub std: f64,
+    pub interval: Option<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttributionDetail {
+    pub method: String,
+    pub samples: u32,
+    pub background_rows: u64,
+    pub base_value: f64,
+    pub rows: Vec<RowAttributionDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RowAttributionDetail {
+    pub row: u64,
+    pub score: f64,
+    pub decision: bool,
+    pub features: Vec<FeatureAttributionDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureAttributionDetail {
+    pub feature: String,
+    pub value: String,
+    pub attribution: f64,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ModelParameters {
+    model_policy: ModelLimits,
 }
 
 /// How a fairness run was asked for.
@@ -494,7 +646,8 @@ impl AuditDetail {
             controls: parts.read("controls").unwrap_or_default(),
             warnings: parts.read("warnings").unwrap_or_default(),
             files: parts.read("inputs").unwrap_or_default(),
-            fairness: (audit == Some("fairness")).then(|| parts.fairness()),
+            // A model audit's performance by group is the fairness audit of its decisions.
+            fairness: matches!(audit, Some("fairness" | "model")).then(|| parts.fairness()),
             quality: (audit == Some("quality")).then(|| parts.quality()),
             pii: (audit == Some("pii")).then(|| parts.pii()),
             probe: (audit == Some("probe")).then(|| ProbeDetail {
@@ -506,6 +659,15 @@ impl AuditDetail {
                 bias: parts.read("bias").unwrap_or_default(),
                 failures: parts.read("failures").unwrap_or_default(),
                 unanswered: parts.read("unanswered").unwrap_or_default(),
+            }),
+            model: (audit == Some("model")).then(|| ModelDetail {
+                model: parts.read("model").unwrap_or_default(),
+                robustness: parts.read("robustness").unwrap_or_default(),
+                limits: parts.read::<ModelParameters>("parameters").unwrap_or_default().model_policy,
+                counterfactual: parts.read("counterfactual").unwrap_or_default(),
+                calibration: parts.read("calibration").unwrap_or_default(),
+                importance: parts.read("importance").unwrap_or_default(),
+                attributions: parts.read("attributions"),
             }),
         };
         // The summary names a field it cannot read already; name each place once.

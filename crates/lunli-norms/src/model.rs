@@ -335,6 +335,8 @@ pub enum Automation {
     AuditQuality,
     #[serde(rename = "audit.pii")]
     AuditPii,
+    #[serde(rename = "audit.model")]
+    AuditModel,
     #[serde(rename = "gateway.suspension")]
     GatewaySuspension,
     #[serde(rename = "gateway.opt-out")]
@@ -356,10 +358,11 @@ pub enum Automation {
 }
 
 impl Automation {
-    pub const ALL: [Automation; 12] = [
+    pub const ALL: [Automation; 13] = [
         Self::AuditFairness,
         Self::AuditQuality,
         Self::AuditPii,
+        Self::AuditModel,
         Self::GatewaySuspension,
         Self::GatewayOptOut,
         Self::GatewayDisclosure,
@@ -376,6 +379,7 @@ impl Automation {
             Self::AuditFairness => "audit.fairness",
             Self::AuditQuality => "audit.quality",
             Self::AuditPii => "audit.pii",
+            Self::AuditModel => "audit.model",
             Self::GatewaySuspension => "gateway.suspension",
             Self::GatewayOptOut => "gateway.opt-out",
             Self::GatewayDisclosure => "gateway.disclosure",

@@ -80,6 +80,7 @@ pub const AUDITS: &[Term] = &[
     Term::new("fairness", "公平性审计（第十三条）", "Fairness audit (Art. 13)"),
     Term::new("quality", "数据质量审计（第十一条）", "Data-quality audit (Art. 11)"),
     Term::new("pii", "个人信息审计（第三条第三项、第十一条）", "Personal-information audit (Art. 3(3), Art. 11)"),
+    Term::new("model", "模型审计（第十二、十三条）", "Model audit (Art. 12, 13)"),
     Term::new(
         "label",
         "生成合成内容标识检查（标识办法第四、五条）",

@@ -38,6 +38,9 @@ pub struct AuditResult {
     /// A generative-service probe: rates per kind of question and the gates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeDetail>,
+    /// A model audit: robustness, counterfactual flips, calibration and explanations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<lunli_governance::audit_summary::ModelDetail>,
     /// Fields of the stored summary this version could not read, by path: the report says so
     /// rather than show them as absent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -102,6 +105,7 @@ pub(crate) fn audit_result(
         dimensions,
         labels: view.labels,
         probe: view.detail.probe,
+        model: view.detail.model,
         unreadable: view.unreadable,
         summary_digest: digest(summary),
     }

@@ -39,6 +39,10 @@ pub enum AuditCommand {
     /// Re-identification risk of a table: k-anonymity over quasi-identifier columns, l-diversity
     /// of a sensitive column, and the riskiest combinations.
     Reid(crate::pii::ReidArgs),
+
+    /// Test an ONNX classifier itself (Art. 12, Art. 13): performance by group, robustness under
+    /// perturbations, counterfactual fairness and explanations, running the model in-process.
+    Model(crate::model::ModelArgs),
 }
 
 #[derive(Debug, Args)]
@@ -161,10 +165,11 @@ pub fn run(global: &GlobalArgs, command: &AuditCommand, out: &mut Out) -> Result
         AuditCommand::Quality(args) => quality_command(&ctx, args, out),
         AuditCommand::Pii(args) => crate::pii::pii_command(&ctx, args, out),
         AuditCommand::Reid(args) => crate::pii::reid_command(&ctx, args, out),
+        AuditCommand::Model(args) => crate::model::model_command(&ctx, args, out),
     }
 }
 
-fn load_policy(ctx: &Context, run: &RunArgs) -> Result<Policy> {
+pub(crate) fn load_policy(ctx: &Context, run: &RunArgs) -> Result<Policy> {
     // Art. 24: an active norm pack's stricter thresholds replace the defaults.
     let Some(path) = &run.policy else { return Ok(ctx.pack_audit_policy.clone().unwrap_or_default()) };
     let text = crate::context::read_input(path)?;
@@ -475,14 +480,14 @@ fn f4(v: f64) -> String {
     format!("{v:.4}")
 }
 
-fn with_interval(value: f64, interval: Option<&[f64; 2]>) -> String {
+pub(crate) fn with_interval(value: f64, interval: Option<&[f64; 2]>) -> String {
     match interval {
         Some([a, b]) => format!("{value:.3} [{a:.3}, {b:.3}]"),
         None => format!("{value:.4}"),
     }
 }
 
-fn render_inputs(inputs: &[lunli_audit::InputSummary], rows: u64, out: &mut Out) {
+pub(crate) fn render_inputs(inputs: &[lunli_audit::InputSummary], rows: u64, out: &mut Out) {
     for input in inputs {
         let mut kind = vec![input.format.to_string()];
         kind.extend(input.compression.map(str::to_string));
@@ -580,7 +585,7 @@ fn render_fairness(report: &FairnessReport, out: &mut Out) {
     render_findings(&report.findings, &report.warnings, report.passed, &report.controls, out);
 }
 
-fn group_row(g: &GroupReport, metrics: &[&str], scores: bool, out: &Out) -> Vec<String> {
+pub(crate) fn group_row(g: &GroupReport, metrics: &[&str], scores: bool, out: &Out) -> Vec<String> {
     let mut name = g.group.clone();
     if g.small {
         name.push_str(&out.label(" （小组）", " (small)"));

@@ -226,6 +226,11 @@ fn example(ctx: &Context, args: &crate::cli::DemoArgs, out: &mut Out) -> Result<
         "First the fairness audit (Art. 13); its result becomes evidence by itself:",
     ));
     approval::audit_credit_model(&demo_ctx, &store, &system, out)?;
+    out.line(out.label(
+        "再测试模型本身（第十二、十三条）：鲁棒性、反事实公平性与解释：",
+        "Then the model itself (Art. 12, Art. 13): robustness, counterfactual fairness and explanations:",
+    ));
+    approval::audit_credit_model_itself(&demo_ctx, &system, out)?;
 
     out.heading(out.label(
         "8. 低风险示例：会议纪要助手的审批（第三条第五项、第七条）",

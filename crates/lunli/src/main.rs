@@ -13,6 +13,7 @@ mod hints;
 mod intake;
 mod label;
 mod ledger;
+mod model;
 mod norms;
 mod output;
 mod oversight;

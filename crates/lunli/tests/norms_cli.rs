@@ -252,6 +252,9 @@ fn demo_tours_the_catalogue_and_runs_the_example_on_the_embedded_store() {
     assert!(text.contains("│ sex       ┆ ✗ 0.301"), "{text}");
     assert!(text.contains("The audit failed") && text.contains("on C-13-03, now not met"), "{text}");
     assert!(data.path().join("demo").join("fairness.html").is_file());
+    // The model itself (Art. 12, 13): run in-process and recorded on C-12-03 and C-13-03.
+    assert!(text.contains("The model itself (ONNX, run in-process, 500 rows)"), "{text}");
+    assert!(text.contains("C-12-03") && data.path().join("demo").join("model.html").is_file(), "{text}");
     // The decisions, in the order the demo sends them.
     let outcomes: Vec<&str> = text
         .lines()

@@ -12,7 +12,8 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use super::audit::{
-    dimension_figure, disparity_table, findings_table, label_counts, probe_section, unreadable_note, verdict_badge,
+    dimension_figure, disparity_table, findings_table, label_counts, model_section, probe_section, unreadable_note,
+    verdict_badge,
 };
 use super::charts::{estimate_cell, estimate_chart};
 use super::page::{Page, facts, opt};
@@ -53,6 +54,7 @@ pub fn audit_page(report: &Value, lang: Languages) -> String {
             (quality_sections(&page, quality))
         }
         @if let Some(pii) = &detail.pii { (pii_sections(&page, pii)) }
+        @if let Some(model) = &detail.model { (model_section(&page, model)) }
         @if let Some(probe) = &detail.probe {
             h2 { (page.l("探测结果", "Probe results")) } "\n"
             (probe_section(&page, probe))

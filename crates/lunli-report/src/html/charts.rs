@@ -108,6 +108,44 @@ pub(crate) fn estimate_chart(rows: &[(String, Option<Estimate>, bool)], label: &
     }
 }
 
+/// Signed values as horizontal bars from a zero line (blue right, red left), scaled to the
+/// largest magnitude, each with its confidence interval as a whisker when it has one: permutation
+/// importances and per-row attributions (Art. 12: what the model's decisions rest on).
+pub(crate) fn signed_bar_chart(rows: &[(String, f64, Option<[f64; 2]>)], label: &str) -> Markup {
+    let longest = rows.iter().map(|(g, _, _)| g.chars().count()).max().unwrap_or(0) as f64;
+    let (left, width, row_h) = ((longest * 6.5 + 20.0).clamp(90.0, 320.0), 420.0, 20.0);
+    let height = row_h * rows.len() as f64 + 10.0;
+    let total = left + width + 80.0;
+    let magnitude = rows
+        .iter()
+        .flat_map(|(_, v, i)| std::iter::once(v.abs()).chain(i.iter().flat_map(|[a, b]| [a.abs(), b.abs()])))
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max)
+        .max(1e-12);
+    let any_negative = rows.iter().any(|(_, v, i)| *v < 0.0 || i.is_some_and(|[a, _]| a < 0.0));
+    let zero = if any_negative { left + width / 2.0 } else { left };
+    let scale = if any_negative { width / 2.0 / magnitude } else { width / magnitude };
+    let x = |v: f64| format!("{:.1}", zero + v.clamp(-magnitude, magnitude) * scale);
+    html! {
+        svg width=(total) height=(height) viewBox={ "0 0 " (total) " " (height) } role="img" aria-label=(label) font-size="11" {
+            line x1=(format!("{zero:.1}")) y1="2" x2=(format!("{zero:.1}")) y2=(height - 4.0) stroke="#5b6570" {}
+            @for (i, (name, value, interval)) in rows.iter().enumerate() {
+                @let y = 4.0 + i as f64 * row_h;
+                @let (a, b) = if *value >= 0.0 { (0.0, *value) } else { (*value, 0.0) };
+                text x=(left - 8.0) y=(y + 11.0) text-anchor="end" { (name) }
+                rect x=(x(a)) y=(y) width=(format!("{:.1}", (b - a).min(2.0 * magnitude) * scale)) height="12"
+                    fill=(if *value >= 0.0 { "#1f4e79" } else { "#c62828" }) {}
+                @if let Some([lo, hi]) = interval {
+                    line x1=(x(*lo)) y1=(y + 6.0) x2=(x(*hi)) y2=(y + 6.0) stroke="#1b1f24" {}
+                    line x1=(x(*lo)) y1=(y + 2.0) x2=(x(*lo)) y2=(y + 10.0) stroke="#1b1f24" {}
+                    line x1=(x(*hi)) y1=(y + 2.0) x2=(x(*hi)) y2=(y + 10.0) stroke="#1b1f24" {}
+                }
+                text x=(left + width + 8.0) y=(y + 11.0) fill="#1b1f24" { (format!("{value:+.4}")) }
+            }
+        }
+    }
+}
+
 /// An estimate with its interval, or a dash.
 pub(crate) fn estimate_cell(e: Option<&Estimate>) -> Markup {
     match e {
