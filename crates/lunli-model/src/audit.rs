@@ -327,6 +327,7 @@ pub fn audit(
         compression: None,
         encoding: None,
         bytes: bytes.len() as u64,
+        query: None,
     });
     let parameters = ModelParameters {
         label: request.label.clone(),

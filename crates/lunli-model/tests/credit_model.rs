@@ -209,8 +209,11 @@ fn bad_inputs_are_named() {
     // A data set without a column the model reads.
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(example("test.csv")).expect("csv");
-    let cut: String =
-        text.lines().take(50).map(|line| line.splitn(2, ',').nth(1).unwrap_or_default().to_string() + "\n").collect();
+    let cut: String = text
+        .lines()
+        .take(50)
+        .map(|line| line.split_once(',').map(|x| x.1).unwrap_or_default().to_string() + "\n")
+        .collect();
     let data = dir.path().join("no-age.csv");
     std::fs::write(&data, cut).expect("write");
     let mut req = request("model.onnx");

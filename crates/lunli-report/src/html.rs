@@ -16,6 +16,7 @@
 mod audit;
 mod audit_page;
 mod charts;
+mod model_audit;
 mod org;
 mod page;
 mod proof;

@@ -12,10 +12,10 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use super::audit::{
-    dimension_figure, disparity_table, findings_table, label_counts, model_section, probe_section, unreadable_note,
-    verdict_badge,
+    dimension_figure, disparity_table, findings_table, label_counts, probe_section, unreadable_note, verdict_badge,
 };
 use super::charts::{estimate_cell, estimate_chart};
+use super::model_audit::model_section;
 use super::page::{Page, facts, opt};
 use super::standalone;
 use crate::audit::{Estimate, dimension_results};
