@@ -218,7 +218,7 @@ const PREDICTION: &str = "model.prediction";
 /// Name of the score column handed to the fairness audit.
 const SCORE: &str = "model.score";
 
-/// Runs the model audit.
+/// Runs the model audit on the files of `request.inputs`.
 pub fn audit(
     request: &ModelRequest,
     policy: &FairnessPolicy,
@@ -227,10 +227,46 @@ pub fn audit(
     options: &RunOptions,
 ) -> Result<ModelReport, ModelError> {
     check_request(request)?;
+    let (model, bytes) = load(request)?;
+    let dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
+    audit_dataset(&model, &bytes, dataset, request, policy, model_policy, catalogue, options)
+}
+
+/// Runs the model audit on Arrow data handed over in memory or as a stream (read once, in
+/// order); `request.inputs` is not read.
+pub fn audit_arrow(
+    input: ArrowInput,
+    request: &ModelRequest,
+    policy: &FairnessPolicy,
+    model_policy: &ModelPolicy,
+    catalogue: &Catalogue,
+    options: &RunOptions,
+) -> Result<ModelReport, ModelError> {
+    check_request(request)?;
+    let (model, bytes) = load(request)?;
+    let dataset = Dataset::from_arrow(input, options.progress.clone());
+    audit_dataset(&model, &bytes, dataset, request, policy, model_policy, catalogue, options)
+}
+
+/// The model of `request.model`, and its bytes (which the report pins by their SHA-256).
+fn load(request: &ModelRequest) -> Result<(Model, Vec<u8>), ModelError> {
     let bytes = std::fs::read(&request.model)
         .map_err(|e| ModelError::Model { file: request.model.clone(), reason: format!("cannot read it: {e}") })?;
-    let model = Model::load(&request.model, &bytes)?;
-    let dataset = Dataset::open(&request.inputs, options.encoding, options.progress.clone())?;
+    Ok((Model::load(&request.model, &bytes)?, bytes))
+}
+
+// The audit's inputs and settings, one parameter each, as `audit` receives them.
+#[allow(clippy::too_many_arguments)]
+fn audit_dataset(
+    model: &Model,
+    bytes: &[u8],
+    dataset: Dataset,
+    request: &ModelRequest,
+    policy: &FairnessPolicy,
+    model_policy: &ModelPolicy,
+    catalogue: &Catalogue,
+    options: &RunOptions,
+) -> Result<ModelReport, ModelError> {
     let data_name = dataset.name();
     let input_names: BTreeSet<&str> = model.inputs.iter().map(|i| i.name.as_str()).collect();
     for proxy in &request.proxies {
@@ -247,7 +283,7 @@ pub fn audit(
             columns.push(extra);
         }
     }
-    let mut pass = Pass::new(request, &model, &data_name);
+    let mut pass = Pass::new(request, model, &data_name);
     let limit = request.max_rows.unwrap_or(u64::MAX);
     lunli_audit::scan::scan(&dataset, &columns, options, |batch| {
         if pass.rows >= limit {
@@ -291,7 +327,7 @@ pub fn audit(
     )?;
 
     let importance = pass.importance(request);
-    let attributions = if request.explain_rows.is_empty() { None } else { Some(pass.attributions(request, &model)?) };
+    let attributions = if request.explain_rows.is_empty() { None } else { Some(pass.attributions(request, model)?) };
     let robustness = pass.robustness();
     let counterfactual = pass.counterfactual();
     let calibration = pass.calibration();
@@ -350,7 +386,7 @@ pub fn audit(
         audit: "model",
         model: ModelInfo {
             path: request.model.clone(),
-            sha256: hex::encode(Sha256::digest(&bytes)),
+            sha256: hex::encode(Sha256::digest(bytes)),
             bytes: bytes.len() as u64,
             inputs: model.inputs.clone(),
             score_output: model.score_output.clone(),

@@ -28,7 +28,7 @@ mod random;
 pub use audit::{
     BACKGROUND_ROWS, CalibrationAttribute, CalibrationGroup, Counterfactual, CounterfactualGroup,
     MAX_COUNTERFACTUAL_VALUES, ModelInfo, ModelParameters, ModelReport, ModelRequest, PerturbationResult,
-    ReliabilityBin, Robustness, audit,
+    ReliabilityBin, Robustness, audit, audit_arrow,
 };
 pub use error::ModelError;
 pub use onnx::{InputKind, Model, ModelInput, Predictions};

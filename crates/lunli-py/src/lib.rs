@@ -21,6 +21,7 @@ use lunli_audit::pii::{self, PiiRequest};
 use lunli_audit::policy::Policy;
 use lunli_audit::quality::{self, QualityRequest, Rules};
 use lunli_audit::{ArrowBatches, ArrowInput, AuditError, RunOptions};
+use lunli_model::ModelRequest;
 use lunli_norms::Catalogue;
 
 mod check;
@@ -253,6 +254,78 @@ fn audit_quality(
     call.finish(py, "quality", "audit_quality", report.map_err(py_error)?)
 }
 
+/// A model audit error as a Python exception, worded as the command line words it.
+fn model_error(error: lunli_model::ModelError) -> PyErr {
+    match error {
+        lunli_model::ModelError::Audit(e) => py_error(e),
+        e if e.is_invalid_input() => InputError::new_err(e.to_string()),
+        e => LunliError::new_err(e.to_string()),
+    }
+}
+
+/// The model audit: an ONNX classifier run in-process on the data (performance by group,
+/// robustness, counterfactual fairness, explanations). Returns the report.
+#[pyfunction]
+#[pyo3(signature = (*, model, paths=None, arrow=None, name="data".to_string(), stream=false, label, sensitive,
+    positive=None, proxies=Vec::new(), explain_rows=Vec::new(), seed=0, repeats=5, samples=64,
+    noise=vec![0.1, 0.25, 0.5], max_rows=None, policy_file=None, threads=None,
+    store=None, system=None, actor=None, key_dir=None))]
+#[allow(clippy::too_many_arguments)]
+fn audit_model(
+    py: Python<'_>,
+    model: String,
+    paths: Option<Vec<String>>,
+    arrow: Option<&Bound<'_, PyAny>>,
+    name: String,
+    stream: bool,
+    label: String,
+    sensitive: Vec<String>,
+    positive: Option<String>,
+    proxies: Vec<String>,
+    explain_rows: Vec<u64>,
+    seed: u64,
+    repeats: u32,
+    samples: u32,
+    noise: Vec<f64>,
+    max_rows: Option<u64>,
+    policy_file: Option<String>,
+    threads: Option<usize>,
+    store: Option<String>,
+    system: Option<String>,
+    actor: Option<String>,
+    key_dir: Option<String>,
+) -> PyResult<Report> {
+    let recording = Recording::open(store, system, actor, key_dir)?;
+    let policy = policy(policy_file.as_deref(), recording.as_ref())?;
+    let (source, call) = Call::prepare(source(paths, arrow, &name, stream)?, recording)?;
+    let mut request = ModelRequest {
+        model,
+        inputs: Vec::new(),
+        label,
+        positive,
+        sensitive,
+        proxies,
+        explain_rows,
+        seed,
+        repeats,
+        samples,
+        noise_scales: noise,
+        max_rows,
+        ..ModelRequest::default()
+    };
+    let (options, catalogue) = (options(threads), &call.catalogue);
+    let report = py.detach(|| match source {
+        Source::Files(paths) => {
+            request.inputs = paths;
+            lunli_model::audit(&request, &policy.fairness, &policy.model, catalogue, &options)
+        }
+        Source::Arrow(input) => {
+            lunli_model::audit_arrow(input, &request, &policy.fairness, &policy.model, catalogue, &options)
+        }
+    });
+    call.finish(py, "model", "audit_model", report.map_err(model_error)?)
+}
+
 fn confidence(name: &str) -> PyResult<lunli_pii::Confidence> {
     match name {
         "possible" => Ok(lunli_pii::Confidence::Possible),
@@ -344,6 +417,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit_fairness, m)?)?;
     m.add_function(wrap_pyfunction!(audit_quality, m)?)?;
     m.add_function(wrap_pyfunction!(audit_pii, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_model, m)?)?;
     m.add_function(wrap_pyfunction!(redact, m)?)?;
     m.add_function(wrap_pyfunction!(check::check, m)?)?;
     m.add_function(wrap_pyfunction!(sha256, m)?)?;

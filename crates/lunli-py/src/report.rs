@@ -9,7 +9,7 @@ use crate::LunliError;
 /// One audit's report, as the Python package's result classes read it.
 #[pyclass(frozen, module = "lunli._native")]
 pub struct Report {
-    /// `fairness`, `quality` or `pii`.
+    /// `fairness`, `quality`, `pii` or `model`.
     #[pyo3(get)]
     kind: &'static str,
     /// The report in the JSON shape of `lunli audit … --format json` (docs/audits.md).

@@ -1,5 +1,5 @@
-"""lunli (伦理) for Python: fairness, data-quality and personal-information audits over pandas,
-Polars and PyArrow data, by the same engine as the ``lunli`` command line.
+"""lunli (伦理) for Python: fairness, data-quality, personal-information and model audits over
+pandas, Polars and PyArrow data, by the same engine as the ``lunli`` command line.
 
 DataFrames and Arrow tables cross into the engine through the Arrow C data interface
 (``__arrow_c_stream__``) without their column buffers being copied; a path or glob pattern is
@@ -28,9 +28,11 @@ __all__ = [
     "FairnessResult",
     "QualityResult",
     "PiiResult",
+    "ModelResult",
     "audit_fairness",
     "audit_quality",
     "audit_pii",
+    "audit_model",
     "redact",
     "check",
     "CheckResult",
@@ -194,6 +196,66 @@ class FairnessResult(AuditResult):
         return frame
 
 
+class ModelResult(FairnessResult):
+    """The model audit of an ONNX classifier: performance by group (the fairness audit of the
+    model's own decisions and scores, so ``overall``, ``by_group`` and ``to_pandas`` work as on
+    :class:`FairnessResult`), robustness, counterfactual fairness and explanations."""
+
+    def robustness(self):
+        """One row per perturbation: accuracy, its drop from the unperturbed accuracy, and the
+        share of decisions it changed (``flip_rate``)."""
+        import pandas as pd
+
+        records = [
+            {
+                "perturbation": p["id"],
+                "accuracy": p["accuracy"],
+                "accuracy_drop": p["accuracy_drop"],
+                "flip_rate": p["flip_rate"],
+                "flipped": p["flipped"],
+            }
+            for p in self._data["robustness"]["perturbations"]
+        ]
+        return pd.DataFrame.from_records(records).set_index("perturbation")
+
+    def counterfactual(self):
+        """One row per (attribute or proxy, group): the share of the group's decisions that
+        change when only that attribute changes."""
+        import pandas as pd
+
+        records = []
+        for c in self._data["counterfactual"]:
+            for g in c["groups"]:
+                records.append(
+                    {
+                        "attribute": c["attribute"],
+                        "proxy": c["proxy"],
+                        "group": g["group"],
+                        "rows": g["rows"],
+                        "changed": g["changed"],
+                        "flip_rate": g["flip_rate"],
+                    }
+                )
+        return pd.DataFrame.from_records(records)
+
+    def importance(self):
+        """Permutation importance per feature (drop in accuracy when it is shuffled): mean,
+        standard deviation and confidence interval over the repeats, most important first."""
+        import pandas as pd
+
+        records = [
+            {
+                "feature": f["feature"],
+                "mean": f["mean"],
+                "std": f["std"],
+                "low": f["interval"][0],
+                "high": f["interval"][1],
+            }
+            for f in self._data["importance"]["features"]
+        ]
+        return pd.DataFrame.from_records(records).set_index("feature")
+
+
 def _group_key(group: str, columns: Sequence[str]) -> Any:
     if len(columns) == 1:
         return group
@@ -348,6 +410,61 @@ def audit_pii(
         **_recording(store, system, actor, key_dir),
     )
     return PiiResult(native)
+
+
+def audit_model(
+    model: PathLike,
+    data: Any,
+    *,
+    label: str,
+    sensitive: Sequence[str],
+    positive: Optional[str] = None,
+    proxies: Sequence[str] = (),
+    explain_rows: Sequence[int] = (),
+    seed: int = 0,
+    repeats: int = 5,
+    samples: int = 64,
+    noise: Sequence[float] = (0.1, 0.25, 0.5),
+    max_rows: Optional[int] = None,
+    policy: Optional[PathLike] = None,
+    threads: Optional[int] = None,
+    store: Optional[PathLike] = None,
+    system: Optional[str] = None,
+    actor: Optional[str] = None,
+    key_dir: Optional[PathLike] = None,
+) -> ModelResult:
+    """Tests an ONNX classifier itself (Art. 12, Art. 13), run in-process on ``data``: its
+    performance by group, accuracy and decision flips under perturbations, the share of
+    decisions that change when only a ``sensitive`` attribute (or a named proxy) changes, and
+    permutation importance, with sampling Shapley attributions for ``explain_rows``. The model
+    needs one input per data column (docs/models.md says what it runs and refuses).
+
+    ``data``: a pandas or Polars DataFrame, a PyArrow Table or RecordBatchReader, or paths/glob
+    patterns. ``store`` and ``system`` record the run as evidence, as ``lunli audit model
+    --system`` does; the model file is pinned by its SHA-256 beside the data.
+    """
+    if isinstance(sensitive, str):
+        sensitive = [sensitive]
+    if isinstance(proxies, str):
+        proxies = [proxies]
+    native = _native.audit_model(
+        model=os.fspath(model),
+        **_source(data),
+        label=label,
+        sensitive=list(sensitive),
+        positive=None if positive is None else str(positive),
+        proxies=list(proxies),
+        explain_rows=[int(r) for r in explain_rows],
+        seed=seed,
+        repeats=repeats,
+        samples=samples,
+        noise=[float(n) for n in noise],
+        max_rows=max_rows,
+        policy_file=None if policy is None else os.fspath(policy),
+        threads=threads,
+        **_recording(store, system, actor, key_dir),
+    )
+    return ModelResult(native)
 
 
 def sha256(data: Any) -> str:
