@@ -34,10 +34,8 @@ use std::fmt::Write as _;
 
 use futures_util::StreamExt as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject as _;
+use lunli_tls::{CaCerts, TlsError, certificate_problem};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Config, NoTls};
@@ -278,7 +276,7 @@ impl Server {
             .map_err(|e| AuditError::request(format!("--engine is not a PostgreSQL connection string or URL: {e}")))?;
         let failed = |e: tokio_postgres::Error| match certificate_problem(&e) {
             Some(problem) => AuditError::request(format!(
-                "{engine_name}: the server's TLS certificate is not trusted ({problem}); give the CA that signed \
+                "{engine_name}: the server's TLS certificate is not trusted ({problem:?}); give the CA that signed \
                  it with --engine-ca-cert FILE, and connect by the name the certificate was issued for"
             )),
             None => AuditError::Engine(format!("cannot connect to {engine_name}: {e}")),
@@ -354,52 +352,16 @@ impl Server {
     }
 }
 
-/// TLS for `sslmode=require`: rustls with the ring provider passed explicitly (never installed
-/// process-wide), the platform verifier over the system's roots and `ca_certs`.
-#[allow(deprecated, reason = "ring: aws-lc-rs needs cmake and builds far slower; see lunli-probe's tls.rs")]
+/// TLS for `sslmode=require`: lunli-tls's client config over the system's roots and
+/// `ca_certs`.
 fn tls_config(ca_certs: &[PathBuf]) -> Result<rustls::ClientConfig, AuditError> {
-    let mut extra = Vec::new();
-    for file in ca_certs {
-        let bad = |reason: String| AuditError::Definition { file: file.display().to_string(), line: None, reason };
-        let before = extra.len();
-        for cert in CertificateDer::pem_file_iter(file).map_err(|e| bad(format!("cannot read it as PEM: {e}")))? {
-            let cert = cert.map_err(|e| bad(format!("a damaged PEM block: {e}")))?;
-            rustls::RootCertStore::empty()
-                .add(cert.clone())
-                .map_err(|e| bad(format!("not a usable X.509 CA certificate ({e})")))?;
-            extra.push(cert);
+    let tls_error = |e: TlsError| match e {
+        TlsError::CaCert { file, reason } => {
+            AuditError::Definition { file: format!("--engine-ca-cert {}", file.display()), line: None, reason }
         }
-        if extra.len() == before {
-            return Err(bad("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let setup = |e: String| AuditError::Engine(format!("TLS setup failed: {e}"));
-    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
-        .map_err(|e| setup(e.to_string()))?;
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| setup(e.to_string()))?
-        // The platform verifier checks chains and names as rustls' own does.
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth())
-}
-
-/// The certificate problem behind a failed connection, if that is what failed.
-fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = next {
-        if let Some(rustls::Error::InvalidCertificate(problem)) = e.downcast_ref::<rustls::Error>() {
-            return Some(format!("{problem:?}"));
-        }
-        // An io::Error's source() skips the error it wraps: step into it.
-        next = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        };
-    }
-    None
+        TlsError::Setup(reason) => AuditError::Engine(format!("TLS setup failed: {reason}")),
+    };
+    lunli_tls::client_config(&CaCerts::read_all(ca_certs).map_err(tls_error)?).map_err(tls_error)
 }
 
 /// The server as the source of counted cells: an offending value is found among the distinct

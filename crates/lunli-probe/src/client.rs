@@ -89,7 +89,7 @@ impl Client {
         let bad = |reason: String| ProbeError::Endpoint { url: settings.endpoint.clone(), reason };
         let uri: http::Uri = url.as_str().parse().map_err(|e| bad(format!("not a usable URI ({e})")))?;
         let config = if url.scheme() == "https" { tls::client_config(&settings.ca_certs) } else { tls::plain_config() }
-            .map_err(bad)?;
+            .map_err(|e| bad(e.to_string()))?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(settings.timeout.min(Duration::from_secs(10))));
@@ -121,7 +121,9 @@ impl Client {
         };
         match tokio::time::timeout(self.settings.timeout, connect).await {
             Ok(Err(e)) => match tls::certificate_problem(&*e) {
-                Some(reason) => Err(ProbeError::Untrusted { url: self.url.to_string(), reason }),
+                Some(problem) => {
+                    Err(ProbeError::Untrusted { url: self.url.to_string(), reason: tls::describe(&problem) })
+                }
                 None => Ok(()),
             },
             Ok(Ok(_)) | Err(_) => Ok(()),
@@ -182,8 +184,8 @@ impl Client {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => {
                 // A certificate the client does not trust will not become trusted by asking again.
-                if let Some(reason) = tls::certificate_problem(&e) {
-                    return Attempt::Fail(reason);
+                if let Some(problem) = tls::certificate_problem(&e) {
+                    return Attempt::Fail(tls::describe(&problem));
                 }
                 return Attempt::Retry(format!("cannot reach {}: {}", self.url, error_chain(&e)), None);
             }

@@ -33,3 +33,12 @@ pub enum ProbeError {
         source: std::io::Error,
     },
 }
+
+impl From<lunli_tls::TlsError> for ProbeError {
+    fn from(e: lunli_tls::TlsError) -> Self {
+        match e {
+            lunli_tls::TlsError::CaCert { file, reason } => ProbeError::CaCert { file, reason },
+            lunli_tls::TlsError::Setup(reason) => ProbeError::Setting(format!("TLS setup failed: {reason}")),
+        }
+    }
+}

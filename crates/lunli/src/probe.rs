@@ -314,7 +314,7 @@ fn run_probe(global: &GlobalArgs, args: &RunArgs, out: &mut Out) -> Result<()> {
     }
     let mut ca_certs = CaCerts::none();
     for file in &args.ca_cert {
-        ca_certs.extend(CaCerts::read(file).map_err(probe_error)?);
+        ca_certs.extend(CaCerts::read(file).map_err(|e| probe_error(e.into()))?);
     }
     let settings = Settings {
         endpoint: args.endpoint.clone(),
