@@ -7,10 +7,10 @@
 //! (commit f890ab9, one thread, default window), by running this test and copying what it
 //! printed (`cargo test -p lunli-pii --test pinned -- --nocapture`).
 
-use std::collections::BTreeMap;
+mod common;
 
-use lunli_pii::{TextFinding, TextScanner, corpus};
-use sha2::{Digest, Sha256};
+use common::scan;
+use lunli_pii::corpus;
 
 /// Dense text: one identifier or look-alike every ~55 bytes (about 2.2 MB).
 fn dense() -> String {
@@ -20,44 +20,6 @@ fn dense() -> String {
 /// Ordinary prose: a line of identifiers in about 10 KB (about 3 MB).
 fn prose() -> String {
     corpus::prose(20261205, 5_000).into_iter().map(|l| l.text + "\n").collect()
-}
-
-struct Scanned {
-    digest: String,
-    counts: String,
-    findings: Vec<TextFinding>,
-}
-
-fn scan(text: &str, window: usize, threads: usize) -> Scanned {
-    let recogniser = lunli_pii::Recogniser::new();
-    let mut hash = Sha256::new();
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut findings = Vec::new();
-    let mut copy = String::with_capacity(text.len());
-    TextScanner::new(&recogniser)
-        .window(window)
-        .threads(threads)
-        .scan(text.as_bytes(), "corpus.txt", &mut |piece| {
-            copy.push_str(piece.text);
-            for f in piece.findings {
-                hash.update(format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\n",
-                    f.offset,
-                    f.line,
-                    f.entity.as_str(),
-                    f.confidence.as_str(),
-                    f.checksum_failed,
-                    piece.value(f)
-                ));
-                *counts.entry(f.entity.as_str()).or_default() += 1;
-                findings.push(*f);
-            }
-            Ok(())
-        })
-        .expect("the corpus scans");
-    assert_eq!(copy, text, "the pieces cover the text exactly once");
-    let counts = counts.iter().map(|(e, n)| format!("{e}={n}")).collect::<Vec<_>>().join(" ");
-    Scanned { digest: hex::encode(hash.finalize()), counts, findings }
 }
 
 const DENSE_DIGEST: &str = "747e90e4aa97910a81fbabfd653689d789ea451c249520f9e27e5709cf88ffb7";

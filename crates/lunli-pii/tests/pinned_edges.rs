@@ -6,10 +6,10 @@
 //! test on that commit and copying what it printed
 //! (`cargo test -p lunli-pii --test pinned_edges -- --nocapture`).
 
-use std::collections::BTreeMap;
+mod common;
 
-use lunli_pii::{TextScanner, corpus};
-use sha2::{Digest, Sha256};
+use common::scan;
+use lunli_pii::corpus;
 
 /// About 1.3 MB: runs of 40–400 corpus lines joined into one line, by a space, `；` or nothing
 /// (so a value may touch the next line's first character), every third run ended by CRLF, and
@@ -38,51 +38,25 @@ fn long_lines() -> String {
     text
 }
 
-fn scan(text: &str, window: usize, threads: usize) -> (String, String, usize) {
-    let recogniser = lunli_pii::Recogniser::new();
-    let mut hash = Sha256::new();
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut copy = String::with_capacity(text.len());
-    let mut found = 0;
-    TextScanner::new(&recogniser)
-        .window(window)
-        .threads(threads)
-        .scan(text.as_bytes(), "edges.txt", &mut |piece| {
-            copy.push_str(piece.text);
-            for f in piece.findings {
-                hash.update(format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\n",
-                    f.offset,
-                    f.line,
-                    f.entity.as_str(),
-                    f.confidence.as_str(),
-                    f.checksum_failed,
-                    piece.value(f)
-                ));
-                *counts.entry(f.entity.as_str()).or_default() += 1;
-                found += 1;
-            }
-            Ok(())
-        })
-        .expect("the corpus scans");
-    assert_eq!(copy, text, "the pieces cover the text exactly once");
-    let counts = counts.iter().map(|(e, n)| format!("{e}={n}")).collect::<Vec<_>>().join(" ");
-    (hex::encode(hash.finalize()), counts, found)
-}
-
 const DIGEST: &str = "f9c917de5841a6ea686f4d9942e41c1261a026238cfff5af712cfc871d8da12c";
 const COUNTS: &str = "address=1231 bank_card=2436 date_of_birth=1262 email=2486 hk_macau_permit=588 iban=625 ipv4=620 ipv6=644 landline=692 licence_plate=624 mac_address=594 mobile=3118 name=1833 passport=1757 phone=651 resident_id=4277 taiwan_permit=660 us_ssn=606 uscc=1806";
 
 #[test]
 fn long_lines_cut_by_small_windows_are_pinned() {
     let text = long_lines();
-    let (digest, counts, found) = scan(&text, 4096, 1);
-    println!("edges: {} bytes, {found} findings\n  counts {counts}\n  digest {digest}", text.len());
-    assert_eq!(counts, COUNTS);
-    assert_eq!(digest, DIGEST);
+    let whole = scan(&text, 4096, 1);
+    println!(
+        "edges: {} bytes, {} findings\n  counts {}\n  digest {}",
+        text.len(),
+        whole.findings.len(),
+        whole.counts,
+        whole.digest
+    );
+    assert_eq!(whole.counts, COUNTS);
+    assert_eq!(whole.digest, DIGEST);
     // Other cuts, and threads: the same.
     for (window, threads) in [(4099, 1), (7919, 3), (65_536, 2), (lunli_pii::scan_window(), 1)] {
-        let (other, _, _) = scan(&text, window, threads);
-        assert_eq!(other, DIGEST, "window {window}, {threads} threads");
+        let other = scan(&text, window, threads);
+        assert_eq!(other.digest, DIGEST, "window {window}, {threads} threads");
     }
 }
