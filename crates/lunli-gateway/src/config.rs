@@ -66,6 +66,11 @@ pub struct GatewayConfig {
     /// How often a tree head is signed over the decisions appended since the last one (and once
     /// more when the gateway stops).
     pub head_interval_millis: u64,
+    /// Ledger entries waiting for the writer at most. When the database cannot keep up (or is
+    /// locked), decisions beyond this are answered `503` with `Retry-After` instead of being
+    /// accepted into an ever longer queue; none that was answered is lost. The default, 65,536, is
+    /// about two seconds of decisions at 30,000 a second.
+    pub ledger_queue: usize,
 }
 
 /// Who may read `/metrics`.
@@ -104,6 +109,7 @@ impl Default for GatewayConfig {
             session_lifetime_hours: 12,
             max_sessions: 10_000,
             head_interval_millis: 10_000,
+            ledger_queue: 65_536,
         }
     }
 }
@@ -140,6 +146,7 @@ impl GatewayConfig {
             ("session_lifetime_hours", config.session_lifetime_hours),
             ("max_sessions", config.max_sessions as u64),
             ("head_interval_millis", config.head_interval_millis),
+            ("ledger_queue", config.ledger_queue as u64),
         ] {
             if value == 0 {
                 return Err(GatewayError::Config {

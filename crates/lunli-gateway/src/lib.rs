@@ -86,7 +86,8 @@ impl<S: Store + Ledger + Send + Sync + 'static> Gateway<S> {
         consents.catch_up(&gov)?;
         let metrics = Arc::new(Metrics::new());
         let (recorder, writer) =
-            Recorder::start(store.clone(), catalogue.clone(), metrics.clone()).map_err(GatewayError::Writer)?;
+            Recorder::start(store.clone(), catalogue.clone(), metrics.clone(), config.ledger_queue)
+                .map_err(GatewayError::Writer)?;
         let state = Arc::new(AppState {
             store,
             catalogue,

@@ -32,6 +32,7 @@ pub struct Metrics {
     pub refused: Family<ActionLabel, Counter>,
     pub ledger_batch: Histogram,
     pub ledger_failures: Counter,
+    pub ledger_overloaded: Counter,
     pub reloads: Counter,
 }
 
@@ -52,6 +53,12 @@ impl Metrics {
         registry.register("ledger_batch_size", "Events per group commit", ledger_batch.clone());
         let ledger_failures = Counter::default();
         registry.register("ledger_failed_events", "Events whose group commit failed", ledger_failures.clone());
+        let ledger_overloaded = Counter::default();
+        registry.register(
+            "ledger_overloaded",
+            "Events refused (answered 503) because the ledger writer's queue was full",
+            ledger_overloaded.clone(),
+        );
         let reloads = Counter::default();
         registry.register("runtime_reloads", "Reloads of runtime state after a change", reloads.clone());
         let reviews_queued = Counter::default();
@@ -71,6 +78,7 @@ impl Metrics {
             refused,
             ledger_batch,
             ledger_failures,
+            ledger_overloaded,
             reloads,
         }
     }
@@ -94,5 +102,8 @@ impl RecorderObserver for Metrics {
     }
     fn failed(&self, size: usize) {
         self.ledger_failures.inc_by(size as u64);
+    }
+    fn overloaded(&self) {
+        self.ledger_overloaded.inc();
     }
 }

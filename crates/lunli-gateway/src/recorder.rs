@@ -21,8 +21,6 @@ use tokio::sync::oneshot;
 
 /// Most events committed in one transaction.
 const MAX_BATCH: usize = 1024;
-/// Events waiting to be written before callers are refused (back-pressure).
-const QUEUE: usize = 65_536;
 /// First and longest wait before retrying a failed batch.
 const RETRY_FIRST: Duration = Duration::from_millis(10);
 const RETRY_MAX: Duration = Duration::from_secs(1);
@@ -36,27 +34,34 @@ type Item = (PendingEvent, Option<NewReview>, Option<Ack>);
 #[derive(Clone)]
 pub struct Recorder {
     tx: SyncSender<Item>,
+    observer: Arc<dyn RecorderObserver>,
 }
 
-/// Batch sizes and failures, for metrics.
+/// Batch sizes, failures and refusals, for metrics.
 pub trait RecorderObserver: Send + Sync + 'static {
     fn batch(&self, size: usize);
     fn failed(&self, size: usize);
+    /// An event was refused because the queue was full.
+    fn overloaded(&self) {}
 }
 
 impl Recorder {
-    /// Starts the writer thread over `store`. The thread ends, after writing everything
-    /// queued, once every clone of the returned `Recorder` is dropped; join the handle then.
+    /// Starts the writer thread over `store`, with at most `queue` events (at least one)
+    /// waiting for it; beyond that, callers are refused. The thread ends, after writing
+    /// everything queued, once every clone of the returned `Recorder` is dropped; join the
+    /// handle then.
     pub fn start<S: Store + Send + Sync + 'static>(
         store: Arc<S>,
         catalogue: Arc<Catalogue>,
         observer: Arc<dyn RecorderObserver>,
+        queue: usize,
     ) -> Result<(Self, std::thread::JoinHandle<()>), std::io::Error> {
-        let (tx, rx) = sync_channel(QUEUE);
+        let (tx, rx) = sync_channel(queue.max(1));
+        let writer = observer.clone();
         let handle = std::thread::Builder::new()
             .name("lunli-ledger-writer".into())
-            .spawn(move || write_loop(&*store, &catalogue, &rx, &*observer))?;
-        Ok((Self { tx }, handle))
+            .spawn(move || write_loop(&*store, &catalogue, &rx, &*writer))?;
+        Ok((Self { tx, observer }, handle))
     }
 
     /// Queues an event; the returned receiver resolves with its ledger index once committed.
@@ -86,7 +91,10 @@ impl Recorder {
     fn send(&self, item: Item) -> Result<(), GovernanceError> {
         self.tx.try_send(item).map_err(|e| GovernanceError::Storage {
             message: match e {
-                TrySendError::Full(_) => "the ledger writer is overloaded; try again".into(),
+                TrySendError::Full(_) => {
+                    self.observer.overloaded();
+                    "the ledger writer is overloaded; try again".into()
+                }
                 TrySendError::Disconnected(_) => "the ledger writer has stopped".into(),
             },
             source: None,

@@ -1023,3 +1023,74 @@ async fn a_consent_withdrawn_on_one_instance_is_obeyed_here_at_once_and_there_wi
     a.stop().await;
     b.stop().await;
 }
+
+/// Above the ledger writer's capacity (here: the database locked by another process, so it
+/// commits nothing), decisions beyond `ledger_queue` are answered 503 with Retry-After, never
+/// accepted into an unbounded queue; every decision answered 200 is in the ledger once the
+/// database is free again, and the gateway answers normally again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_is_answered_503_and_nothing_answered_is_lost() {
+    const QUEUE: usize = 4;
+    let f = Fixture::new();
+    let service = f.key(&["service"], None);
+    let metrics = f.key(&["operator"], Some("op"));
+    // Answer before the commit (no durable tier), so that answers do not wait for the lock.
+    let config = GatewayConfig { ledger_queue: QUEUE, durable_tiers: Vec::new(), ..GatewayConfig::default() };
+    let server = Server::start_with(f.store.clone(), f.catalogue.clone(), config).await;
+    let before = f.store.ledger_size().expect("size");
+
+    // Another process's write transaction: the ledger writer waits on it and commits nothing.
+    let locker = rusqlite::Connection::open(f.dir.path().join(lunli_store::DATABASE_FILE)).expect("open");
+    locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let client = reqwest::Client::new();
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    for i in 0..20 {
+        let response = client
+            .post(format!("{}/v1/decisions", server.base))
+            .bearer_auth(&service)
+            .json(&request(&format!("o{i}")))
+            .send()
+            .await
+            .expect("send");
+        match response.status().as_u16() {
+            200 => {
+                assert_eq!(refused, 0, "once full, the queue stays full while the database is locked");
+                let d: Value = response.json().await.expect("decision");
+                accepted.push(d["id"].as_str().expect("id").to_string());
+            }
+            503 => {
+                assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+                let body: Value = response.json().await.expect("error body");
+                assert_eq!(body["error"]["code"], "unavailable", "{body}");
+                assert!(body["error"]["message"].as_str().expect("message").contains("overloaded"), "{body}");
+                refused += 1;
+            }
+            other => panic!("decision {i}: status {other}"),
+        }
+    }
+    // The queue holds QUEUE entries and the writer the batch it took before the lock stopped it.
+    assert!(accepted.len() > QUEUE && accepted.len() < 20, "{} accepted, {refused} refused", accepted.len());
+    assert_eq!(accepted.len() + refused, 20);
+    let (status, scrape) = call(reqwest::Method::GET, format!("{}/metrics", server.base), Some(&metrics), None).await;
+    assert_eq!(status, 200);
+    let scrape = scrape.as_str().expect("text").to_string();
+    assert!(scrape.contains(&format!("lunli_ledger_overloaded_total {refused}")), "{scrape}");
+
+    // The database free again: every accepted decision reaches the ledger, and new ones pass.
+    locker.execute_batch("COMMIT").expect("unlock");
+    let freed = Instant::now();
+    loop {
+        let size = f.store.ledger_size().expect("size");
+        let rows = f.store.ledger_rows(before, size - before).expect("rows");
+        let text: Vec<String> = rows.iter().map(|r| String::from_utf8_lossy(&r.entry).into_owned()).collect();
+        if accepted.iter().all(|id| text.iter().any(|t| t.contains(id.as_str()))) {
+            break;
+        }
+        assert!(freed.elapsed() < Duration::from_secs(60), "accepted decisions missing from the ledger");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, d) = decide(&server, &service, request("after")).await;
+    assert_eq!((status, d["outcome"].as_str()), (200, Some("allow")), "{d}");
+    server.stop().await;
+}

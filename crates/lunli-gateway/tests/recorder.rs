@@ -65,7 +65,7 @@ fn failed_batches_are_retried_until_committed_and_nothing_is_dropped() {
     });
     let catalogue = Arc::new(Catalogue::bundled().expect("catalogue"));
     let counts = Arc::new(Counts::default());
-    let (recorder, writer) = Recorder::start(store.clone(), catalogue.clone(), counts.clone()).expect("writer");
+    let (recorder, writer) = Recorder::start(store.clone(), catalogue.clone(), counts.clone(), 65_536).expect("writer");
     for i in 0..2_000 {
         recorder.record_later(decision(i)).expect("queued");
     }
