@@ -200,6 +200,20 @@ fn tensor_type(value: &pb::ValueInfoProto) -> Option<&pb::type_proto::Tensor> {
     }
 }
 
+/// A tensor's declared shape: each axis's fixed size, or `None` for a named or unnamed dynamic
+/// one; empty when no shape is declared.
+fn declared_dims(tensor: &pb::type_proto::Tensor) -> Vec<Option<i64>> {
+    let Some(shape) = tensor.shape.as_ref() else { return Vec::new() };
+    shape
+        .dim
+        .iter()
+        .map(|d| match &d.value {
+            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) => Some(*v),
+            _ => None,
+        })
+        .collect()
+}
+
 fn check_input(file: &str, input: &pb::ValueInfoProto) -> Result<ModelInput, ModelError> {
     let unsupported = |reason: String| ModelError::Unsupported {
         file: file.to_string(),
@@ -222,19 +236,7 @@ fn check_input(file: &str, input: &pb::ValueInfoProto) -> Result<ModelInput, Mod
         }
         Err(_) => return Err(unsupported(format!("has an unknown element type {}", tensor.elem_type))),
     };
-    let dims: Vec<Option<i64>> = tensor
-        .shape
-        .as_ref()
-        .map(|s| {
-            s.dim
-                .iter()
-                .map(|d| match &d.value {
-                    Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) => Some(*v),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let dims = declared_dims(tensor);
     let shape_text = dims.iter().map(|d| d.map_or("N".to_string(), |v| v.to_string())).collect::<Vec<_>>().join(", ");
     let rank = match dims.as_slice() {
         [None] => 1,
@@ -263,19 +265,7 @@ fn pick_outputs(file: &str, graph: &pb::GraphProto) -> Result<(usize, Option<usi
         let Some(tensor) = tensor_type(output) else {
             continue;
         };
-        let dims: Vec<Option<i64>> = tensor
-            .shape
-            .as_ref()
-            .map(|s| {
-                s.dim
-                    .iter()
-                    .map(|d| match &d.value {
-                        Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) => Some(*v),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let dims = declared_dims(tensor);
         match DataType::try_from(tensor.elem_type) {
             Ok(DataType::Float | DataType::Double) if score.is_none() => match dims.as_slice() {
                 [_, Some(2)] => score = Some((slot, Some(1))),
