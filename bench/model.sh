@@ -42,8 +42,9 @@ fi
 
 flag=()
 [ "$PROFILE" = release ] && flag=(--release)
-cargo build -q "${flag[@]}" -p lunli --bin lunli
-cargo build -q "${flag[@]}" -p lunli-model --example model_bench
+# One build of both: built apart, each unifies DataFusion's features differently and the second
+# rebuilds DataFusion.
+cargo build -q "${flag[@]}" -p lunli --bin lunli -p lunli-model --example model_bench
 LUNLI="$CARGO_TARGET_DIR/$PROFILE/lunli"
 BENCH="$CARGO_TARGET_DIR/$PROFILE/examples/model_bench"
 
