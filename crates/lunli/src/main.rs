@@ -27,6 +27,10 @@ mod systems;
 
 use std::process::ExitCode;
 
+// See Cargo.toml: memory freed on another thread than the one that allocated it is cheap here.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use lunli_governance::GovernanceError;
 use lunli_norms::{Catalogue, CatalogueError, NotFound};
