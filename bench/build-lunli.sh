@@ -12,7 +12,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lunli/target}"
 profile="${1:-release}"
 case "$profile" in
-    release) cargo build -q --release -p lunli ;;
+    # With the model benchmark's driver in the same call: built apart, the two unify DataFusion's
+    # and tract's features differently, and whichever is built second recompiles them (~15 min).
+    release) cargo build -q --release -p lunli --bin lunli -p lunli-model --example model_bench ;;
     dist)
         echo "bench: building lunli (dist profile: LTO, a long link on few cores)" >&2
         cargo rustc -q --profile dist -p lunli --bin lunli -- -C link-arg=-Wl,-z,pack-relative-relocs \

@@ -40,12 +40,13 @@ frame.sample(n=rows, replace=True, random_state=0).to_csv(out, index=False)
 PYEOF
 fi
 
-flag=()
-[ "$PROFILE" = release ] && flag=(--release)
-# One build of both: built apart, each unifies DataFusion's features differently and the second
-# rebuilds DataFusion.
-cargo build -q "${flag[@]}" -p lunli --bin lunli -p lunli-model --example model_bench
-LUNLI="$CARGO_TARGET_DIR/$PROFILE/lunli"
+if [ "$PROFILE" = release ]; then
+    # The release build every bench shares (it builds the driver too; see build-lunli.sh).
+    LUNLI=$(bash bench/build-lunli.sh release)
+else
+    cargo build -q -p lunli --bin lunli -p lunli-model --example model_bench
+    LUNLI="$CARGO_TARGET_DIR/$PROFILE/lunli"
+fi
 BENCH="$CARGO_TARGET_DIR/$PROFILE/examples/model_bench"
 
 echo "== $ROWS rows × 14 features, $(nproc) cores, lunli $PROFILE build"
