@@ -171,26 +171,16 @@ pub fn audit_credit_model_itself(ctx: &Context, system: &str, out: &mut Out) -> 
     let inputs = vec![request.model.clone(), request.inputs[0].clone()];
     let recorded = crate::audit::record(ctx, system, "model", report.passed, &report, &report.controls, &inputs)?;
     let worst = report.robustness.perturbations.iter().max_by(|a, b| a.accuracy_drop.total_cmp(&b.accuracy_drop));
-    let sex = report.counterfactual.iter().find(|c| c.attribute == "sex");
-    let top = report.importance.features.first();
+    let (worst, drop) = worst.map_or(("—", 0.0), |p| (p.id.as_str(), p.accuracy_drop));
+    let sex = report.counterfactual.iter().find(|c| c.attribute == "sex").map_or(0.0, |c| c.flip_rate * 100.0);
+    let top = report.importance.features.first().map_or("—", |f| f.feature.as_str());
+    let (rows, accuracy) = (report.rows, report.robustness.accuracy);
     out.line(out.label(
         &format!(
-            "模型本身（ONNX，进程内运行，{} 行）：准确率 {:.3}；最大降幅扰动 {}（{:+.3}）；仅改变性别即改变 {:.1}% 的决定；最重要特征 {}。",
-            report.rows,
-            report.robustness.accuracy,
-            worst.map_or("—", |p| p.id.as_str()),
-            worst.map_or(0.0, |p| p.accuracy_drop),
-            sex.map_or(0.0, |c| c.flip_rate * 100.0),
-            top.map_or("—", |f| f.feature.as_str()),
+            "模型本身（ONNX，进程内运行，{rows} 行）：准确率 {accuracy:.3}；最大降幅扰动 {worst}（{drop:+.3}）；仅改变性别即改变 {sex:.1}% 的决定；最重要特征 {top}。"
         ),
         &format!(
-            "The model itself (ONNX, run in-process, {} rows): accuracy {:.3}; worst perturbation {} ({:+.3}); changing sex alone changes {:.1}% of decisions; most important feature {}.",
-            report.rows,
-            report.robustness.accuracy,
-            worst.map_or("—", |p| p.id.as_str()),
-            worst.map_or(0.0, |p| p.accuracy_drop),
-            sex.map_or(0.0, |c| c.flip_rate * 100.0),
-            top.map_or("—", |f| f.feature.as_str()),
+            "The model itself (ONNX, run in-process, {rows} rows): accuracy {accuracy:.3}; worst perturbation {worst} ({drop:+.3}); changing sex alone changes {sex:.1}% of decisions; most important feature {top}."
         ),
     ));
     let on: Vec<String> = recorded.iter().map(|r| format!("#{} {}", r.evidence, r.control)).collect();
