@@ -136,11 +136,7 @@ pub fn evidence(ctx: &Context, command: &EvidenceCommand, out: &mut Out) -> Resu
     } else if let Some(text) = attest {
         EvidenceItem::Attestation { text: text.clone() }
     } else {
-        anyhow::bail!(crate::InputError {
-            file: "command line".into(),
-            line: None,
-            reason: "give the evidence: --file PATH, --link URL or --attest TEXT".into(),
-        });
+        anyhow::bail!(crate::InputError::command_line("give the evidence: --file PATH, --link URL or --attest TEXT"));
     };
     let store = ctx.store()?;
     let gov = Governance::new(&ctx.catalogue, &store);

@@ -207,9 +207,7 @@ pub(crate) fn input_error(e: AuditError) -> anyhow::Error {
             })
         }
         AuditError::Definition { file, line, reason } => anyhow::Error::new(crate::InputError { file, line, reason }),
-        other => {
-            anyhow::Error::new(crate::InputError { file: "command line".into(), line: None, reason: other.to_string() })
-        }
+        other => anyhow::Error::new(crate::InputError::command_line(other.to_string())),
     }
 }
 
@@ -305,22 +303,22 @@ fn where_the_data_lives(args: &FairnessArgs) -> Result<Option<(String, Relation)
         (Some(table), _) => Relation::Table(table.clone()),
         (None, Some(query)) => Relation::Query(query.clone()),
         (None, None) if args.engine.is_some() => {
-            return Err(command_line("--engine needs --table TABLE or --query SQL: which rows to audit there"));
+            return Err(crate::InputError::command_line(
+                "--engine needs --table TABLE or --query SQL: which rows to audit there",
+            )
+            .into());
         }
         (None, None) => return Ok(None),
     };
-    let url = args
-        .engine
-        .clone()
-        .or_else(|| std::env::var(ENGINE_ENV).ok().filter(|u| !u.trim().is_empty()))
-        .ok_or_else(|| {
-            command_line(&format!("--table and --query audit data on a server: give --engine URL or set {ENGINE_ENV}"))
-        })?;
+    let url =
+        args.engine.clone().or_else(|| std::env::var(ENGINE_ENV).ok().filter(|u| !u.trim().is_empty())).ok_or_else(
+            || {
+                crate::InputError::command_line(format!(
+                    "--table and --query audit data on a server: give --engine URL or set {ENGINE_ENV}"
+                ))
+            },
+        )?;
     Ok(Some((url, relation)))
-}
-
-fn command_line(reason: &str) -> anyhow::Error {
-    anyhow::Error::new(crate::InputError { file: "command line".into(), line: None, reason: reason.into() })
 }
 
 /// The environment variable naming the engine when `--engine` is not given.

@@ -59,6 +59,13 @@ pub struct InputError {
     pub reason: String,
 }
 
+impl InputError {
+    /// A flag or a combination of flags that cannot be used: the place is the command line.
+    pub fn command_line(reason: impl Into<String>) -> Self {
+        InputError { file: "command line".into(), line: None, reason: reason.into() }
+    }
+}
+
 /// `lunli check` found that the system may not ship; the report is already printed.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -70,9 +70,7 @@ fn model_error(e: ModelError) -> anyhow::Error {
             let reason = e.to_string().strip_prefix(&format!("{file}: ")).map(str::to_string).unwrap_or(e.to_string());
             anyhow::Error::new(crate::InputError { file, line: None, reason })
         }
-        other => {
-            anyhow::Error::new(crate::InputError { file: "command line".into(), line: None, reason: other.to_string() })
-        }
+        other => anyhow::Error::new(crate::InputError::command_line(other.to_string())),
     }
 }
 

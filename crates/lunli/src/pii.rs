@@ -147,12 +147,9 @@ pub(crate) fn reid_command(ctx: &Context, args: &ReidArgs, out: &mut Out) -> Res
 
 fn no_policy(run: &RunArgs) -> Result<()> {
     if run.policy.is_some() {
-        return Err(crate::InputError {
-            file: "command line".into(),
-            line: None,
-            reason: "--policy does not apply to personal-information audits (their rules are fixed: docs/pii.md)"
-                .into(),
-        }
+        return Err(crate::InputError::command_line(
+            "--policy does not apply to personal-information audits (their rules are fixed: docs/pii.md)",
+        )
         .into());
     }
     Ok(())
@@ -170,11 +167,9 @@ pub fn redact(_global: &GlobalArgs, args: &RedactArgs, out: &mut Out) -> Result<
             }
         })?),
         (RedactMode::Hash, None) => {
-            return Err(crate::InputError {
-                file: "command line".into(),
-                line: None,
-                reason: "--mode hash needs --key-file FILE with a secret key of at least 16 bytes".into(),
-            }
+            return Err(crate::InputError::command_line(
+                "--mode hash needs --key-file FILE with a secret key of at least 16 bytes",
+            )
             .into());
         }
         (RedactMode::Mask, _) => Mode::Mask,

@@ -221,9 +221,7 @@ fn probe_error(e: ProbeError) -> anyhow::Error {
         ProbeError::Untrusted { url, reason } => {
             anyhow::Error::new(crate::InputError { file: format!("--endpoint {url}"), line: None, reason })
         }
-        ProbeError::Setting(reason) => {
-            anyhow::Error::new(crate::InputError { file: "command line".into(), line: None, reason })
-        }
+        ProbeError::Setting(reason) => anyhow::Error::new(crate::InputError::command_line(reason)),
         other => anyhow::Error::new(other),
     }
 }
@@ -231,11 +229,9 @@ fn probe_error(e: ProbeError) -> anyhow::Error {
 fn thresholds(args: &GateArgs) -> Result<Thresholds> {
     for (flag, value) in [("--min-refusal", args.min_refusal), ("--max-wrong-refusal", args.max_wrong_refusal)] {
         if !(0.0..=1.0).contains(&value) {
-            anyhow::bail!(crate::InputError {
-                file: "command line".into(),
-                line: None,
-                reason: format!("{flag} {value}: expected a rate between 0 and 1 (0.95 for 95%)"),
-            });
+            anyhow::bail!(crate::InputError::command_line(format!(
+                "{flag} {value}: expected a rate between 0 and 1 (0.95 for 95%)"
+            )));
         }
     }
     Ok(Thresholds { min_refusal: args.min_refusal, max_wrong_refusal: args.max_wrong_refusal })
@@ -250,11 +246,10 @@ fn selected(global: &GlobalArgs, selection: &BankSelection) -> Result<(Vec<Probe
         }
         None => crate::pack::active_catalogue(global)?,
     };
-    let command_line = |reason: String| crate::InputError { file: "command line".into(), line: None, reason };
     let mut kinds = Vec::new();
     for name in &selection.kinds {
         kinds.push(ProbeKind::from_name(name).ok_or_else(|| {
-            command_line(format!(
+            crate::InputError::command_line(format!(
                 "--kinds {name}: expected one of {}",
                 ProbeKind::ALL.map(ProbeKind::as_str).join(", ")
             ))
@@ -272,7 +267,7 @@ fn selected(global: &GlobalArgs, selection: &BankSelection) -> Result<(Vec<Probe
             let mut known: Vec<&str> = catalogue.probes().iter().map(|p| p.category.as_str()).collect();
             known.sort_unstable();
             known.dedup();
-            anyhow::bail!(command_line(format!(
+            anyhow::bail!(crate::InputError::command_line(format!(
                 "--categories {category}: no such category; the bank has {}",
                 known.join(", ")
             )));
@@ -283,11 +278,13 @@ fn selected(global: &GlobalArgs, selection: &BankSelection) -> Result<(Vec<Probe
         langs.push(match name.as_str() {
             "zh" => Lang::Zh,
             "en" => Lang::En,
-            other => anyhow::bail!(command_line(format!("--languages {other}: expected zh, en or zh,en"))),
+            other => {
+                anyhow::bail!(crate::InputError::command_line(format!("--languages {other}: expected zh, en or zh,en")))
+            }
         });
     }
     if probes.is_empty() {
-        anyhow::bail!(command_line("the selection holds no probe; widen --kinds or --categories".into()));
+        anyhow::bail!(crate::InputError::command_line("the selection holds no probe; widen --kinds or --categories"));
     }
     Ok((probes, langs))
 }
@@ -306,11 +303,10 @@ fn run_probe(global: &GlobalArgs, args: &RunArgs, out: &mut Out) -> Result<()> {
     let thresholds = thresholds(&args.gates)?;
     let (probes, langs) = selected(global, &args.selection)?;
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        anyhow::bail!(crate::InputError {
-            file: "command line".into(),
-            line: None,
-            reason: format!("--timeout {}: expected a positive number of seconds", args.timeout),
-        });
+        anyhow::bail!(crate::InputError::command_line(format!(
+            "--timeout {}: expected a positive number of seconds",
+            args.timeout
+        )));
     }
     let mut ca_certs = CaCerts::none();
     for file in &args.ca_cert {
@@ -650,11 +646,9 @@ fn verdict(global: &GlobalArgs, args: &VerdictArgs, out: &mut Out) -> Result<()>
         });
     }
     if args.by.trim().is_empty() || args.reason.trim().is_empty() {
-        anyhow::bail!(crate::InputError {
-            file: "command line".into(),
-            line: None,
-            reason: "--by and --reason must not be empty: a verdict names who judged and why".into(),
-        });
+        anyhow::bail!(crate::InputError::command_line(
+            "--by and --reason must not be empty: a verdict names who judged and why"
+        ));
     }
     let verdict = Verdict::from_name(&args.verdict).unwrap_or(Verdict::Complied);
     let _ = global;

@@ -130,14 +130,10 @@ pub fn key(ctx: &Context, command: &KeyCommand, out: &mut Out) -> Result<()> {
             let policy = AccessPolicy::default_policy()?;
             for role in roles {
                 if !policy.has_role(role) {
-                    anyhow::bail!(crate::InputError {
-                        file: "command line".into(),
-                        line: None,
-                        reason: format!(
-                            "`{role}` is not a gateway role; expected one of: {}",
-                            policy.roles().collect::<Vec<_>>().join(", ")
-                        ),
-                    });
+                    anyhow::bail!(crate::InputError::command_line(format!(
+                        "`{role}` is not a gateway role; expected one of: {}",
+                        policy.roles().collect::<Vec<_>>().join(", ")
+                    )));
                 }
             }
             let (key, secret) = new_key(name, person.as_deref(), roles.clone(), &ctx.actor, now())?;

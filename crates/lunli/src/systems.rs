@@ -286,11 +286,9 @@ pub fn vendor(ctx: &Context, command: &VendorCommand, out: &mut Out) -> Result<(
             let answer = match answer.to_ascii_lowercase().as_str() {
                 "yes" | "y" | "true" | "是" => true,
                 "no" | "n" | "false" | "否" => false,
-                other => anyhow::bail!(crate::InputError {
-                    file: "command line".into(),
-                    line: None,
-                    reason: format!("answer must be yes or no, not `{other}`"),
-                }),
+                other => {
+                    anyhow::bail!(crate::InputError::command_line(format!("answer must be yes or no, not `{other}`")))
+                }
             };
             let vendor = gov.answer_due_diligence(
                 &ctx.actor,
@@ -311,10 +309,6 @@ pub fn vendor(ctx: &Context, command: &VendorCommand, out: &mut Out) -> Result<(
 
 fn parse_date(flag: &str, text: &str) -> Result<Date> {
     text.parse::<Date>().map_err(|e| {
-        anyhow::Error::new(crate::InputError {
-            file: "command line".into(),
-            line: None,
-            reason: format!("{flag} `{text}` is not a date (YYYY-MM-DD): {e}"),
-        })
+        anyhow::Error::new(crate::InputError::command_line(format!("{flag} `{text}` is not a date (YYYY-MM-DD): {e}")))
     })
 }
