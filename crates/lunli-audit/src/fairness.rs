@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::functions::string::expr_fn::btrim;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, cast as cast_expr, try_cast};
-use datafusion::prelude::{ident, lit};
+use datafusion::prelude::{DataFrame, ident, lit};
 use serde::Serialize;
 
 use lunli_norms::{Automation, Catalogue, Text};
@@ -281,6 +281,32 @@ async fn count_cells(
 
     let ctx = engine::session(options, &dataset)?;
     let frame = dataset.frame(&ctx).await?;
+    let score_type = match &request.score {
+        Some(score) => Some(dataset.schema.field_with_name(score).map(|f| f.data_type().clone())?),
+        None => None,
+    };
+    let frame = counting_frame(frame, request, score_type.as_ref(), &dataset.name())?;
+    // Ensure the plan is valid before running (names and types).
+    let _ = frame.schema().field_with_unqualified_name("n").map_err(|e| AuditError::Engine(e.to_string()))?;
+    options.progress.next_pass();
+    let batches = match engine::collect(frame, &dataset).await {
+        Ok(b) => b,
+        Err(error) => return Err(refine(&dataset, error, &needed, &typed).await),
+    };
+    let cells = read_cells(&batches, request.sensitive.len(), request.score.is_some())?;
+    interpret(request, &dataset, cells).await.map(|(stats, positive, warnings)| (stats, dataset, positive, warnings))
+}
+
+/// The counting query over `frame`: one row per distinct (sensitive values `s0…`, label `y`,
+/// prediction `p`, score), with its count `n` (and, with scores, how many were `present` and
+/// `parsed`). `score_type` is the score column's type in `frame`; `source` names the data in
+/// errors. The local audit and a Ballista cluster ([`crate::distributed`]) run this same plan.
+pub(crate) fn counting_frame(
+    frame: DataFrame,
+    request: &FairnessRequest,
+    score_type: Option<&DataType>,
+    source: &str,
+) -> Result<DataFrame, AuditError> {
     let mut projection: Vec<Expr> = Vec::new();
     let mut groups: Vec<Expr> = Vec::new();
     for (i, column) in request.sensitive.iter().enumerate() {
@@ -291,8 +317,7 @@ async fn count_cells(
     projection.push(ident(&request.prediction).alias("p"));
     groups.extend([ident("y"), ident("p")]);
     let mut aggregates = vec![count(lit(1)).alias("n")];
-    if let Some(score) = &request.score {
-        let data_type = dataset.schema.field_with_name(score).map(|f| f.data_type().clone())?;
+    if let (Some(score), Some(data_type)) = (&request.score, score_type) {
         let numeric = match data_type {
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
                 try_cast(btrim(vec![ident(score)]), DataType::Float64)
@@ -300,7 +325,7 @@ async fn count_cells(
             t if t.is_numeric() => cast_expr(ident(score), DataType::Float64),
             other => {
                 return Err(AuditError::input(
-                    Location::file(dataset.name()).with_column(score),
+                    Location::file(source).with_column(score),
                     format!("scores must be numbers; this column holds {other}"),
                 ));
             }
@@ -312,16 +337,7 @@ async fn count_cells(
         aggregates.push(count(ident("score_raw")).alias("present"));
         aggregates.push(count(ident("score")).alias("parsed"));
     }
-    let frame = frame.select(projection)?.aggregate(groups, aggregates)?;
-    // Ensure the plan is valid before running (names and types).
-    let _ = frame.schema().field_with_unqualified_name("n").map_err(|e| AuditError::Engine(e.to_string()))?;
-    options.progress.next_pass();
-    let batches = match engine::collect(frame, &dataset).await {
-        Ok(b) => b,
-        Err(error) => return Err(refine(&dataset, error, &needed, &typed).await),
-    };
-    let cells = read_cells(&batches, request.sensitive.len(), request.score.is_some())?;
-    interpret(request, &dataset, cells).await.map(|(stats, positive, warnings)| (stats, dataset, positive, warnings))
+    Ok(frame.select(projection)?.aggregate(groups, aggregates)?)
 }
 
 /// An engine failure, located at the first unreadable row when the scan can find it: a row
@@ -349,7 +365,7 @@ async fn refine(dataset: &Dataset, error: AuditError, columns: &[&str], typed: &
     }
 }
 
-fn text_column(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, AuditError> {
+pub(crate) fn text_column(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, AuditError> {
     let column = batch.column_by_name(name).ok_or_else(|| AuditError::Engine(format!("no column {name} in result")))?;
     let text = cast(column, &DataType::Utf8)?;
     let text = text.as_string::<i32>();
@@ -363,7 +379,11 @@ fn int_column(batch: &RecordBatch, name: &str) -> Result<Vec<u64>, AuditError> {
     Ok((0..ints.len()).map(|i| u64::try_from(ints.value(i)).unwrap_or(0)).collect())
 }
 
-fn read_cells(batches: &[RecordBatch], sensitive: usize, with_score: bool) -> Result<Vec<RawCell>, AuditError> {
+pub(crate) fn read_cells(
+    batches: &[RecordBatch],
+    sensitive: usize,
+    with_score: bool,
+) -> Result<Vec<RawCell>, AuditError> {
     let mut cells = Vec::new();
     for batch in batches {
         let keys: Vec<Vec<Option<String>>> =

@@ -16,12 +16,14 @@
 //! environment or looks at the clock: the caller passes the time and watches [`Progress`].
 //!
 //! The fairness audit also runs where the data lives: [`pushdown::fairness`] sends its counting
-//! query to a PostgreSQL server and interprets the counted cells the same way.
+//! query to a PostgreSQL server, [`distributed::fairness`] its counting plan to an Apache
+//! DataFusion Ballista cluster, and both interpret the counted cells the same way.
 //!
 //! Start from [`fairness::audit`] with a [`fairness::FairnessRequest`], or [`quality::audit`]
 //! with a [`quality::QualityRequest`]; thresholds are in [`policy::Policy`].
 
 pub mod bootstrap;
+pub mod distributed;
 mod engine;
 mod error;
 pub mod fairness;

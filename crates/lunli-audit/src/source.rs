@@ -14,12 +14,14 @@
 //! (detecting and transcoding GB18030/GBK), `stream` (the streaming reader) and `locate` (naming
 //! the first culprit); this file ties them into a [`Dataset`] the audits plan over.
 
+mod cluster;
 mod encoding;
 mod format;
 mod locate;
 mod memory;
 pub(crate) mod stream;
 
+pub(crate) use cluster::{ClusterFiles, cluster_files};
 pub(crate) use encoding::text_reader;
 pub use encoding::{Encoding, EncodingChoice};
 pub use format::Format;

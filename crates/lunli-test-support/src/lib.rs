@@ -1,7 +1,8 @@
 //! Fixtures shared by lunli's integration tests, in one place instead of copies: a fresh store
 //! on each backend ([`backend`]: SQLite in a temporary directory, PostgreSQL in a schema of its
-//! own), the macro that runs a generic test once per backend, and oversight records made directly
-//! ([`records`]). A dev-dependency only; nothing shipped links it.
+//! own), the macro that runs a generic test once per backend, oversight records made directly
+//! ([`records`]), a Ballista cluster of processes ([`cluster`]) and a TCP proxy that counts
+//! what a server sends ([`proxy`]). A dev-dependency only; nothing shipped links it.
 //!
 //! A fixture that cannot be made (no PostgreSQL answering, a temporary directory refused) fails
 //! the test that asked for it, with the reason: tests never skip.
@@ -13,6 +14,8 @@
 )]
 
 pub mod backend;
+pub mod cluster;
+pub mod proxy;
 pub mod records;
 
 /// Runs each generic test `fn name<B>()` once per backend, as `sqlite::name` and

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use lunli_audit::bootstrap::BootstrapSpec;
+use lunli_audit::distributed;
 use lunli_audit::fairness::{self, FairnessReport, FairnessRequest, GroupReport, disparity_name, metric_name};
 use lunli_audit::policy::{Finding, Policy};
 use lunli_audit::pushdown::{self, Relation};
@@ -50,10 +51,12 @@ pub struct FairnessArgs {
     /// CSV (UTF-8 or GBK/GB18030, optionally .gz), Parquet or JSON Lines files, or glob patterns.
     #[arg(required_unless_present_any = ["table", "query"], value_name = "FILE")]
     pub files: Vec<String>,
-    /// Audit where the data lives: the PostgreSQL server (connection string or URL) that runs
-    /// the counting query; only counted cells leave it (docs/engines.md). Default: the
-    /// LUNLI_ENGINE_URL environment variable, which keeps a password off the command line.
-    #[arg(long, value_name = "URL", conflicts_with = "files")]
+    /// Audit where the data lives; only counted cells leave it (docs/engines.md). A PostgreSQL
+    /// server (connection string or URL) with --table or --query, or a Ballista cluster
+    /// (df://HOST:PORT) with FILEs as its executors see them. With --table or --query, the
+    /// default is the LUNLI_ENGINE_URL environment variable, which keeps a password off the
+    /// command line.
+    #[arg(long, value_name = "URL")]
     pub engine: Option<String>,
     /// With an engine: the table to audit, `table` or `schema.table`.
     #[arg(long, value_name = "TABLE", conflicts_with_all = ["query", "files"])]
@@ -257,7 +260,7 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
     };
     let options = options(&args.run);
     let (report, what) = match where_the_data_lives(args)? {
-        Some((url, relation)) => {
+        DataPlace::Server(url, relation) => {
             let engine = pushdown::Engine { url: url.clone(), ca_certs: args.engine_ca_cert.clone() };
             // The server counts; all lunli can show is that it is waiting, and for how long.
             let report = crate::progress::with_bar(
@@ -272,7 +275,18 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
             };
             (report, vec![format!("--engine {}", pushdown::redacted(&url).map_err(input_error)?), what])
         }
-        None => {
+        DataPlace::Cluster(url) => {
+            let report = crate::progress::with_bar(
+                "{spinner} {elapsed_precise} 集群计数中 / counting on the cluster",
+                |_| {},
+                || distributed::fairness(&url, &request, &policy.fairness, &ctx.catalogue, &options),
+            )
+            .map_err(input_error)?;
+            let mut what = vec![format!("--engine {}", distributed::scheduler_address(&url).map_err(input_error)?)];
+            what.extend(args.files.iter().cloned());
+            (report, what)
+        }
+        DataPlace::Files => {
             let report = with_progress(&options.progress, || {
                 fairness::audit(&request, &policy.fairness, &ctx.catalogue, &options)
             })
@@ -296,19 +310,41 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
     gate(args.run.strict, report.passed, "fairness")
 }
 
-/// The engine and relation to audit there, when the data is not in files: `--table` or
-/// `--query`, on `--engine` or the server LUNLI_ENGINE_URL names.
-fn where_the_data_lives(args: &FairnessArgs) -> Result<Option<(String, Relation)>> {
+/// Where the rows are counted.
+enum DataPlace {
+    /// Here, from the files.
+    Files,
+    /// On a PostgreSQL server: its URL and the relation.
+    Server(String, Relation),
+    /// On a Ballista cluster (its scheduler's URL), from the files as its executors see them.
+    Cluster(String),
+}
+
+/// Where to count: `--engine` with `--table` or `--query` (or LUNLI_ENGINE_URL with either) is a
+/// server; `--engine df://…` with files is a cluster; files alone are read here.
+fn where_the_data_lives(args: &FairnessArgs) -> Result<DataPlace> {
+    let refuse = |reason: &str| -> Result<DataPlace> { Err(crate::InputError::command_line(reason).into()) };
+    if let Some(url) = args.engine.as_deref().filter(|url| distributed::is_cluster_url(url)) {
+        if args.table.is_some() || args.query.is_some() {
+            return refuse(
+                "a Ballista cluster has no tables of its own: give the files (as its executors see them) instead of --table or --query",
+            );
+        }
+        if args.files.is_empty() {
+            return refuse("--engine df://… needs the files to audit, as the cluster's executors see them");
+        }
+        return Ok(DataPlace::Cluster(url.to_string()));
+    }
     let relation = match (&args.table, &args.query) {
         (Some(table), _) => Relation::Table(table.clone()),
         (None, Some(query)) => Relation::Query(query.clone()),
         (None, None) if args.engine.is_some() => {
-            return Err(crate::InputError::command_line(
-                "--engine needs --table TABLE or --query SQL: which rows to audit there",
-            )
-            .into());
+            return refuse(
+                "--engine with a PostgreSQL server needs --table TABLE or --query SQL: which rows to audit there \
+                 (files are audited on a Ballista cluster, --engine df://HOST:PORT, or here without --engine)",
+            );
         }
-        (None, None) => return Ok(None),
+        (None, None) => return Ok(DataPlace::Files),
     };
     let url =
         args.engine.clone().or_else(|| std::env::var(ENGINE_ENV).ok().filter(|u| !u.trim().is_empty())).ok_or_else(
@@ -318,7 +354,7 @@ fn where_the_data_lives(args: &FairnessArgs) -> Result<Option<(String, Relation)
                 ))
             },
         )?;
-    Ok(Some((url, relation)))
+    Ok(DataPlace::Server(url, relation))
 }
 
 /// The environment variable naming the engine when `--engine` is not given.

@@ -140,3 +140,47 @@ fn the_engine_comes_from_the_environment_and_a_query_narrows_the_rows() {
         .assert()
         .code(2);
 }
+
+/// `--engine df://…`: the same audit on a Ballista cluster (a scheduler and an executor, each
+/// a process of lunli-ballista-node, which `cargo test --workspace` builds beside lunli).
+#[test]
+fn a_cluster_run_is_recorded_by_its_plan_with_the_files_numbers() {
+    let node = std::path::Path::new(env!("CARGO_BIN_EXE_lunli")).with_file_name("lunli-ballista-node");
+    let cluster = lunli_test_support::cluster::Cluster::start(&node, 1);
+    let url = cluster.url();
+    let data = Data::new();
+    data.credit_scoring();
+    data.ok("wang-fang", &["assess", "credit-scoring"]);
+
+    let file = adult_file();
+    let mut args = vec!["audit", "fairness", "--engine", url.as_str(), file.as_str()];
+    args.extend(COLUMNS);
+    args.extend(["--system", "credit-scoring"]);
+    let there = data.json("li-wei", &args);
+    assert_eq!(there["evidence"][0]["control"], "C-13-03");
+    assert_eq!(there["inputs"][0]["format"], "ballista");
+    assert!(there["inputs"][0]["path"].as_str().is_some_and(|p| p.starts_with(&url)), "{}", there["inputs"][0]);
+    assert!(there["inputs"][0]["query"].as_str().is_some_and(|q| q.contains("Aggregate")));
+
+    let mut local = vec!["audit", "fairness", file.as_str()];
+    local.extend(COLUMNS);
+    let here = data.json("li-wei", &local);
+    for key in ["rows", "overall", "attributes", "findings", "passed"] {
+        assert_eq!(there[key], here[key], "{key} differs between the cluster and the file");
+    }
+
+    // A cluster has no tables, and needs files: exit 3, saying so.
+    data.lunli("li-wei")
+        .args(["audit", "fairness", "--engine", &url, "--table", "decisions"])
+        .args(["--label", "y_true", "--prediction", "y_pred", "--sensitive", "sex"])
+        .assert()
+        .code(3)
+        .stderr(contains("no tables"));
+    // A PostgreSQL engine with files: exit 3, pointing at --table and at the cluster form.
+    data.lunli("li-wei")
+        .args(["audit", "fairness", "--engine", &postgres_url(), &file])
+        .args(["--label", "y_true", "--prediction", "y_pred", "--sensitive", "sex"])
+        .assert()
+        .code(3)
+        .stderr(contains("--table"));
+}

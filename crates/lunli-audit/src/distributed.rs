@@ -1,0 +1,230 @@
+//! Audits on an Apache DataFusion Ballista cluster: the fairness audit's counting plan — the
+//! very plan the local audit runs ([`fairness::counting_frame`]) — sent to the cluster's
+//! scheduler, which splits it into stages over the executors that hold the files; only the
+//! counted cells come back, and lunli interprets them exactly as it interprets its own.
+//!
+//! The files are named as the executors see them (a shared file system). lunli itself reads
+//! only what planning needs — a CSV file's header line, a Parquet file's footer — never a row
+//! ([`crate::source::cluster_files`]). CSV values are planned as text, as the local audit reads
+//! CSV, so labels, predictions and groups compare the same way, and scores are parsed by the
+//! same expression.
+//!
+//! The counts are integers, merged by the engine across partitions and executors, so the result
+//! does not depend on how the files are split or scheduled.
+
+use ballista::prelude::SessionContextExt as _;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::cast as cast_expr;
+use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, ident};
+use futures_util::StreamExt as _;
+
+use lunli_norms::Catalogue;
+
+use crate::RunOptions;
+use crate::error::{AuditError, Location};
+use crate::fairness::{self, CellSource, FairnessReport, FairnessRequest};
+use crate::policy::FairnessPolicy;
+use crate::source::{ClusterFiles, Format, InputSummary, cluster_files};
+
+/// The scheme of a Ballista scheduler's address, as Ballista's own clients write it.
+pub const SCHEME: &str = "df://";
+
+/// The port a Ballista scheduler listens on unless told otherwise.
+const DEFAULT_PORT: u16 = 50050;
+
+/// Whether `url` names a Ballista scheduler (`df://host:port`) rather than a PostgreSQL server.
+pub fn is_cluster_url(url: &str) -> bool {
+    url.trim().to_ascii_lowercase().starts_with(SCHEME)
+}
+
+/// `df://host:port`, checked: a host, and a port that is a number (default 50050). Anything
+/// after the address (a path, a query, credentials) is refused rather than silently dropped.
+pub fn scheduler_address(url: &str) -> Result<String, AuditError> {
+    let bad = |why: &str| {
+        AuditError::request(format!("--engine `{url}` is not a Ballista scheduler address: {why}; give df://HOST:PORT"))
+    };
+    let trimmed = url.trim();
+    let rest = trimmed
+        .get(SCHEME.len()..)
+        .filter(|_| is_cluster_url(trimmed))
+        .ok_or_else(|| bad("it does not start with df://"))?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains(['/', '?', '#', '@']) {
+        return Err(bad("only a host and a port may follow df://"));
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().map_err(|_| bad("the port is not a number from 1 to 65535"))?),
+        None => (rest, DEFAULT_PORT),
+    };
+    if host.is_empty() || port == 0 {
+        return Err(bad("the host or port is missing"));
+    }
+    Ok(format!("{SCHEME}{host}:{port}"))
+}
+
+/// The fairness audit of `request.inputs` (files as the executors see them) on the Ballista
+/// cluster whose scheduler is at `url`, counted there.
+pub fn fairness(
+    url: &str,
+    request: &FairnessRequest,
+    policy: &FairnessPolicy,
+    catalogue: &Catalogue,
+    options: &RunOptions,
+) -> Result<FairnessReport, AuditError> {
+    fairness::check_request(request)?;
+    let address = scheduler_address(url)?;
+    let files = cluster_files(&request.inputs)?;
+    let mut needed = vec![&request.label, &request.prediction];
+    needed.extend(request.score.iter());
+    needed.extend(request.sensitive.iter());
+    for column in needed {
+        if files.schema.field_with_name(column).is_err() {
+            let names: Vec<String> = files.schema.fields().iter().map(|f| format!("`{}`", f.name())).collect();
+            return Err(AuditError::input(
+                Location::file(files.label.clone()).with_column(column.as_str()),
+                format!("no such column; the files have {}", names.join(", ")),
+            ));
+        }
+    }
+    let cluster = Cluster { address, files };
+    // The executors do the work; lunli plans, talks to the scheduler and reads the cells.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AuditError::Engine(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let ctx = SessionContext::remote(&cluster.address).await.map_err(|e| cluster.error(e))?;
+        let frame = cluster.frame(&ctx).await?;
+        let score_type = request
+            .score
+            .as_deref()
+            .and_then(|s| cluster.files.schema.field_with_name(s).ok())
+            .map(|f| f.data_type().clone());
+        let counting = fairness::counting_frame(frame, request, score_type.as_ref(), &cluster.files.label)?;
+        let plan = counting.logical_plan().display_indent().to_string();
+        options.progress.next_pass();
+        let batches = counting.collect().await.map_err(|e| cluster.error(e))?;
+        let cells = fairness::read_cells(&batches, request.sensitive.len(), request.score.is_some())?;
+        let input = InputSummary::engine(&cluster.address, "ballista", &cluster.files.label, &plan);
+        let source = Counted { cluster: &cluster, ctx: &ctx };
+        fairness::report_of_cells(request, policy, catalogue, cells, &source, vec![input]).await
+    })
+}
+
+/// A scheduler and the files its executors read.
+struct Cluster {
+    address: String,
+    files: ClusterFiles,
+}
+
+impl Cluster {
+    /// The files as a data frame of the remote session: planned here, read by the executors.
+    async fn frame(&self, ctx: &SessionContext) -> Result<DataFrame, AuditError> {
+        let paths = self.files.paths.clone();
+        let frame = match self.files.format {
+            Format::Csv { delimiter } => {
+                let options = CsvReadOptions::new()
+                    .has_header(true)
+                    .delimiter(delimiter)
+                    .schema(&self.files.schema)
+                    .file_extension("");
+                ctx.read_csv(paths, options).await
+            }
+            Format::Parquet => {
+                let options =
+                    ParquetReadOptions { file_extension: "", schema: Some(&self.files.schema), ..Default::default() };
+                ctx.read_parquet(paths, options).await
+            }
+            Format::JsonLines => return Err(AuditError::request("JSON Lines is audited locally only")),
+        };
+        frame.map_err(|e| self.error(e))
+    }
+
+    /// A failure on the cluster: unreachable scheduler or executors as the engine's, a file the
+    /// executors could not read as input (named by the files, since lunli reads no row itself).
+    fn error(&self, e: DataFusionError) -> AuditError {
+        let message = crate::source::clean_engine_message(&e.to_string());
+        let unreachable = ["transport error", "Connection refused", "tcp connect error", "dns error", "Unavailable"]
+            .iter()
+            .any(|sign| message.contains(sign));
+        if unreachable {
+            return AuditError::Engine(format!(
+                "cannot reach the Ballista cluster at {}: {message} (is the scheduler running, and its executors registered?)",
+                self.address
+            ));
+        }
+        let about_the_data =
+            ["Csv error", "Parquet", "Schema error", "No field named", "Cast error", "incorrect number of fields"]
+                .iter()
+                .any(|sign| message.contains(sign));
+        if about_the_data {
+            return AuditError::input(Location::file(format!("{} on {}", self.files.label, self.address)), message);
+        }
+        AuditError::Engine(format!("the Ballista cluster at {}: {message}", self.address))
+    }
+}
+
+/// The cluster as the source of counted cells: an offending value is found among the distinct
+/// values of its column, counted there too (only when the audit has already failed on it).
+struct Counted<'a> {
+    cluster: &'a Cluster,
+    ctx: &'a SessionContext,
+}
+
+impl CellSource for Counted<'_> {
+    fn name(&self) -> String {
+        format!("{} on {}", self.cluster.files.label, self.cluster.address)
+    }
+
+    async fn locate_value(&self, column: &str, check: &(dyn Fn(Option<&str>) -> Option<String> + Sync)) -> AuditError {
+        let location = Location::file(self.name()).with_column(column);
+        let stream = async {
+            let frame = self.cluster.frame(self.ctx).await?;
+            let values = frame
+                .select(vec![cast_expr(ident(column), DataType::Utf8).alias("v")])
+                .and_then(DataFrame::distinct)
+                .map_err(|e| self.cluster.error(e))?;
+            values.execute_stream().await.map_err(|e| self.cluster.error(e))
+        };
+        let mut stream = match stream.await {
+            Ok(stream) => stream,
+            Err(error) => return error,
+        };
+        // Streamed, and stopped at the first value the check objects to.
+        while let Some(batch) = stream.next().await {
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => return self.cluster.error(e),
+            };
+            let values = match fairness::text_column(&batch, "v") {
+                Ok(values) => values,
+                Err(error) => return error,
+            };
+            for value in values {
+                if let Some(reason) = check(value.as_deref()) {
+                    return AuditError::input(location, reason);
+                }
+            }
+        }
+        AuditError::input(location, "a value the audit cannot use (it could not be found again)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheduler_addresses_are_checked() {
+        assert_eq!(scheduler_address("df://sched.internal:50077").expect("address"), "df://sched.internal:50077");
+        assert_eq!(scheduler_address("DF://10.0.0.5/").expect("address"), "df://10.0.0.5:50050");
+        for bad in
+            ["postgresql://h/db", "df://", "df://:50050", "df://h:port", "df://h:0", "df://u:pw@h:1", "df://h:1/x"]
+        {
+            assert!(scheduler_address(bad).is_err(), "{bad}");
+        }
+        assert!(is_cluster_url(" df://h:1") && !is_cluster_url("host=h dbname=d"));
+    }
+}
