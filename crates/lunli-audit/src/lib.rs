@@ -23,6 +23,7 @@
 //! with a [`quality::QualityRequest`]; thresholds are in [`policy::Policy`].
 
 pub mod bootstrap;
+#[cfg(feature = "cluster")]
 pub mod distributed;
 mod engine;
 mod error;

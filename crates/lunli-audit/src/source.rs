@@ -14,6 +14,7 @@
 //! (detecting and transcoding GB18030/GBK), `stream` (the streaming reader) and `locate` (naming
 //! the first culprit); this file ties them into a [`Dataset`] the audits plan over.
 
+#[cfg(feature = "cluster")]
 mod cluster;
 mod encoding;
 mod format;
@@ -21,6 +22,7 @@ mod locate;
 mod memory;
 pub(crate) mod stream;
 
+#[cfg(feature = "cluster")]
 pub(crate) use cluster::{ClusterFiles, cluster_files};
 pub(crate) use encoding::text_reader;
 pub use encoding::{Encoding, EncodingChoice};

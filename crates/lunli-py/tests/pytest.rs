@@ -91,7 +91,9 @@ fn python_package_passes_its_pytest_suite() {
     run(
         "building the lunli command line",
         Command::new(cargo)
-            .args(["build", "--quiet", "-p", "lunli", "--bin", "lunli", "--manifest-path"])
+            // The workspace's feature set, as `cargo test --workspace` built it: `-p lunli` alone
+            // unifies dependencies' features differently and would rebuild the engine.
+            .args(["build", "--quiet", "--workspace", "--bin", "lunli", "--manifest-path"])
             .arg(manifest_dir().join("../../Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target),
     );
