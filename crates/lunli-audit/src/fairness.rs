@@ -7,6 +7,8 @@
 //! groups, the intersection and the whole data set are merges — so one pass over the data serves
 //! them all — and the metrics follow from [`crate::metrics`].
 
+mod plain_csv;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -221,6 +223,7 @@ pub(crate) fn check_request(request: &FairnessRequest) -> Result<(), AuditError>
 /// One counted cell of the query's result, before labels are interpreted: the values of the
 /// sensitive columns, label, prediction and score as text (score as a number), and how many rows
 /// hold them. The local engine and a pushed-down query ([`crate::pushdown`]) both produce these.
+#[derive(Debug)]
 pub(crate) struct RawCell {
     pub(crate) key: Vec<Option<String>>,
     pub(crate) label: Option<String>,
@@ -279,6 +282,17 @@ async fn count_cells(
     numeric.extend(request.score.as_deref());
     let typed = dataset.read_as_numbers(&numeric);
 
+    // Plain CSV files are counted without the engine when they can be read exactly as it reads
+    // them; anything else (or anything odd in them) goes to the engine.
+    options.progress.next_pass();
+    let threads = options.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if let Some(cells) = plain_csv::count(&dataset, request, threads).await? {
+        return interpret(request, &dataset, cells)
+            .await
+            .map(|(stats, positive, warnings)| (stats, dataset, positive, warnings));
+    }
+    options.progress.restart_pass();
+
     let ctx = engine::session(options, &dataset)?;
     let frame = dataset.frame(&ctx).await?;
     let score_type = match &request.score {
@@ -288,7 +302,6 @@ async fn count_cells(
     let frame = counting_frame(frame, request, score_type.as_ref(), &dataset.name())?;
     // Ensure the plan is valid before running (names and types).
     let _ = frame.schema().field_with_unqualified_name("n").map_err(|e| AuditError::Engine(e.to_string()))?;
-    options.progress.next_pass();
     let batches = match engine::collect(frame, &dataset).await {
         Ok(b) => b,
         Err(error) => return Err(refine(&dataset, error, &needed, &typed).await),

@@ -91,10 +91,15 @@ impl Progress {
 
     /// Starts a new pass: the counters of the current one go back to zero.
     pub(crate) fn next_pass(&self) {
+        self.restart_pass();
+        self.passes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Starts the current pass over (a fast reader gave the work to the engine).
+    pub(crate) fn restart_pass(&self) {
         self.bytes.store(0, Ordering::Relaxed);
         self.rows.store(0, Ordering::Relaxed);
         self.engine_rows.store(0, Ordering::Relaxed);
         self.engine_bytes.store(0, Ordering::Relaxed);
-        self.passes.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -259,6 +259,21 @@ impl Dataset {
         }
     }
 
+    /// The files with their delimiters when every one is plain UTF-8 CSV that the engine reads
+    /// itself (no compression, byte-order mark or line breaks inside values); otherwise `None`.
+    pub(crate) fn plain_csv_files(&self) -> Option<Vec<(&InputFile, u8)>> {
+        if self.arrow.is_some() || self.files.is_empty() {
+            return None;
+        }
+        self.files
+            .iter()
+            .map(|f| match f.format {
+                Format::Csv { delimiter } if !f.streamed() && !f.newlines_in_values => Some((f, delimiter)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Reads these CSV columns as 64-bit integers (or, failing that, 64-bit floats) when every
     /// sampled value of theirs is one — parsing and grouping numbers is much cheaper than text.
     /// A later value that does not parse stops the read with an error that [`Dataset::locate`]

@@ -474,3 +474,72 @@ fn bootstrap_replicates_are_capped() {
         other => panic!("expected a refused request, got {other:?}"),
     }
 }
+
+/// The same rows with every field quoted: the same values, read by the engine's CSV reader (the
+/// plain-CSV count takes no quoting), so comparing the two compares both ways of counting.
+fn quoted(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split(',').map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(","))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn compas() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/compas/compas_predictions.csv")
+}
+
+#[test]
+fn plain_csv_is_counted_as_the_engine_counts_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let compas_text = std::fs::read_to_string(compas()).expect("COMPAS");
+    let compas_request = |input: &Path| FairnessRequest {
+        inputs: vec![input.display().to_string()],
+        label: "y_true".into(),
+        prediction: "y_pred".into(),
+        sensitive: vec!["race".into(), "sex".into(), "age_cat".into()],
+        ..FairnessRequest::default()
+    };
+    // Odd but valid values: labels written `01` and `00` in integer columns, missing groups,
+    // scores as text with spaces and two spellings of one number (so the score is read as text).
+    let mut odd = String::from("y_true,y_pred,score,sex,race\n");
+    for i in 0..600 {
+        let label = ["0", "1", "01", "00"][i % 4];
+        let prediction = ["1", "0", "1"][i % 3];
+        let score = [" 0.25", "0.5", "0.50", "0.75 ", "1"][i % 5];
+        let sex = ["Female", "Male", ""][i % 3];
+        let race = ["A", "B", "C", "", "D"][i % 5];
+        odd.push_str(&format!("{label},{prediction},{score},{sex},{race}\n"));
+    }
+    type Requester = Box<dyn Fn(&Path) -> FairnessRequest>;
+    let cases: Vec<(&str, String, Requester)> = vec![
+        ("adult", adult_text(), Box::new(|p: &Path| request(p))),
+        ("compas", compas_text, Box::new(compas_request)),
+        ("odd", odd, Box::new(|p: &Path| request(p))),
+    ];
+    for (name, text, make) in cases {
+        let plain = write(dir.path(), &format!("{name}.csv"), text.as_bytes());
+        let engine = write(dir.path(), &format!("{name}-quoted.csv"), quoted(&text).as_bytes());
+        for threads in [1, 2] {
+            let options = RunOptions { threads: Some(threads), ..RunOptions::default() };
+            let run = |path: &Path| {
+                fairness::audit(
+                    &make(path),
+                    &FairnessPolicy::default(),
+                    &Catalogue::bundled().expect("catalogue"),
+                    &options,
+                )
+                .expect("audit")
+            };
+            assert_eq!(figures(&run(&plain)), figures(&run(&engine)), "{name} on {threads} threads");
+        }
+    }
+
+    // A score that is not a number: the same error, at the same row, either way.
+    let bad = adult_text().replacen("\n0,0,0.", "\n0,0,x0.", 1);
+    let plain = write(dir.path(), "bad.csv", bad.as_bytes());
+    let engine = write(dir.path(), "bad-quoted.csv", quoted(&bad).as_bytes());
+    let (at_plain, why_plain) = input_error(audit(&plain));
+    let (at_engine, why_engine) = input_error(audit(&engine));
+    assert_eq!((at_plain.row, at_plain.column, why_plain), (at_engine.row, at_engine.column, why_engine));
+}
