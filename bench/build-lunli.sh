@@ -12,9 +12,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lunli/target}"
 profile="${1:-release}"
 case "$profile" in
-    # With the model benchmark's driver in the same call: built apart, the two unify DataFusion's
-    # and tract's features differently, and whichever is built second recompiles them (~15 min).
-    release) cargo build -q --release -p lunli --bin lunli -p lunli-model --example model_bench ;;
+    # With the model benchmark's driver and the Ballista node in the same call: built apart, they
+    # unify DataFusion's and tract's features differently, and whichever is built second
+    # recompiles them (~15 min).
+    release) cargo build -q --release -p lunli --bin lunli -p lunli-model --example model_bench \
+        -p lunli-ballista-node --bin lunli-ballista-node ;;
     dist)
         echo "bench: building lunli (dist profile: LTO, a long link on few cores)" >&2
         cargo rustc -q --profile dist -p lunli --bin lunli -- -C link-arg=-Wl,-z,pack-relative-relocs \
