@@ -1,7 +1,9 @@
-//! Audits on an Apache DataFusion Ballista cluster: the fairness audit's counting plan — the
-//! very plan the local audit runs ([`fairness::counting_frame`]) — sent to the cluster's
+//! Audits on an Apache DataFusion Ballista cluster. The fairness audit's counting plan — the
+//! very plan the local audit runs ([`fairness::counting_frame`]) — goes to the cluster's
 //! scheduler, which splits it into stages over the executors that hold the files; only the
-//! counted cells come back, and lunli interprets them exactly as it interprets its own.
+//! counted cells come back, and lunli interprets them exactly as it interprets its own. The
+//! quality audit's passes go there the same way ([`quality()`]), written with the engine's
+//! built-in functions only.
 //!
 //! The files are named as the executors see them (a shared file system). lunli itself reads
 //! only what planning needs — a CSV file's header line, a Parquet file's footer — never a row
@@ -24,8 +26,9 @@ use lunli_norms::Catalogue;
 use crate::RunOptions;
 use crate::error::{AuditError, Location};
 use crate::fairness::{self, CellSource, FairnessReport, FairnessRequest};
-use crate::policy::FairnessPolicy;
-use crate::source::{ClusterFiles, Format, InputSummary, cluster_files};
+use crate::policy::{FairnessPolicy, QualityPolicy};
+use crate::quality::{self, Functions, QualityReport, QualityRequest};
+use crate::source::{ClusterFiles, Dataset, Format, InputSummary, cluster_error, cluster_files};
 
 /// The scheme of a Ballista scheduler's address, as Ballista's own clients write it.
 pub const SCHEME: &str = "df://";
@@ -88,12 +91,7 @@ pub fn fairness(
         }
     }
     let cluster = Cluster { address, files };
-    // The executors do the work; lunli plans, talks to the scheduler and reads the cells.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| AuditError::Engine(format!("cannot start the runtime: {e}")))?;
+    let runtime = client_runtime()?;
     runtime.block_on(async {
         let ctx = SessionContext::remote(&cluster.address).await.map_err(|e| cluster.error(e))?;
         let frame = cluster.frame(&ctx).await?;
@@ -111,6 +109,41 @@ pub fn fairness(
         let source = Counted { cluster: &cluster, ctx: &ctx };
         fairness::report_of_cells(request, policy, catalogue, cells, &source, vec![input]).await
     })
+}
+
+/// The quality audit of `request.inputs` (files as the executors see them) on the Ballista
+/// cluster whose scheduler is at `url`: the local audit's passes, planned with the engine's
+/// built-in functions only (executors of a stock Ballista run them), run there; only their
+/// one-row figures, value counts and key counts come back. `now` is when freshness is measured
+/// from.
+pub fn quality(
+    url: &str,
+    request: &QualityRequest,
+    policy: &QualityPolicy,
+    catalogue: &Catalogue,
+    now: jiff::Timestamp,
+    options: &RunOptions,
+) -> Result<QualityReport, AuditError> {
+    let address = scheduler_address(url)?;
+    let files = cluster_files(&request.inputs)?;
+    let label = files.label.clone();
+    let dataset = Dataset::on_cluster(files, &address, options.progress.clone());
+    let runtime = client_runtime()?;
+    let report = runtime.block_on(async {
+        let ctx = SessionContext::remote(&address).await.map_err(|e| cluster_error(&address, &label, &e))?;
+        quality::run(dataset, &ctx, Functions::BuiltIn, request, policy, now, options).await
+    })?;
+    Ok(quality::with_controls(report, catalogue))
+}
+
+/// The runtime of lunli's side of a cluster audit: the executors do the work; lunli plans,
+/// talks to the scheduler and reads what comes back.
+fn client_runtime() -> Result<tokio::runtime::Runtime, AuditError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AuditError::Engine(format!("cannot start the runtime: {e}")))
 }
 
 /// A scheduler and the files its executors read.
@@ -142,27 +175,8 @@ impl Cluster {
         frame.map_err(|e| self.error(e))
     }
 
-    /// A failure on the cluster: unreachable scheduler or executors as the engine's, a file the
-    /// executors could not read as input (named by the files, since lunli reads no row itself).
     fn error(&self, e: DataFusionError) -> AuditError {
-        let message = crate::source::clean_engine_message(&e.to_string());
-        let unreachable = ["transport error", "Connection refused", "tcp connect error", "dns error", "Unavailable"]
-            .iter()
-            .any(|sign| message.contains(sign));
-        if unreachable {
-            return AuditError::Engine(format!(
-                "cannot reach the Ballista cluster at {}: {message} (is the scheduler running, and its executors registered?)",
-                self.address
-            ));
-        }
-        let about_the_data =
-            ["Csv error", "Parquet", "Schema error", "No field named", "Cast error", "incorrect number of fields"]
-                .iter()
-                .any(|sign| message.contains(sign));
-        if about_the_data {
-            return AuditError::input(Location::file(format!("{} on {}", self.files.label, self.address)), message);
-        }
-        AuditError::Engine(format!("the Ballista cluster at {}: {message}", self.address))
+        cluster_error(&self.address, &self.files.label, &e)
     }
 }
 

@@ -76,6 +76,7 @@ pub(crate) async fn collect_reading(
     dataset: &Dataset,
     reading: Option<Arc<dyn ExecutionPlan>>,
 ) -> Result<Vec<RecordBatch>, AuditError> {
+    dataset.record_query(&frame);
     let task = Arc::new(frame.task_ctx());
     let plan = frame.create_physical_plan().await.map_err(|e| dataset.engine_error(e))?;
     let watched = reading.unwrap_or_else(|| plan.clone());

@@ -26,10 +26,13 @@ mod profile;
 mod report;
 mod rules;
 
-use execution::{Figures, collect_one, count_values, distinct_rows, get_int, get_text, get_time, key_report};
+use execution::{
+    Figures, collect_one, count_values, count_values_grouped, distinct_rows, get_int, get_text, get_time, key_report,
+};
 use findings::findings;
 pub use plan::COLUMNS_PER_PASS;
-use plan::{COUNTED_COLUMNS_PER_PASS, names, parsed_frame, profile_aggregates, text_frame};
+pub(crate) use plan::Functions;
+use plan::{COUNTED_COLUMNS_PER_PASS, GROUPED_COLUMNS_PER_PASS, names, parsed_frame, profile_aggregates, text_frame};
 use profile::{column_profile, exact_quartiles};
 pub use report::{
     ColumnReport, DimensionSummary, Duplicates, Figure, FreshnessReport, GroupShare, KeyReport, Kind, QualityReport,
@@ -45,7 +48,7 @@ use datafusion::common::ScalarValue;
 use datafusion::functions::regex::expr_fn::regexp_like;
 use datafusion::functions_aggregate::expr_fn::{count, min, sum};
 use datafusion::logical_expr::{Expr, when};
-use datafusion::prelude::{ident, lit};
+use datafusion::prelude::{SessionContext, ident, lit};
 
 use lunli_norms::{Automation, Catalogue};
 
@@ -111,16 +114,26 @@ fn audit_dataset(
     options: &RunOptions,
 ) -> Result<QualityReport, AuditError> {
     let runtime = engine::runtime(options)?;
-    let mut report = runtime.block_on(run(dataset, request, policy, now, options))?;
+    let ctx = engine::session(options, &dataset)?;
+    let report = runtime.block_on(run(dataset, &ctx, Functions::Lunli, request, policy, now, options))?;
+    Ok(with_controls(report, catalogue))
+}
+
+/// The report with the controls the audit gives evidence for, on it and each finding.
+pub(crate) fn with_controls(mut report: QualityReport, catalogue: &Catalogue) -> QualityReport {
     report.controls = policy::controls_for(catalogue, Automation::AuditQuality);
     for finding in &mut report.findings {
         finding.controls = report.controls.clone();
     }
-    Ok(report)
+    report
 }
 
-async fn run(
+/// The passes over `dataset`, planned in `ctx` (a local session, or a cluster's) with the
+/// given functions.
+pub(crate) async fn run(
     dataset: Dataset,
+    ctx: &SessionContext,
+    functions: Functions,
     request: &QualityRequest,
     policy: &QualityPolicy,
     now: jiff::Timestamp,
@@ -128,7 +141,6 @@ async fn run(
 ) -> Result<QualityReport, AuditError> {
     let rules = &request.rules;
     dataset.require_columns(rules.columns())?;
-    let ctx = engine::session(options, &dataset)?;
     let fields: Vec<(String, DataType)> =
         dataset.schema.fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
     let index_of = |name: &str| fields.iter().position(|(n, _)| n == name);
@@ -158,8 +170,8 @@ async fn run(
             columns.extend(rule_columns.iter().filter(|i| !chunk.contains(i)));
         }
         options.progress.next_pass();
-        let base = dataset.columns_frame(&ctx, &columns).await?;
-        let frame = parsed_frame(text_frame(base, &fields, &columns, &null_values)?, &fields, &columns)?;
+        let base = dataset.columns_frame(ctx, &columns).await?;
+        let frame = parsed_frame(text_frame(base, &fields, &columns, &null_values, functions)?, &fields, &columns)?;
         profile.add(collect_one(frame.aggregate(vec![], aggregates)?, &dataset).await?);
     }
     let rows = get_int(&profile, "rows")?;
@@ -181,16 +193,30 @@ async fn run(
         })
         .collect();
     let mut value_counts: BTreeMap<usize, Vec<(String, u64)>> = BTreeMap::new();
-    for chunk in counted.chunks(COUNTED_COLUMNS_PER_PASS) {
+    let per_pass = match functions {
+        Functions::Lunli => COUNTED_COLUMNS_PER_PASS,
+        Functions::BuiltIn => GROUPED_COLUMNS_PER_PASS,
+    };
+    for chunk in counted.chunks(per_pass) {
         options.progress.next_pass();
-        let frame = text_frame(dataset.columns_frame(&ctx, chunk).await?, &fields, chunk, &null_values)?;
-        value_counts.append(&mut count_values(frame, chunk, &dataset).await?);
+        let frame = text_frame(dataset.columns_frame(ctx, chunk).await?, &fields, chunk, &null_values, functions)?;
+        value_counts.append(&mut match functions {
+            Functions::Lunli => count_values(frame, chunk, &dataset).await?,
+            Functions::BuiltIn => count_values_grouped(frame, chunk, &dataset).await?,
+        });
     }
     apply_value_counts(&mut columns, &value_counts);
 
     // Pass 3: duplicate rows by fingerprint.
     options.progress.next_pass();
-    let duplicate_rows = rows.saturating_sub(distinct_rows(&ctx, &dataset).await?);
+    let distinct = match functions {
+        Functions::Lunli => distinct_rows(ctx, &dataset).await?,
+        #[cfg(feature = "cluster")]
+        Functions::BuiltIn => execution::distinct_rows_by_digest(ctx, &dataset).await?,
+        #[cfg(not(feature = "cluster"))]
+        Functions::BuiltIn => return Err(AuditError::request("built without the cluster feature")),
+    };
+    let duplicate_rows = rows.saturating_sub(distinct);
 
     // Pass 4: keys.
     let key_sets = key_sets(rules);
@@ -198,7 +224,8 @@ async fn run(
     for key in key_sets {
         options.progress.next_pass();
         let indexes: Vec<usize> = key.iter().filter_map(|c| index_of(c)).collect();
-        let frame = text_frame(dataset.columns_frame(&ctx, &indexes).await?, &fields, &indexes, &null_values)?;
+        let frame =
+            text_frame(dataset.columns_frame(ctx, &indexes).await?, &fields, &indexes, &null_values, functions)?;
         keys.push(key_report(frame, &key, &indexes, &dataset).await?);
     }
 

@@ -23,7 +23,7 @@ mod memory;
 pub(crate) mod stream;
 
 #[cfg(feature = "cluster")]
-pub(crate) use cluster::{ClusterFiles, cluster_files};
+pub(crate) use cluster::{ClusterFiles, cluster_error, cluster_files};
 pub(crate) use encoding::text_reader;
 pub use encoding::{Encoding, EncodingChoice};
 pub use format::Format;
@@ -171,6 +171,18 @@ pub struct Dataset {
     sampled_numbers: BTreeSet<String>,
     /// Arrow data given in place of files (then `files` is empty).
     arrow: Option<ArrowSource>,
+    /// Files that a cluster's executors read: nothing is read here but headers and footers.
+    #[cfg(feature = "cluster")]
+    remote: Option<Remote>,
+}
+
+/// Where a data set on a cluster is read, and the queries sent there (the audit's inputs).
+#[cfg(feature = "cluster")]
+#[derive(Debug)]
+struct Remote {
+    address: String,
+    label: String,
+    queries: Mutex<Vec<String>>,
 }
 
 impl Dataset {
@@ -227,6 +239,8 @@ impl Dataset {
             sampled_integers: sampled_integers.unwrap_or_default(),
             sampled_numbers: sampled_numbers.unwrap_or_default(),
             arrow: None,
+            #[cfg(feature = "cluster")]
+            remote: None,
         })
     }
 
@@ -248,11 +262,67 @@ impl Dataset {
             sampled_integers: BTreeSet::new(),
             sampled_numbers: BTreeSet::new(),
             arrow: Some(source),
+            #[cfg(feature = "cluster")]
+            remote: None,
         }
+    }
+
+    /// The files of a cluster (as its executors see them) at the scheduler `address`: plans
+    /// made over this data set run there, and record their queries for the report.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn on_cluster(files: ClusterFiles, address: &str, progress: Arc<Progress>) -> Self {
+        progress.total_bytes.store(files.files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);
+        // CSV text as string views, as a local audit reads it (and reports it stored).
+        let schema = match files.format {
+            Format::Csv { .. } => Arc::new(Schema::new(
+                files
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| Field::new(f.name(), DataType::Utf8View, true))
+                    .collect::<Vec<_>>(),
+            )),
+            _ => files.schema,
+        };
+        Self {
+            files: files.files,
+            schema,
+            diagnostics: Arc::default(),
+            progress,
+            bytes_per_row: 100.0,
+            sampled_integers: BTreeSet::new(),
+            sampled_numbers: BTreeSet::new(),
+            arrow: None,
+            remote: Some(Remote { address: address.to_string(), label: files.label, queries: Mutex::default() }),
+        }
+    }
+
+    /// Keeps the plan of a query about to run when the data is on a cluster: the report's
+    /// inputs name the queries that ran there. Nothing to keep for data read here.
+    pub(crate) fn record_query(&self, _frame: &DataFrame) {
+        #[cfg(feature = "cluster")]
+        if let Some(remote) = &self.remote
+            && let Ok(mut queries) = remote.queries.lock()
+        {
+            queries.push(_frame.logical_plan().display_indent().to_string());
+        }
+    }
+
+    /// Whether the data is read by a cluster's executors rather than here.
+    pub(crate) fn on_a_cluster(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if self.remote.is_some() {
+            return true;
+        }
+        false
     }
 
     /// The inputs' names, for messages: the files, or the name of the Arrow data.
     pub fn name(&self) -> String {
+        #[cfg(feature = "cluster")]
+        if let Some(remote) = &self.remote {
+            return format!("{} on {}", remote.label, remote.address);
+        }
         match &self.arrow {
             Some(source) => source.name.clone(),
             None => self.files.iter().map(InputFile::name).collect::<Vec<_>>().join(", "),
@@ -262,7 +332,7 @@ impl Dataset {
     /// The files with their delimiters when every one is plain UTF-8 CSV that the engine reads
     /// itself (no compression, byte-order mark or line breaks inside values); otherwise `None`.
     pub(crate) fn plain_csv_files(&self) -> Option<Vec<(&InputFile, u8)>> {
-        if self.arrow.is_some() || self.files.is_empty() {
+        if self.arrow.is_some() || self.files.is_empty() || self.on_a_cluster() {
             return None;
         }
         self.files
@@ -308,6 +378,11 @@ impl Dataset {
     }
 
     pub fn summaries(&self) -> Vec<InputSummary> {
+        #[cfg(feature = "cluster")]
+        if let Some(remote) = &self.remote {
+            let queries = remote.queries.lock().map(|q| q.join("\n\n")).unwrap_or_default();
+            return vec![InputSummary::engine(&remote.address, "ballista", &remote.label, &queries)];
+        }
         let mut summaries: Vec<InputSummary> = self
             .files
             .iter()
@@ -447,6 +522,10 @@ impl Dataset {
 
     /// An engine error while reading: the streaming readers' own diagnosis when they have one.
     pub(crate) fn engine_error(&self, e: datafusion::error::DataFusionError) -> AuditError {
+        #[cfg(feature = "cluster")]
+        if let Some(remote) = &self.remote {
+            return cluster_error(&remote.address, &remote.label, &e);
+        }
         if let Some(failure) = self.diagnostics.take_failure() {
             return failure;
         }
@@ -457,6 +536,9 @@ impl Dataset {
     /// `columns` (given as text; `None` for a missing value), or where a row cannot be read at
     /// all. Slow and sequential: for diagnosing, never for computing.
     pub(crate) async fn locate(&self, columns: &[&str], check: &Check<'_>) -> Result<Option<AuditError>, AuditError> {
+        if self.on_a_cluster() {
+            return Ok(None); // rows are read by the executors only
+        }
         if let Some(source) = &self.arrow {
             return source.locate(&self.schema, columns, check);
         }
@@ -488,6 +570,8 @@ impl Dataset {
             sampled_integers: BTreeSet::new(),
             sampled_numbers: BTreeSet::new(),
             arrow: None,
+            #[cfg(feature = "cluster")]
+            remote: None,
         };
         let frame = single.frame(&ctx).await?;
         let frame = frame.select(columns.iter().map(|c| ident(*c)).collect::<Vec<_>>())?;

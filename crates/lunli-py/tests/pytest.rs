@@ -91,9 +91,10 @@ fn python_package_passes_its_pytest_suite() {
     run(
         "building the lunli command line",
         Command::new(cargo)
-            // The workspace's feature set, as `cargo test --workspace` built it: `-p lunli` alone
-            // unifies dependencies' features differently and would rebuild the engine.
-            .args(["build", "--quiet", "--workspace", "--bin", "lunli", "--manifest-path"])
+            // The binary `cargo test --workspace` builds (dev-dependencies' features included), so
+            // after that run this is a no-op; `cargo build` or `-p lunli` unify features
+            // differently and would build the engine again.
+            .args(["test", "--quiet", "--workspace", "--no-run", "--manifest-path"])
             .arg(manifest_dir().join("../../Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target),
     );

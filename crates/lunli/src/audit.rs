@@ -109,6 +109,10 @@ pub struct QualityArgs {
     /// reference shares (docs/audits.md).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Audit on a Ballista cluster (df://HOST:PORT), the FILEs named as its executors see them;
+    /// only figures and value counts leave it (docs/engines.md).
+    #[arg(long, value_name = "URL")]
+    pub engine: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -413,14 +417,38 @@ fn quality_command(ctx: &Context, args: &QualityArgs, out: &mut Out) -> Result<(
     };
     let request = QualityRequest { inputs: args.files.clone(), rules };
     let options = options(&args.run);
-    let report =
-        with_progress(&options.progress, || quality::audit(&request, &policy.quality, &ctx.catalogue, now(), &options))
+    let (report, what) = match &args.engine {
+        Some(url) if distributed::is_cluster_url(url) => {
+            let report = crate::progress::with_bar(
+                "{spinner} {elapsed_precise} 集群计算中 / measuring on the cluster",
+                |_| {},
+                || distributed::quality(url, &request, &policy.quality, &ctx.catalogue, now(), &options),
+            )
             .map_err(input_error)?;
+            let mut what = vec![format!("--engine {}", distributed::scheduler_address(url).map_err(input_error)?)];
+            what.extend(args.files.iter().cloned());
+            (report, what)
+        }
+        Some(_) => {
+            return Err(crate::InputError::command_line(
+                "the quality audit runs where the data lives on a Ballista cluster only (--engine df://HOST:PORT); \
+                 a PostgreSQL server's tables cannot be audited for quality there yet",
+            )
+            .into());
+        }
+        None => {
+            let report = with_progress(&options.progress, || {
+                quality::audit(&request, &policy.quality, &ctx.catalogue, now(), &options)
+            })
+            .map_err(input_error)?;
+            (report, args.files.clone())
+        }
+    };
     if let Some(path) = &args.run.html {
         write_html(path, &report)?;
     }
     let evidence = match &args.run.system {
-        Some(system) => record(ctx, system, "quality", report.passed, &report, &report.controls, &args.files)?,
+        Some(system) => record(ctx, system, "quality", report.passed, &report, &report.controls, &what)?,
         None => Vec::new(),
     };
     if out.is_table() {

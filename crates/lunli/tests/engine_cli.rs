@@ -169,6 +169,26 @@ fn a_cluster_run_is_recorded_by_its_plan_with_the_files_numbers() {
         assert_eq!(there[key], here[key], "{key} differs between the cluster and the file");
     }
 
+    // The quality audit of the same file on the same cluster, recorded on its own control.
+    let quality = data.json("li-wei", &["audit", "quality", "--engine", &url, &file, "--system", "credit-scoring"]);
+    assert_eq!(quality["inputs"][0]["format"], "ballista");
+    assert!(
+        quality["inputs"][0]["query"].as_str().is_some_and(|q| q.contains("GROUPING SETS")),
+        "{}",
+        quality["inputs"][0]
+    );
+    assert!(quality["evidence"].as_array().is_some_and(|e| !e.is_empty()), "{quality}");
+    let quality_here = data.json("li-wei", &["audit", "quality", &file]);
+    for key in ["rows", "duplicates", "findings", "passed"] {
+        assert_eq!(quality[key], quality_here[key], "{key} differs between the cluster and the file");
+    }
+    // The quality audit runs where the data lives on a cluster only: exit 3, saying so.
+    data.lunli("li-wei")
+        .args(["audit", "quality", "--engine", &postgres_url(), &file])
+        .assert()
+        .code(3)
+        .stderr(contains("df://"));
+
     // A cluster has no tables, and needs files: exit 3, saying so.
     data.lunli("li-wei")
         .args(["audit", "fairness", "--engine", &url, "--table", "decisions"])

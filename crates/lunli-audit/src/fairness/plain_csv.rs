@@ -247,18 +247,23 @@ impl Job {
         if memchr::memchr(b'"', &buffer[at..]).is_some() {
             return Ok(None);
         }
+        // Line ends are looked at one by one only when the stretch has a CR at all.
+        let has_cr = memchr::memchr(b'\r', &buffer[at..]).is_some();
         let mut key = Vec::with_capacity(256);
         let mut fields: Vec<(usize, usize)> = Vec::with_capacity(layout.width);
         let mut rows = 0u64;
         while at < stretch && at < buffer.len() {
             let end = memchr::memchr(b'\n', &buffer[at..]).map_or(buffer.len(), |i| at + i);
             let mut line = &buffer[at..end];
-            if let Some(stripped) = line.strip_suffix(b"\r") {
-                line = stripped;
+            if has_cr {
+                line = line.strip_suffix(b"\r").unwrap_or(line);
+                if memchr::memchr(b'\r', line).is_some() {
+                    return Ok(None); // the engine decides what a lone CR means
+                }
             }
             let next = end + 1;
-            if line.is_empty() || memchr::memchr(b'\r', line).is_some() {
-                return Ok(None); // the engine decides what an empty line or a lone CR means
+            if line.is_empty() {
+                return Ok(None); // and what an empty line means
             }
             fields.clear();
             let mut field_start = 0;
@@ -453,6 +458,22 @@ mod tests {
         out
     }
 
+    /// The request both tests make (labels, predictions and scores with two sensitive columns),
+    /// and the data set as the fairness audit opens it.
+    fn request_and_dataset(inputs: &[String]) -> (FairnessRequest, Dataset) {
+        let request = FairnessRequest {
+            inputs: inputs.to_vec(),
+            label: "y_true".into(),
+            prediction: "y_pred".into(),
+            score: Some("score".into()),
+            sensitive: vec!["sex".into(), "race".into()],
+            ..FairnessRequest::default()
+        };
+        let mut dataset = Dataset::open(inputs, EncodingChoice::Auto, Arc::default()).expect("open");
+        dataset.read_as_numbers(&["y_true", "y_pred", "score"]);
+        (request, dataset)
+    }
+
     /// However the files are cut into stretches and shared among threads — cuts inside lines,
     /// at line breaks, stretches with no line start — the cells are the same.
     #[test]
@@ -470,18 +491,9 @@ mod tests {
             std::fs::write(&path, body).expect("write");
             inputs.push(path.display().to_string());
         }
-        let request = FairnessRequest {
-            inputs: inputs.clone(),
-            label: "y_true".into(),
-            prediction: "y_pred".into(),
-            score: Some("score".into()),
-            sensitive: vec!["sex".into(), "race".into()],
-            ..FairnessRequest::default()
-        };
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let run = |stretch: u64, threads: usize| {
-            let mut dataset = Dataset::open(&inputs, EncodingChoice::Auto, Arc::default()).expect("open");
-            dataset.read_as_numbers(&["y_true", "y_pred", "score"]);
+            let (request, dataset) = request_and_dataset(&inputs);
             let cells = runtime.block_on(count_in(&dataset, &request, threads, stretch)).expect("count");
             let cells = cells.expect("plain CSV is counted here");
             assert_eq!(cells.iter().map(|c| c.rows).sum::<u64>(), 3 * 16_281);
@@ -514,17 +526,7 @@ mod tests {
             ));
         }
         std::fs::write(&path, text).expect("write");
-        let inputs = vec![path.display().to_string()];
-        let request = FairnessRequest {
-            inputs: inputs.clone(),
-            label: "y_true".into(),
-            prediction: "y_pred".into(),
-            score: Some("score".into()),
-            sensitive: vec!["sex".into(), "race".into()],
-            ..FairnessRequest::default()
-        };
-        let mut dataset = Dataset::open(&inputs, EncodingChoice::Auto, Arc::default()).expect("open");
-        dataset.read_as_numbers(&["y_true", "y_pred", "score"]);
+        let (request, dataset) = request_and_dataset(&[path.display().to_string()]);
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let cells = runtime.block_on(count(&dataset, &request, 2)).expect("count").expect("counted here");
         // `01` read as the integer 1, `0.50` as 0.5: merged into the cells of `1` and `0.5`.

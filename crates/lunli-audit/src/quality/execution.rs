@@ -8,13 +8,13 @@ use crate::engine;
 use crate::error::AuditError;
 use crate::policy::Dimension;
 use crate::source::Dataset;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::common::HashMap;
 use datafusion::functions_aggregate::expr_fn::{count, min, sum};
-use datafusion::logical_expr::{AggregateUDF, Expr, when};
+use datafusion::logical_expr::{AggregateUDF, Expr, GroupingSet, when};
 use datafusion::physical_plan::ExecutionPlanProperties;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{DataFrame, SessionContext, ident, lit};
@@ -122,6 +122,69 @@ pub(super) async fn count_values(
         }
     }
     Ok(counts)
+}
+
+/// [`count_values`] with the engine's built-in functions only: one grouping set per column, so
+/// one pass still counts every column's values. Each result row holds one column's value (the
+/// other columns missing) and its count; rows of a missing value are left out, as missing
+/// values are by [`count_values`]. Every row of the input is grouped once per column, so
+/// passes take fewer columns than [`count_values`]'s.
+pub(super) async fn count_values_grouped(
+    frame: DataFrame,
+    columns: &[usize],
+    dataset: &Dataset,
+) -> Result<BTreeMap<usize, Vec<(String, u64)>>, AuditError> {
+    let sets: Vec<Vec<Expr>> = columns.iter().map(|&i| vec![ident(names(i).text)]).collect();
+    let query =
+        frame.aggregate(vec![Expr::GroupingSet(GroupingSet::GroupingSets(sets))], vec![count(lit(1)).alias("n")])?;
+    let mut counts: BTreeMap<usize, Vec<(String, u64)>> = BTreeMap::new();
+    for batch in engine::collect(query, dataset).await? {
+        let column = |name: &str, to: &DataType| match batch.column_by_name(name) {
+            Some(array) => Ok(cast(array, to)?),
+            None => Err(AuditError::Engine(format!("no `{name}` in the value counts"))),
+        };
+        let n = column("n", &DataType::Int64)?;
+        let n = n.as_primitive::<Int64Type>();
+        let values: Vec<(usize, ArrayRef)> = columns
+            .iter()
+            .map(|&i| Ok((i, column(&names(i).text, &DataType::Utf8)?)))
+            .collect::<Result<_, AuditError>>()?;
+        let values: Vec<(usize, &StringArray)> = values.iter().map(|(i, a)| (*i, a.as_string::<i32>())).collect();
+        for row in 0..batch.num_rows() {
+            if let Some((i, value)) = values.iter().find(|(_, v)| !v.is_null(row)) {
+                counts.entry(*i).or_default().push((value.value(row).to_string(), int_value(n.value(row))));
+            }
+        }
+    }
+    for column in counts.values_mut() {
+        column.sort_unstable();
+    }
+    Ok(counts)
+}
+
+/// [`distinct_rows`] with the engine's built-in functions only: each row's values as text,
+/// each written as a presence mark, then (when present) its length and text, joined and
+/// hashed with MD5 (128 bits, as [`distinct_rows`]'s fingerprints). The expression names every
+/// column, which is quick to plan for tables of up to a few thousand columns.
+#[cfg(feature = "cluster")]
+pub(super) async fn distinct_rows_by_digest(ctx: &SessionContext, dataset: &Dataset) -> Result<u64, AuditError> {
+    use datafusion::functions::crypto::expr_fn::md5;
+    use datafusion::functions::string::expr_fn::{concat, octet_length};
+    use datafusion::logical_expr::cast as cast_to;
+    let mut pieces = Vec::with_capacity(dataset.schema.fields().len());
+    for field in dataset.schema.fields() {
+        let text = cast_to(ident(field.name()), DataType::Utf8);
+        let present =
+            concat(vec![lit("1"), cast_to(octet_length(text.clone()), DataType::Utf8), lit(":"), text.clone()]);
+        pieces.push(when(text.is_null(), lit("0")).otherwise(present)?);
+    }
+    let query = dataset
+        .frame(ctx)
+        .await?
+        .select(vec![md5(concat(pieces)).alias("h")])?
+        .aggregate(vec![ident("h")], vec![count(lit(1)).alias("n")])?
+        .aggregate(vec![], vec![count(lit(1)).alias("distinct_rows")])?;
+    get_int(&collect_figures(query, dataset).await?, "distinct_rows")
 }
 
 /// The number of distinct rows, by a 128-bit fingerprint of each row's values. The engine

@@ -5,7 +5,7 @@ use super::functions::TrimSpaces;
 use crate::error::AuditError;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::ScalarValue;
-use datafusion::functions::string::expr_fn::{contains, octet_length};
+use datafusion::functions::string::expr_fn::{btrim, contains, octet_length};
 use datafusion::functions_aggregate::expr_fn::{approx_distinct, approx_percentile_cont, avg, count, max, min, sum};
 use datafusion::logical_expr::{Expr, ScalarUDF, cast as cast_to, try_cast, when};
 use datafusion::prelude::{DataFrame, ident, lit};
@@ -33,6 +33,16 @@ pub(super) fn names(i: usize) -> Names {
     }
 }
 
+/// Which functions the queries may call: lunli's own, when they run here, or only the
+/// engine's built-in ones, when they run on a cluster whose executors know no others (an
+/// existing Ballista deployment needs nothing of lunli's installed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Functions {
+    Lunli,
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code, reason = "only a cluster audit plans with built-ins"))]
+    BuiltIn,
+}
+
 pub(super) fn is_text(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
@@ -49,6 +59,11 @@ pub const COLUMNS_PER_PASS: usize = 128;
 /// per column), so fewer, wider passes.
 pub(super) const COUNTED_COLUMNS_PER_PASS: usize = 1024;
 
+/// The same with the engine's built-in grouping ([`Functions::BuiltIn`]): each row is grouped
+/// once per column of the pass, so its cost per row grows with the columns of a pass, while
+/// each pass reads the files again.
+pub(super) const GROUPED_COLUMNS_PER_PASS: usize = 16;
+
 /// The given columns (indexes into `fields`) as text: trimmed, the rules' null values made
 /// missing, and whether each value was padded. Typed columns are kept as they are too, for
 /// [`parsed_frame`].
@@ -57,6 +72,7 @@ pub(super) fn text_frame(
     fields: &[(String, DataType)],
     columns: &[usize],
     null_values: &[Expr],
+    functions: Functions,
 ) -> Result<DataFrame, AuditError> {
     let mut projection = Vec::new();
     for &i in columns {
@@ -68,7 +84,11 @@ pub(super) fn text_frame(
             // String views throughout: the CSV reader makes them, and trimming or comparing
             // them never copies the text.
             let raw = cast_to(raw, DataType::Utf8View);
-            let trimmed = ScalarUDF::from(TrimSpaces::new()).call(vec![raw.clone()]);
+            let trimmed = match functions {
+                Functions::Lunli => ScalarUDF::from(TrimSpaces::new()).call(vec![raw.clone()]),
+                // The same trim, on every batch.
+                Functions::BuiltIn => btrim(vec![raw.clone()]),
+            };
             let text = if null_values.is_empty() {
                 trimmed.clone()
             } else {

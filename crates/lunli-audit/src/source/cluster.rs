@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::error::DataFusionError;
 
 use super::format::{csv_schema, expand, parquet_schema, same_schema};
 use super::{Encoding, Format, HEADER_LIMIT, InputFile};
@@ -22,6 +23,8 @@ pub(crate) struct ClusterFiles {
     pub(crate) schema: SchemaRef,
     /// How reports name the files: the first and how many.
     pub(crate) label: String,
+    /// The files as found, for a [`super::Dataset`] planned over them.
+    pub(crate) files: Vec<InputFile>,
 }
 
 /// Finds the files of `patterns` and reads their headers or footers.
@@ -107,6 +110,7 @@ pub(crate) fn cluster_files(patterns: &[String]) -> Result<ClusterFiles, AuditEr
         format: first.format,
         schema,
         label,
+        files,
     })
 }
 
@@ -129,4 +133,27 @@ fn header_line(path: &Path, display: &str) -> Result<String, AuditError> {
             "the header is not UTF-8; the cluster's CSV reader reads UTF-8 only (convert the file, or give Parquet)",
         )
     })
+}
+
+/// A failure on the cluster at `address` auditing the files `label`: an unreachable scheduler or
+/// executors as the engine's, a file the executors could not read as input (named by the
+/// files, since lunli reads no row itself).
+pub(crate) fn cluster_error(address: &str, label: &str, e: &DataFusionError) -> AuditError {
+    let message = super::clean_engine_message(&e.to_string());
+    let unreachable = ["transport error", "Connection refused", "tcp connect error", "dns error", "Unavailable"]
+        .iter()
+        .any(|sign| message.contains(sign));
+    if unreachable {
+        return AuditError::Engine(format!(
+            "cannot reach the Ballista cluster at {address}: {message} (is the scheduler running, and its executors registered?)"
+        ));
+    }
+    let about_the_data =
+        ["Csv error", "Parquet", "Schema error", "No field named", "Cast error", "incorrect number of fields"]
+            .iter()
+            .any(|sign| message.contains(sign));
+    if about_the_data {
+        return AuditError::input(Location::file(format!("{label} on {address}")), message);
+    }
+    AuditError::Engine(format!("the Ballista cluster at {address}: {message}"))
 }

@@ -1,7 +1,7 @@
-//! The fairness audit on a real Ballista cluster — a scheduler and two executors, each its own
-//! process started from this crate's binary — compared with the local audit of the same files:
-//! the same report, field for field, whatever the split of the rows into files; only counted
-//! cells reach lunli; bad input named.
+//! The fairness and quality audits on a real Ballista cluster — a scheduler and two executors,
+//! each its own process started from this crate's binary — compared with the local audits of
+//! the same files: the same report, field for field, whatever the split of the rows into files;
+//! only counted cells and figures reach lunli; bad input named.
 
 #![allow(clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 
 use lunli_audit::distributed;
 use lunli_audit::fairness::{self, FairnessReport, FairnessRequest};
-use lunli_audit::policy::FairnessPolicy;
+use lunli_audit::policy::{FairnessPolicy, QualityPolicy};
+use lunli_audit::quality::{self, QualityReport, QualityRequest, Rules};
 use lunli_audit::{AuditError, RunOptions};
 use lunli_norms::Catalogue;
 use lunli_test_support::cluster::{Cluster, free_port};
@@ -250,5 +251,212 @@ fn bad_input_is_named() {
     assert!(error.message().contains("df://HOST:PORT"), "{}", error.message());
     let nobody = format!("df://127.0.0.1:{}", free_port());
     let error = on_cluster(&nobody, &adult_request(vec![adult])).expect_err("no scheduler");
+    assert!(!error.is_invalid_input() && error.message().contains("cannot reach"), "{}", error.message());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The quality audit.
+
+/// When freshness is measured from, the same for both runs.
+fn fixed_now() -> jiff::Timestamp {
+    "2026-12-01T00:00:00Z".parse().expect("timestamp")
+}
+
+fn quality_here(request: &QualityRequest) -> QualityReport {
+    quality::audit(request, &QualityPolicy::default(), &catalogue(), fixed_now(), &RunOptions::default())
+        .expect("local quality audit")
+}
+
+fn quality_there(url: &str, request: &QualityRequest) -> Result<QualityReport, AuditError> {
+    distributed::quality(url, request, &QualityPolicy::default(), &catalogue(), fixed_now(), &RunOptions::default())
+}
+
+/// Checks two quality reports are the same but for their inputs: exact counts equal, other
+/// numbers to 1e-12 relative (a mean's sum is added up in a different order on each split).
+/// Quartiles the report marks as a t-digest's approximation (columns of more than 10,000
+/// distinct values) depend on how the rows were split, here as on one machine; those must lie
+/// within 2 % of each other.
+fn assert_same_quality(there: &QualityReport, here: &QualityReport) {
+    let mut a = serde_json::to_value(there).expect("JSON");
+    let mut b = serde_json::to_value(here).expect("JSON");
+    for value in [&mut a, &mut b] {
+        value.as_object_mut().expect("object").remove("inputs");
+    }
+    compare(&a, &b, "", &mut |path| path.contains(".quartiles") && approximate_quartiles(here, path));
+}
+
+fn approximate_quartiles(report: &QualityReport, path: &str) -> bool {
+    let Some(index) = path.strip_prefix(".columns[").and_then(|rest| rest.split(']').next()) else { return false };
+    let index: usize = index.parse().expect("column index");
+    !report.columns[index].quartiles_exact
+}
+
+fn compare(a: &Value, b: &Value, path: &str, loose: &mut dyn FnMut(&str) -> bool) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: Vec<&String> = x.keys().collect();
+            assert_eq!(keys, y.keys().collect::<Vec<_>>(), "fields of {path}");
+            for (key, value) in x {
+                compare(value, &y[key], &format!("{path}.{key}"), loose);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "length of {path}");
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                compare(p, q, &format!("{path}[{i}]"), loose);
+            }
+        }
+        (Value::Number(x), Value::Number(y)) if x != y => {
+            let (p, q) = (x.as_f64().expect("number"), y.as_f64().expect("number"));
+            let tolerance = if loose(path) { 0.02 } else { 1e-12 };
+            assert!((p - q).abs() <= tolerance * p.abs().max(q.abs()), "{path}: {p} on the cluster, {q} here");
+        }
+        _ => assert_eq!(a, b, "{path}"),
+    }
+}
+
+/// Adult's census file as published: values padded after each comma, `?` for missing, 24
+/// repeated rows, a weight column of over 20,000 distinct values.
+fn adult_rules() -> Rules {
+    let yaml = r#"
+null_values: ["?"]
+columns:
+  age: { required: true, min: 17, max: 90, type: integer }
+  sex: { allowed: [Male, Female] }
+  education-num: { min: 1, max: 16 }
+  occupation: { required: true }
+  native-country: { pattern: "^[A-Z][A-Za-z-]+$" }
+representation:
+  - { column: sex, reference: { Male: 0.5, Female: 0.5 } }
+"#;
+    Rules::from_yaml("adult-rules.yaml", yaml).expect("rules")
+}
+
+#[test]
+fn quality_of_adult_on_a_cluster_equals_the_local_audit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let adult = shared("adult/adult.data.csv");
+    let parts = split_csv(&adult, &[10_000, 7_000, 0], dir.path());
+    let request = QualityRequest { inputs: parts, rules: adult_rules() };
+    let there = quality_there(&cluster().url(), &request).expect("quality audit on the cluster");
+    assert_eq!(there.rows, 32_561);
+    assert_eq!(there.duplicates.rows, 24, "Adult's repeated rows");
+    let whole = QualityRequest { inputs: vec![adult.display().to_string()], rules: adult_rules() };
+    assert_same_quality(&there, &quality_here(&whole));
+    assert_same_quality(&there, &quality_here(&request));
+    // The weight column is past the exact limit: its quartiles are the t-digest's, on both.
+    let weight = there.columns.iter().find(|c| c.name == "fnlwgt").expect("fnlwgt");
+    assert!(!weight.distinct_exact && !weight.quartiles_exact, "{weight:?}");
+
+    // The input names the cluster and carries every query that ran there.
+    let input = &there.inputs[0];
+    assert_eq!(input.format, "ballista");
+    assert!(input.path.starts_with(&cluster().url()) && input.path.contains("part-00.csv"), "{}", input.path);
+    let queries = input.query.as_deref().expect("the queries");
+    assert!(queries.contains("approx_distinct") && queries.contains("GROUPING SETS"), "{queries}");
+    assert!(queries.contains("md5"), "the row fingerprints: {queries}");
+}
+
+#[test]
+fn quality_of_compas_on_a_cluster_equals_the_local_audit() {
+    // 53 columns (several passes of value counts), dates and times, a key, a cross-check.
+    let yaml = r#"
+columns:
+  id: { unique: true, type: integer }
+  dob: { type: date, max: "2010-01-01" }
+  race: { allowed: [African-American, Caucasian, Hispanic, Asian, Native American, Other] }
+checks:
+  - { name: jailed-before-released, not_after: [c_jail_in, c_jail_out] }
+keys:
+  - [first, last, dob]
+freshness: { column: screening_date, max_age: 3650d }
+"#;
+    let rules = Rules::from_yaml("compas-rules.yaml", yaml).expect("rules");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // ProPublica's file names two columns twice; the second of each is renamed (an audit
+    // refuses a repeated name, here as on a cluster).
+    let text = std::fs::read_to_string(shared("compas/compas-scores-two-years.csv")).expect("COMPAS");
+    let (header, rows) = text.split_once('\n').expect("header");
+    let mut seen = std::collections::BTreeSet::new();
+    let header: Vec<String> =
+        header.split(',').map(|c| if seen.insert(c) { c.to_string() } else { format!("{c}_again") }).collect();
+    let compas = dir.path().join("compas.csv");
+    std::fs::write(&compas, format!("{}\n{rows}", header.join(","))).expect("write");
+    let parts = split_csv(&compas, &[2_500, 0], dir.path());
+    let request = QualityRequest { inputs: parts, rules: rules.clone() };
+    let there = quality_there(&cluster().url(), &request).expect("quality audit on the cluster");
+    assert_eq!(there.rows, 7_214);
+    assert!(there.columns.len() > 16, "more columns than one grouped pass takes");
+    assert_eq!(there.keys.len(), 2, "the key and the unique id");
+    let whole = QualityRequest { inputs: vec![compas.display().to_string()], rules };
+    assert_same_quality(&there, &quality_here(&whole));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any split of Adult's census rows into files gives the local quality report.
+    #[test]
+    fn any_partitioning_gives_the_same_quality_report(weights in prop::collection::vec(1usize..100, 1..6)) {
+        let total: usize = weights.iter().sum();
+        let sizes: Vec<usize> = weights.iter().map(|w| w * 32_561 / total).collect();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let adult = shared("adult/adult.data.csv");
+        let parts = split_csv(&adult, &sizes, dir.path());
+        let there = quality_there(&cluster().url(), &QualityRequest { inputs: parts, rules: adult_rules() })
+            .expect("quality audit on the cluster");
+        let whole = QualityRequest { inputs: vec![adult.display().to_string()], rules: adult_rules() };
+        assert_same_quality(&there, &quality_here(&whole));
+    }
+}
+
+#[test]
+fn only_the_reports_names_reach_lunli() {
+    // Two copies of COMPAS with a name per row: 12,344 distinct names, past the limit of exact
+    // value counts, so only the name column's one-row figures may leave the cluster.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (file, _) = named_compas(dir.path(), 2);
+    let proxy = CountingProxy::start(format!("127.0.0.1:{}", cluster().port()));
+    let request = QualityRequest { inputs: vec![file.clone()], rules: Rules::default() };
+    let there = quality_there(&format!("df://{}", proxy.address), &request).expect("audit through the proxy");
+    assert_eq!(there.rows, 12_344);
+    let name = there.columns.iter().find(|c| c.name == "name").expect("name column");
+    assert!(!name.distinct_exact && name.top_values.is_empty(), "{name:?}");
+    // The names that reach lunli are the two the report shows: the column's least and
+    // greatest value.
+    let (bytes, seen) = proxy.take();
+    assert!(bytes > 0, "the results came through the proxy");
+    let seen = String::from_utf8_lossy(&seen).into_owned();
+    let shown: Vec<&str> = [&name.min, &name.max].into_iter().flatten().map(String::as_str).collect();
+    assert_eq!(shown.len(), 2, "{name:?}");
+    let mut names: Vec<&str> = seen
+        .match_indices("PERSON-")
+        .map(|(at, _)| {
+            let rest = &seen[at..];
+            &rest[..rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(rest.len())]
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert!(names.iter().all(|n| shown.contains(n)), "names beyond the report's reached lunli: {names:?}");
+    assert_same_quality(&there, &quality_here(&QualityRequest { inputs: vec![file], rules: Rules::default() }));
+}
+
+#[test]
+fn quality_bad_input_is_named() {
+    let url = cluster().url();
+    let adult = shared("adult/adult.data.csv").display().to_string();
+    // A rule on a column the files do not have: named before any work.
+    let rules = Rules::from_yaml("rules.yaml", "columns:\n  salary: { min: 0 }\n").expect("rules");
+    let error =
+        quality_there(&url, &QualityRequest { inputs: vec![adult.clone()], rules }).expect_err("no such column");
+    assert!(error.is_invalid_input() && error.message().contains("salary"), "{}", error.message());
+    // A file that is not there, and a scheduler that is not there.
+    let missing = QualityRequest { inputs: vec!["/nonexistent/adult.csv".into()], rules: Rules::default() };
+    let error = quality_there(&url, &missing).expect_err("no file");
+    assert!(error.message().contains("/nonexistent/adult.csv"), "{}", error.message());
+    let nobody = format!("df://{}:{}", "127.0.0.1", free_port());
+    let request = QualityRequest { inputs: vec![adult], rules: Rules::default() };
+    let error = quality_there(&nobody, &request).expect_err("no scheduler");
     assert!(!error.is_invalid_input() && error.message().contains("cannot reach"), "{}", error.message());
 }
