@@ -91,8 +91,7 @@ pub fn fairness(
         }
     }
     let cluster = Cluster { address, files };
-    let runtime = client_runtime()?;
-    runtime.block_on(async {
+    on_the_client(|| async {
         let ctx = SessionContext::remote(&cluster.address).await.map_err(|e| cluster.error(e))?;
         let frame = cluster.frame(&ctx).await?;
         let score_type = request
@@ -114,7 +113,7 @@ pub fn fairness(
 /// The quality audit of `request.inputs` (files as the executors see them) on the Ballista
 /// cluster whose scheduler is at `url`: the local audit's passes, planned with the engine's
 /// built-in functions only (executors of a stock Ballista run them), run there; only their
-/// one-row figures, value counts and key counts come back. `now` is when freshness is measured
+/// one-row figures and the summaries of value counts come back. `now` is when freshness is measured
 /// from.
 pub fn quality(
     url: &str,
@@ -128,22 +127,35 @@ pub fn quality(
     let files = cluster_files(&request.inputs)?;
     let label = files.label.clone();
     let dataset = Dataset::on_cluster(files, &address, options.progress.clone());
-    let runtime = client_runtime()?;
-    let report = runtime.block_on(async {
+    let report = on_the_client(|| async {
         let ctx = SessionContext::remote(&address).await.map_err(|e| cluster_error(&address, &label, &e))?;
         quality::run(dataset, &ctx, Functions::BuiltIn, request, policy, now, options).await
     })?;
     Ok(quality::with_controls(report, catalogue))
 }
 
-/// The runtime of lunli's side of a cluster audit: the executors do the work; lunli plans,
-/// talks to the scheduler and reads what comes back.
-fn client_runtime() -> Result<tokio::runtime::Runtime, AuditError> {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs lunli's side of a cluster audit — the executors do the work; lunli plans, talks to the
+/// scheduler and reads what comes back — on a thread of its own with a deep stack: planning and
+/// encoding a plan recurse through its expressions (the quality audit's are deep), and
+/// Ballista's own binaries give their threads 32 MiB.
+fn on_the_client<T: Send, F: Future<Output = Result<T, AuditError>>>(
+    work: impl FnOnce() -> F + Send,
+) -> Result<T, AuditError> {
+    const STACK: usize = 32 << 20;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(STACK)
         .enable_all()
         .build()
-        .map_err(|e| AuditError::Engine(format!("cannot start the runtime: {e}")))
+        .map_err(|e| AuditError::Engine(format!("cannot start the runtime: {e}")))?;
+    std::thread::scope(|scope| {
+        let client = std::thread::Builder::new()
+            .name("lunli-cluster-client".into())
+            .stack_size(STACK)
+            .spawn_scoped(scope, || runtime.block_on(work()))
+            .map_err(|e| AuditError::Engine(format!("cannot start a thread: {e}")))?;
+        client.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// A scheduler and the files its executors read.

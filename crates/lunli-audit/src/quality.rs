@@ -27,13 +27,14 @@ mod report;
 mod rules;
 
 use execution::{
-    Figures, collect_one, count_values, count_values_grouped, distinct_rows, get_int, get_text, get_time, key_report,
+    Figures, ValueSummary, collect_one, count_values, distinct_rows, get_int, get_text, get_time, key_report,
+    summarise_values,
 };
 use findings::findings;
 pub use plan::COLUMNS_PER_PASS;
 pub(crate) use plan::Functions;
 use plan::{COUNTED_COLUMNS_PER_PASS, GROUPED_COLUMNS_PER_PASS, names, parsed_frame, profile_aggregates, text_frame};
-use profile::{column_profile, exact_quartiles};
+use profile::column_profile;
 pub use report::{
     ColumnReport, DimensionSummary, Duplicates, Figure, FreshnessReport, GroupShare, KeyReport, Kind, QualityReport,
     QualityRequest, RepresentationReport, RuleReport, TopValue,
@@ -192,7 +193,9 @@ pub(crate) async fn run(
             columns[i].distinct <= EXACT_DISTINCT_LIMIT || representation_columns.contains(&fields[i].0.as_str())
         })
         .collect();
-    let mut value_counts: BTreeMap<usize, Vec<(String, u64)>> = BTreeMap::new();
+    // Representation weighs every group of its columns.
+    let keep_all: Vec<usize> = representation_columns.iter().filter_map(|c| index_of(c)).collect();
+    let mut value_counts: BTreeMap<usize, ValueSummary> = BTreeMap::new();
     let per_pass = match functions {
         Functions::Lunli => COUNTED_COLUMNS_PER_PASS,
         Functions::BuiltIn => GROUPED_COLUMNS_PER_PASS,
@@ -200,10 +203,14 @@ pub(crate) async fn run(
     for chunk in counted.chunks(per_pass) {
         options.progress.next_pass();
         let frame = text_frame(dataset.columns_frame(ctx, chunk).await?, &fields, chunk, &null_values, functions)?;
-        value_counts.append(&mut match functions {
-            Functions::Lunli => count_values(frame, chunk, &dataset).await?,
-            Functions::BuiltIn => count_values_grouped(frame, chunk, &dataset).await?,
-        });
+        match functions {
+            Functions::Lunli => {
+                for (i, counts) in count_values(frame, chunk, &dataset).await? {
+                    value_counts.insert(i, ValueSummary::of(counts, keep_all.contains(&i)));
+                }
+            }
+            Functions::BuiltIn => value_counts.append(&mut summarise_values(frame, chunk, &keep_all, &dataset).await?),
+        }
     }
     apply_value_counts(&mut columns, &value_counts);
 
@@ -352,22 +359,21 @@ fn rule_plan(
 }
 
 /// Exact distinct counts, quartiles and top values from the value counts of pass 2.
-fn apply_value_counts(columns: &mut [ColumnReport], value_counts: &BTreeMap<usize, Vec<(String, u64)>>) {
-    for (i, counts) in value_counts {
+fn apply_value_counts(columns: &mut [ColumnReport], value_counts: &BTreeMap<usize, ValueSummary>) {
+    for (i, summary) in value_counts {
         let column = &mut columns[*i];
-        if column.distinct <= EXACT_DISTINCT_LIMIT || counts.len() as u64 <= EXACT_DISTINCT_LIMIT {
-            column.distinct = counts.len() as u64;
+        if column.distinct <= EXACT_DISTINCT_LIMIT || summary.distinct <= EXACT_DISTINCT_LIMIT {
+            column.distinct = summary.distinct;
             column.distinct_exact = true;
         }
         if matches!(column.kind, Kind::Integer | Kind::Number)
-            && let Some(quartiles) = exact_quartiles(counts)
+            && let Some(quartiles) = summary.quartiles
         {
             column.quartiles = Some(quartiles);
             column.quartiles_exact = true;
         }
-        let mut top = counts.clone();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        column.top_values = top.into_iter().take(TOP_VALUES).map(|(value, count)| TopValue { value, count }).collect();
+        column.top_values =
+            summary.top.iter().map(|(value, count)| TopValue { value: value.clone(), count: *count }).collect();
     }
     for column in columns.iter_mut() {
         column.figures.push(Figure {
@@ -433,14 +439,14 @@ fn freshness_report(
 /// Each representation column's group shares against its reference shares.
 fn representation_reports(
     rules: &Rules,
-    value_counts: &BTreeMap<usize, Vec<(String, u64)>>,
+    value_counts: &BTreeMap<usize, ValueSummary>,
     index_of: &impl Fn(&str) -> Option<usize>,
     dataset: &Dataset,
 ) -> Result<Vec<RepresentationReport>, AuditError> {
     let mut representation = Vec::new();
     for r in &rules.representation {
         let i = index_of(&r.column).unwrap_or_default();
-        let counts = value_counts.get(&i).cloned().unwrap_or_default();
+        let counts = value_counts.get(&i).and_then(|summary| summary.all.clone()).unwrap_or_default();
         if counts.len() as u64 > EXACT_DISTINCT_LIMIT {
             return Err(AuditError::input(
                 Location::file(dataset.name()).with_column(&r.column),

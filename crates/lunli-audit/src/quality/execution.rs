@@ -1,20 +1,30 @@
 //! Running the passes: the queries of the value counts, duplicate rows and keys, and reading
 //! the figures of one-row results by name.
 
+use super::TOP_VALUES;
 use super::functions::{RowFingerprints, ValueCounts};
 use super::plan::names;
+use super::profile::{exact_quartiles, interpolated_quartiles};
 use super::report::KeyReport;
 use crate::engine;
 use crate::error::AuditError;
 use crate::policy::Dimension;
 use crate::source::Dataset;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
 use datafusion::catalog::streaming::StreamingTable;
-use datafusion::common::HashMap;
+use datafusion::common::{HashMap, ScalarValue};
+use datafusion::functions::core::expr_fn::coalesce;
+use datafusion::functions_aggregate::count::count_udaf;
 use datafusion::functions_aggregate::expr_fn::{count, min, sum};
-use datafusion::logical_expr::{AggregateUDF, Expr, GroupingSet, when};
+use datafusion::functions_aggregate::sum::sum_udaf;
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::expr::WindowFunction;
+use datafusion::logical_expr::{
+    AggregateUDF, Expr, ExprFunctionExt, GroupingSet, WindowFrame, WindowFrameBound, WindowFrameUnits, cast as cast_to,
+    try_cast, when,
+};
 use datafusion::physical_plan::ExecutionPlanProperties;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{DataFrame, SessionContext, ident, lit};
@@ -124,42 +134,181 @@ pub(super) async fn count_values(
     Ok(counts)
 }
 
-/// [`count_values`] with the engine's built-in functions only: one grouping set per column, so
-/// one pass still counts every column's values. Each result row holds one column's value (the
-/// other columns missing) and its count; rows of a missing value are left out, as missing
-/// values are by [`count_values`]. Every row of the input is grouped once per column, so
-/// passes take fewer columns than [`count_values`]'s.
-pub(super) async fn count_values_grouped(
+/// What the value counts tell of one column: its exact number of distinct values, its most
+/// frequent values (by count, then by value), the quartiles of its numeric values from their
+/// exact order statistics, and — for a column whose groups the rules weigh against reference
+/// shares — every value's count, sorted by value.
+#[derive(Debug, Default)]
+pub(super) struct ValueSummary {
+    pub(super) distinct: u64,
+    pub(super) top: Vec<(String, u64)>,
+    pub(super) quartiles: Option<[f64; 3]>,
+    pub(super) all: Option<Vec<(String, u64)>>,
+}
+
+impl ValueSummary {
+    /// From every value's count.
+    pub(super) fn of(counts: Vec<(String, u64)>, keep_all: bool) -> Self {
+        let distinct = counts.len() as u64;
+        let quartiles = exact_quartiles(&counts);
+        let all = keep_all.then(|| counts.clone());
+        let mut top = counts;
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(TOP_VALUES);
+        ValueSummary { distinct, top, quartiles, all }
+    }
+}
+
+/// The [`ValueSummary`] of each of `columns` (of a [`text_frame`]), computed by the engine with
+/// its built-in functions only, so that a cluster's executors need nothing of lunli's — and
+/// summarised there, so that only what the report shows leaves them (a column of names in a
+/// small table must not travel whole): each column's top values, the rows holding the six
+/// order statistics of its quartiles, and every value only of the columns in `keep_all`.
+///
+/// The values are counted by one aggregate with a grouping set per column (each row is grouped
+/// once per column, so passes take fewer columns than [`count_values`]'s). Window functions over
+/// the counts, per column, then rank the values, count them, and add up the counts of the
+/// numeric ones in order of value, which places each order statistic.
+pub(super) async fn summarise_values(
     frame: DataFrame,
     columns: &[usize],
+    keep_all: &[usize],
     dataset: &Dataset,
-) -> Result<BTreeMap<usize, Vec<(String, u64)>>, AuditError> {
-    let sets: Vec<Vec<Expr>> = columns.iter().map(|&i| vec![ident(names(i).text)]).collect();
-    let query =
+) -> Result<BTreeMap<usize, ValueSummary>, AuditError> {
+    let texts: Vec<Expr> = columns.iter().map(|&i| ident(names(i).text)).collect();
+    let sets: Vec<Vec<Expr>> = texts.iter().map(|t| vec![t.clone()]).collect();
+    let grouped =
         frame.aggregate(vec![Expr::GroupingSet(GroupingSet::GroupingSets(sets))], vec![count(lit(1)).alias("n")])?;
-    let mut counts: BTreeMap<usize, Vec<(String, u64)>> = BTreeMap::new();
+    // A row of the counts holds one column's value, the other columns missing; the row of a
+    // column's missing values holds none and is left out, as count_values leaves them out.
+    let mut column = when(texts[0].clone().is_not_null(), lit(columns[0] as i64));
+    for (text, &i) in texts.iter().zip(columns).skip(1) {
+        column = column.when(text.clone().is_not_null(), lit(i as i64));
+    }
+    let number = try_cast(coalesce(texts.clone()), DataType::Float64);
+    // Finite numbers only (NaN sorts above infinity), as exact_quartiles takes them.
+    let finite = number.clone().between(lit(f64::MIN), lit(f64::MAX));
+    let counts = grouped
+        .select(vec![
+            column.end()?.alias("c"),
+            cast_to(coalesce(texts), DataType::Utf8).alias("v"),
+            ident("n"),
+            number.alias("f"),
+            when(finite, ident("n")).otherwise(lit(0i64))?.alias("num"),
+        ])?
+        .filter(ident("c").is_not_null())?;
+    let per_column = || vec![ident("c")];
+    let whole_column = || WindowFrame::new(None);
+    let rank = row_number()
+        .partition_by(per_column())
+        .order_by(vec![ident("n").sort(false, true), ident("v").sort(true, true)])
+        .build()?;
+    let distinct = Expr::from(WindowFunction::new(count_udaf(), vec![lit(1i64)]))
+        .partition_by(per_column())
+        .window_frame(whole_column())
+        .build()?;
+    let total = Expr::from(WindowFunction::new(sum_udaf(), vec![ident("num")]))
+        .partition_by(per_column())
+        .window_frame(whole_column())
+        .build()?;
+    let running = WindowFrame::new_bounds(
+        WindowFrameUnits::Rows,
+        WindowFrameBound::Preceding(ScalarValue::UInt64(None)),
+        WindowFrameBound::CurrentRow,
+    );
+    let through = Expr::from(WindowFunction::new(sum_udaf(), vec![ident("num")]))
+        .partition_by(per_column())
+        .order_by(vec![ident("f").sort(true, false), ident("v").sort(true, true)])
+        .window_frame(running)
+        .build()?;
+    // One window node per ordering: a node's functions must share their sort keys.
+    let ranked = counts
+        .window(vec![distinct.alias("distinct"), total.alias("total")])?
+        .window(vec![rank.alias("rank")])?
+        .window(vec![through.alias("through")])?;
+    // The order statistics around q × (total − 1) for q = ¼, ½, ¾: floor and ceiling, in
+    // integers. A numeric row holds positions through − num to through − 1.
+    let last = || ident("total") - lit(1i64);
+    let positions = [
+        last() / lit(4i64),
+        (last() + lit(3i64)) / lit(4i64),
+        last() / lit(2i64),
+        (last() + lit(1i64)) / lit(2i64),
+        (last() * lit(3i64)) / lit(4i64),
+        (last() * lit(3i64) + lit(3i64)) / lit(4i64),
+    ];
+    let mut statistic = lit(false);
+    for k in positions {
+        let held = (ident("through") - ident("num")).lt_eq(k.clone()).and(k.lt(ident("through")));
+        statistic = statistic.or(held);
+    }
+    let mut keep = ident("rank").lt_eq(lit(TOP_VALUES as u64)).or(ident("num").gt(lit(0i64)).and(statistic));
+    let wanted: Vec<Expr> = keep_all.iter().filter(|i| columns.contains(i)).map(|&i| lit(i as i64)).collect();
+    if !wanted.is_empty() {
+        keep = keep.or(ident("c").in_list(wanted, false));
+    }
+    let query = ranked.filter(keep)?;
+
+    /// One column's rows as they come back.
+    #[derive(Default)]
+    struct Gathered {
+        distinct: u64,
+        numeric: u64,
+        top: Vec<(u64, String, u64)>,
+        /// (first position, position past the last, value) of each order statistic's row.
+        statistics: Vec<(u64, u64, f64)>,
+        all: Vec<(String, u64)>,
+    }
+    let mut gathered: BTreeMap<usize, Gathered> = BTreeMap::new();
     for batch in engine::collect(query, dataset).await? {
-        let column = |name: &str, to: &DataType| match batch.column_by_name(name) {
+        let read = |name: &str, to: &DataType| match batch.column_by_name(name) {
             Some(array) => Ok(cast(array, to)?),
             None => Err(AuditError::Engine(format!("no `{name}` in the value counts"))),
         };
-        let n = column("n", &DataType::Int64)?;
-        let n = n.as_primitive::<Int64Type>();
-        let values: Vec<(usize, ArrayRef)> = columns
-            .iter()
-            .map(|&i| Ok((i, column(&names(i).text, &DataType::Utf8)?)))
-            .collect::<Result<_, AuditError>>()?;
-        let values: Vec<(usize, &StringArray)> = values.iter().map(|(i, a)| (*i, a.as_string::<i32>())).collect();
+        let ints = |name: &str| -> Result<Vec<i64>, AuditError> {
+            let array = read(name, &DataType::Int64)?;
+            Ok(array.as_primitive::<Int64Type>().values().to_vec())
+        };
+        let (c, n, num, rank) = (ints("c")?, ints("n")?, ints("num")?, ints("rank")?);
+        let (distinct, total, through) = (ints("distinct")?, ints("total")?, ints("through")?);
+        let values = read("v", &DataType::Utf8)?;
+        let values = values.as_string::<i32>();
+        let numbers = read("f", &DataType::Float64)?;
+        let numbers = numbers.as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {
-            if let Some((i, value)) = values.iter().find(|(_, v)| !v.is_null(row)) {
-                counts.entry(*i).or_default().push((value.value(row).to_string(), int_value(n.value(row))));
+            let i = usize::try_from(c[row]).map_err(|_| AuditError::Engine("a negative column index".into()))?;
+            let entry = gathered.entry(i).or_default();
+            entry.distinct = int_value(distinct[row]);
+            entry.numeric = int_value(total[row]);
+            let (value, count) = (values.value(row).to_string(), int_value(n[row]));
+            if num[row] > 0 {
+                let end = int_value(through[row]);
+                entry.statistics.push((end.saturating_sub(int_value(num[row])), end, numbers.value(row)));
+            }
+            if keep_all.contains(&i) {
+                entry.all.push((value.clone(), count));
+            }
+            if int_value(rank[row]) <= TOP_VALUES as u64 {
+                entry.top.push((int_value(rank[row]), value, count));
             }
         }
     }
-    for column in counts.values_mut() {
-        column.sort_unstable();
-    }
-    Ok(counts)
+    let summaries = gathered
+        .into_iter()
+        .map(|(i, mut g)| {
+            g.top.sort_unstable();
+            g.all.sort_unstable();
+            let at = |k: u64| g.statistics.iter().find(|(from, to, _)| *from <= k && k < *to).map(|s| s.2);
+            let summary = ValueSummary {
+                distinct: g.distinct,
+                quartiles: interpolated_quartiles(g.numeric, at),
+                top: g.top.into_iter().map(|(_, value, count)| (value, count)).collect(),
+                all: keep_all.contains(&i).then_some(g.all),
+            };
+            (i, summary)
+        })
+        .collect();
+    Ok(summaries)
 }
 
 /// [`distinct_rows`] with the engine's built-in functions only: each row's values as text,
@@ -170,7 +319,6 @@ pub(super) async fn count_values_grouped(
 pub(super) async fn distinct_rows_by_digest(ctx: &SessionContext, dataset: &Dataset) -> Result<u64, AuditError> {
     use datafusion::functions::crypto::expr_fn::md5;
     use datafusion::functions::string::expr_fn::{concat, octet_length};
-    use datafusion::logical_expr::cast as cast_to;
     let mut pieces = Vec::with_capacity(dataset.schema.fields().len());
     for field in dataset.schema.fields() {
         let text = cast_to(ident(field.name()), DataType::Utf8);

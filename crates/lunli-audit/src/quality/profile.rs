@@ -19,27 +19,35 @@ pub(super) fn exact_quartiles(counts: &[(String, u64)]) -> Option<[f64; 3]> {
         .collect();
     values.sort_by(|a, b| a.0.total_cmp(&b.0));
     let total: u64 = values.iter().map(|(_, n)| n).sum();
+    // The value at 0-based position k of the expanded, sorted list.
+    let at = |k: u64| -> Option<f64> {
+        let mut seen = 0;
+        values
+            .iter()
+            .find(|(_, n)| {
+                seen += n;
+                k < seen
+            })
+            .map(|(v, _)| *v)
+    };
+    interpolated_quartiles(total, at)
+}
+
+/// The quartiles of `total` sorted values, given the value at each 0-based position: linear
+/// interpolation between the order statistics around position q × (total − 1), as
+/// PostgreSQL's `percentile_cont` and NumPy's default. `None` without values, or when a
+/// position has no value.
+pub(super) fn interpolated_quartiles(total: u64, at: impl Fn(u64) -> Option<f64>) -> Option<[f64; 3]> {
     if total == 0 {
         return None;
     }
-    // The value at 0-based position k of the expanded, sorted list.
-    let at = |k: u64| -> f64 {
-        let mut seen = 0;
-        for (v, n) in &values {
-            seen += n;
-            if k < seen {
-                return *v;
-            }
-        }
-        values.last().map_or(f64::NAN, |(v, _)| *v)
-    };
     let quantile = |q: f64| {
         let position = q * (total - 1) as f64;
         let (lower, upper) = (position.floor() as u64, position.ceil() as u64);
-        let (a, b) = (at(lower), at(upper));
-        a + (b - a) * (position - lower as f64)
+        let (a, b) = (at(lower)?, at(upper)?);
+        Some(a + (b - a) * (position - lower as f64))
     };
-    Some([quantile(0.25), quantile(0.5), quantile(0.75)])
+    Some([quantile(0.25)?, quantile(0.5)?, quantile(0.75)?])
 }
 
 /// Short display of a number: integers without decimals.
