@@ -33,8 +33,11 @@ use super::{FairnessRequest, RawCell};
 use crate::error::AuditError;
 use crate::source::{Dataset, InputFile};
 
-/// Bytes of a file one worker takes at a time.
-const STRETCH: u64 = 16 << 20;
+/// Bytes of a file one worker takes at a time: enough that opening and seeking cost nothing,
+/// few enough that each worker's buffer stays small — memory touched for the first time is
+/// zeroed by the kernel, which took a tenth of the time with 16 MiB stretches (10 M rows:
+/// 1.34 s of CPU and 118 MB then, 1.09 s and 80 MB now).
+const STRETCH: u64 = 4 << 20;
 
 /// Distinct combinations one worker holds before giving the work back: the engine's
 /// aggregation can spill to disk, this count cannot.
@@ -217,6 +220,9 @@ impl Job {
         let from = if self.start > layout.data_start { self.start - 1 } else { self.start };
         file.seek(SeekFrom::Start(from)).map_err(io)?;
         buffer.clear();
+        // Room for the stretch and the end of its last line, so that reading never grows (and
+        // copies) the buffer.
+        buffer.reserve((self.end - from) as usize + 64 * 1024);
         (&mut file).take(self.end - from).read_to_end(buffer).map_err(io)?;
         let mut at = if from < self.start {
             match memchr::memchr(b'\n', buffer) {
