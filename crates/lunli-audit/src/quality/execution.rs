@@ -175,13 +175,14 @@ pub(super) async fn summarise_values(
     keep_all: &[usize],
     dataset: &Dataset,
 ) -> Result<BTreeMap<usize, ValueSummary>, AuditError> {
+    let Some(&first) = columns.first() else { return Ok(BTreeMap::new()) };
     let texts: Vec<Expr> = columns.iter().map(|&i| ident(names(i).text)).collect();
     let sets: Vec<Vec<Expr>> = texts.iter().map(|t| vec![t.clone()]).collect();
     let grouped =
         frame.aggregate(vec![Expr::GroupingSet(GroupingSet::GroupingSets(sets))], vec![count(lit(1)).alias("n")])?;
     // A row of the counts holds one column's value, the other columns missing; the row of a
     // column's missing values holds none and is left out, as count_values leaves them out.
-    let mut column = when(texts[0].clone().is_not_null(), lit(columns[0] as i64));
+    let mut column = when(ident(names(first).text).is_not_null(), lit(first as i64));
     for (text, &i) in texts.iter().zip(columns).skip(1) {
         column = column.when(text.clone().is_not_null(), lit(i as i64));
     }
