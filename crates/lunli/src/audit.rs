@@ -110,7 +110,7 @@ pub struct QualityArgs {
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
     /// Audit on a Ballista cluster (df://HOST:PORT), the FILEs named as its executors see them;
-    /// only figures and value counts leave it (docs/engines.md).
+    /// only what the report shows leaves it, never a row (docs/engines.md).
     #[arg(long, value_name = "URL")]
     pub engine: Option<String>,
     #[command(flatten)]
