@@ -206,7 +206,8 @@ pub(crate) async fn run(
         match functions {
             Functions::Lunli => {
                 for (i, counts) in count_values(frame, chunk, &dataset).await? {
-                    value_counts.insert(i, ValueSummary::of(counts, keep_all.contains(&i)));
+                    let numeric = matches!(columns[i].kind, Kind::Integer | Kind::Number);
+                    value_counts.insert(i, ValueSummary::of(counts, keep_all.contains(&i), numeric));
                 }
             }
             Functions::BuiltIn => value_counts.append(&mut summarise_values(frame, chunk, &keep_all, &dataset).await?),

@@ -147,10 +147,10 @@ pub(super) struct ValueSummary {
 }
 
 impl ValueSummary {
-    /// From every value's count.
-    pub(super) fn of(counts: Vec<(String, u64)>, keep_all: bool) -> Self {
+    /// From every value's count; quartiles only for a `numeric` column (no other shows them).
+    pub(super) fn of(counts: Vec<(String, u64)>, keep_all: bool, numeric: bool) -> Self {
         let distinct = counts.len() as u64;
-        let quartiles = exact_quartiles(&counts);
+        let quartiles = if numeric { exact_quartiles(&counts) } else { None };
         let all = keep_all.then(|| counts.clone());
         let mut top = counts;
         top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
