@@ -29,31 +29,9 @@ command -v psql >/dev/null || { echo "bench: psql is missing (apt-get install po
 psql -X -q -Atc 'SELECT 1' "$PG" >/dev/null || { echo "bench: no PostgreSQL answers at '$PG'" >&2; exit 1; }
 mkdir -p "$BENCH_DIR"
 LUNLI="${LUNLI:-$(bash bench/build-lunli.sh "${PROFILE:-release}")}"
-TABLE="lunli_bench.preds_$ROWS"
-
-# Predictions for ROWS people: a name and an identifier per row (what must never leave the
-# server), two sensitive attributes (2 and 5 groups), a label, a score to three decimals and the
-# prediction it gives. OFFSET 0 keeps each row's random draws together (no subquery pull-up).
-if [ "$(psql -X -Atc "SELECT to_regclass('$TABLE') IS NOT NULL" "$PG")" != t ]; then
-    echo "bench: generating $ROWS rows in $TABLE (once)" >&2
-    psql -X -q -v ON_ERROR_STOP=1 "$PG" >/dev/null <<SQL
-CREATE SCHEMA IF NOT EXISTS lunli_bench;
-SELECT setseed(0.42);
-CREATE UNLOGGED TABLE $TABLE AS
-SELECT id, name, sex, race, y_true, score, (score >= 0.5)::int AS y_pred
-FROM (
-    SELECT i AS id,
-           'person-' || i AS name,
-           CASE WHEN random() < 0.48 THEN 'Female' ELSE 'Male' END AS sex,
-           (ARRAY['White','Black','Asian-Pac-Islander','Amer-Indian-Eskimo','Other'])[1 + floor(random() * 5)::int] AS race,
-           (random() < 0.3)::int AS y_true,
-           round(random()::numeric, 3)::float8 AS score
-    FROM generate_series(1, $ROWS) AS i
-    OFFSET 0
-) AS drawn;
-ANALYZE $TABLE;
-SQL
-fi
+# The rows: bench/preds-table.sh.
+source bench/preds-table.sh
+TABLE="$(preds_table "$PG" "$ROWS")"
 
 columns=(--label y_true --prediction y_pred --score score --sensitive sex,race --format json)
 measure() { # label, output file, command...
