@@ -1,5 +1,6 @@
 //! Audits where the data lives: the fairness audit's counting query pushed down to a
-//! PostgreSQL server as one read-only `GROUP BY`, so that only counted cells leave it.
+//! PostgreSQL server as one read-only `GROUP BY`, so that only counted cells leave it; the
+//! quality audit's passes likewise, as aggregate queries (`quality::on_postgres`).
 //!
 //! The local audit groups rows by every sensitive column, the label, the prediction and the
 //! score and counts them ([`crate::fairness`]); the server runs the same grouping over a table
@@ -45,7 +46,8 @@ use lunli_norms::Catalogue;
 use crate::RunOptions;
 use crate::error::{AuditError, Location};
 use crate::fairness::{self, CellSource, FairnessReport, FairnessRequest, RawCell};
-use crate::policy::FairnessPolicy;
+use crate::policy::{FairnessPolicy, QualityPolicy};
+use crate::quality::{self, QualityReport, QualityRequest};
 use crate::source::InputSummary;
 
 /// What to audit on the server: a table (optionally schema-qualified, `schema.table`) or the
@@ -89,7 +91,7 @@ impl Relation {
 }
 
 /// A PostgreSQL identifier, quoted: `"name"` with any `"` doubled.
-fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -129,7 +131,7 @@ pub fn redacted(url: &str) -> Result<String, AuditError> {
 }
 
 /// The column types a relation's rows have, by name.
-struct Columns(Vec<(String, Type)>);
+pub(crate) struct Columns(pub(crate) Vec<(String, Type)>);
 
 impl Columns {
     fn get(&self, name: &str) -> Option<&Type> {
@@ -245,6 +247,38 @@ pub fn fairness(
     })
 }
 
+/// The quality audit of `relation` on the PostgreSQL server of `engine`, measured there: only
+/// the figures the report shows leave the server (docs/engines.md). `now` is when freshness is
+/// measured from.
+pub fn quality(
+    engine: &Engine,
+    relation: &Relation,
+    request: &QualityRequest,
+    policy: &QualityPolicy,
+    catalogue: &Catalogue,
+    now: jiff::Timestamp,
+    options: &RunOptions,
+) -> Result<QualityReport, AuditError> {
+    let engine_name = redacted(&engine.url)?;
+    let from = relation.sql_source()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AuditError::Engine(format!("cannot start the runtime: {e}")))?;
+    let report = runtime.block_on(async {
+        let server = Server::connect(engine, &engine_name, relation).await?;
+        let columns = server.columns(&from).await?;
+        let place = quality::on_postgres::Place {
+            server: &server,
+            from: &from,
+            engine: &engine_name,
+            relation: &relation.label(),
+        };
+        quality::on_postgres::run(&place, &columns, request, policy, now, options).await
+    })?;
+    Ok(quality::with_controls(report, catalogue))
+}
+
 fn cell(row: &tokio_postgres::Row, sensitive: usize, with_score: bool) -> Result<RawCell, tokio_postgres::Error> {
     let key = (0..sensitive).map(|i| row.try_get::<_, Option<String>>(i)).collect::<Result<_, _>>()?;
     let label = row.try_get::<_, Option<String>>(sensitive)?;
@@ -262,10 +296,10 @@ fn cell(row: &tokio_postgres::Row, sensitive: usize, with_score: bool) -> Result
 }
 
 /// A connection to the server, named for errors and reports.
-struct Server {
+pub(crate) struct Server {
     client: Client,
     /// The redacted connection string and the relation: where errors point.
-    name: String,
+    pub(crate) name: String,
 }
 
 impl Server {
@@ -293,14 +327,18 @@ impl Server {
             client
         };
         // Read only, whatever the query says; one snapshot for every statement of the audit.
+        // Backslashes in the literals lunli writes (patterns) are taken as they are.
         client
-            .batch_execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .batch_execute(
+                "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+                 SET LOCAL standard_conforming_strings = on",
+            )
             .await
             .map_err(|e| AuditError::Engine(format!("{engine_name}: cannot start a read-only transaction: {e}")))?;
         Ok(Server { client, name: format!("{engine_name} ({})", relation.label()) })
     }
 
-    fn location(&self) -> Location {
+    pub(crate) fn location(&self) -> Location {
         Location::file(self.name.clone())
     }
 
@@ -323,7 +361,7 @@ impl Server {
         Ok(Columns(statement.columns().iter().map(|c| (c.name().to_string(), c.type_().clone())).collect()))
     }
 
-    async fn query(&self, sql: &str) -> Result<Vec<tokio_postgres::Row>, AuditError> {
+    pub(crate) async fn query(&self, sql: &str) -> Result<Vec<tokio_postgres::Row>, AuditError> {
         self.client.query(sql, &[]).await.map_err(|e| self.error(e))
     }
 

@@ -21,6 +21,7 @@
 mod execution;
 mod findings;
 mod functions;
+pub(crate) mod on_postgres;
 mod plan;
 mod profile;
 mod report;
@@ -224,7 +225,6 @@ pub(crate) async fn run(
         #[cfg(not(feature = "cluster"))]
         Functions::BuiltIn => return Err(AuditError::request("built without the cluster feature")),
     };
-    let duplicate_rows = rows.saturating_sub(distinct);
 
     // Pass 4: keys.
     let key_sets = key_sets(rules);
@@ -237,10 +237,41 @@ pub(crate) async fn run(
         keys.push(key_report(frame, &key, &indexes, &dataset).await?);
     }
 
+    let measured = Measured { rows, columns, profile, rule_specs, value_counts, distinct_rows: distinct, keys };
+    finish(measured, request, policy, now, dataset.name(), dataset.summaries(), dataset.diagnostics.warnings())
+}
+
+/// What the passes measured, wherever they ran.
+struct Measured {
+    rows: u64,
+    columns: Vec<ColumnReport>,
+    /// The profile pass's figures, for the rules and freshness.
+    profile: Figures,
+    rule_specs: Vec<RuleSpec>,
+    value_counts: BTreeMap<usize, ValueSummary>,
+    distinct_rows: u64,
+    keys: Vec<KeyReport>,
+}
+
+/// The report from what the passes measured: rules, freshness, representation, duplicates and
+/// the findings the policy draws from them. `name` is what errors point at.
+fn finish(
+    measured: Measured,
+    request: &QualityRequest,
+    policy: &QualityPolicy,
+    now: jiff::Timestamp,
+    name: String,
+    inputs: Vec<crate::source::InputSummary>,
+    warnings: Vec<lunli_norms::Text>,
+) -> Result<QualityReport, AuditError> {
+    let Measured { rows, columns, profile, rule_specs, value_counts, distinct_rows, keys } = measured;
+    let rules = &request.rules;
+    let index_of = |column: &str| columns.iter().position(|c| c.name == column);
     let rule_reports = rule_reports(&profile, rule_specs, rows)?;
     let freshness = freshness_report(rules, &profile, &index_of, now)?;
-    let representation = representation_reports(rules, &value_counts, &index_of, &dataset)?;
+    let representation = representation_reports(rules, &value_counts, &index_of, &name)?;
 
+    let duplicate_rows = rows.saturating_sub(distinct_rows);
     let duplicates = Duplicates {
         rows: duplicate_rows,
         rate: duplicate_rows as f64 / rows as f64,
@@ -251,7 +282,7 @@ pub(crate) async fn run(
     let passed = policy::passes(&findings);
     Ok(QualityReport {
         audit: "quality",
-        inputs: dataset.summaries(),
+        inputs,
         rules: rule_reports,
         rows,
         columns,
@@ -262,7 +293,7 @@ pub(crate) async fn run(
         dimensions,
         policy: policy.clone(),
         findings,
-        warnings: dataset.diagnostics.warnings(),
+        warnings,
         passed,
         controls: Vec::new(),
     })
@@ -442,7 +473,7 @@ fn representation_reports(
     rules: &Rules,
     value_counts: &BTreeMap<usize, ValueSummary>,
     index_of: &impl Fn(&str) -> Option<usize>,
-    dataset: &Dataset,
+    name: &str,
 ) -> Result<Vec<RepresentationReport>, AuditError> {
     let mut representation = Vec::new();
     for r in &rules.representation {
@@ -450,7 +481,7 @@ fn representation_reports(
         let counts = value_counts.get(&i).and_then(|summary| summary.all.clone()).unwrap_or_default();
         if counts.len() as u64 > EXACT_DISTINCT_LIMIT {
             return Err(AuditError::input(
-                Location::file(dataset.name()).with_column(&r.column),
+                Location::file(name).with_column(&r.column),
                 format!("more than {EXACT_DISTINCT_LIMIT} distinct values: representation needs a categorical column"),
             ));
         }

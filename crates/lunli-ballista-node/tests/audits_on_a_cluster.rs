@@ -6,7 +6,7 @@
 #![allow(clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use lunli_audit::distributed;
@@ -17,14 +17,9 @@ use lunli_audit::{AuditError, RunOptions};
 use lunli_norms::Catalogue;
 use lunli_test_support::cluster::{Cluster, free_port};
 use lunli_test_support::proxy::CountingProxy;
+use lunli_test_support::reports::{assert_same, shared_data as shared};
 use proptest::prelude::*;
 use serde_json::Value;
-
-fn shared(relative: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(relative);
-    assert!(path.exists(), "{} is missing: shared/ lives beside the repository", path.display());
-    path
-}
 
 fn catalogue() -> Catalogue {
     Catalogue::bundled().expect("catalogue")
@@ -282,37 +277,15 @@ fn assert_same_quality(there: &QualityReport, here: &QualityReport) {
     for value in [&mut a, &mut b] {
         value.as_object_mut().expect("object").remove("inputs");
     }
-    compare(&a, &b, "", &mut |path| path.contains(".quartiles") && approximate_quartiles(here, path));
+    assert_same(&a, &b, "", &mut |path| {
+        if path.contains(".quartiles") && approximate_quartiles(here, path) { 0.02 } else { 1e-12 }
+    });
 }
 
 fn approximate_quartiles(report: &QualityReport, path: &str) -> bool {
     let Some(index) = path.strip_prefix(".columns[").and_then(|rest| rest.split(']').next()) else { return false };
     let index: usize = index.parse().expect("column index");
     !report.columns[index].quartiles_exact
-}
-
-fn compare(a: &Value, b: &Value, path: &str, loose: &mut dyn FnMut(&str) -> bool) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: Vec<&String> = x.keys().collect();
-            assert_eq!(keys, y.keys().collect::<Vec<_>>(), "fields of {path}");
-            for (key, value) in x {
-                compare(value, &y[key], &format!("{path}.{key}"), loose);
-            }
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            assert_eq!(x.len(), y.len(), "length of {path}");
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                compare(p, q, &format!("{path}[{i}]"), loose);
-            }
-        }
-        (Value::Number(x), Value::Number(y)) if x != y => {
-            let (p, q) = (x.as_f64().expect("number"), y.as_f64().expect("number"));
-            let tolerance = if loose(path) { 0.02 } else { 1e-12 };
-            assert!((p - q).abs() <= tolerance * p.abs().max(q.abs()), "{path}: {p} on the cluster, {q} here");
-        }
-        _ => assert_eq!(a, b, "{path}"),
-    }
 }
 
 /// Adult's census file as published: values padded after each comma, `?` for missing, 24

@@ -103,16 +103,28 @@ pub struct FairnessArgs {
 #[derive(Debug, Args)]
 pub struct QualityArgs {
     /// CSV (UTF-8 or GBK/GB18030, optionally .gz), Parquet or JSON Lines files, or glob patterns.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present_any = ["table", "query"], value_name = "FILE")]
     pub files: Vec<String>,
     /// Rules (YAML): ranges, allowed values, patterns, cross-column checks, keys, freshness and
     /// reference shares (docs/audits.md).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// Audit on a Ballista cluster (df://HOST:PORT), the FILEs named as its executors see them;
-    /// only what the report shows leaves it, never a row (docs/engines.md).
+    /// Audit where the data lives; only what the report shows leaves it, never a row
+    /// (docs/engines.md). A PostgreSQL server (connection string or URL) with --table or
+    /// --query, or a Ballista cluster (df://HOST:PORT) with FILEs as its executors see them.
+    /// With --table or --query, the default is the LUNLI_ENGINE_URL environment variable.
     #[arg(long, value_name = "URL")]
     pub engine: Option<String>,
+    /// With an engine: the table to audit, `table` or `schema.table`.
+    #[arg(long, value_name = "TABLE", conflicts_with_all = ["query", "files"])]
+    pub table: Option<String>,
+    /// With an engine: a SELECT whose rows to audit (run in a read-only transaction).
+    #[arg(long, value_name = "SQL", conflicts_with = "files")]
+    pub query: Option<String>,
+    /// With an engine whose URL says `sslmode=require`: a PEM file of CA certificates to trust
+    /// besides the system's (repeatable). The server's certificate is always verified.
+    #[arg(long, value_name = "FILE")]
+    pub engine_ca_cert: Vec<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -263,7 +275,8 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
         bootstrap: args.bootstrap.map(|replicates| BootstrapSpec { replicates, seed: args.seed, level: args.level }),
     };
     let options = options(&args.run);
-    let (report, what) = match where_the_data_lives(args)? {
+    let place = where_the_data_lives(&args.engine, &args.table, &args.query, &args.files)?;
+    let (report, what) = match place {
         DataPlace::Server(url, relation) => {
             let engine = pushdown::Engine { url: url.clone(), ca_certs: args.engine_ca_cert.clone() };
             // The server counts; all lunli can show is that it is waiting, and for how long.
@@ -273,11 +286,7 @@ fn fairness_command(ctx: &Context, args: &FairnessArgs, out: &mut Out) -> Result
                 || pushdown::fairness(&engine, &relation, &request, &policy.fairness, &ctx.catalogue, &options),
             )
             .map_err(input_error)?;
-            let what = match &relation {
-                Relation::Table(table) => format!("--table {table}"),
-                Relation::Query(_) => "--query".to_string(),
-            };
-            (report, vec![format!("--engine {}", pushdown::redacted(&url).map_err(input_error)?), what])
+            (report, server_inputs(&url, &relation)?)
         }
         DataPlace::Cluster(url) => {
             let report = crate::progress::with_bar(
@@ -324,25 +333,40 @@ enum DataPlace {
     Cluster(String),
 }
 
+/// What the evidence records as the inputs of an audit on a server: the engine without its
+/// password, and the table or that it was a query (the query itself is in the report).
+fn server_inputs(url: &str, relation: &Relation) -> Result<Vec<String>> {
+    let what = match relation {
+        Relation::Table(table) => format!("--table {table}"),
+        Relation::Query(_) => "--query".to_string(),
+    };
+    Ok(vec![format!("--engine {}", pushdown::redacted(url).map_err(input_error)?), what])
+}
+
 /// Where to count: `--engine` with `--table` or `--query` (or LUNLI_ENGINE_URL with either) is a
 /// server; `--engine df://…` with files is a cluster; files alone are read here.
-fn where_the_data_lives(args: &FairnessArgs) -> Result<DataPlace> {
+fn where_the_data_lives(
+    engine: &Option<String>,
+    table: &Option<String>,
+    query: &Option<String>,
+    files: &[String],
+) -> Result<DataPlace> {
     let refuse = |reason: &str| -> Result<DataPlace> { Err(crate::InputError::command_line(reason).into()) };
-    if let Some(url) = args.engine.as_deref().filter(|url| distributed::is_cluster_url(url)) {
-        if args.table.is_some() || args.query.is_some() {
+    if let Some(url) = engine.as_deref().filter(|url| distributed::is_cluster_url(url)) {
+        if table.is_some() || query.is_some() {
             return refuse(
                 "a Ballista cluster has no tables of its own: give the files (as its executors see them) instead of --table or --query",
             );
         }
-        if args.files.is_empty() {
+        if files.is_empty() {
             return refuse("--engine df://… needs the files to audit, as the cluster's executors see them");
         }
         return Ok(DataPlace::Cluster(url.to_string()));
     }
-    let relation = match (&args.table, &args.query) {
+    let relation = match (table, query) {
         (Some(table), _) => Relation::Table(table.clone()),
         (None, Some(query)) => Relation::Query(query.clone()),
-        (None, None) if args.engine.is_some() => {
+        (None, None) if engine.is_some() => {
             return refuse(
                 "--engine with a PostgreSQL server needs --table TABLE or --query SQL: which rows to audit there \
                  (files are audited on a Ballista cluster, --engine df://HOST:PORT, or here without --engine)",
@@ -350,14 +374,13 @@ fn where_the_data_lives(args: &FairnessArgs) -> Result<DataPlace> {
         }
         (None, None) => return Ok(DataPlace::Files),
     };
-    let url =
-        args.engine.clone().or_else(|| std::env::var(ENGINE_ENV).ok().filter(|u| !u.trim().is_empty())).ok_or_else(
-            || {
-                crate::InputError::command_line(format!(
-                    "--table and --query audit data on a server: give --engine URL or set {ENGINE_ENV}"
-                ))
-            },
-        )?;
+    let url = engine.clone().or_else(|| std::env::var(ENGINE_ENV).ok().filter(|u| !u.trim().is_empty())).ok_or_else(
+        || {
+            crate::InputError::command_line(format!(
+                "--table and --query audit data on a server: give --engine URL or set {ENGINE_ENV}"
+            ))
+        },
+    )?;
     Ok(DataPlace::Server(url, relation))
 }
 
@@ -417,26 +440,30 @@ fn quality_command(ctx: &Context, args: &QualityArgs, out: &mut Out) -> Result<(
     };
     let request = QualityRequest { inputs: args.files.clone(), rules };
     let options = options(&args.run);
-    let (report, what) = match &args.engine {
-        Some(url) if distributed::is_cluster_url(url) => {
+    let place = where_the_data_lives(&args.engine, &args.table, &args.query, &args.files)?;
+    let (report, what) = match place {
+        DataPlace::Server(url, relation) => {
+            let engine = pushdown::Engine { url: url.clone(), ca_certs: args.engine_ca_cert.clone() };
+            let report = crate::progress::with_bar(
+                "{spinner} {elapsed_precise} 服务器计算中 / measuring on the server",
+                |_| {},
+                || pushdown::quality(&engine, &relation, &request, &policy.quality, &ctx.catalogue, now(), &options),
+            )
+            .map_err(input_error)?;
+            (report, server_inputs(&url, &relation)?)
+        }
+        DataPlace::Cluster(url) => {
             let report = crate::progress::with_bar(
                 "{spinner} {elapsed_precise} 集群计算中 / measuring on the cluster",
                 |_| {},
-                || distributed::quality(url, &request, &policy.quality, &ctx.catalogue, now(), &options),
+                || distributed::quality(&url, &request, &policy.quality, &ctx.catalogue, now(), &options),
             )
             .map_err(input_error)?;
-            let mut what = vec![format!("--engine {}", distributed::scheduler_address(url).map_err(input_error)?)];
+            let mut what = vec![format!("--engine {}", distributed::scheduler_address(&url).map_err(input_error)?)];
             what.extend(args.files.iter().cloned());
             (report, what)
         }
-        Some(_) => {
-            return Err(crate::InputError::command_line(
-                "the quality audit runs where the data lives on a Ballista cluster only (--engine df://HOST:PORT); \
-                 a PostgreSQL server's tables cannot be audited for quality there yet",
-            )
-            .into());
-        }
-        None => {
+        DataPlace::Files => {
             let report = with_progress(&options.progress, || {
                 quality::audit(&request, &policy.quality, &ctx.catalogue, now(), &options)
             })

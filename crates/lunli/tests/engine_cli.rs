@@ -144,6 +144,52 @@ fn the_engine_comes_from_the_environment_and_a_query_narrows_the_rows() {
 /// `--engine df://…`: the same audit on a Ballista cluster (a scheduler and an executor, each
 /// a process of lunli-ballista-node, which `cargo test --workspace` builds beside lunli).
 #[test]
+fn a_quality_run_on_a_server_is_recorded_with_the_files_numbers() {
+    let (_schema, table) = adult_table();
+    let url = format!("{} password=hunter2-secret", postgres_url());
+    let data = Data::new();
+    data.credit_scoring();
+    data.ok("wang-fang", &["assess", "credit-scoring"]);
+    let there = data.json(
+        "li-wei",
+        &["audit", "quality", "--engine", url.as_str(), "--table", table.as_str(), "--system", "credit-scoring"],
+    );
+    assert_eq!(there["inputs"][0]["format"], "postgresql");
+    let query = there["inputs"][0]["query"].as_str().unwrap_or_default();
+    assert!(query.contains("percentile_cont") && query.contains("GROUPING SETS"), "{query}");
+    assert!(there["evidence"].as_array().is_some_and(|e| !e.is_empty()), "{there}");
+    let bundle = data.dir.path().join("ledger.json");
+    data.ok("admin", &["ledger", "export", "--out", &bundle.display().to_string()]);
+    let ledger = std::fs::read_to_string(&bundle).expect("ledger bundle");
+    // The evidence is pinned by the queries that ran and the engine.
+    let assessment = data.json("admin", &["assess", "credit-scoring"]);
+    let recorded = assessment["controls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["evidence"].as_array().into_iter().flatten())
+        .find(|e| e["item"]["audit"] == "quality")
+        .map(|e| e["item"]["summary"]["inputs"][0].clone())
+        .expect("quality evidence");
+    assert!(recorded["query"].as_str().is_some_and(|q| q.contains("percentile_cont")), "{recorded}");
+    assert!(recorded["path"].as_str().is_some_and(|p| p.contains(&format!("table {table}"))), "{recorded}");
+    for (what, text) in [("report", there.to_string()), ("ledger", ledger), ("assessment", assessment.to_string())] {
+        assert!(!text.contains("hunter2"), "the password is in the {what}");
+    }
+
+    // The table holds the file's rows, typed: the same counts, duplicates and findings.
+    let here = data.json("li-wei", &["audit", "quality", &adult_file()]);
+    for key in ["rows", "duplicates", "passed"] {
+        assert_eq!(there[key], here[key], "{key} differs between the server and the file");
+    }
+    let kinds = |report: &Value| -> Vec<Value> {
+        report["columns"].as_array().map(|c| c.iter().map(|c| c["kind"].clone()).collect()).unwrap_or_default()
+    };
+    assert_eq!(kinds(&there), kinds(&here));
+    assert_eq!(there["columns"][2]["stored_as"], "float8");
+}
+
+#[test]
 fn a_cluster_run_is_recorded_by_its_plan_with_the_files_numbers() {
     let node = std::path::Path::new(env!("CARGO_BIN_EXE_lunli")).with_file_name("lunli-ballista-node");
     let cluster = lunli_test_support::cluster::Cluster::start(&node, 1);
@@ -182,12 +228,12 @@ fn a_cluster_run_is_recorded_by_its_plan_with_the_files_numbers() {
     for key in ["rows", "duplicates", "findings", "passed"] {
         assert_eq!(quality[key], quality_here[key], "{key} differs between the cluster and the file");
     }
-    // The quality audit runs where the data lives on a cluster only: exit 3, saying so.
+    // A PostgreSQL server audits tables, not files: exit 3, pointing at --table.
     data.lunli("li-wei")
         .args(["audit", "quality", "--engine", &postgres_url(), &file])
         .assert()
         .code(3)
-        .stderr(contains("df://"));
+        .stderr(contains("--table"));
 
     // A cluster has no tables, and needs files: exit 3, saying so.
     data.lunli("li-wei")
