@@ -5,6 +5,13 @@
 #   bash bench/gateway.sh [DURATION_SECONDS] [CONNECTIONS]
 #   BENCH_POSTGRES="host=127.0.0.1 user=postgres dbname=test" bash bench/gateway.sh …   # on PostgreSQL
 #
+# Latency at a given rate (open loop, the target of issue #21): each request is due at a
+# constant rate and its latency counts from when it was due, so a slow answer that holds the
+# next ones back shows in the percentiles (wrk measures a saturated server instead). Runs the
+# gateway's constant_rate example (one thread) against each tier at each rate:
+#
+#   bash bench/gateway.sh rate [DURATION_SECONDS] [RATES]   # default: 15 "10000 20000 30000"
+#
 # Needs wrk (Debian: apt-get install wrk). Builds lunli in release (PROFILE=dist: the shipped
 # build, see bench/build-lunli.sh). Runs two scenarios: a
 # medium-tier system (answer first, ledger entry in the next group commit) and a high-tier
@@ -12,11 +19,19 @@
 # BENCH_POSTGRES (key=value form) in a fresh schema of that database, dropped afterwards.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+MODE=wrk
+if [ "${1:-}" = rate ]; then MODE=rate; shift; fi
 DURATION="${1:-15}"
 CONNECTIONS="${2:-64}"
+RATES="${2:-10000 20000 30000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lunli/target}"
 LUNLI=$(bash bench/build-lunli.sh "${PROFILE:-release}")
-command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+if [ "$MODE" = rate ]; then
+  cargo build -q --release -p lunli-gateway --example constant_rate
+  GENERATOR="$CARGO_TARGET_DIR/release/examples/constant_rate"
+else
+  command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+fi
 
 DATA="$(mktemp -d)"
 SERVER=""
@@ -65,6 +80,15 @@ LUA
     [ "${written:-0}" -ge "${decided:-0}" ] && break
     sleep 0.5
   done
+  if [ "$MODE" = rate ]; then
+    for rate in $RATES; do
+      echo "== $system: $rate decisions/s asked for ${DURATION}s, 64 connections, open loop"
+      LUNLI_BENCH_TOKEN="$SECRET" "$GENERATOR" http://127.0.0.1:18751/v1/decisions "$rate" "$DURATION" 64 \
+        '{"system":"'"$system"'","subject":"r{n}","purpose":"support","confidence":0.9,"impact":"low"}'
+      sleep 2
+    done
+    continue
+  fi
   echo "== $system: ${DURATION}s, $CONNECTIONS connections, 2 threads"
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$DATA/post.lua" http://127.0.0.1:18751 | sed -n '1,20p'
 done
