@@ -182,13 +182,17 @@ impl Levels {
                     format!(
                         "CASE WHEN {t} IN ('true', 'false', 'TRUE', 'FALSE', 'True', 'False') THEN 1 ELSE 0 END AS b{i}"
                     ),
+                    // The matches that capture parts are the dearest expressions of the
+                    // query: only values of a date's or a timestamp's length and shape try them.
                     format!(
-                        "coalesce(regexp_match({t}, {}), regexp_match({t}, {})) AS dm{i}",
+                        "CASE WHEN length({t}) BETWEEN 8 AND 10 AND (length({t}) = 8 OR substr({t}, 5, 1) = '-') \
+                         THEN coalesce(regexp_match({t}, {}), regexp_match({t}, {})) END AS dm{i}",
                         literal(DATE_DASHED),
                         literal(DATE_DIGITS)
                     ),
                     format!(
-                        "coalesce(regexp_match({t}, {}), regexp_match({t}, {})) AS tm{i}",
+                        "CASE WHEN length({t}) >= 17 AND substr({t}, 5, 1) = '-' AND substr({t}, 11, 1) IN ('T', 't', ' ') \
+                         THEN coalesce(regexp_match({t}, {}), regexp_match({t}, {})) END AS tm{i}",
                         literal(TIME_COLONS),
                         literal(TIME_DIGITS)
                     ),
@@ -315,8 +319,10 @@ fn profile_aggregates(i: usize) -> Vec<String> {
         format!("max(t{i} COLLATE \"C\") AS \"smax{i}\""),
         format!("count(DISTINCT t{i}) AS \"hll{i}\""),
     ];
-    for (q, label) in [(0.25, "q25_"), (0.5, "q50_"), (0.75, "q75_")] {
-        aggregates.push(format!("percentile_cont({q}) WITHIN GROUP (ORDER BY {finite}) AS \"{label}{i}\""));
+    // One sort for the three: the server computes an aggregate written three times once.
+    let quartiles = format!("(percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY {finite}))");
+    for (k, label) in [(1, "q25_"), (2, "q50_"), (3, "q75_")] {
+        aggregates.push(format!("{quartiles}[{k}] AS \"{label}{i}\""));
     }
     aggregates
 }
@@ -475,6 +481,9 @@ pub(crate) async fn run(
     }
     let null_values = &rules.null_values;
     let mut log = Log::default();
+    // No JIT: compiling the profile's wide expressions took 3.5 s of a 24 s query on a million
+    // rows, more than it saved.
+    place.server.query("SET LOCAL jit = off").await?;
 
     // The profile and the rules, a chunk of columns per query; the rules with the first.
     let (mut rule_aggregates, rule_specs) = rule_plan(request, &index_of);
