@@ -291,23 +291,27 @@ impl<'r> TextScanner<'r> {
 }
 
 /// Sets `lines` to the newlines before each match in `bytes` (whose starts only grow) and
-/// returns the newlines before `keep`: one pass over the bytes up to the later of the two.
+/// returns the newlines before `keep`: one pass over the newlines up to the later of the two,
+/// merged with the matches. (Counting the few dozen bytes between two matches of dense text
+/// anew for each match cost more than the search for the next newline.)
 fn count_lines(bytes: &[u8], matches: &[Match], keep: usize, lines: &mut Vec<u64>) -> u64 {
-    let newlines = |from: usize, to: usize| memchr::memchr_iter(b'\n', &bytes[from..to]).count() as u64;
+    let mut newlines = memchr::memchr_iter(b'\n', bytes).peekable();
+    let mut count = 0;
+    let mut before = |at: usize| {
+        while newlines.next_if(|&newline| newline < at).is_some() {
+            count += 1;
+        }
+        count
+    };
     lines.clear();
-    let (mut at, mut count) = (0, 0);
     let mut kept = None;
     for m in matches {
         if kept.is_none() && m.start >= keep {
-            count += newlines(at, keep);
-            at = keep;
-            kept = Some(count);
+            kept = Some(before(keep));
         }
-        count += newlines(at, m.start.max(at));
-        at = m.start.max(at);
-        lines.push(count);
+        lines.push(before(m.start));
     }
-    kept.unwrap_or_else(|| count + newlines(at, keep))
+    kept.unwrap_or_else(|| before(keep))
 }
 
 /// The nearest UTF-8 character boundary at or before `at`.
