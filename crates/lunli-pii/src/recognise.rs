@@ -289,7 +289,11 @@ impl Recogniser {
         end: usize,
         context: &mut dyn FnMut(usize) -> Context,
     ) {
-        let context = context(start);
+        // A failed check digit, or a high confidence no word can lower, is reported as it is:
+        // the words before it are not read.
+        let settled = !v.needs_context
+            && (v.checksum_failed || (v.confidence == Confidence::High && !lowered_by_look_alikes(v.entity)));
+        let context = if settled { Context::default() } else { context(start) };
         let supported = context.supports.contains(v.entity);
         if v.needs_context && !supported {
             return;
