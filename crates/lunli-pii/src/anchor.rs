@@ -121,28 +121,34 @@ fn anchor(bytes: &[u8], at: usize) -> bool {
     }
 }
 
-/// The first anchor byte at or after `from`, in blocks of 32 bytes tested without branches.
+/// The first anchor byte at or after `from`, in blocks of 32 bytes: whether each byte of a
+/// block may be an anchor is computed without branches (one byte of 0 or 1 each, which the
+/// compiler vectorises), and only the bytes that may be are looked at, eight flags at a time
+/// (dense text has a few in most blocks).
 fn next_anchor_byte(bytes: &[u8], from: usize) -> Option<usize> {
     const BLOCK: usize = 32;
     let mut at = from;
     while at < bytes.len() {
         let end = bytes.len().min(at + BLOCK);
-        // Whole blocks with nothing of interest are passed at memory speed.
         let block = bytes.get(at..at + BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok());
         let next = bytes.get(at + 1..at + 1 + BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok());
+        let mut flags = [0u8; BLOCK];
         if let (Some(block), Some(next)) = (block, next) {
-            let mut any = false;
             for i in 0..BLOCK {
-                any |= maybe(block[i], next[i]);
+                flags[i] = u8::from(maybe(block[i], next[i]));
             }
-            if !any {
-                at = end;
-                continue;
+        } else {
+            // The last bytes: fewer than a block and the byte after.
+            for (i, flag) in flags[..end - at].iter_mut().enumerate() {
+                *flag = u8::from(maybe(bytes[at + i], bytes.get(at + i + 1).copied().unwrap_or(0)));
             }
         }
-        for i in at..end {
-            let next = bytes.get(i + 1).copied().unwrap_or(0);
-            if maybe(bytes[i], next) || bytes[i] == b':' {
+        let (words, _) = flags.as_chunks::<8>();
+        for (k, word) in words.iter().enumerate() {
+            let mut word = u64::from_le_bytes(*word);
+            while word != 0 {
+                let i = at + 8 * k + (word.trailing_zeros() / 8) as usize;
+                word &= word - 1;
                 if bytes[i] >= 0x80 {
                     if anchor(bytes, i + 1) {
                         return Some(i + 1);
