@@ -2,8 +2,9 @@
 //! text; the families ([`crate::cn`], [`crate::intl`]) decide what each candidate is, check its
 //! digits, and weigh the context words around it ([`crate::context`]).
 
+use regex_automata::dfa::{Automaton, StartKind, dense};
 use regex_automata::meta::Regex;
-use regex_automata::{Anchored, Input};
+use regex_automata::{Anchored, Input, MatchKind};
 
 use crate::cn;
 use crate::context::{Context, ContextReader, ContextWords};
@@ -92,6 +93,9 @@ const MAX_GROUPS: usize = 12;
 /// Finds personal information in text. Build once and share: it is `Sync`.
 pub struct Recogniser {
     candidates: Regex,
+    /// Every pattern but the street address's, compiled whole for anchored searches (see
+    /// [`Recogniser::candidate_at`]); with the street address's, the DFA would not fit in memory.
+    anchored: dense::DFA<Vec<u32>>,
     /// The context words that open a name or an address, for the prefilter.
     openers: aho_corasick::packed::Searcher,
     words: ContextWords,
@@ -107,9 +111,17 @@ impl Recogniser {
     pub fn new() -> Recogniser {
         #[expect(clippy::expect_used, reason = "constant patterns, compiled by every test of this module")]
         let candidates = Regex::new_many(&PATTERNS).expect("the candidate patterns are valid");
+        let but_street: Vec<&str> =
+            PATTERNS.iter().enumerate().filter(|&(i, _)| i != STREET_ADDRESS).map(|(_, p)| *p).collect();
+        let config = dense::Config::new().start_kind(StartKind::Anchored).match_kind(MatchKind::LeftmostFirst);
+        #[expect(clippy::expect_used, reason = "constant patterns, compiled by every test of this module")]
+        let anchored = dense::Builder::new()
+            .configure(config)
+            .build_many(&but_street)
+            .expect("the candidate patterns but the street address's make a DFA");
         #[expect(clippy::expect_used, reason = "constant words, compiled by every test of this module")]
         let openers = crate::anchor::openers().expect("the opening context words make a literal searcher");
-        Recogniser { candidates, openers, words: ContextWords::new() }
+        Recogniser { candidates, anchored, openers, words: ContextWords::new() }
     }
 
     /// The context a column's name gives every value in it (`customerPhone` → phone).
@@ -165,11 +177,19 @@ impl Recogniser {
             }
             // Most often a candidate starts right there: an anchored search finds it without
             // the reverse scan an unanchored search needs to find where a match starts.
+            if let Some(found) = self.candidate_at(text, from) {
+                return Some(found);
+            }
             input.set_start(from);
-            input.set_anchored(Anchored::Yes);
-            let anchored = self.candidates.search(&input);
+            if bytes[from] >= 0x80 {
+                // Perhaps a street address.
+                input.set_anchored(Anchored::Yes);
+                if let Some(m) = self.candidates.search(&input) {
+                    return Some((m.start(), m.end(), m.pattern().as_usize()));
+                }
+            }
             input.set_anchored(Anchored::No);
-            anchored.or_else(|| self.candidates.search(&input)).map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            self.candidates.search(&input).map(|m| (m.start(), m.end(), m.pattern().as_usize()))
         }) {
             let mut resume = end.max(start + 1);
             let mut context = |at: usize| context_before(&mut reader, text, at).union(extra);
@@ -212,6 +232,20 @@ impl Recogniser {
             }
             input.set_start(resume);
         }
+    }
+
+    /// The candidate the automaton finds starting at `at`, if it is not a street address, by the
+    /// anchored DFA of the other patterns: a DFA's search has none of the set-up of the
+    /// automaton's. Where the DFA finds a candidate, so does the automaton, the same: a street
+    /// address comes after every pattern but the token in priority, and a token starts with
+    /// ASCII, a street address with a province's name. Where it finds none, a street address
+    /// may start at `at`, or a candidate further on.
+    fn candidate_at(&self, text: &str, at: usize) -> Option<(usize, usize, usize)> {
+        let input = Input::new(text).range(at..).anchored(Anchored::Yes);
+        let found = self.anchored.try_search_fwd(&input).ok()??;
+        // The patterns after the street address's are one place earlier in the DFA.
+        let pattern = found.pattern().as_usize();
+        Some((at, found.offset(), if pattern >= STREET_ADDRESS { pattern + 1 } else { pattern }))
     }
 
     /// A run of digits and capitals, perhaps in groups separated by spaces or hyphens: the
@@ -459,6 +493,36 @@ mod tests {
         assert_eq!(token_at("2025年底".as_bytes(), 0), Some(4));
         assert_eq!(token_at("2025年1月".as_bytes(), 0), None);
         assert_eq!(token_at(b"12.x 12-ab 123@ ", 0), Some(2));
+    }
+
+    /// Wherever the DFA finds a candidate, the automaton finds the same one; where it finds
+    /// none, the automaton finds none or a street address.
+    #[test]
+    fn anchored_dfa_finds_what_the_automaton_finds() {
+        let r = Recogniser::new();
+        let mut texts: Vec<String> = [
+            "北京市朝阳区建国路88号 寄到北京市朝阳区建国路88号 家庭住址：上海市浦东新区世纪大道100号",
+            "京A12345 京A·12345 粤B•D12345 name: Li Wei NAME@x.com address@x.com (010)12345678",
+            "li.wei@example.com a@b.cc.dd a@b.co1 2001:db8::1 ::1 ab:cd:ef:01:23:45 12-34-56-78-9a-bc",
+            "2020年1月2日 1/2/2020 192.168.1.1 +86 138 0013 8000 姓名张伟 收货地址 户籍地 居住地",
+        ]
+        .map(String::from)
+        .into();
+        texts.extend(crate::corpus::generate(4, 1000).into_iter().map(|l| l.text));
+        texts.extend(crate::corpus::prose(4, 10).into_iter().map(|l| l.text));
+        let (mut found, mut streets) = (0, 0);
+        for text in &texts {
+            for at in 0..text.len() {
+                let input = Input::new(text).range(at..).anchored(Anchored::Yes);
+                let m = r.candidates.search(&input).map(|m| (m.start(), m.end(), m.pattern().as_usize()));
+                match (r.candidate_at(text, at), m) {
+                    (None, Some((_, _, STREET_ADDRESS))) => streets += 1,
+                    (dfa, m) => assert_eq!(dfa, m, "{text} at {at}"),
+                }
+                found += usize::from(m.is_some());
+            }
+        }
+        assert!(found > 10_000 && streets > 50, "{found} candidates, {streets} street addresses");
     }
 
     /// The shortcut for short tokens: no rule says anything of a token shorter than
