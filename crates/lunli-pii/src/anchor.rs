@@ -75,6 +75,30 @@ fn road_word_before(bytes: &[u8], at: usize) -> bool {
     at >= 3 && ["路", "街", "道", "巷", "弄", "村"].iter().any(|w| &bytes[at - 3..at] == w.as_bytes())
 }
 
+/// Whether a street address may hold the context word at `at`: up to its house number, which
+/// follows a road word, a street address is Chinese characters, less than [`HAN_BEFORE`] bytes
+/// of them. (Most context words are followed by punctuation, a full-width colon or comma, and
+/// then the text before them need not be searched.)
+fn street_through(bytes: &[u8], at: usize) -> bool {
+    let ahead = &bytes[at..bytes.len().min(at + HAN_BEFORE)];
+    for (i, &b) in ahead.iter().enumerate() {
+        if b.is_ascii() {
+            return b.is_ascii_digit() && road_word_before(bytes, at + i);
+        }
+        // Full-width forms (U+FF00 to U+FF7F: `，` `：` `；` `（`) and `、` `。` are no Chinese
+        // characters.
+        let rest = &ahead[i..];
+        if rest.starts_with(&[0xEF, 0xBC])
+            || rest.starts_with(&[0xEF, 0xBD])
+            || rest.starts_with("、".as_bytes())
+            || rest.starts_with("。".as_bytes())
+        {
+            return false;
+        }
+    }
+    false
+}
+
 fn hex(b: Option<&u8>) -> bool {
     b.is_some_and(u8::is_ascii_hexdigit)
 }
@@ -210,7 +234,7 @@ impl<'t> Anchors<'t> {
             // Text that is not ASCII before the anchor belongs to a candidate only as a plate's
             // province (before its letter), or as a street address before its house number
             // (right after the road word) or before a context word inside it.
-            let lookback = if word == Some(at) || road_word_before(bytes, at) {
+            let lookback = if (word == Some(at) && street_through(bytes, at)) || road_word_before(bytes, at) {
                 HAN_BEFORE
             } else if bytes[at].is_ascii_uppercase() {
                 3
@@ -243,10 +267,18 @@ mod tests {
         assert_eq!(next_start(b"well-known", 0), None);
         let t = "车牌京A·BCDEF";
         assert_eq!(next_start(t.as_bytes(), 0), Some(6), "a plate: back to its province");
-        assert_eq!(next_start("他的Name：".as_bytes(), 0), Some(0));
+        // No street address holds a Latin word, but a plate may end in capitals.
+        assert_eq!(next_start("他的Name：".as_bytes(), 0), Some(3));
+        assert_eq!(next_start("他的name：".as_bytes(), 0), Some(6));
         assert_eq!(next_start("文字而已".as_bytes(), 0), None);
-        // A street address may hold a context word before its house number.
-        assert_eq!(next_start("请写住址".as_bytes(), 0), Some(0));
+        // A street address may hold a context word before its house number: only Chinese
+        // text from the word to a road word and a number.
+        assert_eq!(next_start("请写住址大道8号".as_bytes(), 0), Some(0));
+        assert_eq!(next_start("请写住址".as_bytes(), 0), Some(6));
+        assert_eq!(next_start("请写住址：大道8号".as_bytes(), 0), Some(6));
+        assert_eq!(next_start("请写住址大道8号，".as_bytes(), 0), Some(0));
+        assert_eq!(next_start("请写住址。大道8号".as_bytes(), 0), Some(6));
+        assert_eq!(next_start("请写住址大门8号".as_bytes(), 0), Some(6));
         let t = "寄到北京市朝阳区建国路88号";
         assert_eq!(next_start(t.as_bytes(), 0), Some(0), "back from the house number");
         let t = "截至二〇二〇年底完成45%";

@@ -87,6 +87,9 @@ const PATTERNS: [&str; 11] = [
 /// classified.
 const SHORTEST_TOKEN: usize = 8;
 
+/// Positions of ASCII text tried one by one with anchored searches before an unanchored search.
+const ASCII_TRIES: usize = 8;
+
 /// A token of more groups than this is no identifier.
 const MAX_GROUPS: usize = 12;
 
@@ -166,31 +169,14 @@ impl Recogniser {
 
     fn find_with(&self, text: &str, extra: Context, out: &mut Vec<Match>) {
         let bytes = text.as_bytes();
-        let mut input = Input::new(text);
         // Prose between candidates is skipped by the prefilter; from where it points, the
-        // automaton finds the same leftmost candidate it would find from `input`'s start.
+        // automaton finds the same leftmost candidate it would find from the search position.
         let mut anchors = crate::anchor::Anchors::new(bytes, &self.openers);
         let mut reader = self.words.reader();
-        while let Some((start, end, pattern)) = anchors.next_start(input.start()).and_then(|from| {
-            if let Some(end) = token_at(bytes, from) {
-                return Some((from, end, TOKEN));
-            }
-            // Most often a candidate starts right there: an anchored search finds it without
-            // the reverse scan an unanchored search needs to find where a match starts.
-            if let Some(found) = self.candidate_at(text, from) {
-                return Some(found);
-            }
-            input.set_start(from);
-            if bytes[from] >= 0x80 {
-                // Perhaps a street address.
-                input.set_anchored(Anchored::Yes);
-                if let Some(m) = self.candidates.search(&input) {
-                    return Some((m.start(), m.end(), m.pattern().as_usize()));
-                }
-            }
-            input.set_anchored(Anchored::No);
-            self.candidates.search(&input).map(|m| (m.start(), m.end(), m.pattern().as_usize()))
-        }) {
+        let mut search_from = 0;
+        while let Some((start, end, pattern)) =
+            anchors.next_start(search_from).and_then(|from| self.first_candidate(text, from))
+        {
             let mut resume = end.max(start + 1);
             let mut context = |at: usize| context_before(&mut reader, text, at).union(extra);
             let outside = intl::outside_token(bytes, start, end);
@@ -230,8 +216,39 @@ impl Recogniser {
             if resume >= text.len() {
                 break;
             }
-            input.set_start(resume);
+            search_from = resume;
         }
+    }
+
+    /// The leftmost candidate starting at or after `from`, as the automaton finds it.
+    fn first_candidate(&self, text: &str, from: usize) -> Option<(usize, usize, usize)> {
+        let bytes = text.as_bytes();
+        // Most often a candidate starts right at `from`, or a few bytes on (after the letters
+        // before a number): at each position of ASCII text, the anchored searches are exact, and
+        // cheaper than the reverse scan an unanchored search needs to find where a match starts.
+        let mut at = from;
+        while at < bytes.len().min(from + ASCII_TRIES) && bytes[at].is_ascii() {
+            if let Some(end) = token_at(bytes, at) {
+                return Some((at, end, TOKEN));
+            }
+            if let Some(found) = self.candidate_at(text, at) {
+                return Some(found);
+            }
+            at += 1;
+        }
+        let mut input = Input::new(text).range(at..);
+        if at == from && at < bytes.len() {
+            if let Some(found) = self.candidate_at(text, at) {
+                return Some(found);
+            }
+            // Perhaps a street address.
+            input.set_anchored(Anchored::Yes);
+            if let Some(m) = self.candidates.search(&input) {
+                return Some((m.start(), m.end(), m.pattern().as_usize()));
+            }
+            input.set_anchored(Anchored::No);
+        }
+        self.candidates.search(&input).map(|m| (m.start(), m.end(), m.pattern().as_usize()))
     }
 
     /// The candidate the automaton finds starting at `at`, if it is not a street address, by the
