@@ -391,18 +391,34 @@ fn context_before(reader: &mut ContextReader<'_>, text: &str, at: usize) -> Cont
 fn token_at(bytes: &[u8], at: usize) -> Option<usize> {
     let byte = |i: usize| bytes.get(i).copied();
     let is = |i: usize, test: fn(&u8) -> bool| bytes.get(i).is_some_and(test);
-    let run =
-        |from: usize, test: fn(&u8) -> bool| bytes.get(from..).map_or(0, |b| b.iter().take_while(|b| test(b)).count());
-    let local = run(at, |&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-'));
+    let first = byte(at)?;
+    if !(first.is_ascii_digit() || first.is_ascii_uppercase() || first == b'+') {
+        return None;
+    }
+    // One pass over an email's local part from `at`: the runs of hex digits and of digits from
+    // `at` lie within it.
+    let (mut local, mut hex, mut digits) = (0, None, None);
+    for &b in &bytes[at..] {
+        let class = CLASSES[usize::from(b)];
+        if class & LOCAL == 0 {
+            break;
+        }
+        if class & HEX == 0 && hex.is_none() {
+            hex = Some(local);
+        }
+        if class & DIGIT == 0 && digits.is_none() {
+            digits = Some(local);
+        }
+        local += 1;
+    }
+    let (hex, digits) = (hex.unwrap_or(local), digits.unwrap_or(local));
     if local > 0 && byte(at + local) == Some(b'@') && is(at + local + 1, |&b| b.is_ascii_alphanumeric() || b == b'-') {
         return None;
     }
-    let hex = run(at, u8::is_ascii_hexdigit);
     let mac = hex >= 2 && matches!(byte(at + 2), Some(b':' | b'-')) && is(at + 3, u8::is_ascii_hexdigit);
     if mac || (hex <= 4 && byte(at + hex) == Some(b':')) {
         return None;
     }
-    let digits = run(at, u8::is_ascii_digit);
     let after = byte(at + digits);
     let then_digit = |separator: usize| is(at + digits + separator, u8::is_ascii_digit);
     let dotted = (1..=3).contains(&digits) && after == Some(b'.') && then_digit(1);
@@ -412,19 +428,55 @@ fn token_at(bytes: &[u8], at: usize) -> Option<usize> {
     if dotted || year_first || ((1..=2).contains(&digits) && after == Some(b'/') && then_digit(1)) {
         return None;
     }
-    let token = |b: &u8| b.is_ascii_digit() || b.is_ascii_uppercase();
-    let mut p = at + usize::from(byte(at) == Some(b'+'));
-    let capitals = run(p, u8::is_ascii_uppercase);
+    let run = |from: usize, class: u8| {
+        bytes.get(from..).map_or(0, |b| b.iter().take_while(|&&b| CLASSES[usize::from(b)] & class != 0).count())
+    };
+    let mut p = at + usize::from(first == b'+');
+    let capitals = run(p, UPPER);
     p += capitals;
     if capitals > 2 || !byte(p).is_some_and(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mut end = p + run(p, token);
-    while matches!(byte(end), Some(b' ' | b'-')) && byte(end + 1).is_some_and(|b| token(&b)) {
-        end += 1 + run(end + 1, token);
+    let mut end = p + run(p, TOKEN_BYTE);
+    while matches!(byte(end), Some(b' ' | b'-'))
+        && byte(end + 1).is_some_and(|b| CLASSES[usize::from(b)] & TOKEN_BYTE != 0)
+    {
+        end += 1 + run(end + 1, TOKEN_BYTE);
     }
     Some(end)
 }
+
+// Classes of bytes for `token_at`, looked up in one table rather than tested in turn.
+const LOCAL: u8 = 1;
+const HEX: u8 = 2;
+const DIGIT: u8 = 4;
+const UPPER: u8 = 8;
+const TOKEN_BYTE: u8 = DIGIT | UPPER;
+
+/// The classes of each byte: an email's local part, a hex digit, a digit, a capital.
+const CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0;
+        if c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-') {
+            class |= LOCAL;
+        }
+        if c.is_ascii_hexdigit() {
+            class |= HEX;
+        }
+        if c.is_ascii_digit() {
+            class |= DIGIT;
+        }
+        if c.is_ascii_uppercase() {
+            class |= UPPER;
+        }
+        classes[b] = class;
+        b += 1;
+    }
+    classes
+};
 
 /// Entities whose shape an order, tracking or invoice number can take; a checksum-validated
 /// identifier (resident ID, USCC, IBAN) keeps its confidence.
