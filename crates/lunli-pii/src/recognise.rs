@@ -396,22 +396,20 @@ fn token_at(bytes: &[u8], at: usize) -> Option<usize> {
         return None;
     }
     // One pass over an email's local part from `at`: the runs of hex digits and of digits from
-    // `at` lie within it.
-    let (mut local, mut hex, mut digits) = (0, None, None);
+    // `at` lie within it, and are counted without branches.
+    let (mut local, mut hex, mut digits) = (0, 0, 0);
+    let (mut in_hex, mut in_digits) = (true, true);
     for &b in &bytes[at..] {
         let class = CLASSES[usize::from(b)];
         if class & LOCAL == 0 {
             break;
         }
-        if class & HEX == 0 && hex.is_none() {
-            hex = Some(local);
-        }
-        if class & DIGIT == 0 && digits.is_none() {
-            digits = Some(local);
-        }
+        in_hex &= class & HEX != 0;
+        in_digits &= class & DIGIT != 0;
+        hex += usize::from(in_hex);
+        digits += usize::from(in_digits);
         local += 1;
     }
-    let (hex, digits) = (hex.unwrap_or(local), digits.unwrap_or(local));
     if local > 0 && byte(at + local) == Some(b'@') && is(at + local + 1, |&b| b.is_ascii_alphanumeric() || b == b'-') {
         return None;
     }
