@@ -187,6 +187,27 @@ fn next_anchor_byte(bytes: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// Where the next candidate can start: none starts before `at`; between `at` and `plain`, only
+/// the candidates `lookback` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Start {
+    pub at: usize,
+    /// Where a candidate of the anchor starts but for a look back over Chinese text: the anchor,
+    /// or the start of the ASCII run before it that a candidate may begin with.
+    pub plain: usize,
+    pub lookback: Lookback,
+}
+
+/// What may start in Chinese text before an anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lookback {
+    None,
+    /// A plate, at its province three bytes before its first letter (`at`).
+    Plate,
+    /// A street address, at a province's name.
+    Street,
+}
+
 /// Finds where candidates can start in one text.
 pub(crate) struct Anchors<'t> {
     bytes: &'t [u8],
@@ -217,7 +238,14 @@ impl<'t> Anchors<'t> {
 
     /// A position at or after `from` before which no candidate starts (see the module's
     /// docs), or `None` when no candidate starts at or after `from`.
-    pub(crate) fn next_start(&mut self, from: usize) -> Option<usize> {
+    #[cfg(test)]
+    fn next_start(&mut self, from: usize) -> Option<usize> {
+        self.next(from).map(|start| start.at)
+    }
+
+    /// Where the next candidate can start, at or after `from` (see [`Start`]), or `None` when
+    /// no candidate starts at or after `from`.
+    pub(crate) fn next(&mut self, from: usize) -> Option<Start> {
         let bytes = self.bytes;
         if self.word.is_none() || from < self.word_from || self.word.flatten().is_some_and(|w| w < from) {
             self.word = Some(self.next_word(from));
@@ -234,16 +262,19 @@ impl<'t> Anchors<'t> {
             // Text that is not ASCII before the anchor belongs to a candidate only as a plate's
             // province (before its letter), or as a street address before its house number
             // (right after the road word) or before a context word inside it.
-            let lookback = if (word == Some(at) && street_through(bytes, at)) || road_word_before(bytes, at) {
-                HAN_BEFORE
+            let (lookback, kind) = if (word == Some(at) && street_through(bytes, at)) || road_word_before(bytes, at) {
+                (HAN_BEFORE, Lookback::Street)
             } else if bytes[at].is_ascii_uppercase() {
-                3
+                (3, Lookback::Plate)
             } else {
-                0
+                (0, Lookback::None)
             };
-            start = start.min(at.saturating_sub(lookback)).max(from);
+            let back = start.min(at.saturating_sub(lookback)).max(from);
+            if back < start {
+                return Some(Start { at: back, plain: start, lookback: kind });
+            }
         }
-        Some(start)
+        Some(Start { at: start, plain: start, lookback: Lookback::None })
     }
 }
 

@@ -6,6 +6,7 @@ use regex_automata::dfa::{Automaton, StartKind, dense};
 use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input, MatchKind};
 
+use crate::anchor::{Lookback, Start};
 use crate::cn;
 use crate::context::{Context, ContextReader, ContextWords};
 use crate::entity::{Confidence, Entity};
@@ -76,10 +77,45 @@ const PATTERNS: [&str; 11] = [
     r"姓名|名字|联系人|收件人|收货人|持卡人|户名|患者|(?i:name)",
     r"家庭住址|收货地址|地址|住址|住所|户籍地|居住地|(?i:address)",
     r"\(0[0-9]{2,3}\)[ \-]?[0-9]{7,8}",
-    // A Chinese street address without a context word: a province-level name, a city, district
-    // or county, a road or street and a house number.
+    // A Chinese street address without a context word: a province-level name (PROVINCES), a
+    // city, district or county, a road or street and a house number.
     r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?:省|市|自治区)?\p{Han}{0,12}?(?:市|区|县)\p{Han}{0,16}?(?:路|街|道|巷|弄|村)[0-9]{1,5}号(?:[0-9]{1,5}(?:室|栋|楼|单元))*",
     r"\+?[A-Z]{0,2}[0-9][0-9A-Z]*(?:[ \-][0-9A-Z]+)*",
+];
+
+/// The province-level names a street address (the pattern STREET_ADDRESS) starts with.
+const PROVINCES: [&str; 31] = [
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
 ];
 
 /// No identifier of [`cn::token`] or [`intl::token`] is shorter (a Taiwan resident's permit
@@ -99,6 +135,8 @@ pub struct Recogniser {
     /// Every pattern but the street address's, compiled whole for anchored searches (see
     /// [`Recogniser::candidate_at`]); with the street address's, the DFA would not fit in memory.
     anchored: dense::DFA<Vec<u32>>,
+    /// The names of provinces a street address starts with.
+    provinces: aho_corasick::AhoCorasick,
     /// The context words that open a name or an address, for the prefilter.
     openers: aho_corasick::packed::Searcher,
     words: ContextWords,
@@ -124,7 +162,12 @@ impl Recogniser {
             .expect("the candidate patterns but the street address's make a DFA");
         #[expect(clippy::expect_used, reason = "constant words, compiled by every test of this module")]
         let openers = crate::anchor::openers().expect("the opening context words make a literal searcher");
-        Recogniser { candidates, anchored, openers, words: ContextWords::new() }
+        #[expect(clippy::expect_used, reason = "constant names, compiled by every test of this module")]
+        let provinces = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(PROVINCES)
+            .expect("the province names make an automaton");
+        Recogniser { candidates, anchored, provinces, openers, words: ContextWords::new() }
     }
 
     /// The context a column's name gives every value in it (`customerPhone` → phone).
@@ -175,7 +218,7 @@ impl Recogniser {
         let mut reader = self.words.reader();
         let mut search_from = 0;
         while let Some((start, end, pattern)) =
-            anchors.next_start(search_from).and_then(|from| self.first_candidate(text, from))
+            anchors.next(search_from).and_then(|start| self.first_candidate(text, start))
         {
             let mut resume = end.max(start + 1);
             let mut context = |at: usize| context_before(&mut reader, text, at).union(extra);
@@ -220,12 +263,36 @@ impl Recogniser {
         }
     }
 
-    /// The leftmost candidate starting at or after `from`, as the automaton finds it.
-    fn first_candidate(&self, text: &str, from: usize) -> Option<(usize, usize, usize)> {
+    /// The leftmost candidate starting at or after `start.at`, as the automaton finds it.
+    fn first_candidate(&self, text: &str, start: Start) -> Option<(usize, usize, usize)> {
         let bytes = text.as_bytes();
-        // Most often a candidate starts right at `from`, or a few bytes on (after the letters
-        // before a number): at each position of ASCII text, the anchored searches are exact, and
-        // cheaper than the reverse scan an unanchored search needs to find where a match starts.
+        match start.lookback {
+            Lookback::None => {}
+            // Before its first letter, a plate's province.
+            Lookback::Plate => {
+                if let Some(found) = self.candidate_at(text, start.at) {
+                    return Some(found);
+                }
+            }
+            // Before the house number, or the context word, a street address starting with a
+            // province's name: the automaton is tried at each name, without the reverse scan
+            // an unanchored search needs to find where a match starts.
+            Lookback::Street => {
+                let mut from = start.at;
+                while let Some(name) = self.provinces.find(aho_corasick::Input::new(bytes).range(from..start.plain)) {
+                    let input = Input::new(text).range(name.start()..).anchored(Anchored::Yes);
+                    if let Some(m) = self.candidates.search(&input) {
+                        return Some((m.start(), m.end(), m.pattern().as_usize()));
+                    }
+                    from = name.start() + 1;
+                }
+            }
+        }
+        // Most often a candidate starts right at the anchor, or a few bytes before it (the
+        // letters before a number): at each position of ASCII text, the anchored searches are
+        // exact, and cheaper than the reverse scan an unanchored search needs to find where a
+        // match starts.
+        let from = start.plain;
         let mut at = from;
         while at < bytes.len().min(from + ASCII_TRIES) && bytes[at].is_ascii() {
             if let Some(end) = token_at(bytes, at) {
@@ -590,6 +657,11 @@ mod tests {
             }
         }
         assert!(found > 10_000 && streets > 50, "{found} candidates, {streets} street addresses");
+    }
+
+    #[test]
+    fn provinces_are_the_street_address_s() {
+        assert!(PATTERNS[STREET_ADDRESS].starts_with(&format!("(?:{})(", PROVINCES.join("|"))));
     }
 
     /// The shortcut for short tokens: no rule says anything of a token shorter than
