@@ -50,8 +50,11 @@ pub(crate) fn ipv6(text: &str, start: usize, end: usize) -> Option<Verdict> {
     }
     // `std::io` or a clock time is not an address: at least two groups, one of 3–4 digits or
     // three groups in all.
-    let groups: Vec<&str> = candidate.split(':').filter(|g| !g.is_empty()).collect();
-    if groups.len() < 2 || (groups.len() < 3 && !groups.iter().any(|g| g.len() >= 3)) {
+    let (groups, long) = candidate
+        .split(':')
+        .filter(|g| !g.is_empty())
+        .fold((0, false), |(groups, long), g| (groups + 1, long || g.len() >= 3));
+    if groups < 2 || (groups < 3 && !long) {
         return None;
     }
     candidate.parse::<Ipv6Addr>().ok()?;
@@ -63,12 +66,14 @@ pub(crate) fn date(text: &str, start: usize, end: usize) -> Option<Verdict> {
     if !outside_token(text.as_bytes(), start, end) {
         return None;
     }
-    let numbers: Vec<u32> = text[start..end]
+    // Three numbers, and no fourth (counted without collecting them).
+    let mut numbers = text[start..end]
         .split(|c: char| !c.is_ascii_digit())
         .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    let [a, b, c] = numbers[..] else { return None };
+        .filter_map(|s| s.parse::<u32>().ok());
+    let (Some(a), Some(b), Some(c), None) = (numbers.next(), numbers.next(), numbers.next(), numbers.next()) else {
+        return None;
+    };
     let (year, month, day) = if a >= 1000 { (a, b, c) } else { (c, a, b) };
     let plausible = (1900..=2099).contains(&year) && checksum::valid_date(year, month, day);
     plausible.then(|| Verdict::new(Entity::DateOfBirth, Confidence::Likely).with_context())
