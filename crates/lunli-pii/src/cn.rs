@@ -216,11 +216,13 @@ pub(crate) fn address_after(text: &str, start: usize, end: usize) -> Option<(usi
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    let before = text[from..start].to_ascii_lowercase();
-    let before = before.trim_end();
+    // Compared without case, and without making a lower-case copy.
+    let before = text[from..start].trim_end().as_bytes();
+    let ends_with =
+        |w: &str| before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes());
     if ["ip", "mac", "邮箱", "邮件", "email", "e-mail", "web", "网络", "网页", "物理", "服务器", "ipv4", "ipv6"]
         .iter()
-        .any(|w| before.ends_with(w))
+        .any(|w| ends_with(w))
     {
         return None;
     }
