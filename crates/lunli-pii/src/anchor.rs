@@ -45,6 +45,10 @@ const OPENERS: [&str; 17] = [
     "address",
 ];
 
+/// The Chinese words of [`OPENERS`], first those that open a name.
+const CHINESE_OPENERS: usize = 15;
+const NAME_OPENERS: usize = 8;
+
 /// The province abbreviations that open a licence plate.
 const PLATE_PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";
 
@@ -52,7 +56,7 @@ const PLATE_PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣�
 /// the first three letters of `name` and of `address` in every mix of cases.
 pub(crate) fn openers() -> Option<Searcher> {
     let mut config = packed::Config::new().builder();
-    for word in &OPENERS[..15] {
+    for word in &OPENERS[..CHINESE_OPENERS] {
         config.add(word);
     }
     // Three letters in 8 cases each keep the searcher at 31 words, within the fast (slim)
@@ -196,6 +200,16 @@ pub(crate) struct Start {
     /// or the start of the ASCII run before it that a candidate may begin with.
     pub plain: usize,
     pub lookback: Lookback,
+    /// A Chinese context word that opens a name or an address starts at `at`.
+    pub opener: Option<Opener>,
+}
+
+/// A Chinese context word opening a name or an address, as the automaton finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Opener {
+    pub end: usize,
+    /// It opens an address (the ADDRESS pattern), not a name.
+    pub address: bool,
 }
 
 /// What may start in Chinese text before an anchor.
@@ -212,8 +226,9 @@ pub(crate) enum Lookback {
 pub(crate) struct Anchors<'t> {
     bytes: &'t [u8],
     openers: &'t Searcher,
-    /// The first context word at or after `word_from`, if searched.
-    word: Option<Option<usize>>,
+    /// The first context word at or after `word_from` (its start and pattern in `openers`), if
+    /// searched.
+    word: Option<Option<(usize, usize)>>,
     word_from: usize,
 }
 
@@ -222,14 +237,14 @@ impl<'t> Anchors<'t> {
         Anchors { bytes, openers, word: None, word_from: 0 }
     }
 
-    /// The first context word of [`OPENERS`] at or after `from`.
-    fn next_word(&self, mut from: usize) -> Option<usize> {
+    /// The first context word of [`OPENERS`] at or after `from`: its start and pattern.
+    fn next_word(&self, mut from: usize) -> Option<(usize, usize)> {
         while from < self.bytes.len() {
             let m = self.openers.find_in(self.bytes, aho_corasick::Span::from(from..self.bytes.len()))?;
             let rest = &self.bytes[m.start()..];
             let word = |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
             if !rest[0].is_ascii() || word(b"name") || word(b"address") {
-                return Some(m.start());
+                return Some((m.start(), m.pattern().as_usize()));
             }
             from = m.start() + 1;
         }
@@ -247,11 +262,11 @@ impl<'t> Anchors<'t> {
     /// no candidate starts at or after `from`.
     pub(crate) fn next(&mut self, from: usize) -> Option<Start> {
         let bytes = self.bytes;
-        if self.word.is_none() || from < self.word_from || self.word.flatten().is_some_and(|w| w < from) {
+        if self.word.is_none() || from < self.word_from || self.word.flatten().is_some_and(|(w, _)| w < from) {
             self.word = Some(self.next_word(from));
             self.word_from = from;
         }
-        let word = self.word.flatten();
+        let (word, pattern) = self.word.flatten().unzip();
         let byte = next_anchor_byte(bytes, from).filter(|&b| word.is_none_or(|w| b < w));
         let at = byte.or(word)?;
         let mut start = at;
@@ -271,10 +286,15 @@ impl<'t> Anchors<'t> {
             };
             let back = start.min(at.saturating_sub(lookback)).max(from);
             if back < start {
-                return Some(Start { at: back, plain: start, lookback: kind });
+                return Some(Start { at: back, plain: start, lookback: kind, opener: None });
             }
         }
-        Some(Start { at: start, plain: start, lookback: Lookback::None })
+        // A Chinese context word is the candidate there (the automaton's NAME or ADDRESS): no
+        // other pattern starts with a Chinese word, and none of them is the start of another.
+        let opener = pattern
+            .filter(|&p| word == Some(start) && p < CHINESE_OPENERS)
+            .map(|p| Opener { end: start + OPENERS[p].len(), address: p >= NAME_OPENERS });
+        Some(Start { at: start, plain: start, lookback: Lookback::None, opener })
     }
 }
 

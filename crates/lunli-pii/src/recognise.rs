@@ -288,6 +288,9 @@ impl Recogniser {
                 }
             }
         }
+        if let Some(opener) = start.opener {
+            return Some((start.plain, opener.end, if opener.address { ADDRESS } else { NAME }));
+        }
         // Most often a candidate starts right at the anchor, or a few bytes before it (the
         // letters before a number): at each position of ASCII text, the anchored searches are
         // exact, and cheaper than the reverse scan an unanchored search needs to find where a
@@ -657,6 +660,31 @@ mod tests {
             }
         }
         assert!(found > 10_000 && streets > 50, "{found} candidates, {streets} street addresses");
+    }
+
+    /// Where the prefilter says a Chinese context word starts, the automaton finds it there.
+    #[test]
+    fn openers_as_the_automaton_finds_them() {
+        let r = Recogniser::new();
+        let mut texts: Vec<String> = crate::corpus::generate(6, 2000).into_iter().map(|l| l.text).collect();
+        texts.push("家庭住址收货地址户籍地居住地地址住址住所：姓名名字联系人收件人收货人持卡人户名患者".into());
+        texts.push("北京市朝阳区住址路8号，收货地址：北京市朝阳区建国路88号".into());
+        let mut openers = 0;
+        for text in &texts {
+            let mut anchors = crate::anchor::Anchors::new(text.as_bytes(), &r.openers);
+            let mut from = 0;
+            while let Some(start) = anchors.next(from) {
+                if let Some(opener) = start.opener {
+                    let pattern = if opener.address { ADDRESS } else { NAME };
+                    let input = Input::new(text).range(start.plain..).anchored(Anchored::Yes);
+                    let m = r.candidates.search(&input).map(|m| (m.start(), m.end(), m.pattern().as_usize()));
+                    assert_eq!(m, Some((start.plain, opener.end, pattern)), "{text} at {}", start.plain);
+                    openers += 1;
+                }
+                from = start.plain + 1;
+            }
+        }
+        assert!(openers > 200, "{openers} context words");
     }
 
     #[test]
