@@ -206,7 +206,10 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
 
 /// The country of an IBAN-shaped string is in the registry with that length.
 pub fn iban_shape(iban: &[u8]) -> bool {
-    iban.len() >= 4 && IBAN_LENGTHS.iter().any(|(c, n)| iban[..2] == c[..] && iban.len() == *n)
+    // Every country code is two capitals: most tokens, of digits, are passed over at once.
+    iban.len() >= 4
+        && iban[..2].iter().all(u8::is_ascii_uppercase)
+        && IBAN_LENGTHS.iter().any(|(c, n)| iban[..2] == c[..] && iban.len() == *n)
 }
 
 /// ISO 13616: an IBAN (without spaces) moved four characters left, letters as 10–35, is 1 mod 97.
@@ -232,6 +235,11 @@ pub fn iban_check(iban: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iban_country_codes_are_capitals() {
+        assert!(IBAN_LENGTHS.iter().all(|(c, _)| c.iter().all(u8::is_ascii_uppercase)));
+    }
 
     #[test]
     fn uscc_characters_are_the_alphabet() {
