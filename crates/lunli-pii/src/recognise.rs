@@ -349,6 +349,14 @@ impl Recogniser {
             return; // years, counts, article numbers: shorter than any identifier
         }
         let bytes = text.as_bytes();
+        let whole = &bytes[start..end];
+        if !whole.iter().any(|&b| matches!(b, b' ' | b'-')) {
+            // One group, the most common: classified as it stands, with nothing copied.
+            if let Some(v) = cn::token(whole, false).or_else(|| intl::token(whole, &[whole.len()])) {
+                self.push(out, v, start, end, context);
+            }
+            return;
+        }
         // At most 12 groups, on the stack: no allocation per candidate.
         let mut groups = [(0usize, 0usize); MAX_GROUPS];
         let mut count = 0;
