@@ -201,6 +201,8 @@ pub struct ContextWords {
     /// Per pattern: the entities it supports; `None` for a look-alike word.
     meaning: Vec<Option<EntitySet>>,
     ascii: Vec<bool>,
+    /// The bytes that start no word: from the start state, the walk stays there.
+    starts_none: [bool; 256],
 }
 
 impl ContextWords {
@@ -221,7 +223,8 @@ impl ContextWords {
             .expect("the context word list is a valid automaton");
         #[expect(clippy::expect_used, reason = "an unanchored start state exists for every DFA built above")]
         let start = dfa.start_state(Anchored::No).expect("an unanchored search is supported");
-        ContextWords { dfa, start, meaning, ascii }
+        let starts_none = std::array::from_fn(|b| dfa.next_state(Anchored::No, start, b as u8) == start);
+        ContextWords { dfa, start, meaning, ascii, starts_none }
     }
 
     /// The context in `text`. An ASCII word counts only when no ASCII letter touches it (so
@@ -368,11 +371,20 @@ impl ContextReader<'_> {
             self.found.clear();
         }
         let mut state = self.state;
-        for (i, &b) in (self.to..).zip(&bytes[self.to..to]) {
-            state = words.dfa.next_state(Anchored::No, state, b);
+        let mut i = self.to;
+        while i < to {
+            if state == words.start {
+                // Digits, spaces and punctuation, most often: passed over without the automaton.
+                i += bytes[i..to].iter().take_while(|&&b| words.starts_none[usize::from(b)]).count();
+                if i == to {
+                    break;
+                }
+            }
+            state = words.dfa.next_state(Anchored::No, state, bytes[i]);
             if words.dfa.is_match(state) {
                 self.found.extend(words.words_at(state, i + 1));
             }
+            i += 1;
         }
         self.state = state;
         self.to = to;
