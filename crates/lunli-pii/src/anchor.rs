@@ -12,8 +12,11 @@
 //! plate, at most [`HAN_BEFORE`] bytes — and then the anchor is a plate's letter (3 bytes
 //! after the start), a street address's house number (right after its road word, 路 街 道 巷
 //! 弄 村) or a context word inside the address. So no candidate starts between the search position
-//! and [`next_start`]: searching from there finds the same leftmost candidate as searching
-//! from the search position, and the findings are unchanged.
+//! and where [`Anchors::next`] points: searching from there finds the same leftmost candidate as
+//! searching from the search position, and the findings are unchanged. It also says what may
+//! start in the Chinese text it looks back over ([`Start`]): a street address only at a
+//! province's name, and only before a road word's number or a context word followed by Chinese
+//! text on to one; a plate only at its province; so the recogniser tries those places alone.
 
 use aho_corasick::packed::{self, Searcher};
 
