@@ -11,6 +11,10 @@
 # gateway's constant_rate example (one thread) against each tier at each rate:
 #
 #   bash bench/gateway.sh rate [DURATION_SECONDS] [RATES]   # default: 15 "10000 20000 30000"
+#   PERF=/tmp/gw bash bench/gateway.sh rate 10 20000        # and a profile of the gateway per run
+#
+# Each rate's run also prints the gateway's CPU time, so that what the generator took of the
+# two cores shows.
 #
 # Needs wrk (Debian: apt-get install wrk). Builds lunli in release (PROFILE=dist: the shipped
 # build, see bench/build-lunli.sh). Runs two scenarios: a
@@ -32,6 +36,7 @@ if [ "$MODE" = rate ]; then
 else
   command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 fi
+[ "$MODE" = wrk ] || [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
 DATA="$(mktemp -d)"
 SERVER=""
@@ -55,8 +60,12 @@ SECRET="$(cat "$DATA/bench-key")"
 
 # The bench's key is a service key, which may not read /metrics: open them on this loopback run.
 echo 'metrics = "open"' > "$DATA/gateway.toml"
+# HEAD_INTERVAL_MS: how often the gateway signs a tree head (checking the entries since the last).
+if [ -n "${HEAD_INTERVAL_MS:-}" ]; then echo "head_interval_millis = $HEAD_INTERVAL_MS" >> "$DATA/gateway.toml"; fi
 "$LUNLI" serve --listen 127.0.0.1:18751 --config "$DATA/gateway.toml" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
+# The gateway's CPU time so far, in clock ticks (user + system, every thread).
+gateway_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER/stat"; }
 for _ in $(seq 50); do curl -fs http://127.0.0.1:18751/readyz >/dev/null && break; sleep 0.1; done
 
 for system in bench-medium bench-high; do
@@ -83,8 +92,22 @@ LUA
   if [ "$MODE" = rate ]; then
     for rate in $RATES; do
       echo "== $system: $rate decisions/s asked for ${DURATION}s, 64 connections, open loop"
-      LUNLI_BENCH_TOKEN="$SECRET" "$GENERATOR" http://127.0.0.1:18751/v1/decisions "$rate" "$DURATION" 64 \
+      before=$(gateway_ticks)
+      start=$(date +%s.%N)
+      if [ -n "${PERF:-}" ]; then
+        perf record -q -g -F 999 -p "$SERVER" -o "$DATA/perf-$system-$rate.data" -- sleep "$DURATION" 2>/dev/null &
+        PERF_PID=$!
+      fi
+      LUNLI_BENCH_TOKEN="$SECRET" /usr/bin/time -f "generator CPU %U s user + %S s system" "$GENERATOR" http://127.0.0.1:18751/v1/decisions "$rate" "$DURATION" 64 \
         '{"system":"'"$system"'","subject":"r{n}","purpose":"support","confidence":0.9,"impact":"low"}'
+      [ -n "${PERF:-}" ] && wait "$PERF_PID"
+      # How the two cores were shared: the gateway's CPU time against the generator's.
+      awk -v t0="$before" -v t1="$(gateway_ticks)" -v hz="$(getconf CLK_TCK)" -v s0="$start" -v s1="$(date +%s.%N)" \
+        'BEGIN { printf "gateway CPU %.1f s in %.1f s (%.2f cores)\n", (t1 - t0) / hz, s1 - s0, (t1 - t0) / hz / (s1 - s0) }'
+      if [ -n "${PERF:-}" ]; then
+        cp "$DATA/perf-$system-$rate.data" "${PERF}-$system-$rate.data"
+        echo "profile: ${PERF}-$system-$rate.data (perf report -i …)"
+      fi
       sleep 2
     done
     continue

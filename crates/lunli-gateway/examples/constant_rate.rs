@@ -106,21 +106,30 @@ async fn run(url: String, rate: f64, seconds: f64, connections: usize, body: Str
             }
         }));
     }
+    // The clock is a thread of its own that wakes every few tens of microseconds: tokio's timer
+    // has a resolution of a millisecond, which would send the requests in bursts and count up to
+    // a millisecond of the generator's own lateness as the gateway's latency.
     let start = Instant::now();
-    let mut sent = 0u64;
-    while sent < total {
-        let elapsed = start.elapsed().as_secs_f64();
-        let due_by_now = ((elapsed * rate) as u64).min(total);
-        while sent < due_by_now {
-            let due = start + Duration::from_secs_f64(sent as f64 / rate);
-            if due_tx.send((sent, due)).is_err() {
-                return;
+    let clock = std::thread::spawn(move || {
+        let mut sent = 0u64;
+        while sent < total {
+            let elapsed = start.elapsed().as_secs_f64();
+            // Request k is due at k / rate: those up to floor(elapsed × rate) are due now.
+            let due_by_now = ((elapsed * rate) as u64 + 1).min(total);
+            while sent < due_by_now {
+                let due = start + Duration::from_secs_f64(sent as f64 / rate);
+                if due_tx.send((sent, due)).is_err() {
+                    return;
+                }
+                sent += 1;
             }
-            sent += 1;
+            let next = start + Duration::from_secs_f64(sent as f64 / rate);
+            if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
         }
-        tokio::time::sleep(Duration::from_micros(200)).await;
-    }
-    drop(due_tx);
+    });
+    let _ = tokio::task::spawn_blocking(move || clock.join()).await;
     for worker in workers {
         let _ = worker.await;
     }
