@@ -13,6 +13,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Request, StatusCode, header};
+use hyper_util::rt::TokioIo;
 use tokio::sync::{Mutex, mpsc};
 
 #[derive(Default)]
@@ -59,49 +64,73 @@ async fn run(url: String, rate: f64, seconds: f64, connections: usize, body: Str
     let (due_tx, due_rx) = mpsc::unbounded_channel::<(u64, Instant)>();
     let due_rx = Arc::new(Mutex::new(due_rx));
     let tally = Arc::new(Mutex::new(Tally { latencies_us: Vec::with_capacity(total as usize), ..Tally::default() }));
+    let Some((authority, path)) = split_url(&url) else {
+        eprintln!("constant_rate: {url} is not an http://HOST:PORT/PATH URL");
+        return;
+    };
+    let bearer = format!("Bearer {token}");
     let mut workers = Vec::new();
     for _ in 0..connections {
-        // One client per connection: each worker keeps its own keep-alive connection.
-        let client = match reqwest::Client::builder().pool_max_idle_per_host(1).build() {
-            Ok(client) => client,
-            Err(e) => {
-                eprintln!("constant_rate: {e}");
-                return;
-            }
-        };
-        let (due_rx, tally, url, body, token) =
-            (due_rx.clone(), tally.clone(), url.clone(), body.clone(), token.clone());
+        let (due_rx, tally, body) = (due_rx.clone(), tally.clone(), body.clone());
+        let (authority, path, bearer) = (authority.clone(), path.clone(), bearer.clone());
         workers.push(tokio::spawn(async move {
+            // One keep-alive connection per worker, hyper's own client connection: the
+            // generator shares the two cores with the gateway, so the less it spends a request,
+            // the less it measures itself.
+            let mut connection = None;
             loop {
                 let next = due_rx.lock().await.recv().await;
                 let Some((n, due)) = next else { break };
-                let request = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .body(body.replace("{n}", &n.to_string()));
-                let answer = request.send().await;
+                if connection.is_none() {
+                    connection = connect(&authority).await;
+                }
+                let Some(sender) = connection.as_mut() else {
+                    tally.lock().await.failed += 1;
+                    continue;
+                };
+                if sender.ready().await.is_err() {
+                    tally.lock().await.failed += 1;
+                    connection = None;
+                    continue;
+                }
+                let request = Request::post(path.as_str())
+                    .header(header::HOST, authority.as_str())
+                    .header(header::AUTHORIZATION, bearer.as_str())
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Full::new(Bytes::from(body.replace("{n}", &n.to_string()))));
+                let answer = match request {
+                    Ok(request) => match sender.send_request(request).await {
+                        Ok(response) => {
+                            let (parts, body) = response.into_parts();
+                            body.collect().await.map(|_| parts)
+                        }
+                        Err(e) => Err(e),
+                    },
+                    Err(_) => {
+                        tally.lock().await.failed += 1;
+                        continue;
+                    }
+                };
                 let waited = due.elapsed().as_micros() as u64;
                 let mut tally = tally.lock().await;
                 match answer {
-                    Ok(response) => {
-                        let status = response.status();
-                        if status.is_success() {
+                    Ok(parts) => {
+                        if parts.status.is_success() {
                             tally.ok += 1;
-                        } else if status.as_u16() == 503 {
+                        } else if parts.status == StatusCode::SERVICE_UNAVAILABLE {
                             tally.unavailable += 1;
-                            if response.headers().contains_key("retry-after") {
+                            if parts.headers.contains_key(header::RETRY_AFTER) {
                                 tally.retry_after += 1;
                             }
                         } else {
                             tally.other += 1;
                         }
                         tally.latencies_us.push(waited);
-                        drop(tally);
-                        // Read the body so the connection can be used again.
-                        let _ = response.bytes().await;
                     }
-                    Err(_) => tally.failed += 1,
+                    Err(_) => {
+                        tally.failed += 1;
+                        connection = None;
+                    }
                 }
             }
         }));
@@ -162,4 +191,20 @@ async fn run(url: String, rate: f64, seconds: f64, connections: usize, body: Str
         at(0.999),
         at(1.0)
     );
+}
+
+/// `http://HOST:PORT/PATH` as its authority and its path.
+fn split_url(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let slash = rest.find('/')?;
+    Some((rest[..slash].to_string(), rest[slash..].to_string()))
+}
+
+/// A keep-alive HTTP/1 connection to `authority`, its driver on a task of its own.
+async fn connect(authority: &str) -> Option<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(authority).await.ok()?;
+    stream.set_nodelay(true).ok()?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.ok()?;
+    tokio::spawn(connection);
+    Some(sender)
 }

@@ -120,7 +120,7 @@ impl Store for SqliteStore {
         // read-then-write on the same records.
         let tx =
             conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db("beginning a transaction"))?;
-        let value = work(&mut Records(SqliteTx { conn: &tx }))?;
+        let value = work(&mut Records(SqliteTx { conn: &tx, tail: None }))?;
         tx.commit().map_err(db("committing"))?;
         Ok(value)
     }
@@ -128,7 +128,7 @@ impl Store for SqliteStore {
     fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T, GovernanceError>) -> Result<T, GovernanceError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(db("beginning a read"))?;
-        let value = work(&mut Records(SqliteTx { conn: &tx }));
+        let value = work(&mut Records(SqliteTx { conn: &tx, tail: None }));
         // Reads never commit: dropping the transaction rolls back anything written through it.
         drop(tx);
         value
@@ -138,6 +138,8 @@ impl Store for SqliteStore {
 /// One open transaction.
 pub(crate) struct SqliteTx<'c> {
     pub(crate) conn: &'c Connection,
+    /// The ledger's tail after this transaction's last append (see `ledger::append`).
+    pub(crate) tail: Option<(u64, lunli_ledger::Hash)>,
 }
 
 fn db(doing: &'static str) -> impl Fn(rusqlite::Error) -> GovernanceError {
@@ -188,7 +190,7 @@ impl Sql for SqliteTx<'_> {
     }
 
     fn append(&mut self, event: &Event) -> Result<u64, GovernanceError> {
-        ledger::append(self.conn, event)
+        ledger::append(self.conn, &mut self.tail, event)
     }
 }
 

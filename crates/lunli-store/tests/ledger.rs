@@ -442,3 +442,28 @@ fn batches_and_group_commit_number_every_append_once() {
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.size, 202);
 }
+
+/// Several entries appended in one transaction (a group commit of decisions) read the chain's
+/// tail once and chain each entry to the one before it: consecutive indices, a ledger that
+/// verifies, and the next transaction continuing after them. A transaction that fails part way
+/// stores none of its entries, and the next one takes the indices it would have taken.
+#[test]
+fn entries_appended_in_one_transaction_chain_to_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    store.write(|tx| tx.record(&event(0))).unwrap();
+    let batch = store.write(|tx| (1..6).map(|i| tx.record(&event(i))).collect::<Result<Vec<_>, _>>()).unwrap();
+    assert_eq!(batch, vec![1, 2, 3, 4, 5]);
+    let failed: Result<(), _> = store.write(|tx| {
+        tx.record(&event(6))?;
+        tx.record(&event(7))?;
+        Err(lunli_governance::GovernanceError::Storage { message: "stop".into(), source: None })
+    });
+    assert!(failed.is_err());
+    let next = store.write(|tx| (6..8).map(|i| tx.record(&event(i))).collect::<Result<Vec<_>, _>>()).unwrap();
+    assert_eq!(next, vec![6, 7]);
+    assert!(matches!(store.sign_head(now(0)).unwrap(), SignOutcome::New(_)));
+    let report = verify(dir.path());
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.size, 8);
+}

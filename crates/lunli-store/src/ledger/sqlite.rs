@@ -51,11 +51,21 @@ fn insert(conn: &Connection, index: u64, leaf: &Hash, bytes: &[u8]) -> Result<()
     Ok(())
 }
 
-/// Appends `event` after the last entry, chained to its leaf hash.
-pub(crate) fn append(conn: &Connection, event: &Event) -> Result<u64, GovernanceError> {
-    let (index, prev) = tail(conn)?;
+/// Appends `event` after the last entry, chained to its leaf hash. `known_tail` is the tail
+/// after this transaction's last append, if it made one: the transaction holds the write lock,
+/// so no one else appended since, and a batch of decisions reads the tail once, not per entry.
+pub(crate) fn append(
+    conn: &Connection,
+    known_tail: &mut Option<(u64, Hash)>,
+    event: &Event,
+) -> Result<u64, GovernanceError> {
+    let (index, prev) = match *known_tail {
+        Some(tail) => tail,
+        None => tail(conn)?,
+    };
     let link = crate::chain::link(index, prev, event)?;
     insert(conn, index, &link.leaf, &link.bytes)?;
+    *known_tail = Some((index + 1, link.leaf));
     Ok(index)
 }
 
