@@ -280,9 +280,8 @@ impl Recogniser {
             Lookback::Street => {
                 let mut from = start.at;
                 while let Some(name) = self.provinces.find(aho_corasick::Input::new(bytes).range(from..start.plain)) {
-                    let input = Input::new(text).range(name.start()..).anchored(Anchored::Yes);
-                    if let Some(m) = self.candidates.search(&input) {
-                        return Some((m.start(), m.end(), m.pattern().as_usize()));
+                    if let Some(found) = self.automaton_at(text, name.start()) {
+                        return Some(found);
                     }
                     from = name.start() + 1;
                 }
@@ -306,19 +305,22 @@ impl Recogniser {
             }
             at += 1;
         }
-        let mut input = Input::new(text).range(at..);
         if at == from && at < bytes.len() {
             if let Some(found) = self.candidate_at(text, at) {
                 return Some(found);
             }
             // Perhaps a street address.
-            input.set_anchored(Anchored::Yes);
-            if let Some(m) = self.candidates.search(&input) {
-                return Some((m.start(), m.end(), m.pattern().as_usize()));
+            if let Some(found) = self.automaton_at(text, at) {
+                return Some(found);
             }
-            input.set_anchored(Anchored::No);
         }
-        self.candidates.search(&input).map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+        self.candidates.search(&Input::new(text).range(at..)).map(span_and_pattern)
+    }
+
+    /// The candidate the multi-pattern automaton finds starting at `at`, street addresses
+    /// included: its start, end and pattern.
+    fn automaton_at(&self, text: &str, at: usize) -> Option<(usize, usize, usize)> {
+        self.candidates.search(&Input::new(text).range(at..).anchored(Anchored::Yes)).map(span_and_pattern)
     }
 
     /// The candidate the automaton finds starting at `at`, if it is not a street address, by the
@@ -522,6 +524,11 @@ fn token_at(bytes: &[u8], at: usize) -> Option<usize> {
     Some(end)
 }
 
+/// A match of the automaton as its start, end and pattern.
+fn span_and_pattern(m: regex_automata::Match) -> (usize, usize, usize) {
+    (m.start(), m.end(), m.pattern().as_usize())
+}
+
 // Classes of bytes for `token_at`, looked up in one table rather than tested in turn.
 const LOCAL: u8 = 1;
 const HEX: u8 = 2;
@@ -620,8 +627,7 @@ mod tests {
         for text in &texts {
             let bytes = text.as_bytes();
             for at in 0..bytes.len() {
-                let input = Input::new(text).range(at..).anchored(Anchored::Yes);
-                let m = r.candidates.search(&input).map(|m| (m.start(), m.end(), m.pattern().as_usize()));
+                let m = r.automaton_at(text, at);
                 if let Some(end) = token_at(bytes, at) {
                     assert_eq!(m, Some((at, end, TOKEN)), "{text} at {at}");
                     taken += 1;
@@ -658,8 +664,7 @@ mod tests {
         let (mut found, mut streets) = (0, 0);
         for text in &texts {
             for at in 0..text.len() {
-                let input = Input::new(text).range(at..).anchored(Anchored::Yes);
-                let m = r.candidates.search(&input).map(|m| (m.start(), m.end(), m.pattern().as_usize()));
+                let m = r.automaton_at(text, at);
                 match (r.candidate_at(text, at), m) {
                     (None, Some((_, _, STREET_ADDRESS))) => streets += 1,
                     (dfa, m) => assert_eq!(dfa, m, "{text} at {at}"),
@@ -684,8 +689,7 @@ mod tests {
             while let Some(start) = anchors.next(from) {
                 if let Some(opener) = start.opener {
                     let pattern = if opener.address { ADDRESS } else { NAME };
-                    let input = Input::new(text).range(start.plain..).anchored(Anchored::Yes);
-                    let m = r.candidates.search(&input).map(|m| (m.start(), m.end(), m.pattern().as_usize()));
+                    let m = r.automaton_at(text, start.plain);
                     assert_eq!(m, Some((start.plain, opener.end, pattern)), "{text} at {}", start.plain);
                     openers += 1;
                 }
