@@ -28,6 +28,7 @@
 //! | [`head`]   | [`TreeHead`], [`SignedTreeHead`] and the exact signed message |
 //! | [`verify`] | [`Bundle`], [`Verifier`], [`Report`], [`Problem`] |
 //! | [`store`]  | [`store::Ledger`] over any database's [`store::Tables`]: sign, verify, prove, export; key files |
+//! | [`written`] | [`WrittenLinks`]: the entries this process wrote, recognised by hash when a head is signed |
 
 pub mod entry;
 mod error;
@@ -39,6 +40,7 @@ pub mod store;
 pub mod time;
 pub mod tree;
 pub mod verify;
+pub mod written;
 
 pub use entry::{Entry, NewEntry};
 pub use error::{
@@ -51,3 +53,4 @@ pub use proof::LeafSource;
 pub use time::Timestamp;
 pub use tree::CompactTree;
 pub use verify::{Bundle, Problem, Report, Verifier, verify_bundle, verify_entries};
+pub use written::{WrittenLink, WrittenLinks};

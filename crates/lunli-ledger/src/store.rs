@@ -35,7 +35,7 @@ use crate::proof::{consistency_proof, inclusion_proof, verify_consistency, verif
 use crate::verify::{BUNDLE_FORMAT_VERSION, Change};
 use crate::{
     CompactTree, Entry, Hash, KeyError, LeafSource, Problem, ProofBuildError, ProofError, Report, SignedTreeHead,
-    SigningKey, Timestamp, TreeHead, Verifier, VerifyingKey,
+    SigningKey, Timestamp, TreeHead, Verifier, VerifyingKey, WrittenLink, WrittenLinks,
 };
 
 pub use keys::{LedgerKeys, PUBLIC_KEY_FILE, SIGNING_KEY_FILE, fingerprint};
@@ -236,6 +236,11 @@ mod backend {
             &self,
             work: impl FnOnce(&mut dyn Tables) -> Result<T, LedgerError>,
         ) -> Result<T, LedgerError>;
+        /// The entries this store's writers appended in this process, when it remembers them:
+        /// signing a head then recognises those rows by hash (see [`crate::written`]).
+        fn written_links(&self) -> Option<&crate::WrittenLinks> {
+            None
+        }
     }
 }
 
@@ -280,7 +285,8 @@ pub trait Ledger: Backend {
     /// Under the lock, only the last entry read is read again (it must hash as before) and the
     /// few appended since are read and checked, then the head is signed and stored. When another
     /// instance signed a head in between, reading starts over from that head (few entries follow
-    /// it).
+    /// it). Rows this store wrote itself, and still remembers ([`Backend::written_links`]), are
+    /// checked by hashing their bytes alone (see [`crate::written`]).
     fn sign_head(&self, now: Timestamp) -> Result<SignOutcome, LedgerError> {
         self.sign_head_pausing(now, &mut || {})
     }
@@ -291,10 +297,11 @@ pub trait Ledger: Backend {
     fn sign_head_pausing(&self, now: Timestamp, between: &mut dyn FnMut()) -> Result<SignOutcome, LedgerError> {
         let keys = self.ledger_keys()?;
         let key = self.signing_key()?;
+        let known = self.written_links();
         let (mut folded, mut read) = self.snapshot(|tables| {
             let mut folded = start_fold(tables, &key, &keys)?;
             let from = folded.tree.size();
-            fold(tables, &mut folded)?;
+            fold(tables, known, &mut folded)?;
             let read = folded.tree.size() - from;
             Ok((folded, read))
         })?;
@@ -303,12 +310,16 @@ pub trait Ledger: Backend {
         let mut rounds = 1;
         while read >= CATCH_UP && rounds < SNAPSHOT_ROUNDS {
             let before = folded.tree.size();
-            folded = self.snapshot(|tables| catch_up(tables, &key, &keys, folded))?;
+            folded = self.snapshot(|tables| catch_up(tables, known, &key, &keys, folded))?;
             read = folded.tree.size().saturating_sub(before);
             rounds += 1;
         }
         between();
-        self.write_ledger(|tables| sign_after(tables, &key, now, &keys, folded))
+        let outcome = self.write_ledger(|tables| sign_after(tables, known, &key, now, &keys, folded))?;
+        if let (Some(known), SignOutcome::New(head)) = (known, &outcome) {
+            known.forget_before(head.head.size);
+        }
+        Ok(outcome)
     }
 
     /// Every signed head, smallest size first.
@@ -443,6 +454,24 @@ fn unreadable_head(size: u64) -> LedgerError {
     }
 }
 
+/// The leaf hash of a stored row and the predecessor's leaf hash it names, checked: a row this
+/// process wrote (remembered in `known`) by hashing its bytes, which must give the leaf hash
+/// remembered and stored; any other with [`check_row`] (see [`crate::written`]).
+fn checked_link(
+    known: Option<&WrittenLinks>,
+    index: u64,
+    leaf_column: &[u8],
+    bytes: &[u8],
+) -> Result<WrittenLink, Problem> {
+    if let Some(written) = known.and_then(|known| known.get(index)) {
+        let leaf = crate::leaf_hash(bytes);
+        if leaf == written.leaf && leaf.as_bytes().as_slice() == leaf_column {
+            return Ok(written);
+        }
+    }
+    check_row(index, leaf_column, bytes).map(|row| WrittenLink { leaf: row.leaf, prev: row.entry.prev_leaf_hash })
+}
+
 /// Rows streamed in index order from `from`, each checked with [`check_row`].
 fn checked_rows(
     tables: &mut dyn Tables,
@@ -564,14 +593,14 @@ fn start_fold(tables: &mut dyn Tables, key: &SigningKey, keys: &LedgerKeys) -> R
 /// Reads every entry after the folded ones, checks it on its own and its link to the one
 /// before, and folds it into the tree; checks on the way that the log has the latest head's
 /// root at its size, and after that no head covers more than the log holds.
-fn fold(tables: &mut dyn Tables, folded: &mut Folded) -> Result<(), LedgerError> {
+fn fold(tables: &mut dyn Tables, known: Option<&WrittenLinks>, folded: &mut Folded) -> Result<(), LedgerError> {
     let Folded { latest, tree, last_leaf } = folded;
     let mut problem = None;
-    checked_rows(tables, tree.size(), |index, checked| {
+    tables.rows(tree.size(), &mut |index, leaf_column, bytes| {
         let expected = tree.size();
-        let row = match checked {
+        let row = match checked_link(known, index, leaf_column, bytes) {
             _ if index != expected => Err(Problem::Missing { index: expected, next: index }),
-            Ok(row) if row.entry.prev_leaf_hash != *last_leaf => Err(Problem::ChainBroken { index }),
+            Ok(row) if row.prev != *last_leaf => Err(Problem::ChainBroken { index }),
             other => other,
         };
         match row {
@@ -645,6 +674,7 @@ const SNAPSHOT_ROUNDS: u32 = 8;
 /// entries follow it.
 fn catch_up(
     tables: &mut dyn Tables,
+    known: Option<&WrittenLinks>,
     key: &SigningKey,
     keys: &LedgerKeys,
     mut folded: Folded,
@@ -660,7 +690,7 @@ fn catch_up(
             return Err(LedgerError::Tampered { problem });
         }
     }
-    fold(tables, &mut folded)?;
+    fold(tables, known, &mut folded)?;
     Ok(folded)
 }
 
@@ -669,12 +699,13 @@ fn catch_up(
 /// guarantees of signing in one go.
 fn sign_after(
     tables: &mut dyn Tables,
+    known: Option<&WrittenLinks>,
     key: &SigningKey,
     now: Timestamp,
     keys: &LedgerKeys,
     folded: Folded,
 ) -> Result<SignOutcome, LedgerError> {
-    let folded = catch_up(tables, key, keys, folded)?;
+    let folded = catch_up(tables, known, key, keys, folded)?;
     finish(tables, key, now, folded)
 }
 

@@ -53,6 +53,13 @@ impl Backend for AnyStore {
             AnyStore::Postgres(store) => store.write_ledger(work),
         }
     }
+
+    fn written_links(&self) -> Option<&lunli_ledger::WrittenLinks> {
+        match self {
+            AnyStore::Sqlite(store) => store.written_links(),
+            AnyStore::Postgres(store) => store.written_links(),
+        }
+    }
 }
 
 impl From<SqliteStore> for AnyStore {

@@ -6,7 +6,7 @@
 
 use lunli_governance::GovernanceError;
 use lunli_governance::store::Event;
-use lunli_ledger::{Entry, Hash, NewEntry, Timestamp};
+use lunli_ledger::{Entry, Hash, NewEntry, Timestamp, WrittenLink, WrittenLinks};
 
 /// An event made a ledger entry, ready to store.
 pub(crate) struct Link {
@@ -17,8 +17,9 @@ pub(crate) struct Link {
 }
 
 /// The entry `event` becomes at `index`, after the entry whose leaf hash is `prev`
-/// ([`Hash::ZERO`] for the first).
-pub(crate) fn link(index: u64, prev: Hash, event: &Event) -> Result<Link, GovernanceError> {
+/// ([`Hash::ZERO`] for the first), remembered in `written` so that signing the next head
+/// recognises it by hash.
+pub(crate) fn link(index: u64, prev: Hash, event: &Event, written: &WrittenLinks) -> Result<Link, GovernanceError> {
     let time = Timestamp::from_unix_millis(event.at.as_millisecond())
         .map_err(|e| GovernanceError::storage("the event's time cannot be recorded", e))?;
     let entry = Entry::new(
@@ -35,6 +36,7 @@ pub(crate) fn link(index: u64, prev: Hash, event: &Event) -> Result<Link, Govern
     .map_err(|e| GovernanceError::storage("the event cannot be made a ledger entry", e))?;
     let bytes = entry.canonical_bytes().map_err(|e| GovernanceError::storage("canonicalising a ledger entry", e))?;
     let leaf = lunli_ledger::leaf_hash(&bytes);
+    written.record(index, WrittenLink { leaf, prev });
     Ok(Link { bytes, leaf })
 }
 
@@ -56,8 +58,10 @@ mod tests {
     fn links_chain_and_verify() {
         let mut prev = Hash::ZERO;
         let mut entries = Vec::new();
+        let written = WrittenLinks::default();
         for index in 0..5 {
-            let link = link(index, prev, &event(index)).expect("link");
+            let link = link(index, prev, &event(index), &written).expect("link");
+            assert_eq!(written.get(index), Some(WrittenLink { leaf: link.leaf, prev }));
             let entry: Entry = serde_json::from_slice(&link.bytes).expect("entry");
             assert_eq!((entry.index, entry.prev_leaf_hash), (index, prev));
             assert_eq!(entry.leaf_hash().expect("leaf"), link.leaf);

@@ -81,6 +81,9 @@ pub struct PostgresStore {
     write_lock: String,
     /// Where the ledger's signing key is kept; the database holds entries and heads, never keys.
     ledger_keys: Option<crate::LedgerKeys>,
+    /// The ledger entries appended through this store, for signing heads (see
+    /// `lunli_ledger::written`); entries other instances append are checked in full.
+    pub(crate) written: lunli_ledger::WrittenLinks,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -201,7 +204,7 @@ impl PostgresStore {
             .build(PostgresConnectionManager::new(config, NoTls))
             .map_err(|e| StoreError::PostgresPool { target: target.clone(), message: e.to_string() })?;
         let write_lock = format!("SELECT pg_advisory_xact_lock({LOCK_CLASS}, {lock_key})");
-        Ok(PostgresStore { pool, target, write_lock, ledger_keys: None })
+        Ok(PostgresStore { pool, target, write_lock, ledger_keys: None, written: Default::default() })
     }
 
     /// Signs the ledger's heads with the key files in `keys` (created on first use). Every
@@ -328,7 +331,7 @@ impl Store for PostgresStore {
         // (Under REPEATABLE READ the snapshot would be taken by the lock statement itself, before
         // the lock is granted, and the tail read after it could be stale.)
         tx.batch_execute(&self.write_lock).map_err(pg("waiting for the write lock"))?;
-        let mut open = Records(PostgresTx { tx: &mut tx, tail: None, pending: Vec::new() });
+        let mut open = Records(PostgresTx { tx: &mut tx, written: &self.written, tail: None, pending: Vec::new() });
         let value = work(&mut open)?;
         open.0.flush()?;
         tx.commit().map_err(pg("committing"))?;
@@ -343,7 +346,8 @@ impl Store for PostgresStore {
             .read_only(true)
             .start()
             .map_err(pg("beginning a read"))?;
-        let value = work(&mut Records(PostgresTx { tx: &mut tx, tail: None, pending: Vec::new() }));
+        let value =
+            work(&mut Records(PostgresTx { tx: &mut tx, written: &self.written, tail: None, pending: Vec::new() }));
         // A read never commits. A failed rollback means a broken connection, which the pool
         // discards; the value read is still good.
         let _ = tx.rollback();
@@ -354,6 +358,7 @@ impl Store for PostgresStore {
 /// One open transaction.
 struct PostgresTx<'t, 'c> {
     tx: &'t mut Transaction<'c>,
+    written: &'t lunli_ledger::WrittenLinks,
     /// The next ledger index and the leaf hash it follows, once read in this transaction: the
     /// write lock keeps it current, so a batch of appends reads the tail once.
     tail: Option<(u64, Hash)>,
@@ -450,7 +455,7 @@ impl Sql for PostgresTx<'_, '_> {
 
     fn append(&mut self, event: &Event) -> Result<u64, GovernanceError> {
         let (index, prev) = self.tail()?;
-        let link = chain::link(index, prev, event)?;
+        let link = chain::link(index, prev, event, self.written)?;
         self.pending.push((to_i64(index)?, link.leaf.as_bytes().to_vec(), link.bytes));
         self.tail = Some((index + 1, link.leaf));
         Ok(index)

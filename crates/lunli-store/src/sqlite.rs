@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use lunli_governance::GovernanceError;
 use lunli_governance::store::{Event, Store, Tx, Value};
+use lunli_ledger::WrittenLinks;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::StoreError;
@@ -24,6 +25,9 @@ pub const DATABASE_FILE: &str = "lunli.db";
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// The ledger entries appended through this store, for signing heads (see
+    /// `lunli_ledger::written`).
+    pub(crate) written: WrittenLinks,
 }
 
 /// Creates `dir` (and missing parents) unless it exists; `dir` itself is made 0700 on Unix,
@@ -81,7 +85,7 @@ impl SqliteStore {
             .set_grouped(true)
             .run(&mut conn)
             .map_err(|source| StoreError::Migration { path: path.clone(), message: source.to_string() })?;
-        Ok(Self { conn: Mutex::new(conn), path })
+        Ok(Self { conn: Mutex::new(conn), path, written: WrittenLinks::default() })
     }
 
     pub fn path(&self) -> &Path {
@@ -120,7 +124,7 @@ impl Store for SqliteStore {
         // read-then-write on the same records.
         let tx =
             conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db("beginning a transaction"))?;
-        let value = work(&mut Records(SqliteTx { conn: &tx, tail: None }))?;
+        let value = work(&mut Records(SqliteTx { conn: &tx, tail: None, written: &self.written }))?;
         tx.commit().map_err(db("committing"))?;
         Ok(value)
     }
@@ -128,7 +132,7 @@ impl Store for SqliteStore {
     fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T, GovernanceError>) -> Result<T, GovernanceError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(db("beginning a read"))?;
-        let value = work(&mut Records(SqliteTx { conn: &tx, tail: None }));
+        let value = work(&mut Records(SqliteTx { conn: &tx, tail: None, written: &self.written }));
         // Reads never commit: dropping the transaction rolls back anything written through it.
         drop(tx);
         value
@@ -140,6 +144,7 @@ pub(crate) struct SqliteTx<'c> {
     pub(crate) conn: &'c Connection,
     /// The ledger's tail after this transaction's last append (see `ledger::append`).
     pub(crate) tail: Option<(u64, lunli_ledger::Hash)>,
+    pub(crate) written: &'c WrittenLinks,
 }
 
 fn db(doing: &'static str) -> impl Fn(rusqlite::Error) -> GovernanceError {
@@ -190,7 +195,7 @@ impl Sql for SqliteTx<'_> {
     }
 
     fn append(&mut self, event: &Event) -> Result<u64, GovernanceError> {
-        ledger::append(self.conn, &mut self.tail, event)
+        ledger::append(self.conn, &mut self.tail, self.written, event)
     }
 }
 

@@ -9,6 +9,7 @@ use std::cell::Cell;
 
 use jiff::Timestamp;
 use lunli_governance::store::{Event, Store};
+use lunli_ledger::store::Backend;
 use lunli_ledger::verify::Change;
 use lunli_ledger::{Entry, Problem};
 use lunli_store::{Ledger, LedgerError, LedgerKeys, PostgresStore, SignOutcome, SqliteStore};
@@ -303,6 +304,68 @@ fn a_long_backlog_is_read_in_snapshot_rounds<P: Place>() {
     assert_eq!(report.heads_verified, 2);
 }
 
+/// A way of altering rows underneath a store.
+type Tamper<P> = fn(&P);
+
+/// Rows this store wrote are recognised by their hash when a head is signed (it remembers what
+/// it wrote); each way of altering such a row underneath it is still refused, and nothing is
+/// signed.
+fn rows_this_store_wrote_are_still_checked_when_altered<P: Place>() {
+    let tampers: [(&str, Tamper<P>); 5] = [
+        ("its stored leaf hash alone", |place| {
+            place.rewrite(SIGNED + 1, &place.entry_bytes(SIGNED + 1), Some(&[7; 32]))
+        }),
+        ("its payload", |place| rewrite_payload(place, SIGNED + 1)),
+        ("rewritten whole, hashes and all", |place| rewrite_whole(place, SIGNED + 1)),
+        ("the next row's bytes and hash copied over it", |place| {
+            let next = place.entry_bytes(SIGNED + 2);
+            place.rewrite(SIGNED + 1, &next, Some(lunli_ledger::leaf_hash(&next).as_bytes()));
+        }),
+        ("its bytes re-spaced, hash recomputed", |place| {
+            let bytes = String::from_utf8(place.entry_bytes(SIGNED + 1)).expect("utf-8").replacen(",", ", ", 1);
+            place.rewrite(SIGNED + 1, bytes.as_bytes(), Some(lunli_ledger::leaf_hash(bytes.as_bytes()).as_bytes()));
+        }),
+    ];
+    for (what, tamper) in tampers {
+        let place = P::new();
+        let store = ledger(&place);
+        let remembered = store.written_links().expect("the store remembers what it wrote");
+        assert!(remembered.get(SIGNED + 1).is_some(), "{what}: the altered row is one the store remembers");
+        tamper(&place);
+        let err = store.sign_head(now(100)).expect_err(what);
+        assert!(matches!(err, LedgerError::Tampered { .. }), "{what}: {err}");
+        assert_eq!(latest_size(&store), Some(SIGNED), "{what}: no head was stored");
+    }
+}
+
+/// The tail's stored leaf hash altered between two transactions: the writer chains the next
+/// entry to the altered hash (it reads the tail from the database), and signing refuses.
+fn a_writer_chained_to_an_altered_tail_is_refused<P: Place>() {
+    let place = P::new();
+    let store = ledger(&place);
+    place.rewrite(BEFORE - 1, &place.entry_bytes(BEFORE - 1), Some(&[7; 32]));
+    append(&store, BEFORE, BEFORE + 2);
+    let err = store.sign_head(now(100)).expect_err("refused");
+    assert!(matches!(err, LedgerError::Tampered { .. }), "{err}");
+    assert_eq!(latest_size(&store), Some(SIGNED));
+}
+
+/// What a head covers is forgotten once it is signed; what follows is remembered.
+fn a_signed_head_lets_the_store_forget_what_it_covers<P: Place>() {
+    let place = P::new();
+    let store = ledger(&place);
+    let remembered = store.written_links().expect("the store remembers what it wrote");
+    assert_eq!(remembered.len() as u64, BEFORE - SIGNED);
+    assert!(matches!(store.sign_head(now(100)).expect("sign"), SignOutcome::New(h) if h.head.size == BEFORE));
+    assert!(remembered.is_empty());
+    append(&store, BEFORE, BEFORE + 2);
+    assert_eq!((remembered.get(BEFORE - 1), remembered.len()), (None, 2));
+    assert!(matches!(store.sign_head(now(101)).expect("sign"), SignOutcome::New(h) if h.head.size == BEFORE + 2));
+    let report = store.verify_ledger().expect("verify");
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.heads_verified, 3);
+}
+
 lunli_test_support::on_every_backend!(
     SqlitePlace, PgPlace:
     entries_appended_between_the_phases_are_covered,
@@ -311,4 +374,7 @@ lunli_test_support::on_every_backend!(
     the_last_entry_read_first_is_read_again_under_the_lock,
     a_head_signed_by_another_instance_meanwhile_is_built_on,
     a_long_backlog_is_read_in_snapshot_rounds,
+    rows_this_store_wrote_are_still_checked_when_altered,
+    a_writer_chained_to_an_altered_tail_is_refused,
+    a_signed_head_lets_the_store_forget_what_it_covers,
 );

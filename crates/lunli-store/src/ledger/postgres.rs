@@ -201,4 +201,8 @@ impl Backend for PostgresStore {
         tx.commit().map_err(pg("committing"))?;
         Ok(value)
     }
+
+    fn written_links(&self) -> Option<&lunli_ledger::WrittenLinks> {
+        Some(&self.written)
+    }
 }

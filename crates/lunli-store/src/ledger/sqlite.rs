@@ -10,7 +10,7 @@ use lunli_ledger::store::{
     Backend, LeafVisitor, LedgerError, LedgerKeys, RowVisitor, StoredHead, Tables, decode_head, decode_tree,
     encode_peaks,
 };
-use lunli_ledger::{CompactTree, Hash, SignedTreeHead};
+use lunli_ledger::{CompactTree, Hash, SignedTreeHead, WrittenLinks};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::LedgerRow;
@@ -57,13 +57,14 @@ fn insert(conn: &Connection, index: u64, leaf: &Hash, bytes: &[u8]) -> Result<()
 pub(crate) fn append(
     conn: &Connection,
     known_tail: &mut Option<(u64, Hash)>,
+    written: &WrittenLinks,
     event: &Event,
 ) -> Result<u64, GovernanceError> {
     let (index, prev) = match *known_tail {
         Some(tail) => tail,
         None => tail(conn)?,
     };
-    let link = crate::chain::link(index, prev, event)?;
+    let link = crate::chain::link(index, prev, event, written)?;
     insert(conn, index, &link.leaf, &link.bytes)?;
     *known_tail = Some((index + 1, link.leaf));
     Ok(index)
@@ -71,11 +72,15 @@ pub(crate) fn append(
 
 /// Appends `events` in order; an event that cannot become an entry is refused on its own and
 /// takes no index.
-fn append_many(conn: &Connection, events: &[Event]) -> Result<Vec<Result<u64, GovernanceError>>, GovernanceError> {
+fn append_many(
+    conn: &Connection,
+    written: &WrittenLinks,
+    events: &[Event],
+) -> Result<Vec<Result<u64, GovernanceError>>, GovernanceError> {
     let (mut index, mut prev) = tail(conn)?;
     let mut out = Vec::with_capacity(events.len());
     for event in events {
-        match crate::chain::link(index, prev, event) {
+        match crate::chain::link(index, prev, event, written) {
             Ok(link) => {
                 insert(conn, index, &link.leaf, &link.bytes)?;
                 out.push(Ok(index));
@@ -267,6 +272,10 @@ impl Backend for SqliteStore {
         tx.commit().map_err(sql("committing"))?;
         Ok(value)
     }
+
+    fn written_links(&self) -> Option<&WrittenLinks> {
+        Some(&self.written)
+    }
 }
 
 impl SqliteStore {
@@ -282,7 +291,7 @@ impl SqliteStore {
         let mut conn = self.lock()?;
         let tx =
             conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db("beginning a transaction"))?;
-        let indices = append_many(&tx, events)?;
+        let indices = append_many(&tx, &self.written, events)?;
         tx.commit().map_err(db("committing"))?;
         Ok(indices)
     }
