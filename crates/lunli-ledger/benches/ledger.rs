@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use lunli_ledger::proof::{inclusion_proof, verify_inclusion};
-use lunli_ledger::{CompactTree, Entry, Hash, NewEntry, SigningKey, Timestamp, TreeHead, Verifier, leaf_hash, tree};
+use lunli_ledger::{
+    CompactTree, Entry, EntryContent, Hash, NewEntry, SigningKey, Timestamp, TreeHead, Verifier, canonical_entry,
+    leaf_hash, tree,
+};
 use serde_json::json;
 
 const LEAVES: usize = 1_000_000;
@@ -87,6 +90,36 @@ fn entries(c: &mut Criterion) {
     c.bench_function("entry: canonical bytes + leaf hash", |b| b.iter(|| black_box(first.leaf_hash().unwrap())));
     c.bench_function("entry: build the next entry", |b| {
         b.iter_batched(|| content(1), |next| black_box(first.next(next).unwrap()), BatchSize::SmallInput)
+    });
+    // What a writer needs of an event: its canonical bytes. Building the entry first canonicalises
+    // the payload twice (its digest, then inside the entry) and copies the content.
+    let next = content(1);
+    let prev = first.leaf_hash().unwrap();
+    c.bench_function("writer: entry built, then canonical bytes", |b| {
+        b.iter(|| black_box(Entry::new(1, prev, next.clone()).unwrap().canonical_bytes().unwrap()))
+    });
+    c.bench_function("writer: canonical_entry (one pass)", |b| {
+        let borrowed = EntryContent {
+            time: next.time,
+            actor: &next.actor,
+            action: &next.action,
+            subject: &next.subject,
+            payload: &next.payload,
+        };
+        b.iter(|| black_box(canonical_entry(1, &prev, borrowed).unwrap()))
+    });
+    // What signing a head does per stored row: in full (parse, write out again, compare, hash),
+    // or, for a row this process wrote and remembers, hash the bytes alone.
+    let stored = first.canonical_bytes().unwrap();
+    c.bench_function("head: row checked in full", |b| {
+        b.iter(|| {
+            let entry: Entry = serde_json::from_slice(black_box(&stored)).unwrap();
+            assert_eq!(entry.canonical_bytes().unwrap(), stored);
+            black_box(leaf_hash(&stored))
+        })
+    });
+    c.bench_function("head: row this process wrote (hash only)", |b| {
+        b.iter(|| black_box(leaf_hash(black_box(&stored))))
     });
 
     // Streaming verification of 10,000 entries under one signed head: divide by 10,000 for the

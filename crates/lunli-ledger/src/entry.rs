@@ -148,6 +148,60 @@ impl Entry {
     }
 }
 
+/// An entry's content, borrowed: what [`canonical_entry`] writes without building an [`Entry`].
+#[derive(Clone, Copy, Debug)]
+pub struct EntryContent<'a> {
+    pub time: Timestamp,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub payload: &'a Value,
+}
+
+/// The canonical bytes of the entry `content` becomes at `index` after the entry whose leaf hash
+/// is `prev_leaf_hash`: the same bytes as `Entry::new(..)?.canonical_bytes()`, and the same errors,
+/// for a writer that needs only the bytes. The payload is canonicalised once — for its digest and
+/// as the `payload` member — where building the entry first canonicalises it twice, and nothing
+/// is copied. The members of the entry's own object are written in the order the module
+/// documentation gives (fixed ASCII names); every value is written by the JCS serialiser.
+pub fn canonical_entry(index: u64, prev_leaf_hash: &Hash, content: EntryContent<'_>) -> Result<Vec<u8>, EntryError> {
+    let EntryContent { time, actor, action, subject, payload } = content;
+    for (field, value) in [("actor", actor), ("action", action), ("subject", subject)] {
+        if value.is_empty() {
+            return Err(EntryError::EmptyField { index, field });
+        }
+    }
+    if index > MAX_INDEX {
+        return Err(EntryError::IndexTooLarge { index });
+    }
+    check_payload(index, payload)?;
+    let payload_bytes = serde_jcs::to_vec(payload).map_err(|err| jcs_failed(index, err))?;
+    let payload_sha256 = Hash::sha256(&payload_bytes);
+    let mut out = Vec::with_capacity(payload_bytes.len() + 320);
+    member(&mut out, index, r#"{"action":"#, action)?;
+    member(&mut out, index, r#","actor":"#, actor)?;
+    member(&mut out, index, r#","index":"#, &index)?;
+    out.extend_from_slice(br#","payload":"#);
+    out.extend_from_slice(&payload_bytes);
+    member(&mut out, index, r#","payload_sha256":"#, &payload_sha256)?;
+    member(&mut out, index, r#","prev_leaf_hash":"#, prev_leaf_hash)?;
+    member(&mut out, index, r#","subject":"#, subject)?;
+    member(&mut out, index, r#","time":"#, &time)?;
+    member(&mut out, index, r#","v":"#, &ENTRY_FORMAT)?;
+    out.push(b'}');
+    Ok(out)
+}
+
+/// Appends `prefix` (the member's name, with the comma before it) and `value` in JCS form.
+fn member<T: Serialize + ?Sized>(out: &mut Vec<u8>, index: u64, prefix: &str, value: &T) -> Result<(), EntryError> {
+    out.extend_from_slice(prefix.as_bytes());
+    serde_jcs::to_writer(out, value).map_err(|err| jcs_failed(index, err))
+}
+
+fn jcs_failed(index: u64, err: serde_json::Error) -> EntryError {
+    EntryError::Canonicalization { index, reason: err.to_string() }
+}
+
 fn payload_digest(index: u64, payload: &Value) -> Result<Hash, EntryError> {
     if index > MAX_INDEX {
         return Err(EntryError::IndexTooLarge { index });

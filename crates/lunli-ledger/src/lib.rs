@@ -42,7 +42,7 @@ pub mod tree;
 pub mod verify;
 pub mod written;
 
-pub use entry::{Entry, NewEntry};
+pub use entry::{Entry, EntryContent, NewEntry, canonical_entry};
 pub use error::{
     BadSignature, EntryError, KeyError, LeafOutOfRange, ParseError, ProofBuildError, ProofError, TreeError,
 };

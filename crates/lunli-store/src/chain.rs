@@ -6,7 +6,7 @@
 
 use lunli_governance::GovernanceError;
 use lunli_governance::store::Event;
-use lunli_ledger::{Entry, Hash, NewEntry, Timestamp, WrittenLink, WrittenLinks};
+use lunli_ledger::{EntryContent, Hash, Timestamp, WrittenLink, WrittenLinks};
 
 /// An event made a ledger entry, ready to store.
 pub(crate) struct Link {
@@ -22,19 +22,15 @@ pub(crate) struct Link {
 pub(crate) fn link(index: u64, prev: Hash, event: &Event, written: &WrittenLinks) -> Result<Link, GovernanceError> {
     let time = Timestamp::from_unix_millis(event.at.as_millisecond())
         .map_err(|e| GovernanceError::storage("the event's time cannot be recorded", e))?;
-    let entry = Entry::new(
-        index,
-        prev,
-        NewEntry {
-            time,
-            actor: event.actor.clone(),
-            action: event.action.clone(),
-            subject: event.subject.clone(),
-            payload: event.payload.clone(),
-        },
-    )
-    .map_err(|e| GovernanceError::storage("the event cannot be made a ledger entry", e))?;
-    let bytes = entry.canonical_bytes().map_err(|e| GovernanceError::storage("canonicalising a ledger entry", e))?;
+    let content = EntryContent {
+        time,
+        actor: &event.actor,
+        action: &event.action,
+        subject: &event.subject,
+        payload: &event.payload,
+    };
+    let bytes = lunli_ledger::canonical_entry(index, &prev, content)
+        .map_err(|e| GovernanceError::storage("the event cannot be made a ledger entry", e))?;
     let leaf = lunli_ledger::leaf_hash(&bytes);
     written.record(index, WrittenLink { leaf, prev });
     Ok(Link { bytes, leaf })
@@ -43,6 +39,7 @@ pub(crate) fn link(index: u64, prev: Hash, event: &Event, written: &WrittenLinks
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lunli_ledger::Entry;
 
     fn event(n: u64) -> Event {
         Event {
