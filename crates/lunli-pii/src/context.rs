@@ -299,18 +299,22 @@ const MEMO_AFTER: usize = 16;
 /// The longest stretch the memo keeps (a candidate's context is read at most 120 bytes back).
 const MEMO_BYTES: usize = 120;
 
-/// A stretch read before and what its words said.
+/// A stretch read before and what its words said. The stretch is where it was last seen in the
+/// text, not a copy: the memo stays small enough for the caches (16 bytes a slot), and the
+/// text it is compared with was read a moment ago.
 #[derive(Clone, Copy)]
 struct Remembered {
-    /// Length of the stretch; `usize::MAX` for an empty slot.
-    len: usize,
-    bytes: [u8; MEMO_BYTES],
+    /// The stretch's hash, its start in the text and its length; `len` is `u32::MAX` for an
+    /// empty slot.
+    hash: u32,
+    len: u32,
+    at: u32,
     context: Context,
 }
 
 impl Default for Remembered {
     fn default() -> Self {
-        Remembered { len: usize::MAX, bytes: [0; MEMO_BYTES], context: Context::default() }
+        Remembered { hash: 0, len: u32::MAX, at: 0, context: Context::default() }
     }
 }
 
@@ -337,26 +341,34 @@ pub(crate) struct ContextReader<'w> {
 }
 
 impl ContextReader<'_> {
-    /// The context of `bytes[from..to]`.
+    /// The context of `bytes[from..to]`; `bytes` is the same text at every call.
     pub(crate) fn read(&mut self, bytes: &[u8], from: usize, to: usize) -> Context {
         let stretch = &bytes[from..to];
         self.reads += 1;
         if self.reads == MEMO_AFTER {
             self.memo = vec![Remembered::default(); MEMO_SLOTS].into_boxed_slice();
         }
+        // Offsets are kept in 32 bits: a text beyond them is read without the memo.
+        let Ok(at) = u32::try_from(from) else {
+            return self.walk(bytes, from, to);
+        };
         if stretch.len() > MEMO_BYTES || self.memo.is_empty() {
             return self.walk(bytes, from, to);
         }
-        let slot = self.hasher.hash_one(stretch) as usize & (MEMO_SLOTS - 1);
-        let remembered = &self.memo[slot];
-        if remembered.len == stretch.len() && &remembered.bytes[..stretch.len()] == stretch {
-            return remembered.context;
+        let full = self.hasher.hash_one(stretch);
+        let index = full as usize & (MEMO_SLOTS - 1);
+        let slot = &mut self.memo[index];
+        let (hash, len) = ((full >> 32) as u32, stretch.len() as u32);
+        if slot.hash == hash && slot.len == len {
+            let start = slot.at as usize;
+            if bytes.get(start..start + stretch.len()) == Some(stretch) {
+                // The copy seen last is the likeliest to be in the caches next time.
+                slot.at = at;
+                return slot.context;
+            }
         }
         let context = self.walk(bytes, from, to);
-        let remembered = &mut self.memo[slot];
-        remembered.len = stretch.len();
-        remembered.bytes[..stretch.len()].copy_from_slice(stretch);
-        remembered.context = context;
+        self.memo[index] = Remembered { hash, len, at, context };
         context
     }
 
@@ -429,6 +441,30 @@ mod tests {
             words.add(&mut context, bytes, 0, bytes.len(), (m.start(), m.end(), m.pattern().as_usize()));
         }
         context
+    }
+
+    /// Stretches seen before are answered by the memo (from where the same bytes were last
+    /// seen in the text) as the words in them say, lines of the same label and lines that
+    /// differ by a byte alike.
+    #[test]
+    fn memo_answers_as_the_words() {
+        let words = ContextWords::new();
+        let labels = ["客户手机：", "订单号 ", "Call me on ", "ship to ", "身份证号码", "Mobile"];
+        let mut text = String::new();
+        let mut stretches = Vec::new();
+        for i in 0..600 {
+            let label = labels[i % labels.len()];
+            let start = text.len();
+            // Every seventh line differs from the others of its label by its first byte.
+            text.push_str(if i % 7 == 0 { "x" } else { "y" });
+            text.push_str(label);
+            stretches.push((start, text.len()));
+            text.push_str("13812345678\n");
+        }
+        let mut reader = words.reader();
+        for &(from, to) in &stretches {
+            assert_eq!(reader.read(text.as_bytes(), from, to), words.read(&text[from..to]), "{from}..{to}");
+        }
     }
 
     #[test]
