@@ -518,21 +518,14 @@ fn token_at(bytes: &[u8], at: usize) -> Option<usize> {
     if !(first.is_ascii_digit() || first.is_ascii_uppercase() || first == b'+') {
         return None;
     }
-    // One pass over an email's local part from `at`: the runs of hex digits and of digits from
-    // `at` lie within it, and are counted without branches.
-    let (mut local, mut hex, mut digits) = (0, 0, 0);
-    let (mut in_hex, mut in_digits) = (true, true);
-    for &b in &bytes[at..] {
-        let class = CLASSES[usize::from(b)];
-        if class & LOCAL == 0 {
-            break;
-        }
-        in_hex &= class & HEX != 0;
-        in_digits &= class & DIGIT != 0;
-        hex += usize::from(in_hex);
-        digits += usize::from(in_digits);
-        local += 1;
-    }
+    let run = |from: usize, class: u8| {
+        bytes.get(from..).map_or(0, |b| b.iter().take_while(|&&b| CLASSES[usize::from(b)] & class != 0).count())
+    };
+    // The runs from `at` of digits, of hex digits and of an email's local part, each the start of
+    // the next: each byte is looked at once, by a loop of one test.
+    let digits = run(at, DIGIT);
+    let hex = digits + run(at + digits, HEX);
+    let local = hex + run(at + hex, LOCAL);
     if local > 0 && byte(at + local) == Some(b'@') && is(at + local + 1, |&b| b.is_ascii_alphanumeric() || b == b'-') {
         return None;
     }
@@ -549,16 +542,15 @@ fn token_at(bytes: &[u8], at: usize) -> Option<usize> {
     if dotted || year_first || ((1..=2).contains(&digits) && after == Some(b'/') && then_digit(1)) {
         return None;
     }
-    let run = |from: usize, class: u8| {
-        bytes.get(from..).map_or(0, |b| b.iter().take_while(|&&b| CLASSES[usize::from(b)] & class != 0).count())
-    };
     let mut p = at + usize::from(first == b'+');
     let capitals = run(p, UPPER);
     p += capitals;
     if capitals > 2 || !byte(p).is_some_and(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mut end = p + run(p, TOKEN_BYTE);
+    // From a digit at `at`, the run of digits is the start of the token's.
+    let from = if p == at { at + digits } else { p };
+    let mut end = from + run(from, TOKEN_BYTE);
     while matches!(byte(end), Some(b' ' | b'-'))
         && byte(end + 1).is_some_and(|b| CLASSES[usize::from(b)] & TOKEN_BYTE != 0)
     {
