@@ -15,7 +15,7 @@ pub(crate) fn token(t: &[u8], area_separated: bool) -> Option<Verdict> {
         Some((b'+', rest)) => (true, rest),
         _ => (false, t),
     };
-    let all_digits = !body.is_empty() && body.iter().all(u8::is_ascii_digit);
+    let all_digits = !body.is_empty() && checksum::all_digits(body);
     // +86 / 0086 / 86 before a mobile or a landline without its leading 0.
     let national = body
         .strip_prefix(b"0086")
@@ -35,14 +35,14 @@ pub(crate) fn token(t: &[u8], area_separated: bool) -> Option<Verdict> {
         return None;
     }
     let last_x = body.last().is_some_and(|b| matches!(b, b'X' | b'x'));
-    if all_digits || (last_x && body[..body.len() - 1].iter().all(u8::is_ascii_digit)) {
+    if all_digits || (last_x && checksum::all_digits(&body[..body.len() - 1])) {
         return digits(body, area_separated);
     }
     letters_and_digits(body)
 }
 
 fn mobile(d: &[u8]) -> bool {
-    d.len() == 11 && d[0] == b'1' && (b'3'..=b'9').contains(&d[1]) && d.iter().all(u8::is_ascii_digit)
+    d.len() == 11 && d[0] == b'1' && (b'3'..=b'9').contains(&d[1]) && checksum::all_digits(d)
 }
 
 fn digits(d: &[u8], area_separated: bool) -> Option<Verdict> {
@@ -100,7 +100,7 @@ fn letters_and_digits(t: &[u8]) -> Option<Verdict> {
             Verdict::failed(Entity::Uscc)
         });
     }
-    let digits_from = |i: usize| n > i && t[i..].iter().all(u8::is_ascii_digit);
+    let digits_from = |i: usize| n > i && checksum::all_digits(&t[i..]);
     let letter = |b: u8| b.is_ascii_uppercase() && b != b'I' && b != b'O';
     match (t.first(), n) {
         // Ordinary passports: E + 8 digits, E + letter + 7 digits; older G + 8 digits.

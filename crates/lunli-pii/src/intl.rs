@@ -84,7 +84,7 @@ pub(crate) fn date(text: &str, start: usize, end: usize) -> Option<Verdict> {
 pub(crate) fn token(t: &[u8], groups: &[usize]) -> Option<Verdict> {
     if let Some(rest) = t.strip_prefix(b"+") {
         // E.164: a country code (not 0) and at most 15 digits in all.
-        let ok = (8..=15).contains(&rest.len()) && rest[0] != b'0' && rest.iter().all(u8::is_ascii_digit);
+        let ok = (8..=15).contains(&rest.len()) && rest[0] != b'0' && checksum::all_digits(rest);
         return ok.then(|| Verdict::new(Entity::Phone, Confidence::Likely));
     }
     if checksum::iban_shape(t) && t[2..4].iter().all(u8::is_ascii_digit) {
@@ -94,7 +94,7 @@ pub(crate) fn token(t: &[u8], groups: &[usize]) -> Option<Verdict> {
             Verdict::failed(Entity::Iban).with_context()
         });
     }
-    if t.len() == 9 && t.iter().all(u8::is_ascii_digit) {
+    if t.len() == 9 && checksum::all_digits(t) {
         let area = ssn_part(&t[..3]);
         let valid = area != 0 && area != 666 && area < 900 && ssn_part(&t[3..5]) != 0 && ssn_part(&t[5..]) != 0;
         if !valid {
