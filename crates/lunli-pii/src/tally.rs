@@ -57,7 +57,12 @@ pub struct Tally(pub BTreeMap<Entity, EntityTally>);
 impl Tally {
     /// Counts one finding; its value is kept only masked, and only as one of the first samples.
     pub fn add(&mut self, entity: Entity, confidence: Confidence, checksum_failed: bool, value: &str, at: Sample) {
-        let t = self.0.entry(entity).or_default();
+        // A look-up, and an entry only for an entity not seen before: building the entry of a
+        // key that is there costs more than the search.
+        let t = match self.0.get_mut(&entity) {
+            Some(t) => t,
+            None => self.0.entry(entity).or_default(),
+        };
         t.count += 1;
         match confidence {
             Confidence::Possible => t.possible += 1,
