@@ -302,8 +302,8 @@ impl Recogniser {
         let from = start.plain;
         let mut at = from;
         while at < bytes.len().min(from + ASCII_TRIES) && bytes[at].is_ascii() {
-            if let Some(end) = token_at(bytes, at) {
-                return Some((at, end, TOKEN));
+            if let Some((end, pattern)) = token_at(bytes, at) {
+                return Some((at, end, pattern));
             }
             if let Some(end) = email_at(bytes, at) {
                 return Some((at, end, EMAIL));
@@ -498,9 +498,9 @@ fn context_before(reader: &mut ContextReader<'_>, text: &str, at: usize) -> Cont
     reader.read(bytes, from, at)
 }
 
-/// Where the candidate starting at `at` ends, when it is certainly a token (the last pattern):
-/// none of the patterns before it can match at `at`, and the token's can. Then the automaton
-/// would find that token there, and is not run.
+/// Where the candidate starting at `at` ends and its pattern, when it is certainly a token (the
+/// last pattern), an IPv4 address or a date: none of the patterns before it can match at `at`,
+/// and its can. Then the automaton would find that candidate there, and is not run.
 ///
 /// At `at`, only the email, MAC, IPv6, IPv4 and date patterns could start with a digit, `+` or
 /// a capital followed by a digit (the others start with `(`, a Chinese character or a context
@@ -510,8 +510,10 @@ fn context_before(reader: &mut ContextReader<'_>, text: &str, at: usize) -> Cont
 /// four hex digits; an IPv4 address `.` after at most three digits, then a digit; a date `-`,
 /// `/`, `.` or `年` after four digits, or `/` after one or two, then a digit. Without those, the
 /// token is `+`, at most two capitals, a digit, digits and capitals, then groups of them after
-/// single spaces or hyphens (as greedy as the pattern).
-fn token_at(bytes: &[u8], at: usize) -> Option<usize> {
+/// single spaces or hyphens (as greedy as the pattern). With the IPv4 address's, the first of
+/// those two patterns is tried ([`ipv4_end`]); with the date's, it is ([`date_end`]); and where
+/// it does not match, nothing before the token's does.
+fn token_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
     let byte = |i: usize| bytes.get(i).copied();
     let is = |i: usize, test: fn(&u8) -> bool| bytes.get(i).is_some_and(test);
     let first = byte(at)?;
@@ -539,8 +541,16 @@ fn token_at(bytes: &[u8], at: usize) -> Option<usize> {
     let year_first = digits == 4
         && ((matches!(after, Some(b'-' | b'/' | b'.')) && then_digit(1))
             || (bytes[at + digits..].starts_with("年".as_bytes()) && then_digit(3)));
-    if dotted || year_first || ((1..=2).contains(&digits) && after == Some(b'/') && then_digit(1)) {
-        return None;
+    let slashed = (1..=2).contains(&digits) && after == Some(b'/') && then_digit(1);
+    let found = if dotted {
+        ipv4_end(bytes, at).map(|end| (end, IPV4))
+    } else if year_first || slashed {
+        date_end(bytes, at, digits).map(|end| (end, DATE))
+    } else {
+        None
+    };
+    if found.is_some() {
+        return found;
     }
     let mut p = at + usize::from(first == b'+');
     let capitals = run(p, UPPER);
@@ -556,7 +566,58 @@ fn token_at(bytes: &[u8], at: usize) -> Option<usize> {
     {
         end += 1 + run(end + 1, TOKEN_BYTE);
     }
-    Some(end)
+    Some((end, TOKEN))
+}
+
+/// The run of ASCII digits at `at`.
+fn digit_run(bytes: &[u8], at: usize) -> usize {
+    bytes.get(at..).map_or(0, |b| b.iter().take_while(|b| b.is_ascii_digit()).count())
+}
+
+/// Where the IPv4 pattern, four groups of one to three digits, ends when it matches from `at`,
+/// as the automaton finds it: each of the first three groups is a whole run of digits (a group
+/// cut short would be followed by a digit, not a dot), the last as many of its run as it can.
+fn ipv4_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut p = at;
+    for _ in 0..3 {
+        let run = digit_run(bytes, p);
+        if !(1..=3).contains(&run) || bytes.get(p + run) != Some(&b'.') {
+            return None;
+        }
+        p += run + 1;
+    }
+    let run = digit_run(bytes, p);
+    (run > 0).then(|| p + run.min(3))
+}
+
+/// Where the date pattern ends when it matches from `at`, a run of `digits` digits, as the
+/// automaton finds it: four digits, then `-`, `/` or `.`, one or two, the same separator, one or
+/// two; or four digits, `年`, one or two, `月`, one or two, `日`; or one or two digits, `/`, one
+/// or two, `/`, four. A group of one or two before a separator is a whole run (cut short, it
+/// would be followed by a digit); the last takes what it can.
+fn date_end(bytes: &[u8], at: usize, digits: usize) -> Option<usize> {
+    // A group of one or two digits at `p` followed by `then`: where `then` ends.
+    let group = |p: usize, then: &[u8]| {
+        let run = digit_run(bytes, p);
+        ((1..=2).contains(&run) && bytes.get(p + run..).is_some_and(|rest| rest.starts_with(then)))
+            .then(|| p + run + then.len())
+    };
+    let p = at + digits;
+    let sep = *bytes.get(p)?;
+    if digits == 4 && matches!(sep, b'-' | b'/' | b'.') {
+        let q = group(p + 1, &[sep])?;
+        let last = digit_run(bytes, q);
+        (last > 0).then(|| q + last.min(2))
+    } else if digits == 4 {
+        let q = group(p + "年".len(), "月".as_bytes())?;
+        bytes[p..].starts_with("年".as_bytes()).then_some(())?;
+        group(q, "日".as_bytes())
+    } else if (1..=2).contains(&digits) && sep == b'/' {
+        let q = group(p + 1, b"/")?;
+        (digit_run(bytes, q) >= 4).then_some(q + 4)
+    } else {
+        None
+    }
 }
 
 /// Where the email pattern ends when it matches from `at`, as the automaton finds it there (the
@@ -685,7 +746,9 @@ mod tests {
             "12-ab-cd-ef-01-02",
             "1.2.3.4",
             "12/31/1999",
-            "1/2/2020 and 12/3 and 12/x",
+            "1/2/2020 and 12/3 and 12/x 1/2/203 12/345/2020 123/4/2020 1/2/2020/3 2020/12/1/2",
+            "1.2.3 1.2.3.4.5 255.255.255.2555 1234.5.6.7 1.2.3.x 1..2.3.4 v1.2.3.4 1.2.3.4@a.bc",
+            "2020-1-2 2020-01-022 2020-001-02 2020.1.2.3 2020/1/2 2020-1/2 2020年12月31日 2020年1月31 2020年123月1日",
             "2025年底 2025年1月 2025-x 2025.x 12.x 1.2 12-ab 12-xy 12:x 123@ 123@- 123@.",
             "2020-01-02 2020.1.2 2020/1/2 2020年1月2日",
             "123@qq.com",
@@ -705,27 +768,41 @@ mod tests {
         .into();
         texts.extend(crate::corpus::generate(3, 1000).into_iter().map(|l| l.text));
         texts.extend(crate::corpus::prose(3, 20).into_iter().map(|l| l.text));
-        let (mut taken, mut tokens) = (0, 0);
+        // Per pattern: how many times `token_at` took a candidate, and the automaton found one.
+        let (mut taken, mut found) = ([0; PATTERNS.len()], [0; PATTERNS.len()]);
         for text in &texts {
             let bytes = text.as_bytes();
             for at in 0..bytes.len() {
                 let m = r.automaton_at(text, at);
-                if let Some(end) = token_at(bytes, at) {
-                    assert_eq!(m, Some((at, end, TOKEN)), "{text} at {at}");
-                    taken += 1;
+                if let Some((end, pattern)) = token_at(bytes, at) {
+                    assert_eq!(m, Some((at, end, pattern)), "{text} at {at}");
+                    taken[pattern] += 1;
                 }
-                tokens += usize::from(m.is_some_and(|m| m.2 == TOKEN));
+                if let Some((_, _, pattern)) = m {
+                    found[pattern] += 1;
+                }
             }
         }
-        assert!(taken > 10_000 && taken * 10 > tokens * 9, "{taken} of {tokens} tokens taken");
-        assert_eq!(token_at(b"x 2019 by", 2), Some(6));
-        assert_eq!(token_at(b"6229 9913 4300 1527 on", 0), Some(19));
-        assert_eq!(token_at(b"45%", 0), Some(2));
+        let (tokens, ipv4, dates) = (taken[TOKEN], taken[IPV4], taken[DATE]);
+        assert!(tokens > 10_000 && tokens * 10 > found[TOKEN] * 9, "{tokens} of {} tokens taken", found[TOKEN]);
+        assert!(ipv4 > 50 && ipv4 == found[IPV4], "{ipv4} of {} IPv4 addresses taken", found[IPV4]);
+        assert!(dates > 50 && dates == found[DATE], "{dates} of {} dates taken", found[DATE]);
+        assert_eq!(token_at(b"x 2019 by", 2), Some((6, TOKEN)));
+        assert_eq!(token_at(b"6229 9913 4300 1527 on", 0), Some((19, TOKEN)));
+        assert_eq!(token_at(b"45%", 0), Some((2, TOKEN)));
         assert_eq!(token_at(b"123@qq.com", 0), None);
-        assert_eq!(token_at(b"2020-01-02", 0), None);
-        assert_eq!(token_at("2025年底".as_bytes(), 0), Some(4));
-        assert_eq!(token_at("2025年1月".as_bytes(), 0), None);
-        assert_eq!(token_at(b"12.x 12-ab 123@ ", 0), Some(2));
+        assert_eq!(token_at(b"2020-01-02", 0), Some((10, DATE)));
+        assert_eq!(token_at(b"2020-1-234", 0), Some((9, DATE)));
+        assert_eq!(token_at(b"2020-123-4", 0), Some((10, TOKEN)));
+        assert_eq!(token_at(b"2020/1-2", 0), Some((4, TOKEN)));
+        assert_eq!(token_at("2025年底".as_bytes(), 0), Some((4, TOKEN)));
+        assert_eq!(token_at("2025年1月2日".as_bytes(), 0), Some((15, DATE)));
+        assert_eq!(token_at("2025年1月".as_bytes(), 0), Some((4, TOKEN)));
+        assert_eq!(token_at(b"12/31/19991", 0), Some((10, DATE)));
+        assert_eq!(token_at(b"12/31/199", 0), Some((2, TOKEN)));
+        assert_eq!(token_at(b"1.22.333.4444", 0), Some((12, IPV4)));
+        assert_eq!(token_at(b"1.22.3333.4", 0), Some((1, TOKEN)));
+        assert_eq!(token_at(b"12.x 12-ab 123@ ", 0), Some((2, TOKEN)));
     }
 
     /// Wherever `email_at` takes an email without the automaton, the automaton finds the same
