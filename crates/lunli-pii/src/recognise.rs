@@ -525,7 +525,7 @@ fn token_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
     };
     // The runs from `at` of digits, of hex digits and of an email's local part, each the start of
     // the next: each byte is looked at once, by a loop of one test.
-    let digits = run(at, DIGIT);
+    let digits = digit_run(bytes, at);
     let hex = digits + run(at + digits, HEX);
     let local = hex + run(at + hex, LOCAL);
     if local > 0 && byte(at + local) == Some(b'@') && is(at + local + 1, |&b| b.is_ascii_alphanumeric() || b == b'-') {
@@ -571,7 +571,7 @@ fn token_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
 
 /// The run of ASCII digits at `at`.
 fn digit_run(bytes: &[u8], at: usize) -> usize {
-    bytes.get(at..).map_or(0, |b| b.iter().take_while(|b| b.is_ascii_digit()).count())
+    bytes.get(at..).map_or(0, crate::checksum::digit_run)
 }
 
 /// Where the IPv4 pattern, four groups of one to three digits, ends when it matches from `at`,
