@@ -864,6 +864,34 @@ mod tests {
         assert!(found > 10_000 && streets > 50, "{found} candidates, {streets} street addresses");
     }
 
+    /// No candidate starts before where the prefilter points: from every position of a corpus,
+    /// the automaton's leftmost candidate starts at or after it (so searching from there finds
+    /// the same one); `name` and `address` in any case included.
+    #[test]
+    fn anchors_skip_no_candidate() {
+        let r = Recogniser::new();
+        let mut texts: Vec<String> = [
+            "NaMe: Li Lei; AdDrEsS: 1 Main St; surname nAmE ADDRESS add na Canada bad dad named",
+            "他的Name：李雷 京NAME 京A12345 住址Address：北京市朝阳区建国路88号 name",
+            "an addr, a nam, NAMES, Addressee, (010)12345678 li@x.cn 12:34:56 ab-cd-ef-01-23-45",
+        ]
+        .map(String::from)
+        .into();
+        texts.extend(crate::corpus::generate(9, 300).into_iter().map(|l| l.text));
+        texts.extend(crate::corpus::prose(9, 3).into_iter().map(|l| l.text));
+        let mut checked = 0;
+        for text in &texts {
+            let mut anchors = crate::anchor::Anchors::new(text.as_bytes(), &r.openers);
+            for from in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let Some(m) = r.candidates.search(&Input::new(text).range(from..)) else { continue };
+                let start = anchors.next(from);
+                assert!(start.is_some_and(|s| s.at <= m.start()), "{text} from {from}: {start:?}, {m:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 10_000, "{checked} positions");
+    }
+
     /// Where the prefilter says a Chinese context word starts, the automaton finds it there.
     #[test]
     fn openers_as_the_automaton_finds_them() {
