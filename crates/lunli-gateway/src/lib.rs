@@ -85,8 +85,9 @@ impl<S: Store + Ledger + Send + Sync + 'static> Gateway<S> {
         let consents = Consents::default();
         consents.catch_up(&gov)?;
         let metrics = Arc::new(Metrics::new());
+        let linger = Duration::from_millis(config.group_commit_linger_millis);
         let (recorder, writer) =
-            Recorder::start(store.clone(), catalogue.clone(), metrics.clone(), config.ledger_queue)
+            Recorder::start(store.clone(), catalogue.clone(), metrics.clone(), config.ledger_queue, linger)
                 .map_err(GatewayError::Writer)?;
         let state = Arc::new(AppState {
             store,

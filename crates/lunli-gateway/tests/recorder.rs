@@ -2,10 +2,12 @@
 //! fails is written again until it commits, so no acknowledged decision is lost and no decision
 //! sent to a human is answered before its review item is stored. The store is the real SQLite
 //! store; the failures are injected at its `Store` boundary, as a locked or unreachable database
-//! would make its transactions fail.
+//! would make its transactions fail. And how batches form: a batch nobody waits for lingers for
+//! more, one somebody waits for is committed at once.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use lunli_gateway::recorder::{Recorder, RecorderObserver};
 use lunli_governance::review::NewReview;
@@ -40,10 +42,13 @@ impl Store for Failing {
 #[derive(Default)]
 struct Counts {
     failed: AtomicUsize,
+    batches: Mutex<Vec<usize>>,
 }
 
 impl RecorderObserver for Counts {
-    fn batch(&self, _: usize) {}
+    fn batch(&self, size: usize) {
+        self.batches.lock().expect("batches").push(size);
+    }
     fn failed(&self, size: usize) {
         self.failed.fetch_add(size, Ordering::SeqCst);
     }
@@ -65,7 +70,8 @@ fn failed_batches_are_retried_until_committed_and_nothing_is_dropped() {
     });
     let catalogue = Arc::new(Catalogue::bundled().expect("catalogue"));
     let counts = Arc::new(Counts::default());
-    let (recorder, writer) = Recorder::start(store.clone(), catalogue.clone(), counts.clone(), 65_536).expect("writer");
+    let (recorder, writer) =
+        Recorder::start(store.clone(), catalogue.clone(), counts.clone(), 65_536, Duration::ZERO).expect("writer");
     for i in 0..2_000 {
         recorder.record_later(decision(i)).expect("queued");
     }
@@ -89,4 +95,69 @@ fn failed_batches_are_retried_until_committed_and_nothing_is_dropped() {
     assert_eq!(store.store.ledger_size().expect("size"), 2_001, "every queued decision is in the ledger");
     assert!(store.attempts.load(Ordering::SeqCst) > 5, "the failed batches were tried again");
     assert!(counts.failed.load(Ordering::SeqCst) >= 5, "each failure is counted");
+}
+
+/// A writer over a fresh SQLite store, holding a batch nobody waits for up to `linger`.
+fn lingering(
+    linger: Duration,
+) -> (tempfile::TempDir, Arc<SqliteStore>, Arc<Counts>, Recorder, std::thread::JoinHandle<()>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
+    let catalogue = Arc::new(Catalogue::bundled().expect("catalogue"));
+    let counts = Arc::new(Counts::default());
+    let (recorder, writer) = Recorder::start(store.clone(), catalogue, counts.clone(), 65_536, linger).expect("writer");
+    (dir, store, counts, recorder, writer)
+}
+
+/// Runs `work` on a thread of its own and gives its result, or fails after a minute (the
+/// lingers below are an hour: waiting one out would mean the rule under test is broken).
+fn within_a_minute<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(work()));
+    result.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("{what} did not happen within a minute"))
+}
+
+#[test]
+fn a_decision_somebody_waits_for_ends_the_linger_and_joins_the_batch() {
+    let (_dir, store, counts, recorder, writer) = lingering(Duration::from_secs(3600));
+    for i in 0..3 {
+        recorder.record_later(decision(i)).expect("queued");
+    }
+    let done = recorder.record(decision(3)).expect("queued");
+    let index = within_a_minute("the acknowledgement", move || done.blocking_recv().expect("acknowledged"));
+    assert_eq!(index, 3);
+    assert_eq!(
+        *counts.batches.lock().expect("batches"),
+        [4],
+        "the three answered before their commit shared its fsync"
+    );
+    assert_eq!(store.ledger_size().expect("size"), 4);
+    drop(recorder);
+    within_a_minute("the writer's end", move || writer.join().expect("writer thread"));
+}
+
+#[test]
+fn stopping_ends_the_linger_and_commits_what_was_gathered() {
+    let (_dir, store, counts, recorder, writer) = lingering(Duration::from_secs(3600));
+    for i in 0..3 {
+        recorder.record_later(decision(i)).expect("queued");
+    }
+    drop(recorder);
+    within_a_minute("the writer's end", move || writer.join().expect("writer thread"));
+    assert_eq!(*counts.batches.lock().expect("batches"), [3]);
+    assert_eq!(store.ledger_size().expect("size"), 3, "nothing queued is lost when the gateway stops");
+}
+
+#[test]
+fn a_batch_nobody_waits_for_is_committed_once_the_linger_is_over() {
+    let (_dir, store, counts, recorder, writer) = lingering(Duration::from_millis(50));
+    recorder.record_later(decision(0)).expect("queued");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.ledger_size().expect("size") < 1 {
+        assert!(Instant::now() < deadline, "the decision was not committed within a minute");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(*counts.batches.lock().expect("batches"), [1], "committed with the recorder still open");
+    drop(recorder);
+    writer.join().expect("writer thread");
 }
