@@ -14,7 +14,13 @@
 #   PERF=/tmp/gw bash bench/gateway.sh rate 10 20000        # and a profile of the gateway per run
 #
 # Each rate's run also prints the gateway's CPU time, so that what the generator took of the
-# two cores shows.
+# two cores shows. Percentiles near saturation move several-fold from run to run on a shared
+# machine: RUNS=N runs each rate N times (one after the other, on the same gateway) and ends with
+# a table of the median and the range of each figure. LINGER_MS= sets the gateway's
+# group_commit_linger_millis (0: every group commit at once), HEAD_INTERVAL_MS= how often it signs
+# a tree head.
+#
+#   RUNS=5 bash bench/gateway.sh rate 10 "20000 30000"
 #
 # Needs wrk (Debian: apt-get install wrk). Builds lunli in release (PROFILE=dist: the shipped
 # build, see bench/build-lunli.sh). Runs two scenarios: a
@@ -62,6 +68,11 @@ SECRET="$(cat "$DATA/bench-key")"
 echo 'metrics = "open"' > "$DATA/gateway.toml"
 # HEAD_INTERVAL_MS: how often the gateway signs a tree head (checking the entries since the last).
 if [ -n "${HEAD_INTERVAL_MS:-}" ]; then echo "head_interval_millis = $HEAD_INTERVAL_MS" >> "$DATA/gateway.toml"; fi
+if [ -n "${LINGER_MS:-}" ]; then echo "group_commit_linger_millis = $LINGER_MS" >> "$DATA/gateway.toml"; fi
+RUNS="${RUNS:-1}"
+# One line per rate run, for the summary: system rate p50 p90 p99 p99.9 gateway-cores.
+SUMMARY="$DATA/summary.txt"
+: > "$SUMMARY"
 "$LUNLI" serve --listen 127.0.0.1:18751 --config "$DATA/gateway.toml" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
 # The gateway's CPU time so far, in clock ticks (user + system, every thread).
@@ -91,7 +102,8 @@ LUA
   done
   if [ "$MODE" = rate ]; then
     for rate in $RATES; do
-      echo "== $system: $rate decisions/s asked for ${DURATION}s, 64 connections, open loop"
+     for run in $(seq "$RUNS"); do
+      echo "== $system: $rate decisions/s asked for ${DURATION}s, 64 connections, open loop (run $run of $RUNS)"
       before=$(gateway_ticks)
       start=$(date +%s.%N)
       if [ -n "${PERF:-}" ]; then
@@ -99,21 +111,44 @@ LUA
         PERF_PID=$!
       fi
       LUNLI_BENCH_TOKEN="$SECRET" /usr/bin/time -f "generator CPU %U s user + %S s system" "$GENERATOR" http://127.0.0.1:18751/v1/decisions "$rate" "$DURATION" 64 \
-        '{"system":"'"$system"'","subject":"r{n}","purpose":"support","confidence":0.9,"impact":"low"}'
+        '{"system":"'"$system"'","subject":"r{n}","purpose":"support","confidence":0.9,"impact":"low"}' 2>&1 | tee "$DATA/run.txt"
       [ -n "${PERF:-}" ] && wait "$PERF_PID"
       # How the two cores were shared: the gateway's CPU time against the generator's.
-      awk -v t0="$before" -v t1="$(gateway_ticks)" -v hz="$(getconf CLK_TCK)" -v s0="$start" -v s1="$(date +%s.%N)" \
-        'BEGIN { printf "gateway CPU %.1f s in %.1f s (%.2f cores)\n", (t1 - t0) / hz, s1 - s0, (t1 - t0) / hz / (s1 - s0) }'
+      shared=$(awk -v t0="$before" -v t1="$(gateway_ticks)" -v hz="$(getconf CLK_TCK)" -v s0="$start" -v s1="$(date +%s.%N)" \
+        'BEGIN { printf "gateway CPU %.1f s in %.1f s (%.2f cores)", (t1 - t0) / hz, s1 - s0, (t1 - t0) / hz / (s1 - s0) }')
+      echo "$shared"
+      cores=$(echo "$shared" | sed -E 's/.*\(([0-9.]+) cores\)/\1/')
+      # "latency from the due time, ms: p50 A  p90 B  p99 C  p99.9 D  max E"
+      awk -v tier="$system" -v rate="$rate" -v cores="$cores" \
+        '/^latency from the due time/ { print tier, rate, $8, $10, $12, $14, cores }' "$DATA/run.txt" >> "$SUMMARY"
       if [ -n "${PERF:-}" ]; then
         cp "$DATA/perf-$system-$rate.data" "${PERF}-$system-$rate.data"
         echo "profile: ${PERF}-$system-$rate.data (perf report -i …)"
       fi
       sleep 2
+     done
     done
     continue
   fi
   echo "== $system: ${DURATION}s, $CONNECTIONS connections, 2 threads"
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$DATA/post.lua" http://127.0.0.1:18751 | sed -n '1,20p'
 done
+if [ "$MODE" = rate ] && [ "$RUNS" -gt 1 ]; then
+  echo "== median (and range) of $RUNS runs per rate"
+  python3 - "$SUMMARY" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    system, rate, *figures = line.split()
+    runs.setdefault((system, int(rate)), []).append([float(f) for f in figures])
+names = ["p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "gateway cores"]
+print(f"{'system':<13} {'rate':>6}  " + "  ".join(f"{n:>22}" for n in names))
+for (system, rate), rows in runs.items():
+    cells = []
+    for column in zip(*rows):
+        cells.append(f"{statistics.median(column):.2f} ({min(column):.2f}–{max(column):.2f})")
+    print(f"{system:<13} {rate:>6}  " + "  ".join(f"{c:>22}" for c in cells))
+PY
+fi
 echo "== ledger entries: $("$LUNLI" ledger head --format json 2>/dev/null | head -c 300 || true)"
 curl -s http://127.0.0.1:18751/metrics | grep -E '^lunli_(decisions_total|ledger_batch_size_(sum|count))'
