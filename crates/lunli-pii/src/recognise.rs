@@ -731,43 +731,50 @@ mod tests {
         out.into_iter().map(|m| (m.entity, m.confidence, text[m.start..m.end].to_string())).collect()
     }
 
+    /// `fixed` lines, then `dense` lines of the generated corpus and `prose` of its prose, from `seed`.
+    fn corpus_texts(fixed: &[&str], seed: u64, dense: usize, prose: usize) -> Vec<String> {
+        let generated = crate::corpus::generate(seed, dense).into_iter().chain(crate::corpus::prose(seed, prose));
+        fixed.iter().map(|line| line.to_string()).chain(generated.map(|line| line.text)).collect()
+    }
+
     /// Wherever `token_at` takes a token without the automaton, the automaton finds the same
     /// token there; and it takes most of the tokens the automaton finds.
     #[test]
     fn tokens_as_the_automaton_finds_them() {
         let r = Recogniser::new();
-        let mut texts: Vec<String> = [
-            "第3条",
-            "in 2019 by",
-            "45%",
-            "2020年底",
-            "13812345678，",
-            "12:34",
-            "12-ab-cd-ef-01-02",
-            "1.2.3.4",
-            "12/31/1999",
-            "1/2/2020 and 12/3 and 12/x 1/2/203 12/345/2020 123/4/2020 1/2/2020/3 2020/12/1/2",
-            "1.2.3 1.2.3.4.5 255.255.255.2555 1234.5.6.7 1.2.3.x 1..2.3.4 v1.2.3.4 1.2.3.4@a.bc",
-            "2020-1-2 2020-01-022 2020-001-02 2020.1.2.3 2020/1/2 2020-1/2 2020年12月31日 2020年1月31 2020年123月1日",
-            "2025年底 2025年1月 2025-x 2025.x 12.x 1.2 12-ab 12-xy 12:x 123@ 123@- 123@.",
-            "2020-01-02 2020.1.2 2020/1/2 2020年1月2日",
-            "123@qq.com",
-            "110105194912310021 X",
-            "110105194912310021 x",
-            "AB12 CD",
-            "ABC123 AB-12 1A:2B 9F: 12345: 1234:5",
-            "+86-187-5415-9559 +44 20 7946 0958",
-            "GB82 WEST 1234 5698 7654 32",
-            "123.45 1234.5 12 -3 12- 3 12  34 12 a AB1-CD- E1234567 -",
-            "7",
-            "9 ",
-            "1234567890123456789012345678901234567890123456789012345678901234567890 end",
-            "4111 1111 1111 1111。",
-        ]
-        .map(String::from)
-        .into();
-        texts.extend(crate::corpus::generate(3, 1000).into_iter().map(|l| l.text));
-        texts.extend(crate::corpus::prose(3, 20).into_iter().map(|l| l.text));
+        let texts = corpus_texts(
+            &[
+                "第3条",
+                "in 2019 by",
+                "45%",
+                "2020年底",
+                "13812345678，",
+                "12:34",
+                "12-ab-cd-ef-01-02",
+                "1.2.3.4",
+                "12/31/1999",
+                "1/2/2020 and 12/3 and 12/x 1/2/203 12/345/2020 123/4/2020 1/2/2020/3 2020/12/1/2",
+                "1.2.3 1.2.3.4.5 255.255.255.2555 1234.5.6.7 1.2.3.x 1..2.3.4 v1.2.3.4 1.2.3.4@a.bc",
+                "2020-1-2 2020-01-022 2020-001-02 2020.1.2.3 2020/1/2 2020-1/2 2020年12月31日 2020年1月31 2020年123月1日",
+                "2025年底 2025年1月 2025-x 2025.x 12.x 1.2 12-ab 12-xy 12:x 123@ 123@- 123@.",
+                "2020-01-02 2020.1.2 2020/1/2 2020年1月2日",
+                "123@qq.com",
+                "110105194912310021 X",
+                "110105194912310021 x",
+                "AB12 CD",
+                "ABC123 AB-12 1A:2B 9F: 12345: 1234:5",
+                "+86-187-5415-9559 +44 20 7946 0958",
+                "GB82 WEST 1234 5698 7654 32",
+                "123.45 1234.5 12 -3 12- 3 12  34 12 a AB1-CD- E1234567 -",
+                "7",
+                "9 ",
+                "1234567890123456789012345678901234567890123456789012345678901234567890 end",
+                "4111 1111 1111 1111。",
+            ],
+            3,
+            1000,
+            20,
+        );
         // Per pattern: how many times `token_at` took a candidate, and the automaton found one.
         let (mut taken, mut found) = ([0; PATTERNS.len()], [0; PATTERNS.len()]);
         for text in &texts {
@@ -810,16 +817,17 @@ mod tests {
     #[test]
     fn emails_as_the_automaton_finds_them() {
         let r = Recogniser::new();
-        let mut texts: Vec<String> = [
-            "li.wei@example.com a@b.cc.dd a@b.co1 a@b.c1.de2 a@b..com a@b.c a@b-c.d-e.fgh a@-b.com",
-            "x@1.2.3 x@a.b1c.de x@a.bc1 x@a.b.c.d.e x@a._b.com u@host.ABCDEFGHIJKLMNOPQRSTUVWXYZ1",
-            "+1.x_y%z-@a.bc.@ @a.bc a@@b.cc 123@qq.com 123@qq.com. a@b.cc- a@b.c-c a@b.cc-dd.e",
-            "2001:db8::1@x.com ab:cd@e.fg 12-34@ab.cd NAME@x.com name@x.com (010)1@a.bc 京A@b.cc",
-        ]
-        .map(String::from)
-        .into();
-        texts.extend(crate::corpus::generate(7, 2000).into_iter().map(|l| l.text));
-        texts.extend(crate::corpus::prose(7, 10).into_iter().map(|l| l.text));
+        let texts = corpus_texts(
+            &[
+                "li.wei@example.com a@b.cc.dd a@b.co1 a@b.c1.de2 a@b..com a@b.c a@b-c.d-e.fgh a@-b.com",
+                "x@1.2.3 x@a.b1c.de x@a.bc1 x@a.b.c.d.e x@a._b.com u@host.ABCDEFGHIJKLMNOPQRSTUVWXYZ1",
+                "+1.x_y%z-@a.bc.@ @a.bc a@@b.cc 123@qq.com 123@qq.com. a@b.cc- a@b.c-c a@b.cc-dd.e",
+                "2001:db8::1@x.com ab:cd@e.fg 12-34@ab.cd NAME@x.com name@x.com (010)1@a.bc 京A@b.cc",
+            ],
+            7,
+            2000,
+            10,
+        );
         let (mut taken, mut emails) = (0, 0);
         for text in &texts {
             for at in 0..text.len() {
@@ -840,16 +848,17 @@ mod tests {
     fn anchored_dfa_finds_what_the_automaton_finds() {
         let r = Recogniser::new();
         assert!(r.anchored_start.is_some(), "the walk of the DFA's states is what is tested");
-        let mut texts: Vec<String> = [
-            "北京市朝阳区建国路88号 寄到北京市朝阳区建国路88号 家庭住址：上海市浦东新区世纪大道100号",
-            "京A12345 京A·12345 粤B•D12345 name: Li Wei NAME@x.com address@x.com (010)12345678",
-            "li.wei@example.com a@b.cc.dd a@b.co1 2001:db8::1 ::1 ab:cd:ef:01:23:45 12-34-56-78-9a-bc",
-            "2020年1月2日 1/2/2020 192.168.1.1 +86 138 0013 8000 姓名张伟 收货地址 户籍地 居住地",
-        ]
-        .map(String::from)
-        .into();
-        texts.extend(crate::corpus::generate(4, 1000).into_iter().map(|l| l.text));
-        texts.extend(crate::corpus::prose(4, 10).into_iter().map(|l| l.text));
+        let texts = corpus_texts(
+            &[
+                "北京市朝阳区建国路88号 寄到北京市朝阳区建国路88号 家庭住址：上海市浦东新区世纪大道100号",
+                "京A12345 京A·12345 粤B•D12345 name: Li Wei NAME@x.com address@x.com (010)12345678",
+                "li.wei@example.com a@b.cc.dd a@b.co1 2001:db8::1 ::1 ab:cd:ef:01:23:45 12-34-56-78-9a-bc",
+                "2020年1月2日 1/2/2020 192.168.1.1 +86 138 0013 8000 姓名张伟 收货地址 户籍地 居住地",
+            ],
+            4,
+            1000,
+            10,
+        );
         let (mut found, mut streets) = (0, 0);
         for text in &texts {
             for at in 0..text.len() {
@@ -870,15 +879,16 @@ mod tests {
     #[test]
     fn anchors_skip_no_candidate() {
         let r = Recogniser::new();
-        let mut texts: Vec<String> = [
-            "NaMe: Li Lei; AdDrEsS: 1 Main St; surname nAmE ADDRESS add na Canada bad dad named",
-            "他的Name：李雷 京NAME 京A12345 住址Address：北京市朝阳区建国路88号 name",
-            "an addr, a nam, NAMES, Addressee, (010)12345678 li@x.cn 12:34:56 ab-cd-ef-01-23-45",
-        ]
-        .map(String::from)
-        .into();
-        texts.extend(crate::corpus::generate(9, 300).into_iter().map(|l| l.text));
-        texts.extend(crate::corpus::prose(9, 3).into_iter().map(|l| l.text));
+        let texts = corpus_texts(
+            &[
+                "NaMe: Li Lei; AdDrEsS: 1 Main St; surname nAmE ADDRESS add na Canada bad dad named",
+                "他的Name：李雷 京NAME 京A12345 住址Address：北京市朝阳区建国路88号 name",
+                "an addr, a nam, NAMES, Addressee, (010)12345678 li@x.cn 12:34:56 ab-cd-ef-01-23-45",
+            ],
+            9,
+            300,
+            3,
+        );
         let mut checked = 0;
         for text in &texts {
             let mut anchors = crate::anchor::Anchors::new(text.as_bytes(), &r.openers);
