@@ -105,11 +105,7 @@ impl Entry {
     /// Places `content` at `index`, after the entry whose leaf hash is `prev_leaf_hash`
     /// ([`Hash::ZERO`] for index 0), and computes `payload_sha256`.
     pub fn new(index: u64, prev_leaf_hash: Hash, content: NewEntry) -> Result<Entry, EntryError> {
-        for (field, value) in [("actor", &content.actor), ("action", &content.action), ("subject", &content.subject)] {
-            if value.is_empty() {
-                return Err(EntryError::EmptyField { index, field });
-            }
-        }
+        check_fields(index, &content.actor, &content.action, &content.subject)?;
         let payload_sha256 = payload_digest(index, &content.payload)?;
         let NewEntry { time, actor, action, subject, payload } = content;
         Ok(Entry { index, time, actor, action, subject, payload, payload_sha256, prev_leaf_hash })
@@ -166,16 +162,8 @@ pub struct EntryContent<'a> {
 /// documentation gives (fixed ASCII names); every value is written by the JCS serialiser.
 pub fn canonical_entry(index: u64, prev_leaf_hash: &Hash, content: EntryContent<'_>) -> Result<Vec<u8>, EntryError> {
     let EntryContent { time, actor, action, subject, payload } = content;
-    for (field, value) in [("actor", actor), ("action", action), ("subject", subject)] {
-        if value.is_empty() {
-            return Err(EntryError::EmptyField { index, field });
-        }
-    }
-    if index > MAX_INDEX {
-        return Err(EntryError::IndexTooLarge { index });
-    }
-    check_payload(index, payload)?;
-    let payload_bytes = serde_jcs::to_vec(payload).map_err(|err| jcs_failed(index, err))?;
+    check_fields(index, actor, action, subject)?;
+    let payload_bytes = canonical_payload(index, payload)?;
     let payload_sha256 = Hash::sha256(&payload_bytes);
     let mut out = Vec::with_capacity(payload_bytes.len() + 320);
     member(&mut out, index, r#"{"action":"#, action)?;
@@ -202,14 +190,28 @@ fn jcs_failed(index: u64, err: serde_json::Error) -> EntryError {
     EntryError::Canonicalization { index, reason: err.to_string() }
 }
 
+/// Refuses an entry whose actor, action or subject is empty.
+fn check_fields(index: u64, actor: &str, action: &str, subject: &str) -> Result<(), EntryError> {
+    for (field, value) in [("actor", actor), ("action", action), ("subject", subject)] {
+        if value.is_empty() {
+            return Err(EntryError::EmptyField { index, field });
+        }
+    }
+    Ok(())
+}
+
 fn payload_digest(index: u64, payload: &Value) -> Result<Hash, EntryError> {
+    Ok(Hash::sha256(&canonical_payload(index, payload)?))
+}
+
+/// The JCS bytes of the payload of entry `index`, refused when the index or the payload cannot
+/// be carried faithfully.
+fn canonical_payload(index: u64, payload: &Value) -> Result<Vec<u8>, EntryError> {
     if index > MAX_INDEX {
         return Err(EntryError::IndexTooLarge { index });
     }
     check_payload(index, payload)?;
-    let bytes =
-        serde_jcs::to_vec(payload).map_err(|err| EntryError::Canonicalization { index, reason: err.to_string() })?;
-    Ok(Hash::sha256(&bytes))
+    serde_jcs::to_vec(payload).map_err(|err| jcs_failed(index, err))
 }
 
 /// Refuses payloads that canonical JSON would not carry faithfully: integers beyond ±(2^53 − 1)
