@@ -95,7 +95,6 @@ impl Recorder {
     pub fn record(&self, event: PendingEvent) -> Result<oneshot::Receiver<u64>, GovernanceError> {
         let (ack, done) = oneshot::channel();
         self.send((event, None, Some(ack)))?;
-        self.writer.0.unpark();
         Ok(done)
     }
 
@@ -113,11 +112,12 @@ impl Recorder {
     ) -> Result<oneshot::Receiver<u64>, GovernanceError> {
         let (ack, done) = oneshot::channel();
         self.send((event, Some(review), Some(ack)))?;
-        self.writer.0.unpark();
         Ok(done)
     }
 
+    /// Queues `item`; one somebody waits for also wakes a lingering writer (see [`Writer`]).
     fn send(&self, item: Item) -> Result<(), GovernanceError> {
+        let waited_for = item.2.is_some();
         self.tx.try_send(item).map_err(|e| GovernanceError::Storage {
             message: match e {
                 TrySendError::Full(_) => {
@@ -127,7 +127,11 @@ impl Recorder {
                 TrySendError::Disconnected(_) => "the ledger writer has stopped".into(),
             },
             source: None,
-        })
+        })?;
+        if waited_for {
+            self.writer.0.unpark();
+        }
+        Ok(())
     }
 }
 
