@@ -120,6 +120,13 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// [`hash_secret`] written into `out` instead of a new string, for the lookup every request makes.
+pub fn secret_hash_hex<'a>(secret: &str, out: &'a mut [u8; 64]) -> &'a str {
+    // Infallible: 32 bytes always fill 64 hex digits, and hex digits are ASCII.
+    let _ = hex::encode_to_slice(Sha256::digest(secret.as_bytes()), out);
+    std::str::from_utf8(out).unwrap_or_default()
+}
+
 /// A new secret `lk_<id>_<32 random bytes hex>` and its public id.
 pub fn new_secret() -> Result<(String, String), GatewayError> {
     let mut id = [0u8; 4];
@@ -202,6 +209,8 @@ mod tests {
         assert!(secret.starts_with(&format!("{KEY_PREFIX}{id}_")));
         assert_eq!(secret.len(), 3 + 8 + 1 + 64);
         assert_eq!(hash_secret(&secret).len(), 64);
+        let mut hex = [0u8; 64];
+        assert_eq!(secret_hash_hex(&secret, &mut hex), hash_secret(&secret));
         assert_ne!(new_secret().expect("random").1, secret);
     }
 }

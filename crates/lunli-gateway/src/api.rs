@@ -17,9 +17,9 @@ use lunli_norms::Catalogue;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::access::{AccessPolicy, hash_secret};
+use crate::access::{AccessPolicy, secret_hash_hex};
 use crate::config::GatewayConfig;
-use crate::metrics::{ActionLabel, Metrics, OutcomeLabel};
+use crate::metrics::{ActionLabel, Metrics};
 use crate::recorder::Recorder;
 use crate::state::{Consents, RuntimeState};
 
@@ -158,22 +158,24 @@ async fn openapi() -> Response {
 
 /// The key presented, if the access policy grants it `action`; refusals are counted and
 /// recorded in the ledger.
-pub(crate) fn authorize<S>(app: &AppState<S>, headers: &HeaderMap, action: &str) -> Result<ApiKey, ApiError> {
+pub(crate) fn authorize<S>(app: &AppState<S>, headers: &HeaderMap, action: &str) -> Result<Arc<ApiKey>, ApiError> {
     let key = authenticate(app, headers)?;
-    authorize_hash(app, &key.sha256, action)
+    permit(app, key, action)
 }
 
 /// The key presented, if it is known and not revoked, whatever it may do.
-fn authenticate<S>(app: &AppState<S>, headers: &HeaderMap) -> Result<ApiKey, ApiError> {
+fn authenticate<S>(app: &AppState<S>, headers: &HeaderMap) -> Result<Arc<ApiKey>, ApiError> {
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::Unauthorized("send an API key as `Authorization: Bearer lk_…`".into()))?;
-    known_key(app, &hash_secret(secret.trim()))
+    // Looked up by the hex digest in a buffer on the stack: this runs on every request.
+    let mut hex = [0u8; 64];
+    known_key(app, secret_hash_hex(secret.trim(), &mut hex))
 }
 
-fn known_key<S>(app: &AppState<S>, sha256: &str) -> Result<ApiKey, ApiError> {
+fn known_key<S>(app: &AppState<S>, sha256: &str) -> Result<Arc<ApiKey>, ApiError> {
     let snapshot = app.runtime.load();
     let key = snapshot.keys.get(sha256).cloned().ok_or_else(|| ApiError::Unauthorized("unknown API key".into()))?;
     if key.revoked_at.is_some() {
@@ -184,8 +186,13 @@ fn known_key<S>(app: &AppState<S>, sha256: &str) -> Result<ApiKey, ApiError> {
 
 /// As [`authorize`], for a key known by the SHA-256 of its secret (a dashboard session keeps
 /// only that), so revoking the key ends its sessions at once.
-pub(crate) fn authorize_hash<S>(app: &AppState<S>, sha256: &str, action: &str) -> Result<ApiKey, ApiError> {
+pub(crate) fn authorize_hash<S>(app: &AppState<S>, sha256: &str, action: &str) -> Result<Arc<ApiKey>, ApiError> {
     let key = known_key(app, sha256)?;
+    permit(app, key, action)
+}
+
+/// `key`, if the access policy grants it `action`; a refusal is counted and recorded.
+fn permit<S>(app: &AppState<S>, key: Arc<ApiKey>, action: &str) -> Result<Arc<ApiKey>, ApiError> {
     if !app.policy.allows(&key, action) {
         refuse(app, &key, action, "the key's roles do not grant it");
         return Err(ApiError::Forbidden(format!(
@@ -296,12 +303,7 @@ async fn decide<S>(
         }
         None => None,
     };
-    let outcome = match decision.outcome {
-        Outcome::Allow => "allow",
-        Outcome::Deny => "deny",
-        Outcome::HumanReview => "human_review",
-    };
-    app.metrics.decisions.get_or_create(&OutcomeLabel { outcome: outcome.into() }).inc();
+    app.metrics.decided(decision.outcome);
     app.metrics.decision_seconds.observe(started.elapsed().as_secs_f64());
     Ok(Json(DecisionResponse { id, decision, ledger_index }))
 }

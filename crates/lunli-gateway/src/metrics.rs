@@ -6,11 +6,13 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use lunli_governance::runtime::Outcome;
+
 use crate::recorder::RecorderObserver;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabel {
-    pub outcome: String,
+    pub outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -27,7 +29,9 @@ pub struct Metrics {
     registry: Registry,
     pub reviews_queued: Counter,
     pub feedback_refused: Family<ReasonLabel, Counter>,
-    pub decisions: Family<OutcomeLabel, Counter>,
+    /// `lunli_decisions_total` by outcome, each series made at start (so all three show from
+    /// the first scrape) and counted without a label look-up.
+    decided: [Counter; 3],
     pub decision_seconds: Histogram,
     pub refused: Family<ActionLabel, Counter>,
     pub ledger_batch: Histogram,
@@ -41,6 +45,8 @@ impl Metrics {
         let mut registry = Registry::with_prefix("lunli");
         let decisions = Family::<OutcomeLabel, Counter>::default();
         registry.register("decisions", "Decisions by outcome", decisions.clone());
+        let decided = [Outcome::Allow, Outcome::Deny, Outcome::HumanReview]
+            .map(|o| decisions.get_or_create(&OutcomeLabel { outcome: outcome_label(o) }).clone());
         let decision_seconds = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
         registry.register(
             "decision_seconds",
@@ -73,7 +79,7 @@ impl Metrics {
             registry,
             reviews_queued,
             feedback_refused,
-            decisions,
+            decided,
             decision_seconds,
             refused,
             ledger_batch,
@@ -83,10 +89,29 @@ impl Metrics {
         }
     }
 
+    /// Counts one decision with `outcome`.
+    pub fn decided(&self, outcome: Outcome) {
+        let slot = match outcome {
+            Outcome::Allow => 0,
+            Outcome::Deny => 1,
+            Outcome::HumanReview => 2,
+        };
+        self.decided[slot].inc();
+    }
+
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+}
+
+/// An outcome's label value, as the API spells the outcome.
+fn outcome_label(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Allow => "allow",
+        Outcome::Deny => "deny",
+        Outcome::HumanReview => "human_review",
     }
 }
 

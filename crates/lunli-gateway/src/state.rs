@@ -18,8 +18,8 @@ pub struct Indexed {
     pub version: u64,
     pub policies: HashMap<String, SystemPolicy>,
     pub suspensions: HashMap<String, Vec<Suspension>>,
-    /// By SHA-256 of the secret.
-    pub keys: HashMap<String, ApiKey>,
+    /// By SHA-256 of the secret; shared, so a request holds its key without copying it.
+    pub keys: HashMap<String, Arc<ApiKey>>,
 }
 
 impl From<RuntimeSnapshot> for Indexed {
@@ -32,7 +32,7 @@ impl From<RuntimeSnapshot> for Indexed {
             version: snapshot.version,
             policies: snapshot.policies.into_iter().map(|p| (p.id.clone(), p)).collect(),
             suspensions,
-            keys: snapshot.keys.into_iter().map(|k| (k.sha256.clone(), k)).collect(),
+            keys: snapshot.keys.into_iter().map(|k| (k.sha256.clone(), Arc::new(k))).collect(),
         }
     }
 }

@@ -455,6 +455,9 @@ async fn health_metrics_and_the_openapi_document() {
     assert_eq!(scrape(&service).await.expect("metrics").status(), 403);
     let metrics = scrape(&operator).await.expect("metrics").text().await.expect("text");
     assert!(metrics.contains("lunli_decisions_total{outcome=\"allow\"} 1"), "{metrics}");
+    // Every outcome's series is there from the start, at zero until one is decided.
+    assert!(metrics.contains("lunli_decisions_total{outcome=\"deny\"} 0"), "{metrics}");
+    assert!(metrics.contains("lunli_decisions_total{outcome=\"human_review\"} 0"), "{metrics}");
     assert!(
         metrics.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).all(|l| l.starts_with("lunli_")),
         "{metrics}"

@@ -172,7 +172,7 @@ trait Posted {
 
 /// A signed-in person.
 struct User {
-    key: ApiKey,
+    key: Arc<ApiKey>,
     csrf: String,
     lang: Lang,
     here: String,
