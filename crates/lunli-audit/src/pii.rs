@@ -65,9 +65,8 @@ pub struct EntityReport {
 
 fn entity_reports(tally: &Tally) -> Vec<EntityReport> {
     tally
-        .0
         .iter()
-        .map(|(&entity, t)| EntityReport {
+        .map(|(entity, t)| EntityReport {
             entity,
             name: Text { zh: entity.zh().into(), en: entity.en().into() },
             sensitive: entity.sensitive(),

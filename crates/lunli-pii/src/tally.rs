@@ -1,8 +1,6 @@
 //! Mergeable counts of findings per entity: what a report shows for one column, one file or a
 //! whole data set. Two tallies of disjoint parts merge into the tally of the whole.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::entity::{Confidence, Entity};
@@ -49,20 +47,28 @@ impl EntityTally {
     }
 }
 
-/// Findings per entity.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Tally(pub BTreeMap<Entity, EntityTally>);
+/// Findings per entity, each entity's in its own slot (indexed by the entity, so counting a
+/// finding is an index, not a search); iterated in the entities' order, as a map sorted by
+/// entity would be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Per entity of [`Entity::ALL`], by `entity as usize`; an entity with no finding has a
+    /// count of 0.
+    entities: [EntityTally; Entity::ALL.len()],
+}
+
+impl Serialize for Tally {
+    /// A map from entity to its tally, entities without findings left out, in the entities'
+    /// order.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
 
 impl Tally {
     /// Counts one finding; its value is kept only masked, and only as one of the first samples.
     pub fn add(&mut self, entity: Entity, confidence: Confidence, checksum_failed: bool, value: &str, at: Sample) {
-        // A look-up, and an entry only for an entity not seen before: building the entry of a
-        // key that is there costs more than the search.
-        let t = match self.0.get_mut(&entity) {
-            Some(t) => t,
-            None => self.0.entry(entity).or_default(),
-        };
+        let t = &mut self.entities[entity as usize];
         t.count += 1;
         match confidence {
             Confidence::Possible => t.possible += 1,
@@ -76,8 +82,7 @@ impl Tally {
     }
 
     pub fn merge(&mut self, other: Tally) {
-        for (entity, o) in other.0 {
-            let t = self.0.entry(entity).or_default();
+        for (t, o) in self.entities.iter_mut().zip(other.entities) {
             t.count += o.count;
             t.possible += o.possible;
             t.likely += o.likely;
@@ -91,11 +96,100 @@ impl Tally {
         }
     }
 
+    /// The entities with at least one finding and their tallies, in the entities' order
+    /// ([`Entity`]'s `Ord`).
+    pub fn iter(&self) -> impl Iterator<Item = (Entity, &EntityTally)> {
+        Entity::ALL.into_iter().zip(&self.entities).filter(|(_, t)| t.count > 0)
+    }
+
+    /// The tally of one entity, if it has findings.
+    pub fn get(&self, entity: Entity) -> Option<&EntityTally> {
+        Some(&self.entities[entity as usize]).filter(|t| t.count > 0)
+    }
+
     pub fn total(&self) -> u64 {
-        self.0.values().map(|t| t.count).sum()
+        self.entities.iter().map(|t| t.count).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entities.iter().all(|t| t.count == 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn slots_are_the_entities_in_order() {
+        for (i, e) in Entity::ALL.into_iter().enumerate() {
+            assert_eq!(e as usize, i, "{e:?}");
+        }
+        assert!(Entity::ALL.is_sorted(), "iterating the slots gives the entities' order");
+    }
+
+    /// Counts, samples, merging, the order of iteration and the JSON are those of a map sorted by
+    /// entity (the tally's form before it was indexed by entity).
+    #[test]
+    fn as_a_map_sorted_by_entity() {
+        let add_to_map = |map: &mut BTreeMap<Entity, EntityTally>, e: Entity, c: Confidence, failed: bool, v: &str| {
+            let t = map.entry(e).or_default();
+            t.count += 1;
+            match c {
+                Confidence::Possible => t.possible += 1,
+                Confidence::Likely => t.likely += 1,
+                Confidence::High => t.high += 1,
+            }
+            t.checksum_failed += u64::from(failed);
+            if t.samples.len() < SAMPLES {
+                t.samples.push(Sample { masked: mask(e, v), line: Some(7), ..Sample::default() });
+            }
+        };
+        let (mut a, mut b) = (Tally::default(), Tally::default());
+        let (mut map_a, mut map_b) = (BTreeMap::new(), BTreeMap::new());
+        assert!(a.is_empty() && a.iter().next().is_none());
+        let confidences = [Confidence::Possible, Confidence::Likely, Confidence::High];
+        for i in 0..200usize {
+            // Entities out of order, some never, some in one tally only.
+            let e = Entity::ALL[(i * 7) % 13 + usize::from(i % 5 == 0) * 5];
+            let (c, failed) = (confidences[i % 3], i % 4 == 0);
+            let value = format!("v{i}@example.com");
+            let at = Sample { line: Some(7), ..Sample::default() };
+            if i % 3 == 0 {
+                a.add(e, c, failed, &value, at);
+                add_to_map(&mut map_a, e, c, failed, &value);
+            } else if e != Entity::Iban {
+                b.add(e, c, failed, &value, at);
+                add_to_map(&mut map_b, e, c, failed, &value);
+            }
+        }
+        let listed = |t: &Tally| t.iter().map(|(e, t)| (e, t.clone())).collect::<Vec<_>>();
+        let map_listed = |m: &BTreeMap<Entity, EntityTally>| m.iter().map(|(e, t)| (*e, t.clone())).collect::<Vec<_>>();
+        assert_eq!(listed(&a), map_listed(&map_a));
+        for (e, t) in &map_b {
+            assert_eq!(b.get(*e), Some(t));
+        }
+        assert_eq!(b.get(Entity::Iban), None);
+        a.merge(b);
+        for (e, o) in map_b {
+            let t = map_a.entry(e).or_default();
+            t.count += o.count;
+            t.possible += o.possible;
+            t.likely += o.likely;
+            t.high += o.high;
+            t.checksum_failed += o.checksum_failed;
+            for s in o.samples {
+                if t.samples.len() < SAMPLES {
+                    t.samples.push(s);
+                }
+            }
+        }
+        assert_eq!(listed(&a), map_listed(&map_a));
+        assert_eq!(a.total(), map_a.values().map(|t| t.count).sum::<u64>());
+        assert!(!a.is_empty());
+        let json = serde_json::to_string(&a).expect("serialises");
+        assert_eq!(json, serde_json::to_string(&map_a).expect("serialises"));
     }
 }
