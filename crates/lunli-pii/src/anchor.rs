@@ -275,6 +275,7 @@ impl<'t> Anchors<'t> {
 
     /// Where the next candidate can start, at or after `from` (see [`Start`]), or `None` when
     /// no candidate starts at or after `from`.
+    #[inline(always)]
     pub(crate) fn next(&mut self, from: usize) -> Option<Start> {
         let bytes = self.bytes;
         if self.word.is_none() || from < self.word_from || self.word.flatten().is_some_and(|(w, _)| w < from) {
