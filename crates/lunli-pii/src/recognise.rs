@@ -192,7 +192,16 @@ impl Recogniser {
     /// Appends to `out` every value recognised in `text`, in order; the words before each
     /// candidate on its line count as context.
     pub fn find(&self, text: &str, out: &mut Vec<Match>) {
-        self.find_with(text, Context::default(), out);
+        self.find_with(text, Context::default(), out, None);
+    }
+
+    /// Like [`Recogniser::find`], and sets `lines` to the newlines before each match's start
+    /// (one number per match) and returns the newlines before `keep`. The newlines are counted
+    /// by the same pass that finds where each candidate's line starts for its context words.
+    pub(crate) fn find_lines(&self, text: &str, out: &mut Vec<Match>, lines: &mut Vec<u64>, keep: usize) -> u64 {
+        lines.clear();
+        let mut newlines = self.find_with(text, Context::default(), out, Some(lines));
+        newlines.count_before(keep)
     }
 
     /// Like [`Recogniser::find`] for one cell of a table: the column's context (from
@@ -200,7 +209,7 @@ impl Recogniser {
     /// makes a whole cell of the right shape a name or an address.
     pub fn find_in_cell(&self, value: &str, column: Context, out: &mut Vec<Match>) {
         let before = out.len();
-        self.find_with(value, column, out);
+        self.find_with(value, column, out, None);
         if out.len() > before {
             return;
         }
@@ -215,18 +224,28 @@ impl Recogniser {
         }
     }
 
-    fn find_with(&self, text: &str, extra: Context, out: &mut Vec<Match>) {
+    /// Finds the values of `text` (see [`Recogniser::find`]); with `lines`, pushes the newlines
+    /// before each match's start there. Returns the newlines counted, for the caller to go on.
+    fn find_with<'t>(
+        &self,
+        text: &'t str,
+        extra: Context,
+        out: &mut Vec<Match>,
+        mut lines: Option<&mut Vec<u64>>,
+    ) -> Newlines<'t> {
         let bytes = text.as_bytes();
         // Prose between candidates is skipped by the prefilter; from where it points, the
         // automaton finds the same leftmost candidate it would find from the search position.
         let mut anchors = crate::anchor::Anchors::new(bytes, &self.openers);
         let mut reader = self.words.reader();
+        let mut newlines = Newlines::new(bytes);
         let mut search_from = 0;
+        let mut counted = out.len();
         while let Some((start, end, pattern)) =
             anchors.next(search_from).and_then(|start| self.first_candidate(text, start))
         {
             let mut resume = end.max(start + 1);
-            let mut context = |at: usize| context_before(&mut reader, text, at).union(extra);
+            let mut context = |at: usize| context_before(&mut reader, &mut newlines, text, at).union(extra);
             let outside = intl::outside_token(bytes, start, end);
             let verdict = match pattern {
                 EMAIL => intl::email(bytes, start, end),
@@ -261,11 +280,19 @@ impl Recogniser {
             if let Some(v) = verdict {
                 self.push(out, v, start, end, &mut context);
             }
+            if let Some(lines) = lines.as_deref_mut() {
+                // The matches' starts only grow, and so do the places of context words.
+                for m in &out[counted..] {
+                    lines.push(newlines.count_before(m.start));
+                }
+                counted = out.len();
+            }
             if resume >= text.len() {
                 break;
             }
             search_from = resume;
         }
+        newlines
     }
 
     /// The leftmost candidate starting at or after `start.at`, as the automaton finds it.
@@ -486,16 +513,46 @@ impl Recogniser {
 }
 
 /// The context words before `at` on its line, at most [`LOOKBACK`] bytes back.
-fn context_before(reader: &mut ContextReader<'_>, text: &str, at: usize) -> Context {
-    let bytes = text.as_bytes();
-    let mut from = at.saturating_sub(LOOKBACK);
-    if let Some(newline) = memchr::memrchr(b'\n', &bytes[from..at]) {
-        from += newline + 1;
-    }
+fn context_before(reader: &mut ContextReader<'_>, newlines: &mut Newlines<'_>, text: &str, at: usize) -> Context {
+    newlines.count_before(at);
+    let mut from = at.saturating_sub(LOOKBACK).max(newlines.line_start);
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    reader.read(bytes, from, at)
+    reader.read(text.as_bytes(), from, at)
+}
+
+/// The newlines of a text before positions that grow from one question to the next (the
+/// candidates', as the search finds them): one search for each newline passed, and the start of
+/// the line of the last position asked about (for its context words) comes with the count.
+pub(crate) struct Newlines<'t> {
+    bytes: &'t [u8],
+    /// Newlines before `line_start`, the start of the line of the last position asked about.
+    count: u64,
+    line_start: usize,
+    /// The first newline at or after `line_start` (the text's length if none).
+    next: usize,
+}
+
+impl<'t> Newlines<'t> {
+    pub(crate) fn new(bytes: &'t [u8]) -> Newlines<'t> {
+        Newlines { bytes, count: 0, line_start: 0, next: memchr::memchr(b'\n', bytes).unwrap_or(bytes.len()) }
+    }
+
+    /// The newlines in the text before `at` (at most the text's length); its line's start is
+    /// then `line_start`. A position before the last one asked about is counted afresh.
+    pub(crate) fn count_before(&mut self, at: usize) -> u64 {
+        let bytes = self.bytes;
+        if at < self.line_start {
+            *self = Newlines::new(bytes);
+        }
+        while self.next < at {
+            self.count += 1;
+            self.line_start = self.next + 1;
+            self.next = memchr::memchr(b'\n', &bytes[self.line_start..]).map_or(bytes.len(), |i| self.line_start + i);
+        }
+        self.count
+    }
 }
 
 /// Where the candidate starting at `at` ends and its pattern, when it is certainly a token (the
@@ -735,6 +792,65 @@ mod tests {
     fn corpus_texts(fixed: &[&str], seed: u64, dense: usize, prose: usize) -> Vec<String> {
         let generated = crate::corpus::generate(seed, dense).into_iter().chain(crate::corpus::prose(seed, prose));
         fixed.iter().map(|line| line.to_string()).chain(generated.map(|line| line.text)).collect()
+    }
+
+    /// The newlines before positions that grow, and the starts of their lines, as counted byte
+    /// by byte; a position behind the last is counted afresh.
+    #[test]
+    fn newlines_as_counted_byte_by_byte() {
+        let mut texts = corpus_texts(&["", "\n", "\n\n\nx", "a\r\nb\r\n", "no newline"], 11, 300, 5);
+        texts.push(texts[5..].join("\n"));
+        texts.push(texts[5..].join("\r\n\n"));
+        let mut checked = 0;
+        for text in &texts {
+            let bytes = text.as_bytes();
+            let expected = |at: usize| {
+                let count = bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+                let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+                (count, line_start)
+            };
+            for step in [1, 2, 7, 55, 300] {
+                let mut newlines = Newlines::new(bytes);
+                let mut at = 0;
+                while at <= bytes.len() {
+                    let count = newlines.count_before(at);
+                    assert_eq!((count, newlines.line_start), expected(at), "step {step} at {at}");
+                    // Now and then a position behind.
+                    if at % 97 == 3 && at > 50 {
+                        let back = at - 50;
+                        assert_eq!((newlines.count_before(back), newlines.line_start), expected(back), "back {back}");
+                    }
+                    checked += 1;
+                    at += step;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked} positions");
+    }
+
+    /// The line of every match and the newlines before where the next window starts, as counted
+    /// byte by byte; the matches are those of `find`.
+    #[test]
+    fn find_lines_counts_as_byte_by_byte() {
+        let r = Recogniser::new();
+        let texts = corpus_texts(&["", "13812345678", "\n\n13812345678\n"], 12, 0, 0);
+        let mut text = texts.join("\n");
+        text.push_str(&crate::corpus::generate(13, 2000).into_iter().map(|l| l.text + "\n").collect::<String>());
+        text.push_str(&crate::corpus::prose(13, 20).into_iter().map(|l| l.text + "\n").collect::<String>());
+        let bytes = text.as_bytes();
+        let newlines_before = |at: usize| bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        let mut plain = Vec::new();
+        r.find(&text, &mut plain);
+        assert!(plain.len() > 2000, "{} matches", plain.len());
+        let (mut found, mut lines) = (Vec::new(), Vec::new());
+        for keep in [0, 1, 100, text.len() / 2, text.len() - 1, text.len()] {
+            found.clear();
+            let kept = r.find_lines(&text, &mut found, &mut lines, keep);
+            assert_eq!(found, plain);
+            assert_eq!(kept, newlines_before(keep), "keep {keep}");
+            let expected: Vec<u64> = found.iter().map(|m| newlines_before(m.start)).collect();
+            assert_eq!(lines, expected);
+        }
     }
 
     /// Wherever `token_at` takes a token without the automaton, the automaton finds the same

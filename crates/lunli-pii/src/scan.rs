@@ -268,8 +268,7 @@ impl<'r> TextScanner<'r> {
     fn search(&self, windows: &[Window<'_>], searched: &mut [Searched]) {
         let search = |window: &Window<'_>, out: &mut Searched| {
             out.matches.clear();
-            self.recogniser.find(window.text, &mut out.matches);
-            out.kept_newlines = count_lines(window.text.as_bytes(), &out.matches, window.keep, &mut out.lines);
+            out.kept_newlines = self.recogniser.find_lines(window.text, &mut out.matches, &mut out.lines, window.keep);
         };
         if self.threads == 1 || windows.len() < 2 {
             for (window, out) in windows.iter().zip(searched.iter_mut()) {
@@ -288,30 +287,6 @@ impl<'r> TextScanner<'r> {
             }
         });
     }
-}
-
-/// Sets `lines` to the newlines before each match in `bytes` (whose starts only grow) and
-/// returns the newlines before `keep`: one pass over the newlines up to the later of the two,
-/// merged with the matches. (Counting the few dozen bytes between two matches of dense text
-/// anew for each match cost more than the search for the next newline.)
-fn count_lines(bytes: &[u8], matches: &[Match], keep: usize, lines: &mut Vec<u64>) -> u64 {
-    let mut newlines = memchr::memchr_iter(b'\n', bytes).peekable();
-    let mut count = 0;
-    let mut before = |at: usize| {
-        while newlines.next_if(|&newline| newline < at).is_some() {
-            count += 1;
-        }
-        count
-    };
-    lines.clear();
-    let mut kept = None;
-    for m in matches {
-        if kept.is_none() && m.start >= keep {
-            kept = Some(before(keep));
-        }
-        lines.push(before(m.start));
-    }
-    kept.unwrap_or_else(|| before(keep))
 }
 
 /// The nearest UTF-8 character boundary at or before `at`.
