@@ -325,6 +325,41 @@ mod tests {
         }
     }
 
+    /// The first anchor byte, as a loop of a byte at a time finds it.
+    fn next_anchor_byte_bytewise(bytes: &[u8], from: usize) -> Option<usize> {
+        (from..bytes.len()).find_map(|i| {
+            let next = bytes.get(i + 1).copied().unwrap_or(0);
+            if !maybe(bytes[i], next) {
+                None
+            } else if bytes[i] >= 0x80 {
+                anchor(bytes, i + 1).then_some(i + 1)
+            } else {
+                anchor(bytes, i).then_some(i)
+            }
+        })
+    }
+
+    /// The block test finds the anchor byte the byte loop finds, from every position of dense
+    /// and ordinary text (and of short texts, where blocks are cut short).
+    #[test]
+    fn anchor_bytes_as_a_byte_at_a_time() {
+        let mut texts: Vec<String> = crate::corpus::generate(14, 1000).into_iter().map(|l| l.text).collect();
+        texts.extend(crate::corpus::prose(14, 10).into_iter().map(|l| l.text));
+        texts.push(texts.join("\n"));
+        texts.extend(["", "7", "京A", "ab-cd-ef-", "x@y", "a:b::c", "车牌京AB", "你好世界"].map(String::from));
+        let (mut checked, mut found) = (0, 0);
+        for text in &texts {
+            let bytes = text.as_bytes();
+            for from in 0..=bytes.len() {
+                let expected = next_anchor_byte_bytewise(bytes, from);
+                assert_eq!(next_anchor_byte(bytes, from), expected, "{text} from {from}");
+                checked += 1;
+                found += usize::from(expected.is_some());
+            }
+        }
+        assert!(checked > 100_000 && found > checked / 2, "{found} of {checked}");
+    }
+
     #[test]
     fn anchors() {
         let openers = openers().expect("builds");

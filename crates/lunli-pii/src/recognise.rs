@@ -847,7 +847,11 @@ mod tests {
                 for _ in 0..len {
                     let k = rng.next_u32() as usize;
                     // A separator one time in 32.
-                    s.push(if k % 32 == 0 { [b' ', b'-'][k / 32 % 2] } else { alphabet[k / 32 % alphabet.len()] });
+                    s.push(if k.is_multiple_of(32) {
+                        [b' ', b'-'][k / 32 % 2]
+                    } else {
+                        alphabet[k / 32 % alphabet.len()]
+                    });
                 }
                 let expected = s.iter().any(|&b| matches!(b, b' ' | b'-'));
                 assert_eq!(has_separator(&s), expected, "{s:?}");
