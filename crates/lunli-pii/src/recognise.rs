@@ -448,6 +448,8 @@ impl Recogniser {
         }
         groups[count] = (group_start, end);
         let groups = &groups[..=count];
+        // The token without its separators, once: the groups `first..=last` are the stretch
+        // `offsets[first]..offsets[last + 1]` of it, so no run of groups is copied for each try.
         let mut short = [0u8; 64];
         let mut long = Vec::new();
         let compact: &mut [u8] = if end - start <= short.len() {
@@ -456,22 +458,21 @@ impl Recogniser {
             long.resize(end - start, 0);
             &mut long
         };
+        let mut offsets = [0usize; MAX_GROUPS + 1];
         let mut lengths = [0usize; MAX_GROUPS];
+        for (k, &(s, e)) in groups.iter().enumerate() {
+            compact[offsets[k]..offsets[k] + e - s].copy_from_slice(&bytes[s..e]);
+            offsets[k + 1] = offsets[k] + e - s;
+            lengths[k] = e - s;
+        }
         let mut first = 0;
         'outer: while first < groups.len() {
             for last in (first..groups.len()).rev() {
-                let mut n = 0;
-                for &(s, e) in &groups[first..=last] {
-                    compact[n..n + e - s].copy_from_slice(&bytes[s..e]);
-                    n += e - s;
-                }
-                let area_separated = last > first && groups[first].1 - groups[first].0 <= 4;
-                for (length, (s, e)) in lengths.iter_mut().zip(&groups[first..=last]) {
-                    *length = e - s;
-                }
-                let lengths = &lengths[..=last - first];
-                let compact = &compact[..n];
-                if let Some(v) = cn::token(compact, area_separated).or_else(|| intl::token(compact, lengths)) {
+                let area_separated = last > first && lengths[first] <= 4;
+                let compact = &compact[offsets[first]..offsets[last + 1]];
+                if let Some(v) =
+                    cn::token(compact, area_separated).or_else(|| intl::token(compact, &lengths[first..=last]))
+                {
                     let (s, e) = (groups[first].0, groups[last].1);
                     self.push(out, v, s, e, context);
                     first = last + 1;
