@@ -106,6 +106,28 @@ representation:
     assert!(report.findings.iter().all(|f| f.controls == report.controls));
 }
 
+/// A timestamp parses as a date too (its day): the values with a time of day tell a timestamp
+/// column from a date column, the majority deciding a mixed one.
+#[test]
+fn timestamps_are_told_from_dates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(
+        dir.path(),
+        "events.csv",
+        "at,day,mostly_days\n\
+         2024-06-01 08:30:00,2024-06-01,2024-06-01\n\
+         2024-06-02T09:00:00Z,2024-06-02,2024-06-02\n\
+         2024-06-03 10:15:00,2024-06-03,2024-06-03 10:15:00\n\
+         2024-06-04 23:59:59,2024-06-04,2024-06-04\n"
+            .as_bytes(),
+    );
+    let report = run(&file, "").expect("audit");
+    let kind = |name: &str| report.column(name).expect(name).kind;
+    assert_eq!((kind("at"), kind("day"), kind("mostly_days")), (Kind::Timestamp, Kind::Date, Kind::Date));
+    let at = report.column("at").expect("at");
+    assert_eq!(at.max.as_deref(), Some("2024-06-04T23:59:59Z"), "{at:?}");
+}
+
 #[test]
 fn the_same_file_in_gbk_gives_the_same_report() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -202,7 +202,8 @@ freshness: { column: screening_date, max_age: 3650d }
     assert!(local.columns.iter().all(|c| c.distinct <= 10_000), "every column within the exact limit");
     assert_same_quality(&there, &local);
     let jail = there.column("c_jail_in").expect("c_jail_in");
-    assert!(matches!(jail.kind, quality::Kind::Timestamp | quality::Kind::Date), "{:?}", jail.kind);
+    assert_eq!(jail.kind, quality::Kind::Timestamp, "values with a time of day");
+    assert_eq!(there.column("dob").expect("dob").kind, quality::Kind::Date, "days only");
     assert!(jail.max.as_deref().is_some_and(|m| m.contains(':')), "{:?}", jail.max);
     assert!(there.freshness.as_ref().is_some_and(|f| f.latest.is_some()));
 }

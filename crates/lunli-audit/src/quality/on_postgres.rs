@@ -308,6 +308,7 @@ fn profile_aggregates(i: usize) -> Vec<String> {
         format!("count(n{i}) AS \"ints{i}\""),
         format!("count(tt{i}) AS \"times{i}\""),
         format!("count(dd{i}) AS \"dates{i}\""),
+        format!("count(CASE WHEN strpos(t{i}, ':') > 0 THEN tt{i} END) AS \"clocks{i}\""),
         format!("sum(b{i})::int8 AS \"bools{i}\""),
         format!("sum(pad{i})::int8 AS \"padded{i}\""),
         format!("min(f{i}) AS \"fmin{i}\""),

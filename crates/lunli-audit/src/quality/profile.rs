@@ -91,7 +91,10 @@ pub(super) fn column_profile(
     } else if floats >= TYPE_SHARE {
         (Kind::Number, Some(floats))
     } else if times >= TYPE_SHARE {
-        if dates >= times { (Kind::Date, Some(dates)) } else { (Kind::Timestamp, Some(times)) }
+        // A timestamp parses as a date as well (its day), so `dates` cannot tell the two apart;
+        // values with a time of day can: a timestamp column when they are at least half.
+        let clocks = share(get_int(profile, &p("clocks"))?);
+        if clocks * 2.0 >= times { (Kind::Timestamp, Some(times)) } else { (Kind::Date, Some(dates)) }
     } else if bools >= TYPE_SHARE {
         (Kind::Boolean, Some(bools))
     } else {
