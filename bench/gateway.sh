@@ -21,6 +21,7 @@
 # a tree head.
 #
 #   RUNS=5 bash bench/gateway.sh rate 10 "20000 30000"
+#   LUNLI_BIN=/tmp/lunli-before RUNS=3 bash bench/gateway.sh rate 10   # another build of lunli
 #
 # Needs wrk (Debian: apt-get install wrk). Builds lunli in release (PROFILE=dist: the shipped
 # build, see bench/build-lunli.sh). Runs two scenarios: a
@@ -35,7 +36,8 @@ DURATION="${1:-15}"
 CONNECTIONS="${2:-64}"
 RATES="${2:-10000 20000 30000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lunli/target}"
-LUNLI=$(bash bench/build-lunli.sh "${PROFILE:-release}")
+# LUNLI_BIN: measure that lunli binary (another build, for a before/after) instead of building one.
+LUNLI="${LUNLI_BIN:-$(bash bench/build-lunli.sh "${PROFILE:-release}")}"
 if [ "$MODE" = rate ]; then
   cargo build -q --release -p lunli-gateway --example constant_rate
   GENERATOR="$CARGO_TARGET_DIR/release/examples/constant_rate"

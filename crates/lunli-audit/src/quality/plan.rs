@@ -184,8 +184,9 @@ pub(super) fn profile_aggregates(i: usize) -> Result<Vec<Expr>, AuditError> {
         count(ident(&n.time)).alias(p("times")),
         count(ident(&n.date)).alias(p("dates")),
         // Timestamps parse as dates too (their day); those with a time of day tell them apart.
-        sum(when(ident(&n.time).is_not_null().and(contains(ident(&n.text), lit(":"))), lit(1i64)).otherwise(lit(0i64))?)
-            .alias(p("clocks")),
+        sum(when(ident(&n.time).is_not_null().and(contains(ident(&n.text), lit(":"))), lit(1i64))
+            .otherwise(lit(0i64))?)
+        .alias(p("clocks")),
         sum(ident(&n.boolean)).alias(p("bools")),
         sum(ident(&n.padded)).alias(p("padded")),
         min(ident(&n.float)).alias(p("fmin")),
