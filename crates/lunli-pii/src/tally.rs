@@ -45,6 +45,21 @@ impl EntityTally {
             Confidence::Possible
         }
     }
+
+    /// Counts one finding of `entity` here; its value is kept only masked, and only as one of
+    /// the first samples.
+    fn add(&mut self, entity: Entity, confidence: Confidence, checksum_failed: bool, value: &str, at: Sample) {
+        self.count += 1;
+        match confidence {
+            Confidence::Possible => self.possible += 1,
+            Confidence::Likely => self.likely += 1,
+            Confidence::High => self.high += 1,
+        }
+        self.checksum_failed += u64::from(checksum_failed);
+        if self.samples.len() < SAMPLES {
+            self.samples.push(Sample { masked: mask(entity, value), ..at });
+        }
+    }
 }
 
 /// Findings per entity, each entity's in its own slot (indexed by the entity, so counting a
@@ -68,17 +83,7 @@ impl Serialize for Tally {
 impl Tally {
     /// Counts one finding; its value is kept only masked, and only as one of the first samples.
     pub fn add(&mut self, entity: Entity, confidence: Confidence, checksum_failed: bool, value: &str, at: Sample) {
-        let t = &mut self.entities[entity as usize];
-        t.count += 1;
-        match confidence {
-            Confidence::Possible => t.possible += 1,
-            Confidence::Likely => t.likely += 1,
-            Confidence::High => t.high += 1,
-        }
-        t.checksum_failed += u64::from(checksum_failed);
-        if t.samples.len() < SAMPLES {
-            t.samples.push(Sample { masked: mask(entity, value), ..at });
-        }
+        self.entities[entity as usize].add(entity, confidence, checksum_failed, value, at);
     }
 
     pub fn merge(&mut self, other: Tally) {
@@ -135,17 +140,8 @@ mod tests {
     #[test]
     fn as_a_map_sorted_by_entity() {
         let add_to_map = |map: &mut BTreeMap<Entity, EntityTally>, e: Entity, c: Confidence, failed: bool, v: &str| {
-            let t = map.entry(e).or_default();
-            t.count += 1;
-            match c {
-                Confidence::Possible => t.possible += 1,
-                Confidence::Likely => t.likely += 1,
-                Confidence::High => t.high += 1,
-            }
-            t.checksum_failed += u64::from(failed);
-            if t.samples.len() < SAMPLES {
-                t.samples.push(Sample { masked: mask(e, v), line: Some(7), ..Sample::default() });
-            }
+            // The map form counted into an entry as a slot does; what differs is where the entry is.
+            map.entry(e).or_default().add(e, c, failed, v, Sample { line: Some(7), ..Sample::default() });
         };
         let (mut a, mut b) = (Tally::default(), Tally::default());
         let (mut map_a, mut map_b) = (BTreeMap::new(), BTreeMap::new());
