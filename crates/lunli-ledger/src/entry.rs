@@ -221,7 +221,14 @@ fn check_payload(index: u64, payload: &Value) -> Result<(), EntryError> {
     walk(index, payload, 0, &mut pointer)
 }
 
-fn walk(index: u64, value: &Value, depth: usize, pointer: &mut Vec<String>) -> Result<(), EntryError> {
+/// One step of the path to a value: borrowed while walking, since every entry's payload is walked
+/// (every decision's, on the gateway's writer) and the path is written out only for a refusal.
+enum Step<'a> {
+    Item(usize),
+    Member(&'a str),
+}
+
+fn walk<'a>(index: u64, value: &'a Value, depth: usize, pointer: &mut Vec<Step<'a>>) -> Result<(), EntryError> {
     match value {
         Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
         Value::Number(number) => {
@@ -242,7 +249,7 @@ fn walk(index: u64, value: &Value, depth: usize, pointer: &mut Vec<String>) -> R
         Value::Array(items) => {
             nested(index, depth)?;
             for (position, item) in items.iter().enumerate() {
-                pointer.push(position.to_string());
+                pointer.push(Step::Item(position));
                 walk(index, item, depth + 1, pointer)?;
                 pointer.pop();
             }
@@ -251,7 +258,7 @@ fn walk(index: u64, value: &Value, depth: usize, pointer: &mut Vec<String>) -> R
         Value::Object(members) => {
             nested(index, depth)?;
             for (name, member) in members {
-                pointer.push(name.replace('~', "~0").replace('/', "~1"));
+                pointer.push(Step::Member(name));
                 walk(index, member, depth + 1, pointer)?;
                 pointer.pop();
             }
@@ -267,8 +274,15 @@ fn nested(index: u64, depth: usize) -> Result<(), EntryError> {
     Ok(())
 }
 
-fn json_pointer(segments: &[String]) -> String {
-    segments.iter().map(|segment| format!("/{segment}")).collect()
+/// RFC 6901: `/` before each step, and `~` and `/` in a member's name escaped as `~0` and `~1`.
+fn json_pointer(steps: &[Step<'_>]) -> String {
+    steps
+        .iter()
+        .map(|step| match step {
+            Step::Item(position) => format!("/{position}"),
+            Step::Member(name) => format!("/{}", name.replace('~', "~0").replace('/', "~1")),
+        })
+        .collect()
 }
 
 /// The JSON object of the module documentation, borrowed for writing.
@@ -412,6 +426,12 @@ mod tests {
         );
         let negative = Entry::first(content(json!({"a/b": -9_007_199_254_740_993i64})));
         assert!(matches!(negative, Err(EntryError::UnsafeNumber { pointer, .. }) if pointer == "/a~1b"));
+        // RFC 6901 escapes `~` before `/`, so the `~1` it writes for `/` is not escaped again.
+        let nested = Entry::first(content(json!({"x": [0, {"m~/n": 9_007_199_254_740_993u64}]})));
+        assert!(
+            matches!(&nested, Err(EntryError::UnsafeNumber { pointer, .. }) if pointer == "/x/1/m~0~1n"),
+            "{nested:?}"
+        );
         assert!(Entry::first(content(json!({"ok": 9_007_199_254_740_991u64, "f": 1.0e300}))).is_ok());
 
         let mut deep = json!(0);
