@@ -122,7 +122,8 @@ impl<'r> TextScanner<'r> {
     }
 
     /// Searches up to `threads` windows at once, one per thread (default 1). The findings and
-    /// the pieces are the same for any number of threads; memory grows to `threads` windows.
+    /// the pieces are the same for any number of threads; memory grows to `threads` windows,
+    /// twice that with more than one thread (the next windows are read while these are searched).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -139,6 +140,10 @@ impl<'r> TextScanner<'r> {
     ) -> Result<TextStats, PiiError> {
         let capacity = self.window * self.threads;
         let mut buf: Vec<u8> = Vec::with_capacity(capacity);
+        // With more than one thread, the next buffer is read into `spare` while the windows of
+        // `buf` are searched, so that reading the file overlaps the search instead of leaving
+        // the searching threads idle.
+        let mut spare: Vec<u8> = Vec::new();
         let mut filled = 0; // bytes of `buf` read from the input
         let mut buf_start: u64 = 0; // file offset of buf[0]
         let mut line_at_start: u64 = 1; // line number at buf[0]
@@ -147,22 +152,9 @@ impl<'r> TextScanner<'r> {
         let mut eof = false;
         let mut searched: Vec<Searched> = Vec::new();
         let mut findings: Vec<TextFinding> = Vec::new();
+        fill(&mut reader, &mut buf, capacity, &mut filled, &mut eof, &mut stats.bytes)
+            .map_err(|source| PiiError::Io { file: file.to_string(), source })?;
         loop {
-            // `buf` keeps its full length; `filled` bytes of it are the input's, so the rest
-            // is not zeroed again before every read.
-            buf.resize(capacity, 0);
-            while !eof && filled < capacity {
-                match reader.read(&mut buf[filled..]) {
-                    Ok(0) => eof = true,
-                    Ok(n) => {
-                        filled += n;
-                        stats.bytes += n as u64;
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(source) => return Err(PiiError::Io { file: file.to_string(), source }),
-                }
-            }
-
             if eof && stats.bytes == 0 {
                 return Err(PiiError::Empty { file: file.to_string() });
             }
@@ -174,7 +166,21 @@ impl<'r> TextScanner<'r> {
             if searched.len() < windows.len() {
                 searched.resize_with(windows.len(), Searched::default);
             }
-            self.search(&windows, &mut searched);
+            // The bytes after the planned windows start the next buffer, which is read while
+            // these windows are searched; a read error is reported where one thread would meet
+            // it, after these windows have been handed to `visit`.
+            let more = stop.is_none() && !windows.last().is_some_and(|w| w.last);
+            let mut spare_filled = 0;
+            let mut read_error = None;
+            self.search(&windows, &mut searched, || {
+                if more {
+                    spare.resize(capacity, 0);
+                    spare[..filled - next].copy_from_slice(&input[next..]);
+                    spare_filled = filled - next;
+                    read_error =
+                        fill(&mut reader, &mut spare, capacity, &mut spare_filled, &mut eof, &mut stats.bytes).err();
+                }
+            });
             let mut line = line_at_start;
             for (window, searched) in windows.iter().zip(&searched) {
                 let start = buf_start + window.at as u64;
@@ -216,9 +222,12 @@ impl<'r> TextScanner<'r> {
                 }
                 None => {}
             }
+            if let Some(source) = read_error {
+                return Err(PiiError::Io { file: file.to_string(), source });
+            }
             line_at_start = line;
-            buf.copy_within(next..filled, 0);
-            filled -= next;
+            std::mem::swap(&mut buf, &mut spare);
+            filled = spare_filled;
             buf_start += next as u64;
         }
     }
@@ -264,8 +273,9 @@ impl<'r> TextScanner<'r> {
     }
 
     /// Finds the values of each window and counts their lines, the windows shared out among
-    /// the threads.
-    fn search(&self, windows: &[Window<'_>], searched: &mut [Searched]) {
+    /// the threads; `meanwhile` runs on this thread while they search (after the search with
+    /// one thread).
+    fn search(&self, windows: &[Window<'_>], searched: &mut [Searched], meanwhile: impl FnOnce()) {
         let search = |window: &Window<'_>, out: &mut Searched| {
             out.matches.clear();
             out.kept_newlines = self.recogniser.find_lines(window.text, &mut out.matches, &mut out.lines, window.keep);
@@ -274,6 +284,7 @@ impl<'r> TextScanner<'r> {
             for (window, out) in windows.iter().zip(searched.iter_mut()) {
                 search(window, out);
             }
+            meanwhile();
             return;
         }
         let per_thread = windows.len().div_ceil(self.threads);
@@ -285,8 +296,36 @@ impl<'r> TextScanner<'r> {
                     }
                 });
             }
+            meanwhile();
         });
     }
+}
+
+/// Reads `reader` into `buf` (resized to `capacity`) from `filled` on, until it is full or the
+/// input ends; counts the bytes read in `bytes`.
+fn fill<R: Read>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    capacity: usize,
+    filled: &mut usize,
+    eof: &mut bool,
+    bytes: &mut u64,
+) -> std::io::Result<()> {
+    // `buf` keeps its full length; `filled` bytes of it are the input's, so the rest is not
+    // zeroed again before every read.
+    buf.resize(capacity, 0);
+    while !*eof && *filled < capacity {
+        match reader.read(&mut buf[*filled..]) {
+            Ok(0) => *eof = true,
+            Ok(n) => {
+                *filled += n;
+                *bytes += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// The nearest UTF-8 character boundary at or before `at`.
@@ -329,6 +368,71 @@ mod tests {
             Ok(())
         })?;
         Ok((all, copy, stats))
+    }
+
+    /// Hands out at most `chunk` bytes a read (now and then an interruption) and fails for good
+    /// once `fail_at` bytes have been read.
+    struct Flaky<'a> {
+        data: &'a [u8],
+        at: usize,
+        chunk: usize,
+        fail_at: usize,
+        reads: usize,
+    }
+
+    impl Read for Flaky<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.reads += 1;
+            if self.reads.is_multiple_of(5) {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            if self.at >= self.fail_at {
+                return Err(std::io::Error::other("the disk went away"));
+            }
+            let n = out.len().min(self.chunk).min(self.data.len() - self.at).min(self.fail_at - self.at);
+            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// The next buffer is read while the windows are searched: the pieces and findings are
+    /// those of one thread whatever the reads return; where the input fails, the error is the
+    /// input's and the pieces before it are the first pieces of the whole file.
+    #[test]
+    fn reads_ahead_as_one_thread_reads() {
+        let r = Recogniser::new();
+        let text: String = crate::corpus::generate(21, 1500).into_iter().map(|l| l.text + "\n").collect();
+        let data = text.as_bytes();
+        let run = |threads: usize, chunk: usize, fail_at: usize| {
+            let mut pieces = Vec::new();
+            let reader = Flaky { data, at: 0, chunk, fail_at, reads: 0 };
+            let result = TextScanner::new(&r).window(4096).threads(threads).scan(reader, "t.txt", &mut |p| {
+                pieces.push((p.offset, p.text.to_string(), p.findings.to_vec()));
+                Ok(())
+            });
+            (pieces, result.map_err(|e| e.to_string()))
+        };
+        let (whole, stats) = run(1, 1 << 20, usize::MAX);
+        assert_eq!(whole.iter().map(|p| p.1.as_str()).collect::<String>(), text);
+        assert!(stats.is_ok() && whole.len() > 10, "{} pieces", whole.len());
+        let mut failures = 0;
+        for fail_at in [usize::MAX, 0, 1, 4095, 4096, 9000, 20_000, 33_333, data.len() - 1] {
+            for chunk in [1000, 4096, 7777, 1 << 20] {
+                for threads in [1, 2, 3] {
+                    let (pieces, result) = run(threads, chunk, fail_at);
+                    let case = format!("{threads} threads, reads of {chunk}, failing at {fail_at}");
+                    if fail_at == usize::MAX {
+                        assert_eq!((&pieces, &result), (&whole, &stats), "{case}");
+                    } else {
+                        assert_eq!(result, Err("t.txt: cannot read: the disk went away".to_string()), "{case}");
+                        assert!(pieces.len() < whole.len() && pieces == whole[..pieces.len()], "{case}");
+                        failures += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(failures, 96);
     }
 
     #[test]
