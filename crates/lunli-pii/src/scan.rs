@@ -63,19 +63,24 @@ pub struct TextStats {
     pub findings: u64,
 }
 
-/// What the search of one window found: its values, the line of each (counted from the
-/// window's first line), and the newlines in the bytes up to where the next window starts. Line
-/// numbers are counted by the threads that search, so that the visitor's thread only adds.
+/// What the search of one window found: its findings of the minimum confidence that start
+/// before its cut (offsets the file's, lines counted from the window's first line), where its
+/// piece would end, and the newlines in the bytes up to where the next window starts. The
+/// threads that search check the window's bytes, count lines and make the findings, so that the
+/// visitor's thread only adds the line the window starts on.
 #[derive(Default)]
 struct Searched {
     matches: Vec<Match>,
     lines: Vec<u64>,
+    findings: Vec<TextFinding>,
+    piece_end: usize,
     kept_newlines: u64,
 }
 
-/// Where planning stopped on bad input: a NUL byte at `at` in the buffer, or invalid UTF-8
+/// Where a window's bytes stop the scan: a NUL byte at `at` in the buffer, or invalid UTF-8
 /// `upto` bytes into the window starting at `at` (its line is known once the windows before it
 /// have been counted).
+#[derive(Debug, Clone, Copy)]
 enum Stop {
     Binary { at: usize },
     InvalidUtf8 { at: usize, upto: usize },
@@ -94,8 +99,11 @@ pub struct TextScanner<'r> {
 struct Window<'b> {
     /// Start of the window in the buffer.
     at: usize,
-    /// The text searched: the window up to its last newline (or all of it).
-    text: &'b str,
+    /// The window's bytes, checked by the thread that searches it ([`check`]).
+    bytes: &'b [u8],
+    /// The text searched is `bytes[..search_end]`: the window up to its last newline (or all
+    /// of it but a character the window's end cuts).
+    search_end: usize,
     /// Values starting before `cut` (relative to `at`) belong to this window.
     cut: usize,
     /// The next window starts `keep` bytes on.
@@ -151,7 +159,6 @@ impl<'r> TextScanner<'r> {
         let mut stats = TextStats::default();
         let mut eof = false;
         let mut searched: Vec<Searched> = Vec::new();
-        let mut findings: Vec<TextFinding> = Vec::new();
         fill(&mut reader, &mut buf, capacity, &mut filled, &mut eof, &mut stats.bytes)
             .map_err(|source| PiiError::Io { file: file.to_string(), source })?;
         loop {
@@ -162,18 +169,22 @@ impl<'r> TextScanner<'r> {
             // reported after the windows before it have been handed to `visit`.
             let mut windows = Vec::with_capacity(self.threads);
             let input = &buf[..filled];
-            let (next, stop) = self.plan(input, eof, &mut windows);
+            let next = self.plan(input, eof, &mut windows);
             if searched.len() < windows.len() {
                 searched.resize_with(windows.len(), Searched::default);
             }
-            // The bytes after the planned windows start the next buffer, which is read while
-            // these windows are searched; a read error is reported where one thread would meet
-            // it, after these windows have been handed to `visit`.
-            let more = stop.is_none() && !windows.last().is_some_and(|w| w.last);
+            // Each window's text once its bytes are checked, or what stops the scan there.
+            let mut texts: Vec<Result<&str, Stop>> = vec![Err(Stop::Binary { at: 0 }); windows.len()];
+            // The bytes after the planned windows start the next buffer. With more than one
+            // thread, it is read while these windows are searched (with one, into `buf` after
+            // they have been handed on, as there is no one to wait); a read error is reported
+            // where one thread would meet it, after these windows have been handed to `visit`.
+            let more = !windows.last().is_some_and(|w| w.last);
+            let ahead = more && self.threads > 1;
             let mut spare_filled = 0;
             let mut read_error = None;
-            self.search(&windows, &mut searched, || {
-                if more {
+            self.search(&windows, (buf_start, line_at_start), &mut searched, &mut texts, || {
+                if ahead {
                     spare.resize(capacity, 0);
                     spare[..filled - next].copy_from_slice(&input[next..]);
                     spare_filled = filled - next;
@@ -182,52 +193,58 @@ impl<'r> TextScanner<'r> {
                 }
             });
             let mut line = line_at_start;
-            for (window, searched) in windows.iter().zip(&searched) {
-                let start = buf_start + window.at as u64;
-                findings.clear();
-                let first = usize::try_from(emitted.saturating_sub(start)).unwrap_or(0);
-                let mut piece_end = window.cut;
-                for (m, &lines) in searched.matches.iter().zip(&searched.lines) {
-                    if m.start < first || m.start >= window.cut || m.confidence < self.minimum {
-                        continue;
+            for ((window, searched), text) in windows.iter().zip(&mut searched).zip(&texts) {
+                let text = match *text {
+                    Ok(text) => text,
+                    Err(Stop::Binary { at }) => {
+                        return Err(PiiError::Binary { file: file.to_string(), offset: buf_start + at as u64 });
                     }
-                    findings.push(TextFinding {
-                        entity: m.entity,
-                        confidence: m.confidence,
-                        checksum_failed: m.checksum_failed,
-                        line: line + lines,
-                        offset: start + m.start as u64,
-                        len: m.end - m.start,
-                    });
-                    piece_end = piece_end.max(m.end);
+                    Err(Stop::InvalidUtf8 { at, upto }) => {
+                        let line = line + memchr::memchr_iter(b'\n', &input[at..at + upto]).count() as u64;
+                        let offset = buf_start + (at + upto) as u64;
+                        return Err(PiiError::InvalidUtf8 { file: file.to_string(), line, offset });
+                    }
+                };
+                let start = buf_start + window.at as u64;
+                let first = usize::try_from(emitted.saturating_sub(start)).unwrap_or(0);
+                // Values starting before `first` were handed on with the window before (the
+                // overlap of a long line's windows).
+                let skip = searched.findings.partition_point(|f| f.offset < emitted);
+                let findings = &mut searched.findings[skip..];
+                let mut piece_end = searched.piece_end;
+                if skip > 0 {
+                    let ends = findings.iter().map(|f| usize::try_from(f.offset - start).unwrap_or(0) + f.len);
+                    piece_end = ends.fold(window.cut, usize::max);
+                }
+                // The first window's lines were counted from the line it starts on.
+                if window.at > 0 {
+                    for f in findings.iter_mut() {
+                        f.line += line;
+                    }
                 }
                 stats.findings += findings.len() as u64;
-                visit(&Piece { text: &window.text[first..piece_end], offset: emitted, findings: &findings })?;
+                visit(&Piece { text: &text[first..piece_end], offset: emitted, findings })?;
                 emitted = start + piece_end as u64;
                 if window.last {
-                    stats.lines = line + searched.kept_newlines - u64::from(window.text.ends_with('\n'));
+                    stats.lines = line + searched.kept_newlines - u64::from(text.ends_with('\n'));
                     return Ok(stats);
                 }
                 line += searched.kept_newlines;
             }
             drop(windows);
-            match stop {
-                Some(Stop::Binary { at }) => {
-                    return Err(PiiError::Binary { file: file.to_string(), offset: buf_start + at as u64 });
-                }
-                Some(Stop::InvalidUtf8 { at, upto }) => {
-                    let line = line + memchr::memchr_iter(b'\n', &buf[at..at + upto]).count() as u64;
-                    let offset = buf_start + (at + upto) as u64;
-                    return Err(PiiError::InvalidUtf8 { file: file.to_string(), line, offset });
-                }
-                None => {}
+            drop(texts);
+            if ahead {
+                std::mem::swap(&mut buf, &mut spare);
+                filled = spare_filled;
+            } else {
+                buf.copy_within(next..filled, 0);
+                filled -= next;
+                read_error = fill(&mut reader, &mut buf, capacity, &mut filled, &mut eof, &mut stats.bytes).err();
             }
             if let Some(source) = read_error {
                 return Err(PiiError::Io { file: file.to_string(), source });
             }
             line_at_start = line;
-            std::mem::swap(&mut buf, &mut spare);
-            filled = spare_filled;
             buf_start += next as u64;
         }
     }
@@ -235,70 +252,130 @@ impl<'r> TextScanner<'r> {
     /// Cuts `buf` into the windows a scan of one window at a time would search: each window
     /// is the next `self.window` bytes (fewer at the end of the input), searched up to its last
     /// newline; a line longer than a window is cut with an overlap. Returns where the next
-    /// window starts and what stopped planning, if anything.
-    fn plan<'b>(&self, buf: &'b [u8], eof: bool, windows: &mut Vec<Window<'b>>) -> (usize, Option<Stop>) {
+    /// window starts. The bytes are checked by the threads that search ([`check`]); a window
+    /// after one that stops the scan is planned, but never handed on.
+    fn plan<'b>(&self, buf: &'b [u8], eof: bool, windows: &mut Vec<Window<'b>>) -> usize {
         let mut at = 0;
         while at + self.window <= buf.len() || (eof && windows.last().is_none_or(|w| !w.last)) {
             let bytes = &buf[at..buf.len().min(at + self.window)];
             let last = eof && at + self.window > buf.len();
-            if let Some(nul) = memchr::memchr(0, bytes) {
-                return (at, Some(Stop::Binary { at: at + nul }));
-            }
-            let valid: &str = match simdutf8::compat::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(e) if e.error_len().is_none() && !last => {
-                    match simdutf8::compat::from_utf8(&bytes[..e.valid_up_to()]) {
-                        Ok(text) => text,
-                        Err(_) => return (at, Some(Stop::InvalidUtf8 { at, upto: 0 })),
-                    }
-                }
-                Err(e) => return (at, Some(Stop::InvalidUtf8 { at, upto: e.valid_up_to() })),
-            };
-            let n = valid.len();
+            // A character the window's end cuts is left to the next window.
+            let n = if last { bytes.len() } else { complete_len(bytes) };
             let (search_end, cut, keep) = if last {
                 (n, n, n)
-            } else if let Some(newline) = memchr::memrchr(b'\n', valid.as_bytes()) {
+            } else if let Some(newline) = memchr::memrchr(b'\n', &bytes[..n]) {
                 (newline + 1, newline + 1, newline + 1)
             } else {
                 let cut = boundary(bytes, n.saturating_sub(OVERLAP));
                 (n, cut, boundary(bytes, cut.saturating_sub(CONTEXT)))
             };
-            windows.push(Window { at, text: &valid[..search_end], cut, keep, last });
+            windows.push(Window { at, bytes, search_end, cut, keep, last });
             if last {
-                return (buf.len(), None);
+                return buf.len();
             }
             at += keep;
         }
-        (at, None)
+        at
     }
 
     /// Finds the values of each window and counts their lines, the windows shared out among
     /// the threads; `meanwhile` runs on this thread while they search (after the search with
-    /// one thread).
-    fn search(&self, windows: &[Window<'_>], searched: &mut [Searched], meanwhile: impl FnOnce()) {
-        let search = |window: &Window<'_>, out: &mut Searched| {
+    /// one thread). `buf_start` is the buffer's offset in the file, `first_line` the line it
+    /// starts on: the lines of the first window's findings are the file's, the others' are
+    /// counted from their window's first line.
+    fn search<'b>(
+        &self,
+        windows: &[Window<'b>],
+        (buf_start, first_line): (u64, u64),
+        searched: &mut [Searched],
+        texts: &mut [Result<&'b str, Stop>],
+        meanwhile: impl FnOnce(),
+    ) {
+        let search = |window: &Window<'b>, out: &mut Searched, text: &mut Result<&'b str, Stop>| {
+            *text = check(window);
+            let Ok(text) = *text else { return };
             out.matches.clear();
-            out.kept_newlines = self.recogniser.find_lines(window.text, &mut out.matches, &mut out.lines, window.keep);
+            out.kept_newlines =
+                self.recogniser.find_lines(&text[..window.search_end], &mut out.matches, &mut out.lines, window.keep);
+            let start = buf_start + window.at as u64;
+            let line = if window.at == 0 { first_line } else { 0 };
+            out.findings.clear();
+            out.piece_end = window.cut;
+            for (m, &lines) in out.matches.iter().zip(&out.lines) {
+                if m.start >= window.cut || m.confidence < self.minimum {
+                    continue;
+                }
+                out.findings.push(TextFinding {
+                    entity: m.entity,
+                    confidence: m.confidence,
+                    checksum_failed: m.checksum_failed,
+                    line: line + lines,
+                    offset: start + m.start as u64,
+                    len: m.end - m.start,
+                });
+                out.piece_end = out.piece_end.max(m.end);
+            }
         };
         if self.threads == 1 || windows.len() < 2 {
-            for (window, out) in windows.iter().zip(searched.iter_mut()) {
-                search(window, out);
+            for ((window, out), text) in windows.iter().zip(searched.iter_mut()).zip(texts.iter_mut()) {
+                search(window, out, text);
             }
             meanwhile();
             return;
         }
         let per_thread = windows.len().div_ceil(self.threads);
         std::thread::scope(|scope| {
-            for (windows, searched) in windows.chunks(per_thread).zip(searched.chunks_mut(per_thread)) {
+            let chunks =
+                windows.chunks(per_thread).zip(searched.chunks_mut(per_thread)).zip(texts.chunks_mut(per_thread));
+            for ((windows, searched), texts) in chunks {
                 scope.spawn(move || {
-                    for (window, out) in windows.iter().zip(searched.iter_mut()) {
-                        search(window, out);
+                    for ((window, out), text) in windows.iter().zip(searched.iter_mut()).zip(texts.iter_mut()) {
+                        search(window, out, text);
                     }
                 });
             }
             meanwhile();
         });
     }
+}
+
+/// A window's text, or what stops the scan there: a NUL byte (a binary file), or invalid UTF-8
+/// (a character the window's end cuts is not, unless the input ends there).
+fn check<'b>(window: &Window<'b>) -> Result<&'b str, Stop> {
+    let (at, bytes) = (window.at, window.bytes);
+    if let Some(nul) = memchr::memchr(0, bytes) {
+        return Err(Stop::Binary { at: at + nul });
+    }
+    let valid = match simdutf8::compat::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) if e.error_len().is_none() && !window.last => {
+            simdutf8::compat::from_utf8(&bytes[..e.valid_up_to()]).map_err(|_| Stop::InvalidUtf8 { at, upto: 0 })?
+        }
+        Err(e) => return Err(Stop::InvalidUtf8 { at, upto: e.valid_up_to() }),
+    };
+    // The plan cut the window where its valid text ends ([`complete_len`]); were it not so, the
+    // window's text would not be what one window at a time would search.
+    debug_assert!(window.last || valid.len() == complete_len(bytes), "window at {at}");
+    Ok(valid)
+}
+
+/// The bytes of `bytes` up to a UTF-8 character its end cuts short (all of them if none): what
+/// the validation of valid text with a cut last character finds valid. Only the last three
+/// bytes can belong to a character cut short; invalid text is stopped by [`check`] whatever
+/// this says.
+fn complete_len(bytes: &[u8]) -> usize {
+    let n = bytes.len();
+    // The last byte that starts a character (is no continuation byte), among the last three.
+    let Some(lead) = (n.saturating_sub(3)..n).rev().find(|&i| bytes[i] & 0b1100_0000 != 0b1000_0000) else {
+        return n;
+    };
+    let needs = match bytes[lead] {
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xFF => 4,
+        _ => 1,
+    };
+    if n - lead < needs { lead } else { n }
 }
 
 /// Reads `reader` into `buf` (resized to `capacity`) from `filled` on, until it is full or the
@@ -368,6 +445,32 @@ mod tests {
             Ok(())
         })?;
         Ok((all, copy, stats))
+    }
+
+    /// Where the plan cuts a window's bytes is where the validation finds the valid text ends,
+    /// at every cut of text of one- to four-byte characters; the threads that search check it.
+    #[test]
+    fn complete_len_as_the_validation_finds() {
+        let mut texts: Vec<String> = crate::corpus::generate(22, 1000).into_iter().map(|l| l.text).collect();
+        texts.extend(crate::corpus::prose(22, 5).into_iter().map(|l| l.text));
+        texts.push("aé汉😀b😀😀éé汉汉x".repeat(20));
+        let (mut checked, mut cut_short) = (0, 0);
+        for text in &texts {
+            let bytes = text.as_bytes();
+            for cut in 0..=bytes.len() {
+                let expected = match simdutf8::compat::from_utf8(&bytes[..cut]) {
+                    Ok(_) => cut,
+                    Err(e) => {
+                        assert!(e.error_len().is_none(), "{text} cut at {cut}");
+                        e.valid_up_to()
+                    }
+                };
+                assert_eq!(complete_len(&bytes[..cut]), expected, "{text} cut at {cut}");
+                checked += 1;
+                cut_short += usize::from(expected < cut);
+            }
+        }
+        assert!(checked > 50_000 && cut_short > checked / 4, "{cut_short} of {checked} cut short");
     }
 
     /// Hands out at most `chunk` bytes a read (now and then an interruption) and fails for good
