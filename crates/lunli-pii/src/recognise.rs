@@ -241,8 +241,9 @@ impl Recogniser {
         let mut newlines = Newlines::new(bytes);
         let mut search_from = 0;
         let mut counted = out.len();
+        let mut separators = Separators::default();
         while let Some((start, end, pattern)) =
-            anchors.next(search_from).and_then(|start| self.first_candidate(text, start))
+            anchors.next(search_from).and_then(|start| self.first_candidate(text, start, &mut separators))
         {
             let mut resume = end.max(start + 1);
             let mut context = |at: usize| context_before(&mut reader, &mut newlines, text, at).union(extra);
@@ -272,7 +273,8 @@ impl Recogniser {
                 }
                 _ => {
                     if outside || bytes[start] == b'+' {
-                        self.token(text, start, end, &mut context, out);
+                        let known = separators.known.then_some(&separators);
+                        self.token(text, start, end, known, &mut context, out);
                     }
                     None
                 }
@@ -295,9 +297,11 @@ impl Recogniser {
         newlines
     }
 
-    /// The leftmost candidate starting at or after `start.at`, as the automaton finds it.
-    fn first_candidate(&self, text: &str, start: Start) -> Option<(usize, usize, usize)> {
+    /// The leftmost candidate starting at or after `start.at`, as the automaton finds it; a
+    /// token read by [`token_read`] comes with its `separators`.
+    fn first_candidate(&self, text: &str, start: Start, separators: &mut Separators) -> Option<(usize, usize, usize)> {
         let bytes = text.as_bytes();
+        separators.known = false;
         match start.lookback {
             Lookback::None => {}
             // Before its first letter, a plate's province.
@@ -329,7 +333,8 @@ impl Recogniser {
         let from = start.plain;
         let mut at = from;
         while at < bytes.len().min(from + ASCII_TRIES) && bytes[at].is_ascii() {
-            if let Some((end, pattern)) = token_at(bytes, at) {
+            if let Some((end, pattern)) = token_read(bytes, at, separators) {
+                separators.known = pattern == TOKEN;
                 return Some((at, end, pattern));
             }
             if let Some(end) = email_at(bytes, at) {
@@ -414,6 +419,7 @@ impl Recogniser {
         text: &str,
         start: usize,
         end: usize,
+        separators: Option<&Separators>,
         context: &mut dyn FnMut(usize) -> Context,
         out: &mut Vec<Match>,
     ) {
@@ -422,7 +428,7 @@ impl Recogniser {
         }
         let bytes = text.as_bytes();
         let whole = &bytes[start..end];
-        if !has_separator(whole) {
+        if separators.map_or_else(|| !has_separator(whole), |s| s.count == 0) {
             // One group, the most common: classified as it stands, with nothing copied.
             if let Some(v) = cn::token(whole, false).or_else(|| intl::token(whole, &[whole.len()])) {
                 self.push(out, v, start, end, context);
@@ -433,17 +439,25 @@ impl Recogniser {
         let mut groups = [(0usize, 0usize); MAX_GROUPS];
         let mut count = 0;
         let mut group_start = start;
-        for (i, &b) in (start..).zip(&bytes[start..end]) {
-            if matches!(b, b' ' | b'-') {
-                if count == MAX_GROUPS {
-                    return;
-                }
+        let mut separator = |i: usize| {
+            if count < MAX_GROUPS {
                 groups[count] = (group_start, i);
-                count += 1;
-                group_start = i + 1;
+            }
+            count += 1;
+            group_start = i + 1;
+        };
+        match separators {
+            // Where the token reader met them.
+            Some(s) => s.at[..s.count.min(MAX_GROUPS)].iter().for_each(|&i| separator(i)),
+            None => {
+                for (i, &b) in (start..).zip(&bytes[start..end]) {
+                    if matches!(b, b' ' | b'-') {
+                        separator(i);
+                    }
+                }
             }
         }
-        if count == MAX_GROUPS {
+        if count >= MAX_GROUPS {
             return;
         }
         groups[count] = (group_start, end);
@@ -571,7 +585,8 @@ impl<'t> Newlines<'t> {
 /// single spaces or hyphens (as greedy as the pattern). With the IPv4 address's, the first of
 /// those two patterns is tried ([`ipv4_end`]); with the date's, it is ([`date_end`]); and where
 /// it does not match, nothing before the token's does.
-fn token_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
+/// The separators of the token are recorded in `separators` (see [`groups_end`]).
+fn token_read(bytes: &[u8], at: usize, separators: &mut Separators) -> Option<(usize, usize)> {
     let byte = |i: usize| bytes.get(i).copied();
     let is = |i: usize, test: fn(&u8) -> bool| bytes.get(i).is_some_and(test);
     let first = byte(at)?;
@@ -593,7 +608,7 @@ fn token_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
                 && !bytes[at + digits..].starts_with("年".as_bytes())
         })
     {
-        return Some((groups_end(bytes, at + digits), TOKEN));
+        return Some((groups_end(bytes, at + digits, separators), TOKEN));
     }
     // The runs from `at` of digits, of hex digits and of an email's local part, each the start of
     // the next: each byte is looked at once, by a loop of one test.
@@ -631,20 +646,66 @@ fn token_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
     }
     // From a digit at `at`, the run of digits is the start of the token's.
     let from = if p == at { at + digits } else { p };
-    Some((groups_end(bytes, from + run(from, TOKEN_BYTE)), TOKEN))
+    Some((groups_end(bytes, from + token_run(bytes, from), separators), TOKEN))
+}
+
+/// [`token_read`] without the separators (for tests).
+#[cfg(test)]
+fn token_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
+    token_read(bytes, at, &mut Separators::default())
+}
+
+/// The spaces and hyphens between a token's groups, as [`groups_end`] passes them: where the
+/// first [`MAX_GROUPS`] are, and how many there are; so that [`Recogniser::token`] need not look
+/// for them again. `known`: they are those of the token the last candidate search found.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Separators {
+    at: [usize; MAX_GROUPS],
+    count: usize,
+    known: bool,
 }
 
 /// Where a token whose first group ends at `end` ends: groups of digits and capitals after
-/// single spaces or hyphens, as greedy as the pattern.
-fn groups_end(bytes: &[u8], mut end: usize) -> usize {
+/// single spaces or hyphens, as greedy as the pattern. The separators passed are recorded.
+fn groups_end(bytes: &[u8], mut end: usize, separators: &mut Separators) -> usize {
     let token_byte = |i: usize| bytes.get(i).is_some_and(|&b| CLASSES[usize::from(b)] & TOKEN_BYTE != 0);
+    separators.count = 0;
     while matches!(bytes.get(end), Some(b' ' | b'-')) && token_byte(end + 1) {
-        end += 1;
-        while token_byte(end) {
-            end += 1;
+        if let Some(slot) = separators.at.get_mut(separators.count) {
+            *slot = end;
         }
+        separators.count += 1;
+        end += 1 + token_run(bytes, end + 1);
     }
     end
+}
+
+/// The bytes of a word of eight that are not digits or capitals, as a nonzero high bit: with
+/// the high bit cleared, adding `0x80 - c` to a byte sets its high bit when it is `c` or more,
+/// and no sum carries into the next byte.
+fn not_token_bytes(w: &[u8; 8]) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = u64::from_le_bytes(*w);
+    let low = x & !HIGH;
+    let at_least = |c: u8| low + u64::from_le_bytes([0x80 - c; 8]);
+    let digit = at_least(b'0') & !at_least(b'9' + 1);
+    let capital = at_least(b'A') & !at_least(b'Z' + 1);
+    !((digit | capital) & !x) & HIGH
+}
+
+/// The run of digits and capitals at `at`, eight bytes at a time (a group of a token: the byte
+/// loop cost a mispredicted exit at each group's end).
+fn token_run(bytes: &[u8], at: usize) -> usize {
+    let s = bytes.get(at..).unwrap_or_default();
+    let mut n = 0;
+    while let Some(word) = s.get(n..n + 8).and_then(|w| <&[u8; 8]>::try_from(w).ok()) {
+        let bad = not_token_bytes(word);
+        if bad != 0 {
+            return n + (bad.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + s[n..].iter().take_while(|&&b| CLASSES[usize::from(b)] & TOKEN_BYTE != 0).count()
 }
 
 /// Whether `s` holds a space or a hyphen (a token of more than one group), eight bytes at a
@@ -831,6 +892,60 @@ mod tests {
     fn corpus_texts(fixed: &[&str], seed: u64, dense: usize, prose: usize) -> Vec<String> {
         let generated = crate::corpus::generate(seed, dense).into_iter().chain(crate::corpus::prose(seed, prose));
         fixed.iter().map(|line| line.to_string()).chain(generated.map(|line| line.text)).collect()
+    }
+
+    /// The run of digits and capitals counted eight bytes at a time is the byte-by-byte run, at
+    /// every length up to 20 and with every byte after it (those next to `0`, `9`, `A` and `Z`,
+    /// and those a high bit away from a digit or capital, included).
+    #[test]
+    fn token_run_as_bytes() {
+        let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let mut checked = 0;
+        for len in 0..=20 {
+            for (i, after) in (0..=255u8).enumerate() {
+                let mut s: Vec<u8> = (0..len).map(|k| alphabet[(k * 7 + i) % alphabet.len()]).collect();
+                s.push(after);
+                s.extend_from_slice(b"12AB5678");
+                let expected = s.iter().take_while(|&&b| b.is_ascii_digit() || b.is_ascii_uppercase()).count();
+                assert_eq!(token_run(&s, 0), expected, "{s:?}");
+                assert_eq!(token_run(&s[..len], 0), len);
+                checked += 1;
+            }
+        }
+        assert_eq!(token_run(b"AB", 5), 0, "past the end");
+        assert!(checked > 5000);
+    }
+
+    /// Wherever the token reader takes a token, the separators it passes on are the spaces and
+    /// hyphens in the token, as the byte loop of `token` finds them.
+    #[test]
+    fn separators_as_the_token_holds_them() {
+        let texts = corpus_texts(
+            &[
+                "6229 9913 4300 1527 on +86-187-5415-9559 GB82 WEST 1234 5698 7654 32 A1 B2-C3 D4",
+                "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 1-2-3-4-5-6-7-8-9-10-11-12 1-2-3-4-5-6-7-8-9-10-11-12-13",
+                "12  34 12 -3 12- 3 AB1-CD- E1234567 - 1234 X 110105194912310021 X",
+            ],
+            23,
+            3000,
+            10,
+        );
+        let (mut tokens, mut grouped, mut many) = (0, 0, 0);
+        for text in &texts {
+            let bytes = text.as_bytes();
+            for at in 0..bytes.len() {
+                let mut separators = Separators::default();
+                let Some((end, TOKEN)) = token_read(bytes, at, &mut separators) else { continue };
+                let expected: Vec<usize> = (at..end).filter(|&i| matches!(bytes[i], b' ' | b'-')).collect();
+                assert_eq!(separators.count, expected.len(), "{text} at {at}");
+                let recorded = expected.len().min(MAX_GROUPS);
+                assert_eq!(&separators.at[..recorded], &expected[..recorded], "{text} at {at}");
+                tokens += 1;
+                grouped += usize::from(separators.count > 0);
+                many += usize::from(separators.count >= MAX_GROUPS);
+            }
+        }
+        assert!(tokens > 20_000 && grouped > 2000 && many >= 2, "{tokens} tokens, {grouped} grouped, {many} long");
     }
 
     /// The words-at-a-time test says what the byte-by-byte one says, at every length up to 40,
