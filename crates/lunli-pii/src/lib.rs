@@ -23,6 +23,7 @@ mod entity;
 mod error;
 mod intl;
 mod mask;
+mod patterns;
 mod recognise;
 mod redact;
 mod scan;

@@ -2,16 +2,17 @@
 //! text; the families ([`crate::cn`], [`crate::intl`]) decide what each candidate is, check its
 //! digits, and weigh the context words around it ([`crate::context`]).
 
-use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::dfa::{Automaton, dense};
 use regex_automata::meta::Regex;
 use regex_automata::util::primitives::StateID;
-use regex_automata::{Anchored, Input, MatchKind, PatternID};
+use regex_automata::{Anchored, Input, PatternID};
 
 use crate::anchor::{Lookback, Start};
 use crate::cn;
 use crate::context::{Context, ContextReader, ContextWords};
 use crate::entity::{Confidence, Entity};
 use crate::intl;
+use crate::patterns::*;
 
 /// One recognised value: where it is in the text searched, what it is and how sure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,36 +54,6 @@ impl Verdict {
 /// Bytes before a candidate (within its line) where context words count: about 40 Chinese
 /// characters or a short English clause.
 const LOOKBACK: usize = 120;
-
-// The candidate patterns, in priority order: where two start at the same place, the first wins.
-const EMAIL: usize = 0;
-const MAC: usize = 1;
-const IPV6: usize = 2;
-const IPV4: usize = 3;
-const DATE: usize = 4;
-const PLATE: usize = 5;
-const NAME: usize = 6;
-const ADDRESS: usize = 7;
-const LANDLINE_PARENS: usize = 8;
-const STREET_ADDRESS: usize = 9;
-// The last pattern is a token of digits and capitals, classified in `token`.
-const TOKEN: usize = 10;
-
-const PATTERNS: [&str; 11] = [
-    r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}",
-    r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}",
-    r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}",
-    r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
-    r"[0-9]{4}(?:-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2}|\.[0-9]{1,2}\.[0-9]{1,2}|年[0-9]{1,2}月[0-9]{1,2}日)|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}",
-    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•]?[A-HJ-NP-Z0-9]{5,6}",
-    r"姓名|名字|联系人|收件人|收货人|持卡人|户名|患者|(?i:name)",
-    r"家庭住址|收货地址|地址|住址|住所|户籍地|居住地|(?i:address)",
-    r"\(0[0-9]{2,3}\)[ \-]?[0-9]{7,8}",
-    // A Chinese street address without a context word: a province-level name (PROVINCES), a
-    // city, district or county, a road or street and a house number.
-    r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?:省|市|自治区)?\p{Han}{0,12}?(?:市|区|县)\p{Han}{0,16}?(?:路|街|道|巷|弄|村)[0-9]{1,5}号(?:[0-9]{1,5}(?:室|栋|楼|单元))*",
-    r"\+?[A-Z]{0,2}[0-9][0-9A-Z]*(?:[ \-][0-9A-Z]+)*",
-];
 
 /// The province-level names a street address (the pattern STREET_ADDRESS) starts with.
 const PROVINCES: [&str; 31] = [
@@ -146,6 +117,31 @@ pub struct Recogniser {
     words: ContextWords,
 }
 
+/// A 4-byte aligned copy of bytes, as [`dense::DFA::from_bytes`] needs them.
+#[repr(C)]
+struct Aligned<B: ?Sized> {
+    _align: [u32; 0],
+    bytes: B,
+}
+
+/// The anchored DFA compiled by the build script from [`build_anchored`], in little-endian order.
+static ANCHORED_DFA: &Aligned<[u8]> =
+    &Aligned { _align: [], bytes: *include_bytes!(concat!(env!("OUT_DIR"), "/anchored.dfa")) };
+
+/// The anchored DFA of the candidate patterns: read from the bytes the build script compiled
+/// (checked as they are read; ~70 µs) instead of determinised anew (~4.5 ms a process). A
+/// target of the other byte order cannot read them, and compiles the DFA itself.
+fn anchored_dfa() -> dense::DFA<Vec<u32>> {
+    match dense::DFA::from_bytes(&ANCHORED_DFA.bytes) {
+        Ok((dfa, _)) => dfa.to_owned(),
+        Err(_) => {
+            #[expect(clippy::expect_used, reason = "constant patterns, compiled by the build script and the tests")]
+            let dfa = build_anchored().expect("the candidate patterns but the street address's make a DFA");
+            dfa
+        }
+    }
+}
+
 impl Default for Recogniser {
     fn default() -> Self {
         Self::new()
@@ -156,14 +152,7 @@ impl Recogniser {
     pub fn new() -> Recogniser {
         #[expect(clippy::expect_used, reason = "constant patterns, compiled by every test of this module")]
         let candidates = Regex::new_many(&PATTERNS).expect("the candidate patterns are valid");
-        let but_street: Vec<&str> =
-            PATTERNS.iter().enumerate().filter(|&(i, _)| i != STREET_ADDRESS).map(|(_, p)| *p).collect();
-        let config = dense::Config::new().start_kind(StartKind::Anchored).match_kind(MatchKind::LeftmostFirst);
-        #[expect(clippy::expect_used, reason = "constant patterns, compiled by every test of this module")]
-        let anchored = dense::Builder::new()
-            .configure(config)
-            .build_many(&but_street)
-            .expect("the candidate patterns but the street address's make a DFA");
+        let anchored = anchored_dfa();
         #[expect(clippy::expect_used, reason = "constant words, compiled by every test of this module")]
         let openers = crate::anchor::openers().expect("the opening context words make a literal searcher");
         #[expect(clippy::expect_used, reason = "constant names, compiled by every test of this module")]
@@ -1139,6 +1128,21 @@ mod tests {
             }
         }
         assert!(taken > 1000 && taken == emails, "{taken} of {emails} emails taken");
+    }
+
+    /// The DFA compiled by the build script is the one the patterns make now: the same states
+    /// and transitions, byte for byte (a stale or differently configured one would not be).
+    #[test]
+    fn anchored_dfa_is_built_from_the_patterns() {
+        let built = build_anchored().expect("the patterns make a DFA");
+        let read = dense::DFA::from_bytes(&ANCHORED_DFA.bytes).expect("the build script's DFA reads").0;
+        let bytes = |dfa: &dense::DFA<&[u32]>| {
+            let (bytes, padding) = dfa.to_bytes_little_endian();
+            bytes[padding..].to_vec()
+        };
+        assert_eq!(bytes(&read), bytes(&built.as_ref()));
+        assert_eq!(bytes(&anchored_dfa().as_ref()), bytes(&built.as_ref()));
+        assert!(ANCHORED_DFA.bytes.len() > 100_000, "{} bytes", ANCHORED_DFA.bytes.len());
     }
 
     /// Wherever the DFA finds a candidate, the automaton finds the same one; where it finds
