@@ -59,7 +59,15 @@ impl Hash {
 
     /// 64 lowercase hexadecimal digits.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        self.hex(&mut [0; 2 * HASH_LEN]).to_string()
+    }
+
+    /// The 64 digits of [`Hash::to_hex`], written into `out`: two of them go into every ledger
+    /// entry the writer makes, and `hex::encode` builds its `String` a character at a time.
+    fn hex<'a>(&self, out: &'a mut [u8; 2 * HASH_LEN]) -> &'a str {
+        // Neither can fail: 32 bytes fill 64 digits exactly, and hex digits are ASCII.
+        let _ = hex::encode_to_slice(self.0, out);
+        std::str::from_utf8(out).unwrap_or_default()
     }
 
     /// Parses 64 hexadecimal digits (either case).
@@ -134,7 +142,7 @@ impl AsRef<[u8]> for Hash {
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        f.write_str(self.hex(&mut [0; 2 * HASH_LEN]))
     }
 }
 
@@ -154,7 +162,7 @@ impl FromStr for Hash {
 
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
+        serializer.serialize_str(self.hex(&mut [0; 2 * HASH_LEN]))
     }
 }
 
