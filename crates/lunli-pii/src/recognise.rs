@@ -664,15 +664,7 @@ fn not_local(w: &[u8; 8]) -> u64 {
 /// mispredicted).
 fn local_run(bytes: &[u8], at: usize) -> usize {
     let s = bytes.get(at..).unwrap_or_default();
-    let mut n = 0;
-    while let Some(word) = s.get(n..n + 8).and_then(|w| <&[u8; 8]>::try_from(w).ok()) {
-        let bad = not_local(word);
-        if bad != 0 {
-            return n + (bad.trailing_zeros() / 8) as usize;
-        }
-        n += 8;
-    }
-    n + s[n..].iter().take_while(|&&b| CLASSES[usize::from(b)] & LOCAL != 0).count()
+    crate::checksum::run_of(s, not_local, |b| CLASSES[usize::from(b)] & LOCAL != 0)
 }
 
 /// [`token_read`] without the separators (for tests).
@@ -723,15 +715,7 @@ fn not_token_bytes(w: &[u8; 8]) -> u64 {
 /// loop cost a mispredicted exit at each group's end).
 fn token_run(bytes: &[u8], at: usize) -> usize {
     let s = bytes.get(at..).unwrap_or_default();
-    let mut n = 0;
-    while let Some(word) = s.get(n..n + 8).and_then(|w| <&[u8; 8]>::try_from(w).ok()) {
-        let bad = not_token_bytes(word);
-        if bad != 0 {
-            return n + (bad.trailing_zeros() / 8) as usize;
-        }
-        n += 8;
-    }
-    n + s[n..].iter().take_while(|&&b| CLASSES[usize::from(b)] & TOKEN_BYTE != 0).count()
+    crate::checksum::run_of(s, not_token_bytes, |b| CLASSES[usize::from(b)] & TOKEN_BYTE != 0)
 }
 
 /// Copies the bytes of `token` but its spaces and hyphens to the start of `out` (at least as long
