@@ -53,6 +53,34 @@ pub(crate) fn run_of(s: &[u8], outside: impl Fn(&[u8; 8]) -> u64, inside: impl F
     n + s[n..].iter().take_while(|&&b| inside(b)).count()
 }
 
+/// Checks a run counted by [`run_of`] against the byte-by-byte run that `inside` gives: at every
+/// length up to `longest` (bytes of `alphabet`, stepping by `stride` so that each length starts
+/// elsewhere in it) and with every byte after it, then `tail`; and on the run alone. Returns how
+/// many strings it checked.
+#[cfg(test)]
+pub(crate) fn assert_run_as_bytes(
+    run: impl Fn(&[u8]) -> usize,
+    inside: impl Fn(u8) -> bool,
+    alphabet: &[u8],
+    stride: usize,
+    longest: usize,
+    tail: &[u8],
+) -> usize {
+    let mut checked = 0;
+    for len in 0..=longest {
+        for (i, after) in (0..=255u8).enumerate() {
+            let mut s: Vec<u8> = (0..len).map(|k| alphabet[(k * stride + i) % alphabet.len()]).collect();
+            s.push(after);
+            s.extend_from_slice(tail);
+            let expected = s.iter().take_while(|&&b| inside(b)).count();
+            assert_eq!(run(&s), expected, "{s:?}");
+            assert_eq!(run(&s[..len]), len);
+            checked += 1;
+        }
+    }
+    checked
+}
+
 /// Every byte of `s` is an ASCII digit: eight at a time, without a branch per byte (a token's
 /// test, the commonest of the classification).
 pub(crate) fn all_digits(s: &[u8]) -> bool {
@@ -280,24 +308,16 @@ pub fn iban_check(iban: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
 
-    /// The words-at-a-time test says what the byte-by-byte one says, at every length up to 40,
-    /// with the bytes next to the digits and those that differ from one by a high bit.
     /// The run of digits counted eight bytes at a time is the byte-by-byte run, at every
     /// length and with every byte after it.
     #[test]
     fn digit_run_as_bytes() {
-        for len in 0..40 {
-            for (i, after) in (0..=255u8).enumerate() {
-                let mut s: Vec<u8> = (0..len).map(|k| b'0' + ((k * 7 + i) % 10) as u8).collect();
-                s.push(after);
-                s.extend_from_slice(b"12345678");
-                let expected = s.iter().take_while(|b| b.is_ascii_digit()).count();
-                assert_eq!(digit_run(&s), expected, "{s:?}");
-                assert_eq!(digit_run(&s[..len]), len);
-            }
-        }
+        let checked = assert_run_as_bytes(digit_run, |b| b.is_ascii_digit(), b"0123456789", 7, 39, b"12345678");
+        assert_eq!(checked, 40 * 256);
     }
 
+    /// The words-at-a-time test says what the byte-by-byte one says, at every length up to 40,
+    /// with the bytes next to the digits and those that differ from one by a high bit.
     #[test]
     fn all_digits_as_bytes() {
         let edges = [b'0', b'5', b'9', b'/', b':', b'0' | 0x80, b'9' | 0x80, 0x3F, 0x20, 0xFF, 0x00, 0x39 + 0x10];

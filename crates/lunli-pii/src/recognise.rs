@@ -921,19 +921,14 @@ mod tests {
     /// and those a high bit away from a digit or capital, included).
     #[test]
     fn token_run_as_bytes() {
-        let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let mut checked = 0;
-        for len in 0..=20 {
-            for (i, after) in (0..=255u8).enumerate() {
-                let mut s: Vec<u8> = (0..len).map(|k| alphabet[(k * 7 + i) % alphabet.len()]).collect();
-                s.push(after);
-                s.extend_from_slice(b"12AB5678");
-                let expected = s.iter().take_while(|&&b| b.is_ascii_digit() || b.is_ascii_uppercase()).count();
-                assert_eq!(token_run(&s, 0), expected, "{s:?}");
-                assert_eq!(token_run(&s[..len], 0), len);
-                checked += 1;
-            }
-        }
+        let checked = crate::checksum::assert_run_as_bytes(
+            |s| token_run(s, 0),
+            |b| b.is_ascii_digit() || b.is_ascii_uppercase(),
+            b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            7,
+            20,
+            b"12AB5678",
+        );
         assert_eq!(token_run(b"AB", 5), 0, "past the end");
         assert!(checked > 5000);
     }
@@ -968,19 +963,14 @@ mod tests {
     /// every length up to 20 and with every byte after it.
     #[test]
     fn local_run_as_bytes() {
-        let alphabet = b"09AZaz.-_%+mQ5";
-        let mut checked = 0;
-        for len in 0..=20 {
-            for (i, after) in (0..=255u8).enumerate() {
-                let mut s: Vec<u8> = (0..len).map(|k| alphabet[(k * 5 + i) % alphabet.len()]).collect();
-                s.push(after);
-                s.extend_from_slice(b"ab.c-d_e");
-                let expected = s.iter().take_while(|&&b| CLASSES[usize::from(b)] & LOCAL != 0).count();
-                assert_eq!(local_run(&s, 0), expected, "{s:?}");
-                assert_eq!(local_run(&s[..len], 0), len);
-                checked += 1;
-            }
-        }
+        let checked = crate::checksum::assert_run_as_bytes(
+            |s| local_run(s, 0),
+            |b| CLASSES[usize::from(b)] & LOCAL != 0,
+            b"09AZaz.-_%+mQ5",
+            5,
+            20,
+            b"ab.c-d_e",
+        );
         assert_eq!(local_run(b"ab", 5), 0, "past the end");
         assert!(checked > 5000);
     }
