@@ -1,6 +1,8 @@
 //! What the ledger records, as types: one [`LedgerEvent`] variant per action, each naming its
 //! subject and carrying its details, from which the stored [`Event`] (action string, subject
-//! string, JSON payload) is made in one place.
+//! string, JSON payload) is made in one place. A decision, made tens of thousands of times a
+//! second, has its payload written in canonical form on the request's thread instead
+//! ([`PendingEvent::decision`]), with the same members.
 //!
 //! Only governance turns a `LedgerEvent` into an `Event` and records it, inside the workflow
 //! that checks the rules for the change (separation of duties, four eyes, who may pause, owner
@@ -14,6 +16,7 @@
 //! lists: changing one changes what a verifier or a report reads, so the tests below pin each.
 
 use jiff::Timestamp;
+use lunli_ledger::CanonicalObject;
 use serde_json::{Value, json};
 
 use crate::GovernanceError;
@@ -23,8 +26,8 @@ use crate::monitoring::{Alert, OutcomeReport, Reading};
 use crate::playbook::{Contact, Loosening};
 use crate::registry::{DueDiligenceAnswer, Person, Training, Vendor};
 use crate::review::{HumanOutcome, ReviewItem};
-use crate::runtime::{Consent, DecisionRequest, Outcome, Reason, Suspension};
-use crate::store::{ActivePack, ApiKey, Event, IntakeRecord, Store, SystemVersion, Tx};
+use crate::runtime::{Consent, DecisionRequest, Impact, Outcome, Reason, Suspension};
+use crate::store::{ActivePack, ApiKey, Event, IntakeRecord, Payload, Store, SystemVersion, Tx};
 
 /// Declares [`LedgerEvent`] with each variant's action string beside it, and from that one list
 /// [`ACTIONS`] and [`LedgerEvent::action`]: a new action is one line here and one arm in
@@ -305,10 +308,12 @@ impl LedgerEvent<'_> {
         }
     }
 
-    /// The stored form, as `actor` did it at `at`. The one place an [`Event`] is made.
+    /// The stored form, as `actor` did it at `at`. Every [`Event`] is made here, but for a
+    /// decision's, whose payload [`PendingEvent::decision`] writes canonical from the same
+    /// fields (and a test holds to this one).
     pub(crate) fn to_event(self, actor: impl Into<String>, at: Timestamp) -> Event {
         let (subject, payload) = self.subject_and_payload();
-        Event { actor: actor.into(), action: self.action().to_string(), subject, at, payload }
+        Event { actor: actor.into(), action: self.action().to_string(), subject, at, payload: payload.into() }
     }
 }
 
@@ -331,6 +336,8 @@ pub struct PendingEvent(Event);
 
 impl PendingEvent {
     /// The gateway's decision `id` on `request`, made for `actor` (the key's person, or the key).
+    /// Its payload is made canonical here, on the caller's thread: the members of
+    /// [`LedgerEvent::Decision`]'s payload, written in sorted order from the typed request.
     pub fn decision(
         actor: String,
         at: Timestamp,
@@ -339,7 +346,29 @@ impl PendingEvent {
         outcome: Outcome,
         reasons: &[Reason],
     ) -> Self {
-        Self(LedgerEvent::Decision { id, request, outcome, reasons }.to_event(actor, at))
+        let decision = LedgerEvent::Decision { id, request, outcome, reasons };
+        let mut object = CanonicalObject::new();
+        object
+            .optional_string("channel", request.channel.as_deref())
+            .optional_number("confidence", request.confidence)
+            .string("id", id)
+            .optional_string("impact", request.impact.map(Impact::as_str))
+            .string("outcome", outcome.as_str())
+            .optional_string("purpose", request.purpose.as_deref())
+            .strings("reasons", reasons.iter().map(|r| r.code.as_str()))
+            .string("subject", &request.subject);
+        match object.finish() {
+            Ok(payload) => Self(Event {
+                actor,
+                action: decision.action().to_string(),
+                subject: format!("system:{}", request.system),
+                at,
+                payload: Payload::Canonical(payload),
+            }),
+            // The names above are fixed and in order (a test holds this path to the JSON one);
+            // were one not, the JSON value, canonicalised by the writer, gives the same entry.
+            Err(_) => Self(decision.to_event(actor, at)),
+        }
     }
 
     /// The access policy refused key `key` the action `action`, for the reason `why`.

@@ -59,6 +59,17 @@ pub enum Impact {
     High,
 }
 
+impl Impact {
+    /// The name as requests and the ledger spell it (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impact::Low => "low",
+            Impact::Medium => "medium",
+            Impact::High => "high",
+        }
+    }
+}
+
 /// Kinds of generated content that China's labelling measures cover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -119,6 +130,17 @@ pub enum Outcome {
     Allow,
     Deny,
     HumanReview,
+}
+
+impl Outcome {
+    /// The name as answers and the ledger spell it (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Deny => "deny",
+            Outcome::HumanReview => "human_review",
+        }
+    }
 }
 
 /// Why a decision came out as it did, as a stable code and words for people.
@@ -338,6 +360,16 @@ fn labels(policy: &SystemPolicy, kind: ContentKind, decision_id: &str) -> Labels
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_the_serde_names() {
+        for impact in [Impact::Low, Impact::Medium, Impact::High] {
+            assert_eq!(serde_json::to_value(impact).expect("json"), impact.as_str(), "{impact:?}");
+        }
+        for outcome in [Outcome::Allow, Outcome::Deny, Outcome::HumanReview] {
+            assert_eq!(serde_json::to_value(outcome).expect("json"), outcome.as_str(), "{outcome:?}");
+        }
+    }
 
     fn policy() -> SystemPolicy {
         SystemPolicy {

@@ -111,7 +111,7 @@ pub struct IntakeRecord {
 }
 
 /// Something that happened, for the ledger: who did what to which subject, with the details.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub actor: String,
     /// Dotted verb, e.g. `system.register`, `assessment.signoff`.
@@ -119,7 +119,33 @@ pub struct Event {
     /// What it happened to, e.g. `system:credit-scoring`, `assessment:3`.
     pub subject: String,
     pub at: Timestamp,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
+}
+
+/// An event's details: a JSON value, made canonical when its entry is written, or a payload
+/// already canonical, made on the thread that made the event (the gateway's decisions), so that
+/// the one writer appending entries only places its bytes. Both give the same entry for the same
+/// details.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Json(serde_json::Value),
+    Canonical(lunli_ledger::CanonicalPayload),
+}
+
+impl From<serde_json::Value> for Payload {
+    fn from(value: serde_json::Value) -> Self {
+        Payload::Json(value)
+    }
+}
+
+impl Payload {
+    /// The details as a JSON value (a canonical payload read back).
+    pub fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        match self {
+            Payload::Json(value) => Ok(value.clone()),
+            Payload::Canonical(payload) => serde_json::from_slice(payload.bytes()),
+        }
+    }
 }
 
 /// A norm pack activated for the organisation (Art. 24), with its files, so that every later

@@ -11,9 +11,10 @@ use lunli_governance::monitoring::{Alert, OutcomeReport, Reading};
 use lunli_governance::playbook::{Contact, Loosening};
 use lunli_governance::review::{HumanOutcome, ReviewItem, ReviewStatus};
 use lunli_governance::runtime::{Consent, DecisionRequest, Impact, Outcome, Reason, Suspension};
-use lunli_governance::store::{ActivePack, ApiKey, IntakeRecord, SystemVersion};
+use lunli_governance::store::{ActivePack, ApiKey, IntakeRecord, Payload, SystemVersion};
 use lunli_governance::{DueDiligenceAnswer, LedgerEvent, PendingEvent, Person, Training, Vendor};
 use lunli_norms::{Text, Tier};
+use proptest::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -234,17 +235,60 @@ fn pending_events_carry_the_actor_time_and_the_governance_shape() {
     );
     assert_eq!(decision.at(), at());
     assert_eq!(
-        event.payload,
+        event.payload.to_json().expect("json"),
         json!({ "id": "d-9", "subject": "u-3", "purpose": null, "impact": null, "confidence": null, "channel": null,
                 "outcome": "deny", "reasons": [] })
     );
     let refused = PendingEvent::access_refused("wang-fang".into(), at(), "lk_1", "system.resume", "no role");
     assert_eq!(
         (refused.event().action.as_str(), refused.event().subject.as_str(), &refused.event().payload),
-        ("access.refused", "key:lk_1", &json!({ "action": "system.resume", "why": "no role" }))
+        ("access.refused", "key:lk_1", &json!({ "action": "system.resume", "why": "no role" }).into())
     );
     let signed_in = PendingEvent::dashboard_sign_in("key:lk_1".into(), at(), "lk_1");
-    assert_eq!((signed_in.event().action.as_str(), &signed_in.event().payload), ("dashboard.sign-in", &json!({})));
+    assert_eq!(
+        (signed_in.event().action.as_str(), &signed_in.event().payload),
+        ("dashboard.sign-in", &json!({}).into())
+    );
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof!["[a-z0-9-]{0,12}", any::<String>(), "[\"\\\\\u{0}-\u{1f}\u{7f}\u{2028}\u{10000}é中]{1,8}"]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A decision's payload is written member by member on the request's thread; it must be
+    /// byte for byte the canonical form of the JSON value `LedgerEvent::Decision` describes,
+    /// whatever the request holds (non-finite confidence included, which JSON holds as null).
+    #[test]
+    fn a_decisions_canonical_payload_is_its_ledger_events_json(
+        id in text(),
+        subject in text(),
+        purpose in prop::option::of(text()),
+        channel in prop::option::of(text()),
+        impact in prop::option::of(prop_oneof![Just(Impact::Low), Just(Impact::Medium), Just(Impact::High)]),
+        confidence in prop::option::of(prop_oneof![
+            any::<f64>(), Just(f64::NAN), Just(f64::NEG_INFINITY), Just(-0.0), Just(1e21), Just(0.6),
+        ]),
+        outcome in prop_oneof![Just(Outcome::Allow), Just(Outcome::Deny), Just(Outcome::HumanReview)],
+        codes in prop::collection::vec(text(), 0..4),
+    ) {
+        let request = DecisionRequest {
+            system: "faq-router".into(), subject, purpose, impact, confidence, channel, ..Default::default()
+        };
+        let reasons: Vec<Reason> =
+            codes.into_iter().map(|code| Reason { code, text: Text::new("原因", "reason") }).collect();
+        let pending = PendingEvent::decision("key:svc".into(), at(), &id, &request, outcome, &reasons);
+        let described = LedgerEvent::Decision { id: &id, request: &request, outcome, reasons: &reasons };
+        let Payload::Canonical(payload) = &pending.event().payload else {
+            panic!("a decision's payload is made canonical on the caller's thread");
+        };
+        let expected = serde_jcs::to_vec(&described.payload()).expect("jcs");
+        prop_assert_eq!(String::from_utf8_lossy(payload.bytes()), String::from_utf8_lossy(&expected));
+        prop_assert_eq!(pending.event().subject.clone(), described.subject());
+        prop_assert_eq!(pending.event().action.as_str(), described.action());
+    }
 }
 
 /// docs/ledger.md is where people look up what an entry means: it must name every action.

@@ -13,8 +13,8 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use lunli_ledger::proof::{inclusion_proof, verify_inclusion};
 use lunli_ledger::{
-    CompactTree, Entry, EntryContent, Hash, NewEntry, SigningKey, Timestamp, TreeHead, Verifier, canonical_entry,
-    leaf_hash, tree,
+    CanonicalObject, CompactTree, Entry, EntryContent, Hash, NewEntry, PreparedContent, SigningKey, Timestamp,
+    TreeHead, Verifier, canonical_entry, canonical_prepared_entry, leaf_hash, tree,
 };
 use serde_json::json;
 
@@ -107,6 +107,36 @@ fn entries(c: &mut Criterion) {
             payload: &next.payload,
         };
         b.iter(|| black_box(canonical_entry(1, &prev, borrowed).unwrap()))
+    });
+    // The gateway's decisions: the payload written member by member on the request's thread,
+    // and the writer placing its bytes.
+    let reasons = ["low_confidence", "high_impact"];
+    let decision_payload = || {
+        let mut object = CanonicalObject::new();
+        object
+            .optional_string("channel", Some("app"))
+            .optional_number("confidence", Some(0.42))
+            .string("id", "0193a5b2-7c1e-7f00-8000-000000000001")
+            .optional_string("impact", Some("high"))
+            .string("outcome", "human_review")
+            .optional_string("purpose", Some("credit-limit"))
+            .strings("reasons", reasons)
+            .string("subject", "applicant-7");
+        object.finish().unwrap()
+    };
+    c.bench_function("request: decision payload written member by member", |b| {
+        b.iter(|| black_box(decision_payload()))
+    });
+    let decision_json: serde_json::Value = serde_json::from_slice(decision_payload().bytes()).unwrap();
+    let (actor, action, subject) = (next.actor.as_str(), "decision", "system:credit-scoring");
+    c.bench_function("writer: decision entry from its JSON value", |b| {
+        let content = EntryContent { time: next.time, actor, action, subject, payload: &decision_json };
+        b.iter(|| black_box(canonical_entry(1, &prev, content).unwrap()))
+    });
+    let prepared = decision_payload();
+    c.bench_function("writer: decision entry from its prepared payload", |b| {
+        let content = PreparedContent { time: next.time, actor, action, subject, payload: &prepared };
+        b.iter(|| black_box(canonical_prepared_entry(1, &prev, content).unwrap()))
     });
     // What signing a head does per stored row: in full (parse, write out again, compare, hash),
     // or, for a row this process wrote and remembers, hash the bytes alone.

@@ -49,11 +49,14 @@
 //! `ce085bc84b74bb1f8d7befe1869221387b37bcbe3cb89ea1ba76e524b777a989` (pinned by this module's
 //! tests).
 
+use std::io::Write as _;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::EntryError;
 use crate::hash::{Hash, leaf_hash};
+use crate::payload::{CanonicalPayload, write_string};
 use crate::time::Timestamp;
 
 /// The entry format this crate writes and reads (the `v` member).
@@ -154,36 +157,80 @@ pub struct EntryContent<'a> {
     pub payload: &'a Value,
 }
 
+/// An entry's content with its payload already canonical: what [`canonical_prepared_entry`]
+/// writes. The payload was made by [`crate::CanonicalObject`], on whatever thread made the event.
+#[derive(Clone, Copy, Debug)]
+pub struct PreparedContent<'a> {
+    pub time: Timestamp,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub payload: &'a CanonicalPayload,
+}
+
 /// The canonical bytes of the entry `content` becomes at `index` after the entry whose leaf hash
 /// is `prev_leaf_hash`: the same bytes as `Entry::new(..)?.canonical_bytes()`, and the same errors,
 /// for a writer that needs only the bytes. The payload is canonicalised once — for its digest and
 /// as the `payload` member — where building the entry first canonicalises it twice, and nothing
-/// is copied. The members of the entry's own object are written in the order the module
-/// documentation gives (fixed ASCII names); every value is written by the JCS serialiser.
+/// is copied.
 pub fn canonical_entry(index: u64, prev_leaf_hash: &Hash, content: EntryContent<'_>) -> Result<Vec<u8>, EntryError> {
     let EntryContent { time, actor, action, subject, payload } = content;
     check_fields(index, actor, action, subject)?;
     let payload_bytes = canonical_payload(index, payload)?;
     let payload_sha256 = Hash::sha256(&payload_bytes);
-    let mut out = Vec::with_capacity(payload_bytes.len() + 320);
-    member(&mut out, index, r#"{"action":"#, action)?;
-    member(&mut out, index, r#","actor":"#, actor)?;
-    member(&mut out, index, r#","index":"#, &index)?;
-    out.extend_from_slice(br#","payload":"#);
-    out.extend_from_slice(&payload_bytes);
-    member(&mut out, index, r#","payload_sha256":"#, &payload_sha256)?;
-    member(&mut out, index, r#","prev_leaf_hash":"#, prev_leaf_hash)?;
-    member(&mut out, index, r#","subject":"#, subject)?;
-    member(&mut out, index, r#","time":"#, &time)?;
-    member(&mut out, index, r#","v":"#, &ENTRY_FORMAT)?;
-    out.push(b'}');
-    Ok(out)
+    Ok(write_entry(index, prev_leaf_hash, time, [action, actor, subject], &payload_bytes, &payload_sha256))
 }
 
-/// Appends `prefix` (the member's name, with the comma before it) and `value` in JCS form.
-fn member<T: Serialize + ?Sized>(out: &mut Vec<u8>, index: u64, prefix: &str, value: &T) -> Result<(), EntryError> {
-    out.extend_from_slice(prefix.as_bytes());
-    serde_jcs::to_writer(out, value).map_err(|err| jcs_failed(index, err))
+/// [`canonical_entry`] for a payload made canonical ahead of time: only the entry's own members
+/// are written here, around the payload's bytes and digest.
+pub fn canonical_prepared_entry(
+    index: u64,
+    prev_leaf_hash: &Hash,
+    content: PreparedContent<'_>,
+) -> Result<Vec<u8>, EntryError> {
+    let PreparedContent { time, actor, action, subject, payload } = content;
+    check_fields(index, actor, action, subject)?;
+    if index > MAX_INDEX {
+        return Err(EntryError::IndexTooLarge { index });
+    }
+    Ok(write_entry(index, prev_leaf_hash, time, [action, actor, subject], payload.bytes(), payload.sha256()))
+}
+
+/// The entry's object around a canonical payload. Its members are written in the order the
+/// module documentation gives (fixed ASCII names); their values are strings, hex hashes, the
+/// time and two integers at most 2^53 − 1, which serde_json writes exactly as RFC 8785 does
+/// (the property tests hold it to `serde_jcs`), and without the canonicaliser's buffering.
+fn write_entry(
+    index: u64,
+    prev_leaf_hash: &Hash,
+    time: Timestamp,
+    [action, actor, subject]: [&str; 3],
+    payload: &[u8],
+    payload_sha256: &Hash,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 320);
+    let mut digits = [0; 64];
+    out.extend_from_slice(br#"{"action":"#);
+    write_string(&mut out, action);
+    out.extend_from_slice(br#","actor":"#);
+    write_string(&mut out, actor);
+    out.extend_from_slice(br#","index":"#);
+    // Writing into a `Vec` cannot fail.
+    let _ = write!(out, "{index}");
+    out.extend_from_slice(br#","payload":"#);
+    out.extend_from_slice(payload);
+    out.extend_from_slice(br#","payload_sha256":""#);
+    out.extend_from_slice(payload_sha256.hex(&mut digits).as_bytes());
+    out.extend_from_slice(br#"","prev_leaf_hash":""#);
+    out.extend_from_slice(prev_leaf_hash.hex(&mut digits).as_bytes());
+    out.extend_from_slice(br#"","subject":"#);
+    write_string(&mut out, subject);
+    out.extend_from_slice(br#","time":""#);
+    let _ = write!(out, "{time}");
+    out.extend_from_slice(br#"","v":"#);
+    let _ = write!(out, "{ENTRY_FORMAT}");
+    out.push(b'}');
+    out
 }
 
 fn jcs_failed(index: u64, err: serde_json::Error) -> EntryError {
@@ -448,6 +495,28 @@ mod tests {
             Entry::new(MAX_INDEX + 1, Hash::ZERO, content(json!(1))),
             Err(EntryError::IndexTooLarge { index: MAX_INDEX + 1 })
         );
+    }
+
+    #[test]
+    fn a_prepared_payload_is_refused_like_any_other_entry() {
+        let mut object = crate::CanonicalObject::new();
+        object.string("a", "b");
+        let payload = object.finish().unwrap();
+        let time = Timestamp::parse("2026-05-01T09:30:00.000Z").unwrap();
+        let content = PreparedContent { time, actor: "u", action: "x", subject: "", payload: &payload };
+        assert_eq!(
+            canonical_prepared_entry(0, &Hash::ZERO, content),
+            Err(EntryError::EmptyField { index: 0, field: "subject" })
+        );
+        let content = PreparedContent { subject: "s", ..content };
+        assert_eq!(
+            canonical_prepared_entry(MAX_INDEX + 1, &Hash::ZERO, content),
+            Err(EntryError::IndexTooLarge { index: MAX_INDEX + 1 })
+        );
+        let bytes = canonical_prepared_entry(MAX_INDEX, &Hash::ZERO, content).unwrap();
+        let entry: Entry = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!((entry.index, entry.payload), (MAX_INDEX, json!({"a": "b"})));
+        assert_eq!(entry.payload_sha256, *payload.sha256());
     }
 
     #[test]

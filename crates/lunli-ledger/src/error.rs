@@ -200,6 +200,26 @@ pub enum EntryError {
     },
 }
 
+/// A payload written member by member ([`crate::CanonicalObject`]) whose member names would not
+/// make canonical JSON: a mistake in the code that names them, refused rather than written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// A name given after one it sorts before (or equal to).
+    #[error("the payload member {name:?} was given after {after:?}; canonical JSON needs the names in sorted order")]
+    NameOutOfOrder {
+        /// The name given.
+        name: &'static str,
+        /// The name before it.
+        after: &'static str,
+    },
+    /// A name other than lower-case ASCII letters, digits and `_`.
+    #[error("the payload member name {name:?} is not plain (a-z, 0-9, _)")]
+    NameNotPlain {
+        /// The name given.
+        name: &'static str,
+    },
+}
+
 /// A problem creating, reading or writing a signing or verifying key.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

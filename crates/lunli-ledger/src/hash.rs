@@ -64,7 +64,7 @@ impl Hash {
 
     /// The 64 digits of [`Hash::to_hex`], written into `out`: two of them go into every ledger
     /// entry the writer makes, and `hex::encode` builds its `String` a character at a time.
-    fn hex<'a>(&self, out: &'a mut [u8; 2 * HASH_LEN]) -> &'a str {
+    pub(crate) fn hex<'a>(&self, out: &'a mut [u8; 2 * HASH_LEN]) -> &'a str {
         // Neither can fail: 32 bytes fill 64 digits exactly, and hex digits are ASCII.
         let _ = hex::encode_to_slice(self.0, out);
         std::str::from_utf8(out).unwrap_or_default()

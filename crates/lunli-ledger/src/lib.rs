@@ -23,6 +23,7 @@
 //! | [`tree`]   | [`tree::root`], [`CompactTree`] |
 //! | [`proof`]  | inclusion and consistency proofs: build from a [`LeafSource`], verify from hashes |
 //! | [`entry`]  | [`Entry`] and its canonical JSON (RFC 8785) form |
+//! | [`payload`] | [`CanonicalPayload`]: a payload made canonical ahead of its entry, by [`CanonicalObject`] |
 //! | [`time`]   | [`Timestamp`], the one spelling of time that is hashed and signed |
 //! | [`key`]    | Ed25519 keys and their PEM files |
 //! | [`head`]   | [`TreeHead`], [`SignedTreeHead`] and the exact signed message |
@@ -35,6 +36,7 @@ mod error;
 pub mod hash;
 pub mod head;
 pub mod key;
+pub mod payload;
 pub mod proof;
 pub mod store;
 pub mod time;
@@ -42,13 +44,15 @@ pub mod tree;
 pub mod verify;
 pub mod written;
 
-pub use entry::{Entry, EntryContent, NewEntry, canonical_entry};
+pub use entry::{Entry, EntryContent, NewEntry, PreparedContent, canonical_entry, canonical_prepared_entry};
 pub use error::{
-    BadSignature, EntryError, KeyError, LeafOutOfRange, ParseError, ProofBuildError, ProofError, TreeError,
+    BadSignature, EntryError, KeyError, LeafOutOfRange, ParseError, PayloadError, ProofBuildError, ProofError,
+    TreeError,
 };
 pub use hash::{Hash, leaf_hash, node_hash};
 pub use head::{SignedTreeHead, TreeHead};
 pub use key::{SigningKey, VerifyingKey};
+pub use payload::{CanonicalObject, CanonicalPayload};
 pub use proof::LeafSource;
 pub use time::Timestamp;
 pub use tree::CompactTree;

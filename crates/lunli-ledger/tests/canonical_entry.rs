@@ -1,12 +1,17 @@
 //! `canonical_entry` (the writer's single pass) gives exactly the bytes, and the errors, of
 //! building the [`Entry`] and asking for its canonical bytes — on random strings (quotes,
-//! backslashes, control characters, any Unicode) and random nested payloads, numbers included.
+//! backslashes, control characters, any Unicode) and random nested payloads, numbers included;
+//! and a payload written member by member ([`CanonicalObject`]) gives the entry its JSON value
+//! would.
 
 #![allow(clippy::unwrap_used)]
 
-use lunli_ledger::{Entry, EntryContent, Hash, NewEntry, Timestamp, canonical_entry};
+use lunli_ledger::{
+    CanonicalObject, Entry, EntryContent, Hash, NewEntry, PreparedContent, Timestamp, canonical_entry,
+    canonical_prepared_entry,
+};
 use proptest::prelude::*;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Number, Value, json};
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -70,5 +75,41 @@ proptest! {
             (Err(expected), Err(single)) => prop_assert_eq!(single.to_string(), expected.to_string()),
             (expected, single) => prop_assert!(false, "entry: {:?}, single pass: {:?}", expected.map(String::from_utf8), single.map(String::from_utf8)),
         }
+    }
+
+    #[test]
+    fn a_payload_written_member_by_member_is_its_json_value(
+        index in 0u64..1000,
+        prev in any::<[u8; 32]>(),
+        actor in "[a-z:]{1,12}",
+        id in text(),
+        label in prop::option::of(text()),
+        score in prop::option::of(prop_oneof![
+            any::<f64>(),
+            Just(f64::NAN), Just(f64::INFINITY), Just(-0.0), Just(1e21), Just(1e-7), Just(0.1),
+        ]),
+        codes in prop::collection::vec(text(), 0..4),
+    ) {
+        let time = Timestamp::from_unix_millis(1_767_225_600_000).unwrap();
+        let prev = Hash::from_bytes(prev);
+        let mut object = CanonicalObject::new();
+        object
+            .string("id", &id)
+            .optional_string("label", label.as_deref())
+            .strings("reasons", codes.iter().map(String::as_str))
+            .optional_number("score", score);
+        let prepared = object.finish().unwrap();
+        // What `json!` makes of the same fields: a non-finite double becomes null.
+        let value = json!({ "score": score, "reasons": codes, "label": label, "id": id });
+        let expected = serde_jcs::to_vec(&value).unwrap();
+        prop_assert_eq!(prepared.bytes(), expected.as_slice());
+        let fields = (time, actor.as_str(), "decision", "system:s");
+        let from_value = canonical_entry(index, &prev, EntryContent {
+            time: fields.0, actor: fields.1, action: fields.2, subject: fields.3, payload: &value,
+        }).unwrap();
+        let from_prepared = canonical_prepared_entry(index, &prev, PreparedContent {
+            time: fields.0, actor: fields.1, action: fields.2, subject: fields.3, payload: &prepared,
+        }).unwrap();
+        prop_assert_eq!(String::from_utf8(from_prepared).unwrap(), String::from_utf8(from_value).unwrap());
     }
 }

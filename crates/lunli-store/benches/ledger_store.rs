@@ -37,7 +37,8 @@ fn event(i: u64) -> Event {
             "reasons": ["income", "history"],
             "subject_ref": format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
             "human_review": i.is_multiple_of(5),
-        }),
+        })
+        .into(),
     }
 }
 

@@ -5,8 +5,8 @@
 //! tail to committing, so that indices stay gap-free and every entry names its predecessor.
 
 use lunli_governance::GovernanceError;
-use lunli_governance::store::Event;
-use lunli_ledger::{EntryContent, Hash, Timestamp, WrittenLink, WrittenLinks};
+use lunli_governance::store::{Event, Payload};
+use lunli_ledger::{EntryContent, Hash, PreparedContent, Timestamp, WrittenLink, WrittenLinks};
 
 /// An event made a ledger entry, ready to store.
 pub(crate) struct Link {
@@ -22,15 +22,18 @@ pub(crate) struct Link {
 pub(crate) fn link(index: u64, prev: Hash, event: &Event, written: &WrittenLinks) -> Result<Link, GovernanceError> {
     let time = Timestamp::from_unix_millis(event.at.as_millisecond())
         .map_err(|e| GovernanceError::storage("the event's time cannot be recorded", e))?;
-    let content = EntryContent {
-        time,
-        actor: &event.actor,
-        action: &event.action,
-        subject: &event.subject,
-        payload: &event.payload,
-    };
-    let bytes = lunli_ledger::canonical_entry(index, &prev, content)
-        .map_err(|e| GovernanceError::storage("the event cannot be made a ledger entry", e))?;
+    let (actor, action, subject) = (event.actor.as_str(), event.action.as_str(), event.subject.as_str());
+    let bytes = match &event.payload {
+        Payload::Json(payload) => {
+            lunli_ledger::canonical_entry(index, &prev, EntryContent { time, actor, action, subject, payload })
+        }
+        Payload::Canonical(payload) => lunli_ledger::canonical_prepared_entry(
+            index,
+            &prev,
+            PreparedContent { time, actor, action, subject, payload },
+        ),
+    }
+    .map_err(|e| GovernanceError::storage("the event cannot be made a ledger entry", e))?;
     let leaf = lunli_ledger::leaf_hash(&bytes);
     written.record(index, WrittenLink { leaf, prev });
     Ok(Link { bytes, leaf })
@@ -47,7 +50,7 @@ mod tests {
             action: "test.append".into(),
             subject: format!("thing:{n}"),
             at: jiff::Timestamp::from_millisecond(1_767_225_600_000).expect("time"),
-            payload: serde_json::json!({ "n": n }),
+            payload: serde_json::json!({ "n": n }).into(),
         }
     }
 

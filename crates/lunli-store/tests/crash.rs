@@ -28,7 +28,7 @@ fn event(writer: u64, seq: u64) -> Event {
         action: "decision.record".into(),
         subject: format!("request:{writer}-{seq}"),
         at: jiff::Timestamp::now(),
-        payload: serde_json::json!({"writer": writer, "seq": seq, "outcome": "allow"}),
+        payload: serde_json::json!({"writer": writer, "seq": seq, "outcome": "allow"}).into(),
     }
 }
 

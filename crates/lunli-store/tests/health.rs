@@ -21,7 +21,7 @@ fn append<S: Store>(store: &S, n: usize) {
                     action: if i % 2 == 0 { "decision" } else { "system.suspend" }.into(),
                     subject: format!("system:s{i}"),
                     at: at(i as i64),
-                    payload: serde_json::json!({ "i": i }),
+                    payload: serde_json::json!({ "i": i }).into(),
                 })?;
             }
             Ok(())

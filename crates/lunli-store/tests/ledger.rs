@@ -23,7 +23,7 @@ fn event(i: u64) -> Event {
         action: if i.is_multiple_of(2) { "system.register".into() } else { "assessment.signoff".into() },
         subject: format!("system:credit-scoring-{}", i % 4),
         at: jiff::Timestamp::from_millisecond(1_777_627_800_000 + i as i64 * 1_000).unwrap(),
-        payload: json!({"seq": i, "note": format!("change {i}"), "tier": "high", "scores": [0.5, i]}),
+        payload: json!({"seq": i, "note": format!("change {i}"), "tier": "high", "scores": [0.5, i]}).into(),
     }
 }
 
@@ -168,7 +168,7 @@ fn new_entry(i: u64) -> NewEntry {
         actor: e.actor,
         action: e.action,
         subject: e.subject,
-        payload: e.payload,
+        payload: e.payload.to_json().unwrap(),
     }
 }
 

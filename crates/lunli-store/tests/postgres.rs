@@ -27,7 +27,7 @@ fn event(thread: usize, write: usize, n: usize) -> Event {
         action: "decision.record".into(),
         subject: format!("request:{thread}-{write}-{n}"),
         at: Timestamp::from_millisecond(1_767_225_600_000 + (write as i64)).expect("time"),
-        payload: serde_json::json!({ "thread": thread, "write": write, "n": n }),
+        payload: serde_json::json!({ "thread": thread, "write": write, "n": n }).into(),
     }
 }
 
@@ -111,7 +111,11 @@ fn concurrent_writers_on_two_stores_never_fork_the_ledger() {
     assert_eq!(entries.len() as u64, total, "every acknowledged entry is stored, and nothing else");
     for (index, event) in &recorded {
         let entry = &entries[*index as usize];
-        assert_eq!((&entry.subject, &entry.payload), (&event.subject, &event.payload), "entry {index}");
+        assert_eq!(
+            (&entry.subject, &entry.payload),
+            (&event.subject, &event.payload.to_json().expect("json")),
+            "entry {index}"
+        );
     }
     // Every state change is there too, and each bumped the runtime version once.
     let writes = (STORES * THREADS_PER_STORE * WRITES_PER_THREAD.div_ceil(4)) as u64;

@@ -27,7 +27,7 @@ fn event(n: u64) -> Event {
         action: "decision.record".into(),
         subject: format!("request:{n}"),
         at: Timestamp::from_millisecond(1_767_225_600_000 + n as i64).expect("time"),
-        payload: serde_json::json!({ "n": n, "outcome": if n.is_multiple_of(3) { "deny" } else { "allow" } }),
+        payload: serde_json::json!({ "n": n, "outcome": if n.is_multiple_of(3) { "deny" } else { "allow" } }).into(),
     }
 }
 
