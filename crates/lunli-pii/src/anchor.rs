@@ -175,8 +175,8 @@ fn pack(flags: &[u8; 8]) -> u32 {
 /// The first anchor byte at or after `from`, in blocks of 32 bytes: whether each byte of a
 /// block may be an anchor is computed without branches (one byte of 0 or 1 each, which the
 /// compiler vectorises), the flags are packed into a 32-bit mask, and only the bytes that may
-/// be are looked at, lowest first. One mask rather than four words of byte flags: which word held the first flag was a
-/// mispredicted branch in most blocks of dense text.
+/// be are looked at, lowest first. One mask rather than four words of byte flags: which word
+/// held the first flag was a mispredicted branch in most blocks of dense text.
 fn next_anchor_byte(bytes: &[u8], from: usize) -> Option<usize> {
     const BLOCK: usize = 32;
     let mut at = from;
