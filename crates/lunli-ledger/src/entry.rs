@@ -148,25 +148,28 @@ impl Entry {
 }
 
 /// An entry's content, borrowed: what [`canonical_entry`] writes without building an [`Entry`].
-#[derive(Clone, Copy, Debug)]
-pub struct EntryContent<'a> {
+/// The payload is a JSON value, or already canonical ([`PreparedContent`]).
+#[derive(Debug)]
+pub struct EntryContent<'a, P = Value> {
     pub time: Timestamp,
     pub actor: &'a str,
     pub action: &'a str,
     pub subject: &'a str,
-    pub payload: &'a Value,
+    pub payload: &'a P,
 }
+
+// By hand: derived, they would ask the payload type to be `Copy`, though only a reference is held.
+impl<P> Clone for EntryContent<'_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for EntryContent<'_, P> {}
 
 /// An entry's content with its payload already canonical: what [`canonical_prepared_entry`]
 /// writes. The payload was made by [`crate::CanonicalObject`], on whatever thread made the event.
-#[derive(Clone, Copy, Debug)]
-pub struct PreparedContent<'a> {
-    pub time: Timestamp,
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub subject: &'a str,
-    pub payload: &'a CanonicalPayload,
-}
+pub type PreparedContent<'a> = EntryContent<'a, CanonicalPayload>;
 
 /// The canonical bytes of the entry `content` becomes at `index` after the entry whose leaf hash
 /// is `prev_leaf_hash`: the same bytes as `Entry::new(..)?.canonical_bytes()`, and the same errors,
