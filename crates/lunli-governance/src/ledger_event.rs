@@ -313,7 +313,7 @@ impl LedgerEvent<'_> {
     /// fields (and a test holds to this one).
     pub(crate) fn to_event(self, actor: impl Into<String>, at: Timestamp) -> Event {
         let (subject, payload) = self.subject_and_payload();
-        Event { actor: actor.into(), action: self.action().to_string(), subject, at, payload: payload.into() }
+        Event { actor: actor.into(), action: self.action(), subject, at, payload: payload.into() }
     }
 }
 
@@ -360,7 +360,7 @@ impl PendingEvent {
         match object.finish() {
             Ok(payload) => Self(Event {
                 actor,
-                action: decision.action().to_string(),
+                action: decision.action(),
                 subject: format!("system:{}", request.system),
                 at,
                 payload: Payload::Canonical(payload),

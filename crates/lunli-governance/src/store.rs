@@ -114,8 +114,9 @@ pub struct IntakeRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub actor: String,
-    /// Dotted verb, e.g. `system.register`, `assessment.signoff`.
-    pub action: String,
+    /// Dotted verb, e.g. `system.register`, `assessment.signoff`: always text fixed in the code
+    /// (governance records those of [`crate::ledger_event::ACTIONS`]), so never allocated.
+    pub action: &'static str,
     /// What it happened to, e.g. `system:credit-scoring`, `assessment:3`.
     pub subject: String,
     pub at: Timestamp,

@@ -230,7 +230,7 @@ fn pending_events_carry_the_actor_time_and_the_governance_shape() {
     let decision = PendingEvent::decision("key:svc".into(), at(), "d-9", &request, Outcome::Deny, &[]);
     let event = decision.event();
     assert_eq!(
-        (event.actor.as_str(), event.action.as_str(), event.subject.as_str()),
+        (event.actor.as_str(), event.action, event.subject.as_str()),
         ("key:svc", "decision", "system:faq-router")
     );
     assert_eq!(decision.at(), at());
@@ -241,14 +241,11 @@ fn pending_events_carry_the_actor_time_and_the_governance_shape() {
     );
     let refused = PendingEvent::access_refused("wang-fang".into(), at(), "lk_1", "system.resume", "no role");
     assert_eq!(
-        (refused.event().action.as_str(), refused.event().subject.as_str(), &refused.event().payload),
+        (refused.event().action, refused.event().subject.as_str(), &refused.event().payload),
         ("access.refused", "key:lk_1", &json!({ "action": "system.resume", "why": "no role" }).into())
     );
     let signed_in = PendingEvent::dashboard_sign_in("key:lk_1".into(), at(), "lk_1");
-    assert_eq!(
-        (signed_in.event().action.as_str(), &signed_in.event().payload),
-        ("dashboard.sign-in", &json!({}).into())
-    );
+    assert_eq!((signed_in.event().action, &signed_in.event().payload), ("dashboard.sign-in", &json!({}).into()));
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -287,7 +284,7 @@ proptest! {
         let expected = serde_jcs::to_vec(&described.payload()).expect("jcs");
         prop_assert_eq!(String::from_utf8_lossy(payload.bytes()), String::from_utf8_lossy(&expected));
         prop_assert_eq!(pending.event().subject.clone(), described.subject());
-        prop_assert_eq!(pending.event().action.as_str(), described.action());
+        prop_assert_eq!(pending.event().action, described.action());
     }
 }
 

@@ -26,7 +26,7 @@ use serde_json::json;
 fn event(i: u64) -> Event {
     Event {
         actor: format!("service:credit-app-{}", i % 7),
-        action: "decision.record".into(),
+        action: "decision.record",
         subject: format!("system:credit-scoring/request:{i}"),
         at: jiff::Timestamp::from_millisecond(1_777_627_800_000 + i as i64).unwrap(),
         payload: json!({

@@ -22,7 +22,7 @@ pub(crate) struct Link {
 pub(crate) fn link(index: u64, prev: Hash, event: &Event, written: &WrittenLinks) -> Result<Link, GovernanceError> {
     let time = Timestamp::from_unix_millis(event.at.as_millisecond())
         .map_err(|e| GovernanceError::storage("the event's time cannot be recorded", e))?;
-    let (actor, action, subject) = (event.actor.as_str(), event.action.as_str(), event.subject.as_str());
+    let (actor, action, subject) = (event.actor.as_str(), event.action, event.subject.as_str());
     let bytes = match &event.payload {
         Payload::Json(payload) => {
             lunli_ledger::canonical_entry(index, &prev, EntryContent { time, actor, action, subject, payload })
@@ -47,7 +47,7 @@ mod tests {
     fn event(n: u64) -> Event {
         Event {
             actor: "admin".into(),
-            action: "test.append".into(),
+            action: "test.append",
             subject: format!("thing:{n}"),
             at: jiff::Timestamp::from_millisecond(1_767_225_600_000).expect("time"),
             payload: serde_json::json!({ "n": n }).into(),

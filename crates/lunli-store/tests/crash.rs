@@ -25,7 +25,7 @@ const WRITERS: u64 = 4;
 fn event(writer: u64, seq: u64) -> Event {
     Event {
         actor: format!("user:writer-{writer}"),
-        action: "decision.record".into(),
+        action: "decision.record",
         subject: format!("request:{writer}-{seq}"),
         at: jiff::Timestamp::now(),
         payload: serde_json::json!({"writer": writer, "seq": seq, "outcome": "allow"}).into(),

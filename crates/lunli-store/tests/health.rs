@@ -18,7 +18,7 @@ fn append<S: Store>(store: &S, n: usize) {
             for i in 0..n {
                 tx.record(&Event {
                     actor: "user:t".into(),
-                    action: if i % 2 == 0 { "decision" } else { "system.suspend" }.into(),
+                    action: if i % 2 == 0 { "decision" } else { "system.suspend" },
                     subject: format!("system:s{i}"),
                     at: at(i as i64),
                     payload: serde_json::json!({ "i": i }).into(),

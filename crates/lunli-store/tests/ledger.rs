@@ -20,7 +20,7 @@ const ENTRIES: u64 = 12;
 fn event(i: u64) -> Event {
     Event {
         actor: ["user:alice", "user:bob", "user:chen"][i as usize % 3].into(),
-        action: if i.is_multiple_of(2) { "system.register".into() } else { "assessment.signoff".into() },
+        action: if i.is_multiple_of(2) { "system.register" } else { "assessment.signoff" },
         subject: format!("system:credit-scoring-{}", i % 4),
         at: jiff::Timestamp::from_millisecond(1_777_627_800_000 + i as i64 * 1_000).unwrap(),
         payload: json!({"seq": i, "note": format!("change {i}"), "tier": "high", "scores": [0.5, i]}).into(),
@@ -166,7 +166,7 @@ fn new_entry(i: u64) -> NewEntry {
     NewEntry {
         time: Timestamp::from_unix_millis(e.at.as_millisecond()).unwrap(),
         actor: e.actor,
-        action: e.action,
+        action: e.action.into(),
         subject: e.subject,
         payload: e.payload.to_json().unwrap(),
     }

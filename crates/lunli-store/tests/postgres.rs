@@ -24,7 +24,7 @@ const WRITES_PER_THREAD: usize = 30;
 fn event(thread: usize, write: usize, n: usize) -> Event {
     Event {
         actor: format!("user:thread-{thread}"),
-        action: "decision.record".into(),
+        action: "decision.record",
         subject: format!("request:{thread}-{write}-{n}"),
         at: Timestamp::from_millisecond(1_767_225_600_000 + (write as i64)).expect("time"),
         payload: serde_json::json!({ "thread": thread, "write": write, "n": n }).into(),

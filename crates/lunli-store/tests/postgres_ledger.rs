@@ -15,7 +15,7 @@ use backend::PgSchema;
 fn event(n: u64) -> Event {
     Event {
         actor: format!("user:instance-{}", n % 2),
-        action: "decision.record".into(),
+        action: "decision.record",
         subject: format!("request:{n}"),
         at: Timestamp::from_millisecond(1_767_225_600_000 + n as i64).expect("time"),
         payload: serde_json::json!({ "n": n, "outcome": if n.is_multiple_of(3) { "deny" } else { "allow" } }).into(),
