@@ -106,7 +106,6 @@ impl Metrics {
     }
 }
 
-/// An outcome's label value, as the API spells the outcome.
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
